@@ -1,0 +1,233 @@
+//! The crate's one error type. Input errors carry the source, line, column and value so a user can
+//! find and fix the row; storage errors say what was wrong with which store. The binary maps
+//! [`Error::exit_code`] to its process exit status.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `retention`.
+///
+/// Messages are sentences a user can act on. Callers that need to branch use the `is_*` helpers or
+/// match on the variants; the enum is `#[non_exhaustive]` so new cases are not breaking changes.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A row of input could not be used; nothing from the ingest was written.
+    #[error("{0}")]
+    Input(Box<InputError>),
+
+    /// The input as a whole is unusable (empty, no header, a required column missing, ...).
+    #[error("{source_name}: {reason}")]
+    InputFormat {
+        /// File name, or `<stdin>`.
+        source_name: String,
+        /// What is wrong, in words.
+        reason: String,
+    },
+
+    /// The directory exists but does not hold a `retention` store.
+    #[error("{}: not a retention store: {reason}", path.display())]
+    NotAStore {
+        /// The directory that was opened.
+        path: PathBuf,
+        /// What was found instead.
+        reason: String,
+    },
+
+    /// The store was written by a different version of the on-disk format.
+    #[error(
+        "{}: store format version {found} is not supported by this build (it reads version {supported}); \
+         use the retention release that wrote it, or export and re-ingest",
+        path.display()
+    )]
+    UnsupportedVersion {
+        /// The store directory.
+        path: PathBuf,
+        /// Version found on disk.
+        found: u32,
+        /// Version this build reads and writes.
+        supported: u32,
+    },
+
+    /// Another process (or another handle in this process) has the store open.
+    #[error("{}: the store is in use by another process; close it first", path.display())]
+    Locked {
+        /// The store directory.
+        path: PathBuf,
+    },
+
+    /// A stored value failed to decode. The store is damaged or was written by a buggy build.
+    #[error("corrupt store data in {what}: {detail}")]
+    Corrupt {
+        /// Which record (for example `customer block 17`).
+        what: String,
+        /// What the decoder found.
+        detail: String,
+    },
+
+    /// An operating-system I/O failure, with what we were doing when it happened.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done (`reading orders.csv`).
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The storage engine reported an error.
+    #[error("storage engine error: {0}")]
+    Engine(String),
+
+    /// An argument or option has a value the library cannot use.
+    #[error("invalid {name} {value:?}: {reason}")]
+    InvalidArgument {
+        /// The option's name as the user knows it (`--as-of`).
+        name: String,
+        /// The value given.
+        value: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+
+    /// A store-wide limit was reached (for example more than 2^32 customers).
+    #[error("limit reached: {0}")]
+    Limit(String),
+}
+
+/// A rejected input row: where it is and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// File name, or `<stdin>`.
+    pub source_name: String,
+    /// 1-based line number of the row (of its first line, for quoted multi-line rows).
+    pub line: u64,
+    /// The column: its header name when there is one, else `#n` (1-based).
+    pub column: Option<String>,
+    /// The offending value, shortened to at most 80 characters.
+    pub value: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl InputError {
+    /// Shortens a value for display so one bad 10 MB field does not flood the terminal.
+    pub(crate) fn shorten(value: &[u8]) -> String {
+        const MAX: usize = 80;
+        let text = String::from_utf8_lossy(value);
+        if text.chars().count() <= MAX {
+            text.into_owned()
+        } else {
+            let head: String = text.chars().take(MAX).collect();
+            format!("{head}... ({} bytes)", value.len())
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:", self.source_name, self.line)?;
+        if let Some(column) = &self.column {
+            write!(f, " column {column}:")?;
+        }
+        write!(f, " {}", self.reason)?;
+        if let Some(value) = &self.value {
+            write!(f, " (value {value:?})")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<InputError> for Error {
+    fn from(e: InputError) -> Self {
+        Error::Input(Box::new(e))
+    }
+}
+
+impl From<sled::Error> for Error {
+    fn from(e: sled::Error) -> Self {
+        Error::Engine(e.to_string())
+    }
+}
+
+impl Error {
+    /// Wraps an I/O error with what was being done.
+    pub fn io(context: impl Into<String>, source: io::Error) -> Self {
+        Error::Io { context: context.into(), source }
+    }
+
+    pub(crate) fn corrupt(what: impl Into<String>, detail: impl Into<String>) -> Self {
+        Error::Corrupt { what: what.into(), detail: detail.into() }
+    }
+
+    pub(crate) fn invalid(name: impl Into<String>, value: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument { name: name.into(), value: value.into(), reason: reason.into() }
+    }
+
+    /// True when the error is about the user's input data (a bad row or an unusable file).
+    pub fn is_input(&self) -> bool {
+        matches!(self, Error::Input(_) | Error::InputFormat { .. })
+    }
+
+    /// True when the error is about the store directory itself (not a store, wrong version, locked).
+    pub fn is_store(&self) -> bool {
+        matches!(self, Error::NotAStore { .. } | Error::UnsupportedVersion { .. } | Error::Locked { .. })
+    }
+
+    /// True when the error is a broken pipe, which a CLI treats as a normal end (`retention ... | head`).
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+    }
+
+    /// The documented process exit code for this error (see the README's "Exit codes").
+    ///
+    /// | code | meaning |
+    /// |---|---|
+    /// | 1 | I/O, storage engine or internal failure |
+    /// | 2 | invalid command-line argument |
+    /// | 3 | bad input data; the store is unchanged |
+    /// | 4 | the store cannot be used (not a store, newer format, locked, corrupt) |
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Input(_) | Error::InputFormat { .. } => 3,
+            Error::NotAStore { .. }
+            | Error::UnsupportedVersion { .. }
+            | Error::Locked { .. }
+            | Error::Corrupt { .. } => 4,
+            Error::InvalidArgument { .. } => 2,
+            Error::Io { .. } | Error::Engine(_) | Error::Limit(_) => 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_error_names_file_line_column_and_value() {
+        let e = Error::from(InputError {
+            source_name: "orders.csv".into(),
+            line: 42,
+            column: Some("amount".into()),
+            value: Some("12,50".into()),
+            reason: "invalid amount".into(),
+        });
+        assert_eq!(e.to_string(), "orders.csv:42: column amount: invalid amount (value \"12,50\")");
+        assert!(e.is_input());
+        assert_eq!(e.exit_code(), 3);
+    }
+
+    #[test]
+    fn long_values_are_shortened() {
+        let long = vec![b'x'; 10_000];
+        let s = InputError::shorten(&long);
+        assert!(s.len() < 120, "{s}");
+        assert!(s.ends_with("(10000 bytes)"));
+        assert_eq!(InputError::shorten(b"short"), "short");
+    }
+}

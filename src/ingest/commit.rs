@@ -1,0 +1,433 @@
+//! Pass 2 of an ingest: merge the sorted spool into the customer blocks and write them.
+//!
+//! Order of writes, which is what makes a crash leave a usable store: (1) the metadata is marked
+//! `in_progress`; (2) new categories and id-map entries for new customers are written (ids at or
+//! above `next_id` are invisible); (3) blocks are rewritten in ascending id order, each batch
+//! carrying the metadata with `next_id` advanced past the new customers it completes; (4) the final
+//! metadata clears `in_progress`, then everything is flushed. A crash therefore leaves every
+//! customer below some id boundary as after the ingest and every other as before it.
+
+use rayon::prelude::*;
+
+use super::IngestReport;
+use super::ProgressFn;
+use super::spool::{NO_CATEGORY, Sorted, Spool, SpoolRow};
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::store::categories::Categories;
+use crate::store::codec::block::{BlockBuilder, BlockView};
+use crate::store::codec::fingerprint;
+use crate::store::codec::record::{Line, Record, UNCATEGORIZED};
+use crate::store::engine::{Engine, WriteBatch};
+use crate::store::ids::IdIndex;
+use crate::store::keys;
+use crate::store::meta::Meta;
+
+/// Keys per atomic batch when rewriting id buckets: large batches drive sled's memory up sharply.
+pub(crate) const BATCH_KEYS: usize = 512;
+/// Blocks merged per round (and written per batch).
+const BLOCKS_PER_ROUND: u64 = 64;
+
+pub(crate) fn write_meta<E: Engine>(engine: &E, meta: &Meta) -> Result<()> {
+    let mut batch = WriteBatch::default();
+    batch.put(keys::META, meta.encode()?);
+    engine.apply(batch)
+}
+
+/// Order counts of a merge.
+#[derive(Default, Clone, Copy)]
+struct Delta {
+    new: u64,
+    updated: u64,
+    unchanged: u64,
+    returns: u64,
+}
+
+impl Delta {
+    fn add(&mut self, o: Delta) {
+        self.new += o.new;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+        self.returns += o.returns;
+    }
+}
+
+/// Runs pass 2 and returns the store's new metadata.
+pub(super) fn commit(
+    store: &Store,
+    meta: &Meta,
+    ids: &IdIndex,
+    categories: &Categories,
+    spool: Spool,
+    progress: Option<&ProgressFn>,
+    report: &mut IngestReport,
+) -> Result<Meta> {
+    let engine = &store.inner().engine;
+    let new_next = ids.next_id();
+    report.customers_new = new_next - meta.next_id;
+    report.categories_new = (categories.len() - meta.categories) as u64;
+    if spool.len() == 0 {
+        return Ok(meta.clone());
+    }
+    let mut sorted = spool.into_sorted()?;
+
+    let mut current = meta.clone();
+    current.in_progress = true;
+    current.categories = categories.len();
+    let mut batch = WriteBatch::default();
+    categories.write_new(&mut batch);
+    batch.put(keys::META, current.encode()?);
+    engine.apply(batch)?;
+    ids.write_new(engine, meta, BATCH_KEYS)?;
+
+    let ctx = MergeContext { block_size: meta.block_size as u64, old_next: meta.next_id, new_next, ids };
+    let old_blocks = meta.block_count();
+    let mut delta = Delta::default();
+    let mut pending: Option<WriteBatch> = None;
+    let mut rows = Vec::new();
+    let mut done = 0u64;
+    loop {
+        rows.clear();
+        let round_end = next_round(&mut sorted, &mut rows, ctx.block_size)?;
+        if rows.is_empty() && pending.is_none() {
+            break;
+        }
+        // Merge this round on all cores while the previous round's batch is written.
+        let (merged, written) = rayon::join(
+            || merge_round(engine, &rows, &ctx, old_blocks),
+            || pending.take().map_or(Ok(()), |b| engine.apply(b)),
+        );
+        written?;
+        let (blocks, round_delta) = merged?;
+        delta.add(round_delta);
+        if rows.is_empty() {
+            continue;
+        }
+        let mut batch = WriteBatch::default();
+        for (b, bytes) in blocks {
+            batch.put(keys::block(b), bytes);
+        }
+        // Customers below the end of this round are complete once the batch lands.
+        current.next_id = current.next_id.max(new_next.min(round_end));
+        batch.put(keys::META, current.encode()?);
+        pending = Some(batch);
+        done += rows.len() as u64;
+        if let Some(f) = progress {
+            f(&super::Progress::Writing { rows: done, total: sorted_total(report) });
+        }
+    }
+
+    current.next_id = new_next;
+    current.in_progress = false;
+    current.ingests += 1;
+    write_meta(engine, &current)?;
+    engine.flush()?;
+    report.orders_new = delta.new;
+    report.orders_updated = delta.updated;
+    report.orders_unchanged = delta.unchanged;
+    report.returns = delta.returns;
+    Ok(current)
+}
+
+fn sorted_total(report: &IngestReport) -> u64 {
+    report.rows_read - report.rows_rejected - report.rows_skipped
+}
+
+/// Moves the rows of the next `BLOCKS_PER_ROUND` blocks that have rows into `rows`; returns the
+/// first id past the round.
+fn next_round(sorted: &mut Sorted, rows: &mut Vec<SpoolRow>, block_size: u64) -> Result<u64> {
+    let Some(first) = sorted.peek_id() else {
+        return Ok(0);
+    };
+    let end = (first as u64 / block_size + BLOCKS_PER_ROUND) * block_size;
+    sorted.take_below(end, rows)?;
+    Ok(end)
+}
+
+struct MergeContext<'a> {
+    block_size: u64,
+    old_next: u64,
+    new_next: u64,
+    ids: &'a IdIndex,
+}
+
+/// Merges the rows of one round into their blocks; returns the blocks that changed.
+fn merge_round<E: Engine>(
+    engine: &E,
+    rows: &[SpoolRow],
+    ctx: &MergeContext<'_>,
+    old_blocks: u64,
+) -> Result<(Vec<(u64, Vec<u8>)>, Delta)> {
+    let per_block: Vec<&[SpoolRow]> =
+        rows.chunk_by(|a, b| a.id as u64 / ctx.block_size == b.id as u64 / ctx.block_size).collect();
+    let results: Vec<Result<(u64, Option<Vec<u8>>, Delta)>> = per_block
+        .par_iter()
+        .map(|block_rows| {
+            let b = block_rows[0].id as u64 / ctx.block_size;
+            let old = if b < old_blocks { engine.get(&keys::block(b))? } else { None };
+            if b < old_blocks && old.is_none() {
+                return Err(Error::corrupt(format!("customer block {b}"), "block is missing"));
+            }
+            let (bytes, delta) = merge_block(old.as_ref().map(|v| v.as_ref()), b, block_rows, ctx)?;
+            Ok((b, bytes, delta))
+        })
+        .collect();
+    let mut out = Vec::with_capacity(results.len());
+    let mut delta = Delta::default();
+    for r in results {
+        let (b, bytes, d) = r?;
+        delta.add(d);
+        out.extend(bytes.map(|bytes| (b, bytes)));
+    }
+    Ok((out, delta))
+}
+
+/// Rebuilds block `b` with `rows` merged in. Returns `None` for the bytes when nothing changed.
+fn merge_block(
+    old: Option<&[u8]>,
+    b: u64,
+    mut rows: &[SpoolRow],
+    ctx: &MergeContext<'_>,
+) -> Result<(Option<Vec<u8>>, Delta)> {
+    let corrupt = |what: String, e: &dyn std::fmt::Display| Error::corrupt(what, e.to_string());
+    let old = old.map(BlockView::parse).transpose().map_err(|e| corrupt(format!("customer block {b}"), &e))?;
+    let first = b * ctx.block_size;
+    let end = (first + ctx.block_size).min(ctx.new_next);
+    let mut builder = BlockBuilder::new();
+    let mut delta = Delta::default();
+    let mut changed = false;
+    let mut scratch = Scratch::default();
+    for id in first..end {
+        let n = rows.iter().take_while(|r| r.id as u64 == id).count();
+        let (mine, rest) = rows.split_at(n);
+        rows = rest;
+        let old_record = if id < ctx.old_next {
+            let i = (id - first) as u32;
+            Some(old.and_then(|v| v.record(i)).ok_or_else(|| corrupt(format!("customer {id}"), &"record is missing"))?)
+        } else {
+            None
+        };
+        if mine.is_empty() {
+            builder.push_raw(old_record.ok_or_else(|| corrupt(format!("customer {id}"), &"record is missing"))?);
+            continue;
+        }
+        let mut record = match old_record {
+            Some(bytes) => Record::decode(bytes).map_err(|e| corrupt(format!("customer {id}"), &e))?,
+            None => Record::new(ctx.ids.new_name(id as u32).to_vec()),
+        };
+        let customer_changed = merge_customer(&mut record, mine, &mut scratch, &mut delta)?;
+        match old_record {
+            Some(bytes) if !customer_changed => builder.push_raw(bytes),
+            _ => {
+                record.encode(builder.buffer());
+                builder.end_record();
+                changed = true;
+            }
+        }
+    }
+    if old.is_some_and(|v| v.len() as usize > builder.len()) {
+        // Debris of an interrupted ingest past `old_next` is dropped by rewriting the block.
+        changed = true;
+    }
+    Ok((changed.then(|| builder.finish()), delta))
+}
+
+/// Reused buffers for building a customer's incoming orders.
+#[derive(Default)]
+struct Scratch {
+    incoming: Vec<Incoming>,
+    lines: Vec<Line>,
+    index: Vec<(u64, u32)>,
+    replaced: Vec<bool>,
+}
+
+#[derive(Clone, Copy)]
+struct Incoming {
+    fingerprint: u64,
+    day: i32,
+    amount: i64,
+    lines_start: u32,
+    lines_len: u32,
+}
+
+/// Upserts a customer's incoming rows (sorted by key) into `record`. Returns whether it changed.
+fn merge_customer(record: &mut Record, rows: &[SpoolRow], s: &mut Scratch, delta: &mut Delta) -> Result<bool> {
+    s.incoming.clear();
+    s.lines.clear();
+    for run in rows.chunk_by(|a, b| a.key == b.key && a.auto == b.auto) {
+        if run[0].auto {
+            // Identical rows without an order id are distinct orders, numbered by occurrence.
+            for (k, r) in run.iter().enumerate() {
+                let start = s.lines.len() as u32;
+                if r.category != NO_CATEGORY {
+                    s.lines.push(Line { category: r.category, amount: r.amount });
+                }
+                s.incoming.push(Incoming {
+                    fingerprint: fingerprint::auto_order(r.key, k as u32),
+                    day: r.day,
+                    amount: r.amount,
+                    lines_start: start,
+                    lines_len: s.lines.len() as u32 - start,
+                });
+            }
+            continue;
+        }
+        // All lines of one order: summed, earliest day, spend per category.
+        let start = s.lines.len();
+        let mut amount = 0i64;
+        let mut day = i32::MAX;
+        let has_categories = run.iter().any(|r| r.category != NO_CATEGORY);
+        for r in run {
+            // Cannot overflow: pass 1 bounds the sum of |amount| over the whole input.
+            amount += r.amount;
+            day = day.min(r.day);
+            if has_categories {
+                let category = if r.category == NO_CATEGORY { UNCATEGORIZED } else { r.category };
+                s.lines.push(Line { category, amount: r.amount });
+            }
+        }
+        let lines = &mut s.lines[start..];
+        lines.sort_unstable_by_key(|l| l.category);
+        let mut w = 0;
+        for i in 0..lines.len() {
+            if w > 0 && lines[w - 1].category == lines[i].category {
+                lines[w - 1].amount += lines[i].amount;
+            } else {
+                lines[w] = lines[i];
+                w += 1;
+            }
+        }
+        s.lines.truncate(start + w);
+        s.incoming.push(Incoming {
+            fingerprint: run[0].key,
+            day,
+            amount,
+            lines_start: start as u32,
+            lines_len: w as u32,
+        });
+    }
+
+    delta.returns += s.incoming.iter().filter(|o| o.amount < 0).count() as u64;
+    if record.orders.is_empty() {
+        delta.new += s.incoming.len() as u64;
+        for o in &s.incoming {
+            record.push_order(
+                o.day,
+                o.amount,
+                o.fingerprint,
+                &s.lines[o.lines_start as usize..(o.lines_start + o.lines_len) as usize],
+            );
+        }
+        record.sort_orders();
+        return Ok(true);
+    }
+
+    s.index.clear();
+    s.index.extend(record.orders.iter().enumerate().map(|(i, o)| (o.fingerprint, i as u32)));
+    s.index.sort_unstable();
+    s.replaced.clear();
+    s.replaced.resize(record.orders.len(), false);
+    let mut changed = false;
+    for o in &s.incoming {
+        let lines = &s.lines[o.lines_start as usize..(o.lines_start + o.lines_len) as usize];
+        match s.index.binary_search_by_key(&o.fingerprint, |&(fp, _)| fp) {
+            Ok(pos) => {
+                let i = s.index[pos].1 as usize;
+                let old = &record.orders[i];
+                s.replaced[i] = true;
+                if old.day == o.day && old.amount == o.amount && record.lines_of(old) == lines {
+                    delta.unchanged += 1;
+                } else {
+                    delta.updated += 1;
+                    changed = true;
+                }
+            }
+            Err(_) => {
+                delta.new += 1;
+                changed = true;
+            }
+        }
+    }
+    if !changed {
+        return Ok(false);
+    }
+    let mut merged = Record::new(std::mem::take(&mut record.external_id));
+    for (i, o) in record.orders.iter().enumerate() {
+        if !s.replaced[i] {
+            merged.push_order(o.day, o.amount, o.fingerprint, record.lines_of(o));
+        }
+    }
+    for o in &s.incoming {
+        merged.push_order(
+            o.day,
+            o.amount,
+            o.fingerprint,
+            &s.lines[o.lines_start as usize..(o.lines_start + o.lines_len) as usize],
+        );
+    }
+    merged.sort_orders();
+    *record = merged;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: u64, day: i32, amount: i64, category: u32, auto: bool) -> SpoolRow {
+        SpoolRow { key, amount, id: 0, category, day, auto }
+    }
+
+    fn merge(record: &mut Record, mut rows: Vec<SpoolRow>) -> (bool, Delta) {
+        rows.sort_by_key(|r| (r.key, r.auto));
+        let mut d = Delta::default();
+        let changed = merge_customer(record, &rows, &mut Scratch::default(), &mut d).unwrap();
+        (changed, d)
+    }
+
+    #[test]
+    fn lines_of_an_order_are_summed_per_category() {
+        let mut rec = Record::new(b"c".to_vec());
+        let (changed, d) = merge(
+            &mut rec,
+            vec![row(1, 12, 500, 2, false), row(1, 10, 300, NO_CATEGORY, false), row(1, 11, 200, 2, false)],
+        );
+        assert!(changed);
+        assert_eq!((d.new, d.updated, d.unchanged), (1, 0, 0));
+        assert_eq!(rec.orders.len(), 1);
+        let o = rec.orders[0];
+        assert_eq!((o.day, o.amount, o.fingerprint), (10, 1000, 1));
+        assert_eq!(rec.lines_of(&o), [Line { category: 0, amount: 300 }, Line { category: 2, amount: 700 }]);
+    }
+
+    #[test]
+    fn upsert_replaces_keeps_and_adds() {
+        let mut rec = Record::new(b"c".to_vec());
+        merge(&mut rec, vec![row(1, 10, 100, NO_CATEGORY, false), row(2, 11, 200, NO_CATEGORY, false)]);
+        let before = rec.clone();
+        let (changed, d) = merge(&mut rec, vec![row(1, 10, 100, NO_CATEGORY, false)]);
+        assert!(!changed);
+        assert_eq!((d.new, d.updated, d.unchanged), (0, 0, 1));
+        assert_eq!(rec, before);
+        let (changed, d) =
+            merge(&mut rec, vec![row(2, 9, -50, NO_CATEGORY, false), row(3, 12, 70, NO_CATEGORY, false)]);
+        assert!(changed);
+        assert_eq!((d.new, d.updated, d.unchanged, d.returns), (1, 1, 0, 1));
+        let got: Vec<_> = rec.orders.iter().map(|o| (o.day, o.amount, o.fingerprint)).collect();
+        assert_eq!(got, [(9, -50, 2), (10, 100, 1), (12, 70, 3)]);
+    }
+
+    #[test]
+    fn identical_rows_without_order_id_stay_distinct_and_idempotent() {
+        let mut rec = Record::new(b"c".to_vec());
+        let rows = vec![row(77, 10, 100, NO_CATEGORY, true), row(77, 10, 100, NO_CATEGORY, true)];
+        let (_, d) = merge(&mut rec, rows.clone());
+        assert_eq!((d.new, rec.orders.len()), (2, 2));
+        let (changed, d) = merge(&mut rec, rows);
+        assert!(!changed);
+        assert_eq!((d.new, d.unchanged), (0, 2));
+        // A third identical row later (an overlapping export with one more) is one new order.
+        let (_, d) = merge(&mut rec, vec![row(77, 10, 100, NO_CATEGORY, true); 3]);
+        assert_eq!((d.new, d.unchanged, rec.orders.len()), (1, 2, 3));
+    }
+}

@@ -1,0 +1,372 @@
+//! Parsers for the values in an order row: exact decimal amounts in minor units, quantity × unit
+//! price, and dates or timestamps turned into the store's calendar day. Each returns a reason a user
+//! can act on; the caller adds file, line, column and value.
+
+use crate::day::{Day, MAX_YEAR, MIN_YEAR, days_in_month, digits};
+use crate::zone::{Zone, parse_offset_body};
+
+/// How to read slash dates such as `03/04/2024`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DateOrder {
+    /// `M/D/YYYY` (US exports, UCI Online Retail).
+    #[default]
+    MonthFirst,
+    /// `D/M/YYYY`.
+    DayFirst,
+}
+
+/// Why a field was rejected.
+pub(crate) type FieldResult<T> = Result<T, String>;
+
+/// A decimal number as an exact integer mantissa and a count of decimals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Decimal {
+    pub mantissa: i128,
+    pub scale: u32,
+}
+
+/// Most decimals accepted in a quantity or unit price (amounts are held to the currency's).
+const MAX_SCALE: u32 = 12;
+
+/// Parses a plain decimal: optional sign, digits, optional point and digits.
+pub(crate) fn parse_decimal(s: &[u8]) -> FieldResult<Decimal> {
+    let s = s.trim_ascii();
+    if s.is_empty() {
+        return Err("the value is empty".into());
+    }
+    let (neg, body) = match s[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut mantissa: i128 = 0;
+    let mut scale = 0u32;
+    let mut seen_point = false;
+    let mut seen_digit = false;
+    for &c in body {
+        match c {
+            b'0'..=b'9' => {
+                seen_digit = true;
+                mantissa = mantissa
+                    .checked_mul(10)
+                    .and_then(|m| m.checked_add((c - b'0') as i128))
+                    .ok_or_else(|| "the number is too large".to_string())?;
+                if seen_point {
+                    scale += 1;
+                    if scale > MAX_SCALE {
+                        return Err(format!("more than {MAX_SCALE} decimals"));
+                    }
+                }
+            }
+            b'.' if !seen_point => seen_point = true,
+            _ => return Err(explain_bad_number(s)),
+        }
+    }
+    if !seen_digit {
+        return Err(explain_bad_number(s));
+    }
+    Ok(Decimal { mantissa: if neg { -mantissa } else { mantissa }, scale })
+}
+
+fn explain_bad_number(s: &[u8]) -> String {
+    let has = |c: u8| s.contains(&c);
+    if s.iter().any(|&c| c == b'$' || c >= 0x80) || s.starts_with(b"EUR") || s.starts_with(b"USD") {
+        "currency symbols are not accepted; write the plain number (12.50)".into()
+    } else if has(b',') && has(b'.')
+        || has(b'\'')
+        || has(b'_')
+        || s.windows(2).any(|w| w[0].is_ascii_digit() && w[1] == b' ')
+    {
+        "thousands separators are not accepted; write 1234.56".into()
+    } else if has(b',') {
+        "decimal commas are not accepted; use a point (12.50)".into()
+    } else if has(b'e') || has(b'E') {
+        "exponent notation is not accepted; write the plain number".into()
+    } else {
+        "not a number".into()
+    }
+}
+
+/// Converts an exact decimal to minor units of a currency with `exponent` decimals. Extra decimals
+/// must be zeros (`12.500` is fine for a 2-decimal currency, `12.505` is not).
+pub(crate) fn to_minor_exact(d: Decimal, exponent: u8) -> FieldResult<i64> {
+    let exp = exponent as u32;
+    let minor = if d.scale <= exp {
+        d.mantissa.checked_mul(10i128.pow(exp - d.scale))
+    } else {
+        let div = 10i128.pow(d.scale - exp);
+        if d.mantissa % div != 0 {
+            return Err(format!("{} decimals, more than the currency's {exponent}", d.scale));
+        }
+        Some(d.mantissa / div)
+    };
+    minor.and_then(|m| i64::try_from(m).ok()).ok_or_else(|| "the amount does not fit in 64-bit minor units".into())
+}
+
+/// Parses an amount column.
+#[inline]
+pub(crate) fn parse_amount(s: &[u8], exponent: u8) -> FieldResult<i64> {
+    if let Some(v) = fast_amount(s, exponent) {
+        return Ok(v);
+    }
+    to_minor_exact(parse_decimal(s)?, exponent)
+}
+
+/// The common shape `[-]digits[.dd]` with at most `exponent` decimals, without i128 arithmetic.
+#[inline]
+fn fast_amount(s: &[u8], exponent: u8) -> Option<i64> {
+    let (neg, body) = match s.first()? {
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if body.is_empty() || body.len() > 17 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    let mut decimals: Option<u8> = None;
+    for &c in body {
+        match c {
+            b'0'..=b'9' => {
+                v = v * 10 + (c - b'0') as i64;
+                if let Some(d) = decimals.as_mut() {
+                    *d += 1;
+                }
+            }
+            b'.' if decimals.is_none() => decimals = Some(0),
+            _ => return None,
+        }
+    }
+    let d = decimals.unwrap_or(0);
+    // At most 18 significant digits after scaling, so the product cannot overflow.
+    if d > exponent || body == b"." || body.len() + (exponent - d) as usize > 18 {
+        return None;
+    }
+    let v = v * 10i64.pow((exponent - d) as u32);
+    Some(if neg { -v } else { v })
+}
+
+/// Quantity × unit price in minor units, rounded half away from zero to the currency's decimals.
+pub(crate) fn quantity_times_price(qty: &[u8], price: &[u8], exponent: u8) -> FieldResult<i64> {
+    let q = parse_decimal(qty).map_err(|e| format!("quantity: {e}"))?;
+    let p = parse_decimal(price).map_err(|e| format!("unit price: {e}"))?;
+    let product = q.mantissa.checked_mul(p.mantissa).ok_or("quantity × unit price is too large")?;
+    let scale = q.scale + p.scale;
+    let exp = exponent as u32;
+    let minor = if scale <= exp {
+        product.checked_mul(10i128.pow(exp - scale))
+    } else {
+        let div = 10i128.pow(scale - exp);
+        let (quot, rem) = (product / div, product % div);
+        Some(quot + if rem.abs() * 2 >= div { rem.signum() } else { 0 })
+    };
+    minor
+        .and_then(|m| i64::try_from(m).ok())
+        .ok_or_else(|| "quantity × unit price does not fit in 64-bit minor units".into())
+}
+
+/// Parses a date or timestamp and returns the store-local day.
+///
+/// Accepted: `YYYY-MM-DD`, `YYYYMMDD`, `YYYY/MM/DD`, `M/D/YYYY` (or `D/M/YYYY` per `order`), each
+/// optionally followed by a time `HH:MM[:SS[.fff]]` (after `T` or a space) and an offset (`Z`,
+/// `+HH:MM`, `+HHMM`, `+HH`). A time without an offset is local time of the store's zone; with an
+/// offset the instant is converted to the store's zone before its date is taken.
+#[inline]
+pub(crate) fn parse_day(s: &[u8], zone: &Zone, order: DateOrder) -> FieldResult<i32> {
+    let s = s.trim_ascii();
+    let (y, m, d, rest) = parse_date_part(s, order)?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
+        return Err(format!("year {y} is outside {MIN_YEAR}..={MAX_YEAR}"));
+    }
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return Err(format!("{y:04}-{m:02}-{d:02} is not a calendar date"));
+    }
+    let date = Day::from_ymd(y, m, d).ok_or("not a calendar date")?.days();
+    if rest.is_empty() {
+        return Ok(date);
+    }
+    let (secs, offset) = parse_time_part(rest)?;
+    match (offset, zone) {
+        (None, _) | (Some(0), Zone::Utc) => Ok(date),
+        (Some(off), _) => {
+            let unix = date as i64 * 86_400 + secs as i64 - off as i64;
+            let day = zone.day_of(unix);
+            i32::try_from(day).map_err(|_| "timestamp out of range".into())
+        }
+    }
+}
+
+fn parse_date_part(s: &[u8], order: DateOrder) -> FieldResult<(i32, u32, u32, &[u8])> {
+    let bad = || "not a date (expected YYYY-MM-DD, YYYYMMDD or M/D/YYYY, optionally with a time)".to_string();
+    if s.len() >= 10 && (s[4] == b'-' || s[4] == b'/') && s[7] == s[4] {
+        let y = digits(&s[..4]).ok_or_else(bad)?;
+        let m = digits(&s[5..7]).ok_or_else(bad)?;
+        let d = digits(&s[8..10]).ok_or_else(bad)?;
+        return Ok((y as i32, m, d, &s[10..]));
+    }
+    if s.len() == 8 && s.iter().all(u8::is_ascii_digit) {
+        let y = digits(&s[..4]).ok_or_else(bad)?;
+        return Ok((y as i32, digits(&s[4..6]).ok_or_else(bad)?, digits(&s[6..8]).ok_or_else(bad)?, &[]));
+    }
+    // Slash dates with the year last: a/b/YYYY.
+    let date_end = s.iter().position(|&c| c == b' ' || c == b'T').unwrap_or(s.len());
+    let mut parts = s[..date_end].split(|&c| c == b'/');
+    let (Some(a), Some(b), Some(y), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    if y.len() != 4 {
+        return Err(if y.len() == 2 { "two-digit years are ambiguous; write the year in full".into() } else { bad() });
+    }
+    let (a, b, y) = (digits(a).ok_or_else(bad)?, digits(b).ok_or_else(bad)?, digits(y).ok_or_else(bad)?);
+    let (m, d) = match order {
+        DateOrder::MonthFirst => (a, b),
+        DateOrder::DayFirst => (b, a),
+    };
+    if a > 99 || b > 99 {
+        return Err(bad());
+    }
+    Ok((y as i32, m, d, &s[date_end..]))
+}
+
+/// `[T ]H[H]:MM[:SS[.fff]][offset]` → (seconds into the day, offset seconds east of UTC).
+fn parse_time_part(s: &[u8]) -> FieldResult<(u32, Option<i32>)> {
+    let bad = || "not a time of day (expected HH:MM[:SS] after the date, then Z or +HH:MM)".to_string();
+    let s = match s.first() {
+        Some(b'T' | b't' | b' ') => s[1..].trim_ascii_start(),
+        _ => return Err(bad()),
+    };
+    let colon = s.iter().position(|&c| c == b':').ok_or_else(bad)?;
+    let h = digits(&s[..colon]).filter(|_| colon <= 2).ok_or_else(bad)?;
+    let mut i = colon + 1;
+    let m = digits(s.get(i..i + 2).ok_or_else(bad)?).ok_or_else(bad)?;
+    i += 2;
+    let mut sec = 0;
+    if s.get(i) == Some(&b':') {
+        sec = digits(s.get(i + 1..i + 3).ok_or_else(bad)?).ok_or_else(bad)?;
+        i += 3;
+        if s.get(i) == Some(&b'.') || s.get(i) == Some(&b',') {
+            i += 1;
+            let frac = s[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if frac == 0 {
+                return Err(bad());
+            }
+            i += frac;
+        }
+    }
+    if h > 23 || m > 59 || sec > 60 {
+        return Err(format!("time {h:02}:{m:02}:{sec:02} is out of range"));
+    }
+    let secs = h * 3600 + m * 60 + sec.min(59);
+    let rest = s[i..].trim_ascii_start();
+    let offset = match rest.first() {
+        None => None,
+        Some(b'Z' | b'z') if rest.len() == 1 => Some(0),
+        Some(&sign @ (b'+' | b'-')) => {
+            let v = parse_offset_body(&rest[1..]).ok_or_else(|| "invalid UTC offset (expected +HH:MM)".to_string())?;
+            Some(if sign == b'-' { -v } else { v })
+        }
+        _ => return Err(bad()),
+    };
+    Ok((secs, offset))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> i32 {
+        s.parse::<Day>().unwrap().days()
+    }
+
+    #[test]
+    fn amounts_are_exact() {
+        assert_eq!(parse_amount(b"12.34", 2), Ok(1234));
+        assert_eq!(parse_amount(b"-0.05", 2), Ok(-5));
+        assert_eq!(parse_amount(b"7", 2), Ok(700));
+        assert_eq!(parse_amount(b"7.", 2), Ok(700));
+        assert_eq!(parse_amount(b".5", 2), Ok(50));
+        assert_eq!(parse_amount(b" 3.10 ", 2), Ok(310));
+        assert_eq!(parse_amount(b"+3.1", 2), Ok(310));
+        assert_eq!(parse_amount(b"12.500", 2), Ok(1250));
+        assert_eq!(parse_amount(b"1234", 0), Ok(1234));
+        assert_eq!(parse_amount(b"0.001", 3), Ok(1));
+        assert_eq!(parse_amount(b"92233720368547758.07", 2), Ok(i64::MAX));
+        assert_eq!(parse_amount(b"-92233720368547758.08", 2), Ok(i64::MIN));
+    }
+
+    #[test]
+    fn bad_amounts_say_why() {
+        let why = |s: &str| parse_amount(s.as_bytes(), 2).unwrap_err();
+        assert!(why("12.505").contains("3 decimals"), "{}", why("12.505"));
+        assert!(why("1,234.56").contains("thousands"));
+        assert!(why("1 234").contains("thousands"));
+        assert!(why("12,50").contains("decimal commas"));
+        assert!(why("$12.50").contains("currency"));
+        assert!(why("€12.50").contains("currency"));
+        assert!(why("1e5").contains("exponent"));
+        assert!(why("").contains("empty"));
+        assert!(why("-").contains("not a number"));
+        assert!(why(".").contains("not a number"));
+        assert!(why("abc").contains("not a number"));
+        assert!(why("92233720368547758.08").contains("64-bit"));
+        assert!(why("99999999999999999999999999999999999999999").contains("too large"));
+    }
+
+    #[test]
+    fn quantity_times_price_rounds_half_away_from_zero() {
+        assert_eq!(quantity_times_price(b"6", b"2.55", 2), Ok(1530));
+        assert_eq!(quantity_times_price(b"-1", b"2.55", 2), Ok(-255));
+        assert_eq!(quantity_times_price(b"3", b"0.085", 2), Ok(26)); // 0.255 -> 0.26
+        assert_eq!(quantity_times_price(b"-3", b"0.085", 2), Ok(-26));
+        assert_eq!(quantity_times_price(b"1", b"0.004", 2), Ok(0));
+        assert_eq!(quantity_times_price(b"1.5", b"2", 2), Ok(300));
+        assert!(quantity_times_price(b"x", b"2", 2).unwrap_err().starts_with("quantity"));
+        assert!(quantity_times_price(b"1", b"", 2).unwrap_err().starts_with("unit price"));
+    }
+
+    #[test]
+    fn dates_and_timestamps() {
+        let utc = Zone::Utc;
+        let p = |s: &str| parse_day(s.as_bytes(), &utc, DateOrder::MonthFirst);
+        assert_eq!(p("2024-03-10"), Ok(day("2024-03-10")));
+        assert_eq!(p("20240310"), Ok(day("2024-03-10")));
+        assert_eq!(p("2024/03/10"), Ok(day("2024-03-10")));
+        assert_eq!(p("3/10/2024"), Ok(day("2024-03-10")));
+        assert_eq!(p("12/1/2010 8:26"), Ok(day("2010-12-01")));
+        assert_eq!(p("2024-03-10T23:30:00Z"), Ok(day("2024-03-10")));
+        assert_eq!(p("2024-03-10 23:30:00"), Ok(day("2024-03-10")));
+        assert_eq!(p("2024-03-10T23:30:00.123+00:00"), Ok(day("2024-03-10")));
+        // An offset moves the instant into UTC before the date is taken.
+        assert_eq!(p("2024-03-10T23:30:00-02:00"), Ok(day("2024-03-11")));
+        assert_eq!(p("2024-03-10T00:30:00+0100"), Ok(day("2024-03-09")));
+        assert_eq!(p("2024-03-10T00:30+01"), Ok(day("2024-03-09")));
+        let dm = parse_day(b"3/10/2024", &utc, DateOrder::DayFirst);
+        assert_eq!(dm, Ok(day("2024-10-03")));
+    }
+
+    #[test]
+    fn store_zone_decides_the_day() {
+        let berlin = Zone::parse("Europe/Berlin").unwrap();
+        let p = |s: &str| parse_day(s.as_bytes(), &berlin, DateOrder::MonthFirst);
+        assert_eq!(p("2024-03-10T23:30:00Z"), Ok(day("2024-03-11")));
+        // Local times are already in the store's zone.
+        assert_eq!(p("2024-03-10 23:30:00"), Ok(day("2024-03-10")));
+        assert_eq!(p("2024-07-10T22:30:00Z"), Ok(day("2024-07-11")));
+        assert_eq!(p("2024-07-10T21:30:00Z"), Ok(day("2024-07-10")));
+    }
+
+    #[test]
+    fn bad_dates_say_why() {
+        let utc = Zone::Utc;
+        let why = |s: &str| parse_day(s.as_bytes(), &utc, DateOrder::MonthFirst).unwrap_err();
+        assert!(why("1899-12-31").contains("outside"));
+        assert!(why("2201-01-01").contains("outside"));
+        assert!(why("2023-02-29").contains("not a calendar date"));
+        assert!(why("13/01/2024").contains("not a calendar date"));
+        assert!(why("1/2/24").contains("two-digit"));
+        assert!(why("yesterday").contains("not a date"));
+        assert!(why("2024-03-10T25:00:00").contains("out of range"));
+        assert!(why("2024-03-10T10:00:00+25:00").contains("offset"));
+        assert!(why("2024-03-10X").contains("time of day"));
+        assert!(why("").contains("not a date"));
+    }
+}

@@ -1,0 +1,293 @@
+//! Input layouts: the presets (`generic`, `cdnow`, `line-items`), header matching with column-name
+//! overrides, and the resolved [`Layout`] that says which field holds what.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+
+/// A known input layout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Preset {
+    /// CSV with a header: customer id, order id (optional), timestamp, amount (or quantity and unit
+    /// price), category (optional). Common header spellings are recognised (see the README).
+    #[default]
+    Generic,
+    /// The CDNOW file of the BTYD papers: whitespace-separated `customer date(YYYYMMDD) cds dollars`,
+    /// an optional header line, and in the 1/10 sample file a sample-id column second.
+    Cdnow,
+    /// Line-item exports such as UCI Online Retail: `InvoiceNo, StockCode, Description, Quantity,
+    /// InvoiceDate, UnitPrice, CustomerID, Country`; amount = quantity × unit price, the stock code is
+    /// the category, and rows without a customer id are counted and skipped.
+    LineItems,
+}
+
+impl Preset {
+    /// All presets with their command-line names.
+    pub const ALL: [(&'static str, Preset); 3] =
+        [("generic", Preset::Generic), ("cdnow", Preset::Cdnow), ("line-items", Preset::LineItems)];
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = Preset::ALL.iter().find(|(_, p)| p == self).map_or("?", |(n, _)| n);
+        f.write_str(name)
+    }
+}
+
+impl FromStr for Preset {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Preset> {
+        Preset::ALL
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|(_, p)| *p)
+            .ok_or_else(|| Error::invalid("preset", s, "expected one of: generic, cdnow, line-items"))
+    }
+}
+
+/// Header names that override the preset's; `None` keeps the preset's choice.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ColumnNames {
+    /// Customer id column.
+    pub customer: Option<String>,
+    /// Order id column.
+    pub order: Option<String>,
+    /// Date or timestamp column.
+    pub timestamp: Option<String>,
+    /// Order-line amount column.
+    pub amount: Option<String>,
+    /// Quantity column (with `unit_price`, instead of `amount`).
+    pub quantity: Option<String>,
+    /// Unit price column.
+    pub unit_price: Option<String>,
+    /// Category (or SKU) column.
+    pub category: Option<String>,
+}
+
+/// How a row's fields are separated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Split {
+    Delimited(u8),
+    Whitespace,
+}
+
+/// Where a row's money comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Value {
+    Amount(usize),
+    QuantityPrice { quantity: usize, price: usize },
+}
+
+/// Which field holds what, resolved from a preset and a header.
+#[derive(Clone, Debug)]
+pub(crate) struct Layout {
+    pub split: Split,
+    pub names: Vec<String>,
+    pub customer: usize,
+    pub order: Option<usize>,
+    pub timestamp: usize,
+    pub value: Value,
+    pub category: Option<usize>,
+    /// Rows without a customer id are skipped (counted) instead of rejected.
+    pub skip_missing_customer: bool,
+}
+
+// Normalised spellings (lower case, letters and digits only) recognised per column, best first.
+const CUSTOMER: &[&str] = &["customerid", "customer", "clientid", "userid", "customerno"];
+const ORDER: &[&str] = &["orderid", "order", "invoiceno", "invoice", "ordernumber", "orderno", "transactionid"];
+const TIMESTAMP: &[&str] =
+    &["timestamp", "date", "orderdate", "invoicedate", "createdat", "datetime", "time", "purchasedate"];
+const AMOUNT: &[&str] = &["amount", "total", "ordertotal", "value", "revenue", "sales", "dollarvalue"];
+const QUANTITY: &[&str] = &["quantity", "qty"];
+const PRICE: &[&str] = &["unitprice", "price"];
+const CATEGORY: &[&str] = &["category", "productcategory", "stockcode", "sku"];
+
+fn normalise(s: &str) -> String {
+    s.trim().chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+impl Layout {
+    /// Resolves a delimited layout from the header fields.
+    pub(crate) fn from_header(
+        preset: Preset,
+        columns: &ColumnNames,
+        header: Vec<String>,
+        delimiter: u8,
+        source: &str,
+    ) -> Result<Layout> {
+        let norm: Vec<String> = header.iter().map(|h| normalise(h)).collect();
+        let find = |explicit: &Option<String>, aliases: &[&str]| -> Option<usize> {
+            match explicit {
+                Some(name) => header
+                    .iter()
+                    .position(|h| h.trim() == name.trim())
+                    .or_else(|| norm.iter().position(|n| *n == normalise(name))),
+                None => aliases.iter().find_map(|a| norm.iter().position(|n| n == a)),
+            }
+        };
+        let missing = |what: &str, flag: &str, explicit: &Option<String>, aliases: &[&str]| {
+            let wanted = match explicit {
+                Some(name) => format!("a column named {name:?} ({flag})"),
+                None => format!("a {what} column (one of: {}; or name it with {flag})", aliases.join(", ")),
+            };
+            let mut reason = format!("no {what} column: expected {wanted}; the header has: {}", header.join(", "));
+            if header.len() == 1 {
+                let h = &header[0];
+                if let Some(d) = [';', '\t', '|', ','].into_iter().find(|&d| h.contains(d) && d as u8 != delimiter) {
+                    reason.push_str(&format!(" (one column only: is the file separated by {d:?}? use --delimiter)"));
+                }
+            }
+            Error::InputFormat { source_name: source.to_string(), reason }
+        };
+        let customer = find(&columns.customer, CUSTOMER)
+            .ok_or_else(|| missing("customer id", "--customer-col", &columns.customer, CUSTOMER))?;
+        let timestamp = find(&columns.timestamp, TIMESTAMP)
+            .ok_or_else(|| missing("date or timestamp", "--timestamp-col", &columns.timestamp, TIMESTAMP))?;
+        let order = find(&columns.order, ORDER);
+        if columns.order.is_some() && order.is_none() {
+            return Err(missing("order id", "--order-col", &columns.order, ORDER));
+        }
+        let category = find(&columns.category, CATEGORY);
+        if columns.category.is_some() && category.is_none() {
+            return Err(missing("category", "--category-col", &columns.category, CATEGORY));
+        }
+        let amount = find(&columns.amount, AMOUNT);
+        let qty_price = || Some((find(&columns.quantity, QUANTITY)?, find(&columns.unit_price, PRICE)?));
+        let explicit_lines = columns.quantity.is_some() || columns.unit_price.is_some();
+        let lines_missing =
+            || missing("quantity and unit price", "--quantity-col and --price-col", &None, &["quantity", "unitprice"]);
+        let value = if explicit_lines || (preset == Preset::LineItems && columns.amount.is_none()) {
+            match (qty_price(), amount) {
+                (Some((quantity, price)), _) => Value::QuantityPrice { quantity, price },
+                (None, Some(a)) if !explicit_lines => Value::Amount(a),
+                (None, _) => return Err(lines_missing()),
+            }
+        } else {
+            match (amount, qty_price()) {
+                (Some(a), _) => Value::Amount(a),
+                (None, Some((quantity, price))) => Value::QuantityPrice { quantity, price },
+                (None, None) => return Err(missing("amount", "--amount-col", &columns.amount, AMOUNT)),
+            }
+        };
+        Ok(Layout {
+            split: Split::Delimited(delimiter),
+            names: header,
+            customer,
+            order,
+            timestamp,
+            value,
+            category,
+            skip_missing_customer: preset == Preset::LineItems,
+        })
+    }
+
+    /// The CDNOW layout, with or without the sample-id column.
+    pub(crate) fn cdnow(fields: usize, source: &str) -> Result<Layout> {
+        let (names, customer, timestamp, amount): (&[&str], _, _, _) = match fields {
+            4 => (&["customer_id", "date", "number_of_cds", "dollar_value"], 0, 1, 3),
+            5 => (&["customer_id", "sample_id", "date", "number_of_cds", "dollar_value"], 0, 2, 4),
+            n => {
+                return Err(Error::InputFormat {
+                    source_name: source.to_string(),
+                    reason: format!(
+                        "the cdnow preset expects 4 columns (customer, YYYYMMDD, CDs, dollars) or 5 (with a sample id second); the first row has {n}"
+                    ),
+                });
+            }
+        };
+        Ok(Layout {
+            split: Split::Whitespace,
+            names: names.iter().map(|s| s.to_string()).collect(),
+            customer,
+            order: None,
+            timestamp,
+            value: Value::Amount(amount),
+            category: None,
+            skip_missing_customer: false,
+        })
+    }
+
+    /// Number of fields every row must have.
+    pub(crate) fn width(&self) -> usize {
+        self.names.len()
+    }
+
+    /// How a column is named in messages.
+    pub(crate) fn column_name(&self, i: usize) -> String {
+        match self.names.get(i) {
+            Some(n) if !n.trim().is_empty() => n.trim().to_string(),
+            _ => format!("#{}", i + 1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(s: &str) -> Vec<String> {
+        s.split(',').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn generic_header_spellings() {
+        let l = Layout::from_header(
+            Preset::Generic,
+            &ColumnNames::default(),
+            header("Customer ID,Order_ID,Date,Total,Category"),
+            b',',
+            "f",
+        )
+        .unwrap();
+        assert_eq!((l.customer, l.order, l.timestamp, l.value, l.category), (0, Some(1), 2, Value::Amount(3), Some(4)));
+        let l = Layout::from_header(
+            Preset::Generic,
+            &ColumnNames::default(),
+            header("customer_id,timestamp,amount"),
+            b',',
+            "f",
+        )
+        .unwrap();
+        assert_eq!((l.order, l.category), (None, None));
+    }
+
+    #[test]
+    fn line_items_multiply_quantity_and_price() {
+        let h = header("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country");
+        let l = Layout::from_header(Preset::LineItems, &ColumnNames::default(), h, b',', "f").unwrap();
+        assert_eq!(l.value, Value::QuantityPrice { quantity: 3, price: 5 });
+        assert_eq!((l.customer, l.order, l.timestamp, l.category), (6, Some(0), 4, Some(1)));
+        assert!(l.skip_missing_customer);
+    }
+
+    #[test]
+    fn overrides_and_missing_columns() {
+        let cols = ColumnNames {
+            customer: Some("buyer".into()),
+            amount: Some("paid".into()),
+            timestamp: Some("when".into()),
+            ..Default::default()
+        };
+        let l = Layout::from_header(Preset::Generic, &cols, header("when,buyer,paid"), b',', "f").unwrap();
+        assert_eq!((l.customer, l.timestamp, l.value), (1, 0, Value::Amount(2)));
+        let e =
+            Layout::from_header(Preset::Generic, &ColumnNames::default(), header("customer_id,date"), b',', "f.csv")
+                .unwrap_err();
+        assert!(e.to_string().starts_with("f.csv: no amount column"), "{e}");
+        assert!(e.to_string().contains("the header has: customer_id, date"), "{e}");
+        let e =
+            Layout::from_header(Preset::Generic, &ColumnNames::default(), header("customer_id;date;amount"), b',', "f")
+                .unwrap_err();
+        assert!(e.to_string().contains("separated by ';'"), "{e}");
+    }
+
+    #[test]
+    fn presets_by_name() {
+        assert_eq!("line-items".parse::<Preset>().unwrap(), Preset::LineItems);
+        assert_eq!(Preset::Cdnow.to_string(), "cdnow");
+        assert!("excel".parse::<Preset>().unwrap_err().to_string().contains("generic, cdnow, line-items"));
+        assert!(Layout::cdnow(3, "x").is_err());
+        assert_eq!(Layout::cdnow(5, "x").unwrap().timestamp, 2);
+    }
+}

@@ -1,0 +1,514 @@
+//! Ingest: order rows in, purchase vectors out. Pass 1 streams the input in chunks, parses them in
+//! parallel, validates every row and resolves customer ids into a compact spool; nothing touches the
+//! store until the whole input is known to be good. Pass 2 ([`commit`]) merges the spool into the
+//! customer blocks in ascending id order, one atomic batch at a time.
+//!
+//! Semantics (see the README): lines with the same (customer, order id) in one ingest are one
+//! order; orders are upserted by (customer, order id), so re-ingesting changes nothing; a row
+//! without an order id is its own order with an id derived from its content and occurrence.
+
+mod chunk;
+mod commit;
+pub mod fields;
+pub mod format;
+mod parse;
+mod spool;
+
+use std::fs::File;
+use std::io::{BufWriter, Read};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use fields::DateOrder;
+pub use format::{ColumnNames, Preset};
+
+use crate::error::{Error, InputError, Result};
+use crate::store::Store;
+use crate::store::categories::Categories;
+use crate::store::ids::{self, IdIndex};
+use crate::store::meta::Meta;
+use chunk::{Chunk, Chunker};
+use format::Layout;
+use parse::{ParsedChunk, RowParser};
+use spool::{NO_CATEGORY, Spool, SpoolRow};
+
+/// Called with progress while an ingest reads and commits.
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// How far an ingest has come.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Reading a source.
+    Reading {
+        /// The source's name.
+        source: String,
+        /// Bytes read so far.
+        bytes: u64,
+        /// The source's size, when known.
+        total: Option<u64>,
+        /// Rows parsed so far.
+        rows: u64,
+    },
+    /// Merging and writing customer records.
+    Writing {
+        /// Rows merged so far.
+        rows: u64,
+        /// Rows to merge.
+        total: u64,
+    },
+}
+
+/// How to read the input and what to do with bad rows.
+#[derive(Clone)]
+pub struct IngestOptions {
+    /// The input layout (default [`Preset::Generic`]).
+    pub preset: Preset,
+    /// Header names overriding the preset's.
+    pub columns: ColumnNames,
+    /// Field delimiter for CSV presets (default `,`).
+    pub delimiter: Option<u8>,
+    /// How to read slash dates (`03/04/2024`).
+    pub date_order: DateOrder,
+    /// Ingest the valid rows and report the bad ones instead of rejecting the whole input.
+    pub skip_invalid: bool,
+    /// With `skip_invalid`, write each rejected row and its reason to this CSV file.
+    pub rejects: Option<PathBuf>,
+    /// Name used for the input in messages when reading from a reader (default `<input>`).
+    pub source_name: Option<String>,
+    /// Spool bytes kept in memory before sorted runs spill to temporary files (default 512 MiB).
+    pub memory_budget: usize,
+    /// Progress callback (the CLI draws a bar with it).
+    pub progress: Option<ProgressFn>,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            preset: Preset::Generic,
+            columns: ColumnNames::default(),
+            delimiter: None,
+            date_order: DateOrder::MonthFirst,
+            skip_invalid: false,
+            rejects: None,
+            source_name: None,
+            memory_budget: 512 << 20,
+            progress: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for IngestOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngestOptions")
+            .field("preset", &self.preset)
+            .field("columns", &self.columns)
+            .field("delimiter", &self.delimiter.map(char::from))
+            .field("date_order", &self.date_order)
+            .field("skip_invalid", &self.skip_invalid)
+            .field("rejects", &self.rejects)
+            .field("memory_budget", &self.memory_budget)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an ingest did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    /// Data rows read (valid, rejected and skipped; headers and blank lines not counted).
+    pub rows_read: u64,
+    /// Rows rejected as invalid (only with `skip_invalid`; otherwise the ingest fails).
+    pub rows_rejected: u64,
+    /// Rows skipped by the preset's rules (line items without a customer id).
+    pub rows_skipped: u64,
+    /// Orders the store did not have.
+    pub orders_new: u64,
+    /// Orders the store had with different content, now replaced.
+    pub orders_updated: u64,
+    /// Orders the store already had exactly.
+    pub orders_unchanged: u64,
+    /// Return orders (negative total) among the orders ingested.
+    pub returns: u64,
+    /// Customers the store did not have.
+    pub customers_new: u64,
+    /// Categories the store did not have.
+    pub categories_new: u64,
+    /// Sorted runs spilled to temporary files (0 when the spool fit the memory budget).
+    pub spilled_runs: u64,
+    /// Wall time from start to the durable flush.
+    #[serde(serialize_with = "serialize_secs")]
+    pub elapsed: Duration,
+}
+
+fn serialize_secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+impl IngestReport {
+    /// Rows read per second of wall time.
+    pub fn rows_per_second(&self) -> f64 {
+        self.rows_read as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// An ingest in progress: feed it sources with [`Ingest::read`], then [`Ingest::commit`]. Dropping
+/// it without committing leaves the store untouched. It holds the store's write lock.
+///
+/// ```
+/// # fn main() -> retention::Result<()> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// let store = retention::Store::open(dir.path().join("s"))?;
+/// let mut ingest = store.begin_ingest(&retention::IngestOptions::default())?;
+/// ingest.read("jan.csv", "customer_id,timestamp,amount\na,2024-01-03,5\n".as_bytes())?;
+/// ingest.read("feb.csv", "customer_id,timestamp,amount\nb,2024-02-03,7\n".as_bytes())?;
+/// let report = ingest.commit()?;
+/// assert_eq!((report.rows_read, report.customers_new), (2, 2));
+/// # Ok(()) }
+/// ```
+pub struct Ingest<'s> {
+    _writer: MutexGuard<'s, ()>,
+    state: State<'s>,
+}
+
+/// Everything an ingest accumulates; apart from the lock guard so it can cross threads.
+struct State<'s> {
+    store: &'s Store,
+    options: IngestOptions,
+    meta: Arc<Meta>,
+    ids: IdIndex,
+    categories: Categories,
+    spool: Spool,
+    rejects: Option<csv::Writer<BufWriter<File>>>,
+    report: IngestReport,
+    started: Instant,
+    abs_total: u128,
+    failed: bool,
+}
+
+impl Store {
+    /// Ingests one source (CSV or whitespace text per `options.preset`) and commits it.
+    ///
+    /// The whole input is validated before anything is written: with a bad row (and without
+    /// `skip_invalid`) the error names the source, line, column and value, and the store is
+    /// unchanged. On success the data is durable when this returns.
+    pub fn ingest<R: Read + Send>(&self, reader: R, options: &IngestOptions) -> Result<IngestReport> {
+        let mut ingest = self.begin_ingest(options)?;
+        let name = options.source_name.clone().unwrap_or_else(|| "<input>".into());
+        ingest.read(&name, reader)?;
+        ingest.commit()
+    }
+
+    /// Ingests several files as one ingest (an order's lines may span files; all or nothing).
+    pub fn ingest_files<P: AsRef<Path>>(&self, paths: &[P], options: &IngestOptions) -> Result<IngestReport> {
+        let mut ingest = self.begin_ingest(options)?;
+        for p in paths {
+            ingest.read_file(p.as_ref())?;
+        }
+        ingest.commit()
+    }
+
+    /// Starts an ingest: takes the write lock and loads the id map and categories.
+    pub fn begin_ingest(&self, options: &IngestOptions) -> Result<Ingest<'_>> {
+        let guard = self.inner().write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut meta = self.meta();
+        if meta.in_progress {
+            // The previous ingest was interrupted after writing some id-map entries; drop them
+            // before their ids are handed out again.
+            let engine = &self.inner().engine;
+            ids::remove_debris(engine, &meta, commit::BATCH_KEYS)?;
+            let mut clean = (*meta).clone();
+            clean.in_progress = false;
+            commit::write_meta(engine, &clean)?;
+            self.set_meta(clean);
+            meta = self.meta();
+        }
+        let rejects = match (&options.rejects, options.skip_invalid) {
+            (Some(path), true) => {
+                let file = File::create(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+                let mut w = csv::Writer::from_writer(BufWriter::new(file));
+                w.write_record(["source", "line", "column", "reason", "row"])
+                    .map_err(|e| Error::io(format!("writing {}", path.display()), e.into()))?;
+                Some(w)
+            }
+            (Some(_), false) => {
+                return Err(Error::invalid("--rejects", "", "only meaningful with --skip-invalid"));
+            }
+            _ => None,
+        };
+        let engine = &self.inner().engine;
+        Ok(Ingest {
+            _writer: guard,
+            state: State {
+                store: self,
+                options: options.clone(),
+                ids: IdIndex::load(engine, &meta)?,
+                categories: Categories::load(engine, &meta)?,
+                meta,
+                spool: Spool::new(options.memory_budget),
+                rejects,
+                report: IngestReport::default(),
+                started: Instant::now(),
+                abs_total: 0,
+                failed: false,
+            },
+        })
+    }
+}
+
+/// Chunks parsed in parallel per round: enough to keep every core busy.
+fn chunks_per_round() -> usize {
+    rayon::current_num_threads() * 2
+}
+
+impl Ingest<'_> {
+    /// Reads a file (its path is the name in messages).
+    pub fn read_file(&mut self, path: &Path) -> Result<()> {
+        self.state.read_file(path)
+    }
+
+    /// Reads one source; `source_name` names it in messages.
+    pub fn read<R: Read + Send>(&mut self, source_name: &str, reader: R) -> Result<()> {
+        self.state.read_sized(source_name, reader, None)
+    }
+
+    /// Writes everything read so far into the store and flushes it to disk.
+    pub fn commit(self) -> Result<IngestReport> {
+        self.state.commit()
+    }
+}
+
+impl State<'_> {
+    fn read_file(&mut self, path: &Path) -> Result<()> {
+        let name = path.display().to_string();
+        let file = File::open(path).map_err(|e| Error::io(format!("opening {name}"), e))?;
+        let total = file.metadata().ok().map(|m| m.len());
+        self.read_sized(&name, file, total)
+    }
+
+    fn read_sized<R: Read + Send>(&mut self, source_name: &str, reader: R, total: Option<u64>) -> Result<()> {
+        if self.failed {
+            return Err(Error::invalid("ingest", source_name, "an earlier source of this ingest failed"));
+        }
+        let result = self.read_inner(source_name, reader, total);
+        self.failed = result.is_err();
+        result
+    }
+
+    fn read_inner<R: Read + Send>(&mut self, source: &str, reader: R, total: Option<u64>) -> Result<()> {
+        let quoted = self.options.preset != Preset::Cdnow;
+        let mut chunker = Chunker::new(reader, source, quoted);
+        let Some(mut first) = chunker.next_chunk()? else {
+            return Err(Error::InputFormat { source_name: source.into(), reason: "the input is empty".into() });
+        };
+        let layout = self.layout(source, &mut first)?;
+        let store = self.store;
+        let parser = RowParser {
+            layout: &layout,
+            zone: &store.inner().zone,
+            exponent: self.meta.currency.exponent(),
+            date_order: self.options.date_order,
+            source,
+            stop_at_error: !self.options.skip_invalid,
+        };
+        let progress = self.options.progress.clone();
+        let rows_before = self.report.rows_read;
+
+        std::thread::scope(|scope| {
+            // A reader thread keeps I/O off the parsing threads; the channel bounds what is in flight.
+            let (tx, rx) = sync_channel::<Result<(Chunk, u64)>>(chunks_per_round() * 2);
+            scope.spawn(move || {
+                let mut next = Some(Ok(first));
+                while let Some(item) = next.take().or_else(|| chunker.next_chunk().transpose()) {
+                    let item = item.map(|c| (c, chunker.bytes_read()));
+                    let stop = item.is_err();
+                    if tx.send(item).is_err() || stop {
+                        break;
+                    }
+                }
+            });
+            let mut parsed_prev: Option<Vec<ParsedChunk>> = None;
+            let mut bytes = 0;
+            loop {
+                let mut round = Vec::with_capacity(chunks_per_round());
+                for item in rx.iter() {
+                    let (chunk, read) = item?;
+                    bytes = read;
+                    round.push(chunk);
+                    if round.len() == chunks_per_round() {
+                        break;
+                    }
+                }
+                if round.is_empty() && parsed_prev.is_none() {
+                    return Ok(());
+                }
+                // Parse this round on all cores while the previous one is resolved in order.
+                let (parsed, absorbed) = rayon::join(
+                    || round.par_iter().map(|c| parser.parse(c)).collect::<Vec<_>>(),
+                    || parsed_prev.take().map_or(Ok(()), |p| p.into_iter().try_for_each(|c| self.absorb(source, c))),
+                );
+                absorbed?;
+                parsed_prev = (!parsed.is_empty()).then_some(parsed);
+                if let Some(f) = &progress {
+                    f(&Progress::Reading {
+                        source: source.to_string(),
+                        bytes,
+                        total,
+                        rows: self.report.rows_read - rows_before,
+                    });
+                }
+            }
+        })
+    }
+
+    /// Works out the layout from the start of the input, removing a header from `first`.
+    fn layout(&self, source: &str, first: &mut Chunk) -> Result<Layout> {
+        if self.options.preset == Preset::Cdnow {
+            return cdnow_layout(source, first);
+        }
+        let delimiter = self.options.delimiter.unwrap_or(b',');
+        let (names, consumed) = {
+            let mut reader = csv::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(&first.data[..]);
+            let mut header = csv::ByteRecord::new();
+            let found = reader.read_byte_record(&mut header).map_err(|e| Error::InputFormat {
+                source_name: source.into(),
+                reason: format!("cannot read the header: {e}"),
+            })?;
+            if !found {
+                return Err(Error::InputFormat {
+                    source_name: source.into(),
+                    reason: "the input has no header line".into(),
+                });
+            }
+            let names = header
+                .iter()
+                .map(|h| std::str::from_utf8(h).map(str::to_string))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|_| Error::InputFormat {
+                    source_name: source.into(),
+                    reason: "the header is not valid UTF-8".into(),
+                })?;
+            (names, reader.position().clone())
+        };
+        let layout = Layout::from_header(self.options.preset, &self.options.columns, names, delimiter, source)?;
+        first.data.drain(..consumed.byte() as usize);
+        first.first_line += consumed.line() - 1;
+        Ok(layout)
+    }
+
+    /// Resolves ids and categories of a parsed chunk and spools its rows, in input order.
+    fn absorb(&mut self, source: &str, chunk: ParsedChunk) -> Result<()> {
+        self.report.rows_read += chunk.seen;
+        self.report.rows_skipped += chunk.skipped;
+        for rejected in &chunk.rejected {
+            if !self.options.skip_invalid {
+                return Err(rejected.error.clone().into());
+            }
+            self.report.rows_rejected += 1;
+            if let Some(w) = &mut self.rejects {
+                let e = &rejected.error;
+                w.write_record([
+                    e.source_name.as_bytes(),
+                    e.line.to_string().as_bytes(),
+                    e.column.as_deref().unwrap_or("").as_bytes(),
+                    e.reason.as_bytes(),
+                    &rejected.raw,
+                ])
+                .map_err(|e| Error::io("writing the rejects file", e.into()))?;
+            }
+        }
+        for row in &chunk.rows {
+            let (id, _) = self.ids.resolve(row.customer_hash, chunk.str_at(row.customer))?;
+            let category = match row.category {
+                None => NO_CATEGORY,
+                Some(range) => self.categories.resolve_bytes(chunk.str_at(range))?,
+            };
+            // Bounding the sum of |amount| bounds every order total and every sum the store forms.
+            self.abs_total += row.amount.unsigned_abs() as u128;
+            if self.abs_total > i64::MAX as u128 {
+                return Err(InputError {
+                    source_name: source.to_string(),
+                    line: row.line,
+                    column: None,
+                    value: None,
+                    reason: "the amounts of this input add up to more than 64-bit minor units can hold".into(),
+                }
+                .into());
+            }
+            self.spool.push(SpoolRow {
+                key: row.key,
+                amount: row.amount,
+                id,
+                category,
+                day: row.day,
+                auto: row.auto,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn commit(mut self) -> Result<IngestReport> {
+        if self.failed {
+            return Err(Error::invalid("ingest", "", "a source of this ingest failed; nothing was written"));
+        }
+        if let Some(mut w) = self.rejects.take() {
+            w.flush().map_err(|e| Error::io("writing the rejects file", e))?;
+        }
+        self.report.spilled_runs = self.spool.runs() as u64;
+        let meta = commit::commit(
+            self.store,
+            &self.meta,
+            &self.ids,
+            &self.categories,
+            self.spool,
+            self.options.progress.as_ref(),
+            &mut self.report,
+        )?;
+        self.store.set_meta(meta);
+        self.report.elapsed = self.started.elapsed();
+        Ok(self.report)
+    }
+}
+
+/// CDNOW: skip an optional header line, then count the columns of the first row.
+fn cdnow_layout(source: &str, first: &mut Chunk) -> Result<Layout> {
+    let tokens = |line: &[u8]| line.split(|c| c.is_ascii_whitespace()).filter(|f| !f.is_empty()).count();
+    let first_token_numeric = |line: &[u8]| {
+        line.split(|c| c.is_ascii_whitespace())
+            .find(|f| !f.is_empty())
+            .is_some_and(|f| f.iter().all(u8::is_ascii_digit))
+    };
+    let mut offset = 0;
+    for (i, line) in first.data.split_inclusive(|&c| c == b'\n').enumerate() {
+        if tokens(line) == 0 {
+            offset += line.len();
+            continue;
+        }
+        if !first_token_numeric(line) {
+            // A header such as "customer_id date number_of_cds dollar_value": drop it.
+            let end = offset + line.len();
+            first.data.drain(..end);
+            first.first_line += i as u64 + 1;
+            return cdnow_rows(source, first);
+        }
+        return Layout::cdnow(tokens(line), source);
+    }
+    Layout::cdnow(4, source)
+}
+
+fn cdnow_rows(source: &str, rest: &Chunk) -> Result<Layout> {
+    let width = rest
+        .data
+        .split(|&c| c == b'\n')
+        .map(|line| line.split(|c| c.is_ascii_whitespace()).filter(|f| !f.is_empty()).count())
+        .find(|&n| n > 0)
+        .unwrap_or(4);
+    Layout::cdnow(width, source)
+}

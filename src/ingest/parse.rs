@@ -1,0 +1,355 @@
+//! Turns a chunk of input into parsed rows: fields split (CSV with quotes, or whitespace), values
+//! validated and converted, hashes computed. Runs on worker threads; ids are resolved afterwards in
+//! input order. Bad rows become [`InputError`]s with line, column and value.
+
+use super::chunk::Chunk;
+use super::fields::{self, DateOrder};
+use super::format::{Layout, Split, Value};
+use crate::error::InputError;
+use crate::store::codec::fingerprint;
+use crate::zone::Zone;
+
+/// Longest customer id, order id or category accepted, in bytes.
+pub(crate) const MAX_ID_BYTES: usize = 1024;
+
+/// A valid row; strings live in the chunk's `text` arena.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ParsedRow {
+    pub customer_hash: u64,
+    /// Order fingerprint, or content key when `auto`.
+    pub key: u64,
+    pub amount: i64,
+    pub line: u64,
+    pub day: i32,
+    pub customer: (u32, u32),
+    /// Category name range in `text`; `None` when the row has no category.
+    pub category: Option<(u32, u32)>,
+    pub auto: bool,
+}
+
+/// A rejected row with its raw bytes (for `--rejects`).
+pub(crate) struct Rejected {
+    pub error: InputError,
+    pub raw: Vec<u8>,
+}
+
+/// What one chunk parsed into.
+#[derive(Default)]
+pub(crate) struct ParsedChunk {
+    pub rows: Vec<ParsedRow>,
+    pub text: Vec<u8>,
+    pub rejected: Vec<Rejected>,
+    /// Rows skipped on purpose (line items without a customer id).
+    pub skipped: u64,
+    /// Data rows seen (valid, rejected and skipped).
+    pub seen: u64,
+}
+
+impl ParsedChunk {
+    pub(crate) fn str_at(&self, (at, len): (u32, u32)) -> &[u8] {
+        &self.text[at as usize..(at + len) as usize]
+    }
+}
+
+/// Parses chunks with one layout.
+pub(crate) struct RowParser<'a> {
+    pub layout: &'a Layout,
+    pub zone: &'a Zone,
+    pub exponent: u8,
+    pub date_order: DateOrder,
+    pub source: &'a str,
+    /// Stop at the first bad row (the ingest fails anyway unless invalid rows are skipped).
+    pub stop_at_error: bool,
+}
+
+/// The fields of one row, however they were split.
+trait Fields<'f> {
+    fn len(&self) -> usize;
+    fn get(&self, i: usize) -> &'f [u8];
+}
+
+impl<'f> Fields<'f> for &'f csv::ByteRecord {
+    fn len(&self) -> usize {
+        csv::ByteRecord::len(self)
+    }
+    fn get(&self, i: usize) -> &'f [u8] {
+        csv::ByteRecord::get(self, i).unwrap_or_default()
+    }
+}
+
+impl<'f> Fields<'f> for &[&'f [u8]] {
+    fn len(&self) -> usize {
+        <[&[u8]]>::len(self)
+    }
+    fn get(&self, i: usize) -> &'f [u8] {
+        (*self)[i]
+    }
+}
+
+enum Outcome {
+    Row(ParsedRow),
+    Skip,
+}
+
+impl RowParser<'_> {
+    pub(crate) fn parse(&self, chunk: &Chunk) -> ParsedChunk {
+        let mut out = ParsedChunk { rows: Vec::with_capacity(chunk.data.len() / 40), ..Default::default() };
+        match self.layout.split {
+            Split::Delimited(d) => self.parse_delimited(chunk, d, &mut out),
+            Split::Whitespace => self.parse_whitespace(chunk, &mut out),
+        }
+        out
+    }
+
+    fn parse_delimited(&self, chunk: &Chunk, delimiter: u8, out: &mut ParsedChunk) {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&chunk.data[..]);
+        let mut record = csv::ByteRecord::new();
+        loop {
+            let start = reader.position().byte() as usize;
+            let line = chunk.first_line + reader.position().line() - 1;
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    // csv only fails on I/O, which a byte slice cannot produce; keep the row anyway.
+                    let end = reader.position().byte() as usize;
+                    self.reject(out, line, None, None, format!("unreadable CSV record: {e}"), &chunk.data[start..end]);
+                    if self.stop_at_error {
+                        return;
+                    }
+                    continue;
+                }
+            }
+            let (mut line, mut start) =
+                record.position().map_or((line, start), |p| (chunk.first_line + p.line() - 1, p.byte() as usize));
+            // csv reports a record's position from before the blank lines it skipped.
+            while let Some(&c @ (b'\n' | b'\r')) = chunk.data.get(start) {
+                line += (c == b'\n') as u64;
+                start += 1;
+            }
+            // A blank line (or one holding only whitespace) is not a row.
+            if record.len() == 1 && record[0].trim_ascii().is_empty() {
+                continue;
+            }
+            let end = reader.position().byte() as usize;
+            if !self.row(&&record, line, &chunk.data[start..end], out) {
+                return;
+            }
+        }
+    }
+
+    fn parse_whitespace(&self, chunk: &Chunk, out: &mut ParsedChunk) {
+        let mut fields: Vec<&[u8]> = Vec::with_capacity(8);
+        let mut line = chunk.first_line;
+        for raw in chunk.data.split_inclusive(|&c| c == b'\n') {
+            fields.clear();
+            fields.extend(raw.split(|c| c.is_ascii_whitespace()).filter(|f| !f.is_empty()));
+            if !fields.is_empty() && !self.row(&fields.as_slice(), line, raw, out) {
+                return;
+            }
+            line += 1;
+        }
+    }
+
+    /// Parses one row into `out`; returns false when parsing should stop.
+    fn row<'f>(&self, fields: &impl Fields<'f>, line: u64, raw: &[u8], out: &mut ParsedChunk) -> bool {
+        out.seen += 1;
+        match self.convert(fields, line, out) {
+            Ok(Outcome::Row(row)) => out.rows.push(row),
+            Ok(Outcome::Skip) => out.skipped += 1,
+            Err((column, value, reason)) => {
+                self.reject(out, line, column, value, reason, raw);
+                return !self.stop_at_error;
+            }
+        }
+        true
+    }
+
+    fn reject(
+        &self,
+        out: &mut ParsedChunk,
+        line: u64,
+        column: Option<usize>,
+        value: Option<&[u8]>,
+        reason: String,
+        raw: &[u8],
+    ) {
+        let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        out.rejected.push(Rejected {
+            error: InputError {
+                source_name: self.source.to_string(),
+                line,
+                column: column.map(|c| self.layout.column_name(c)),
+                value: value.map(InputError::shorten),
+                reason,
+            },
+            raw: raw.to_vec(),
+        });
+    }
+
+    #[inline]
+    fn convert<'f>(
+        &self,
+        f: &impl Fields<'f>,
+        line: u64,
+        out: &mut ParsedChunk,
+    ) -> Result<Outcome, (Option<usize>, Option<&'f [u8]>, String)> {
+        let l = self.layout;
+        if f.len() != l.width() {
+            return Err((None, None, format!("expected {} columns, found {}", l.width(), f.len())));
+        }
+        let err = |col: usize, reason: String| (Some(col), Some(f.get(col)), reason);
+
+        let customer = f.get(l.customer).trim_ascii();
+        if customer.is_empty() {
+            if l.skip_missing_customer {
+                return Ok(Outcome::Skip);
+            }
+            return Err(err(l.customer, "the customer id is empty".into()));
+        }
+        let customer = checked_text(customer).map_err(|r| err(l.customer, format!("the customer id {r}")))?;
+
+        let day = fields::parse_day(f.get(l.timestamp), self.zone, self.date_order).map_err(|r| err(l.timestamp, r))?;
+
+        let amount = match l.value {
+            Value::Amount(i) => {
+                fields::parse_amount(f.get(i), self.exponent).map_err(|r| err(i, format!("invalid amount: {r}")))?
+            }
+            Value::QuantityPrice { quantity, price } => {
+                fields::quantity_times_price(f.get(quantity), f.get(price), self.exponent).map_err(|r| {
+                    let col = if r.starts_with("unit price") { price } else { quantity };
+                    err(col, r)
+                })?
+            }
+        };
+
+        let category = match l.category {
+            Some(i) => {
+                let c = f.get(i).trim_ascii();
+                if c.is_empty() {
+                    None
+                } else {
+                    Some(checked_text(c).map_err(|r| err(i, format!("the category {r}")))?)
+                }
+            }
+            None => None,
+        };
+
+        let order = l.order.map(|i| f.get(i).trim_ascii()).filter(|o| !o.is_empty());
+        let (key, auto) = match order {
+            Some(o) if o.len() > MAX_ID_BYTES => {
+                return Err(err(
+                    l.order.unwrap_or_default(),
+                    format!("the order id is longer than {MAX_ID_BYTES} bytes"),
+                ));
+            }
+            Some(o) => (fingerprint::order(o), false),
+            None => (fingerprint::content(day, amount, category.unwrap_or_default()), true),
+        };
+
+        let customer_range = push_text(&mut out.text, customer);
+        let category = category.map(|c| push_text(&mut out.text, c));
+        Ok(Outcome::Row(ParsedRow {
+            customer_hash: fingerprint::customer(customer),
+            key,
+            amount,
+            line,
+            day,
+            customer: customer_range,
+            category,
+            auto,
+        }))
+    }
+}
+
+fn checked_text(s: &[u8]) -> Result<&[u8], String> {
+    if s.len() > MAX_ID_BYTES {
+        return Err(format!("is longer than {MAX_ID_BYTES} bytes"));
+    }
+    if std::str::from_utf8(s).is_err() {
+        return Err("is not valid UTF-8".into());
+    }
+    Ok(s)
+}
+
+fn push_text(text: &mut Vec<u8>, s: &[u8]) -> (u32, u32) {
+    let at = text.len() as u32;
+    text.extend_from_slice(s);
+    (at, s.len() as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::format::{ColumnNames, Preset};
+
+    fn parse(input: &str, stop: bool) -> ParsedChunk {
+        let header =
+            vec!["customer_id".into(), "order_id".into(), "timestamp".into(), "amount".into(), "category".into()];
+        let layout = Layout::from_header(Preset::Generic, &ColumnNames::default(), header, b',', "t.csv").unwrap();
+        let p = RowParser {
+            layout: &layout,
+            zone: &Zone::Utc,
+            exponent: 2,
+            date_order: DateOrder::MonthFirst,
+            source: "t.csv",
+            stop_at_error: stop,
+        };
+        p.parse(&Chunk { data: input.as_bytes().to_vec(), first_line: 2 })
+    }
+
+    #[test]
+    fn parses_rows_with_quotes_and_blank_lines() {
+        let out = parse("c1,o1,2024-01-02,10.50,books\n\n\"c 2\",,2024-01-03T10:00:00Z,-3,\"home, garden\"\r\n", false);
+        assert_eq!(out.rows.len(), 2);
+        assert_eq!(out.seen, 2);
+        let r = out.rows[1];
+        assert_eq!(out.str_at(r.customer), b"c 2");
+        assert_eq!(r.category.map(|c| out.str_at(c)), Some(&b"home, garden"[..]));
+        assert_eq!((r.amount, r.auto, r.line), (-300, true, 4));
+        assert_eq!((out.rows[0].amount, out.rows[0].auto, out.rows[0].line), (1050, false, 2));
+    }
+
+    #[test]
+    fn bad_rows_name_line_column_and_value() {
+        let out = parse(
+            "c1,o1,2024-01-02,10.50,books\nc2,o2,2024-13-01,1,x\n   ,o3,2024-01-02,1,x\nc4,o4,2024-01-02\n",
+            false,
+        );
+        assert_eq!(out.rows.len(), 1);
+        let msgs: Vec<String> = out.rejected.iter().map(|r| r.error.to_string()).collect();
+        assert_eq!(msgs[0], "t.csv:3: column timestamp: 2024-13-01 is not a calendar date (value \"2024-13-01\")");
+        assert_eq!(msgs[1], "t.csv:4: column customer_id: the customer id is empty (value \"   \")");
+        assert_eq!(msgs[2], "t.csv:5: expected 5 columns, found 3");
+        assert_eq!(out.rejected[2].raw, b"c4,o4,2024-01-02");
+        let stopped = parse("c1,o1,2024-01-02,x,books\nc2,o2,2024-13-01,1,x\n", true);
+        assert_eq!(stopped.rejected.len(), 1);
+        assert!(stopped.rejected[0].error.reason.contains("invalid amount"));
+    }
+
+    #[test]
+    fn invalid_utf8_is_rejected() {
+        let mut data = b"c\xff1,o1,2024-01-02,1,books\n".to_vec();
+        data.extend_from_slice(b"c2,o2,2024-01-02,1,bo\xffoks\n");
+        let header =
+            vec!["customer_id".into(), "order_id".into(), "timestamp".into(), "amount".into(), "category".into()];
+        let layout = Layout::from_header(Preset::Generic, &ColumnNames::default(), header, b',', "t").unwrap();
+        let p = RowParser {
+            layout: &layout,
+            zone: &Zone::Utc,
+            exponent: 2,
+            date_order: DateOrder::MonthFirst,
+            source: "t",
+            stop_at_error: false,
+        };
+        let out = p.parse(&Chunk { data, first_line: 1 });
+        assert_eq!(out.rejected.len(), 2);
+        assert!(out.rejected[0].error.reason.contains("not valid UTF-8"));
+        assert!(out.rejected[1].error.reason.contains("category is not valid UTF-8"));
+    }
+}

@@ -1,0 +1,55 @@
+//! `retention` turns a shop's order history into the numbers that drive retention work.
+//!
+//! The core is an embedded store of compact per-customer purchase vectors (sled underneath) and
+//! parallel scans over them. Orders go in through [`Store::ingest`]; per-customer
+//! [`Summary`]s (recency, frequency, spend and the BTYD inputs `x`, `t_x`, `T`) come out of
+//! [`Store::summaries`], a parallel scan that later analyses (RFM, CLV, retention metrics) build on.
+//!
+//! ```
+//! # fn main() -> retention::Result<()> {
+//! use retention::{IngestOptions, Store};
+//!
+//! # let dir = tempfile::tempdir().unwrap();
+//! let store = Store::open(dir.path().join("shop"))?;
+//! let orders = "\
+//! customer_id,order_id,timestamp,amount,category
+//! ann,1001,2024-01-05T10:00:00Z,20.00,books
+//! ann,1002,2024-03-01T18:30:00Z,35.50,music
+//! bob,1003,2024-02-11T09:15:00Z,12.00,books
+//! ";
+//! let report = store.ingest(orders.as_bytes(), &IngestOptions::default())?;
+//! assert_eq!((report.orders_new, report.customers_new), (3, 2));
+//!
+//! // Ingesting the same file again changes nothing: orders are upserted by (customer, order id).
+//! let again = store.ingest(orders.as_bytes(), &IngestOptions::default())?;
+//! assert_eq!((again.orders_new, again.orders_unchanged), (0, 3));
+//!
+//! let summaries = store.summaries(None)?; // as of the latest order day
+//! assert_eq!(summaries.as_of.to_string(), "2024-03-01");
+//! let ann = &summaries.customers[0];
+//! assert_eq!((ann.orders, ann.x(), ann.t_x(), ann.spend), (2, 1, 56, 5550));
+//! # Ok(()) }
+//! ```
+//!
+//! Modules follow the data: [`ingest`] (parse, validate, group) → [`store`] (records, scans) →
+//! [`summary`] (per-customer statistics) → analyses. [`generate`] makes realistic synthetic shops
+//! for demos, tests and benchmarks.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod day;
+pub mod error;
+pub mod generate;
+pub mod ingest;
+pub mod money;
+pub mod store;
+pub mod summary;
+mod zone;
+
+pub use day::Day;
+pub use error::{Error, InputError, Result};
+pub use ingest::{ColumnNames, DateOrder, Ingest, IngestOptions, IngestReport, Preset, Progress};
+pub use money::Currency;
+pub use store::{CustomerProfile, OrderLine, Stats, Store, StoreOptions, StoredOrderView};
+pub use summary::{CustomerId, Summaries, Summary};

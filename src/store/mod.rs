@@ -1,0 +1,161 @@
+//! The store: one directory holding every customer's purchase vector, the id map, the category
+//! dictionary and metadata, in one sled keyspace behind the [`engine`] seam. [`Store`] is the handle
+//! services share: `Send + Sync`, and cloning it is an `Arc` bump.
+
+pub(crate) mod categories;
+pub(crate) mod codec;
+pub(crate) mod engine;
+pub(crate) mod ids;
+pub(crate) mod keys;
+pub(crate) mod meta;
+mod open;
+mod read;
+pub(crate) mod scan;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+pub use meta::FORMAT_VERSION;
+pub use read::{CustomerProfile, OrderLine, Stats, StoredOrderView};
+
+use crate::money::Currency;
+use crate::zone::Zone;
+use engine::Sled;
+use meta::Meta;
+
+/// Options for opening a store. Settings marked *creation* are fixed when the store is created; if
+/// given for an existing store they must match what it holds.
+///
+/// ```
+/// use retention::{Currency, StoreOptions};
+/// let opts = StoreOptions {
+///     currency: Some(Currency::new("EUR", 2).unwrap()),
+///     time_zone: Some("Europe/Berlin".into()),
+///     ..StoreOptions::default()
+/// };
+/// # let _ = opts;
+/// ```
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// *Creation*: the store's one currency (default USD, 2 decimals).
+    pub currency: Option<Currency>,
+    /// *Creation*: the time zone whose calendar days the store counts (default `UTC`); `UTC`, a fixed
+    /// offset (`+05:30`) or an IANA name (`America/New_York`).
+    pub time_zone: Option<String>,
+    /// *Creation*: customers per stored block (default [`DEFAULT_BLOCK_SIZE`]).
+    pub block_size: Option<u32>,
+    /// sled's page-cache budget in bytes (default 256 MiB).
+    pub cache_capacity: u64,
+}
+
+/// Customers per block unless chosen otherwise; picked with `benches/codec.rs` and the block-size
+/// table in BENCHMARKS.md.
+pub const DEFAULT_BLOCK_SIZE: u32 = 128;
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { currency: None, time_zone: None, block_size: None, cache_capacity: 256 << 20 }
+    }
+}
+
+/// A `retention` store.
+///
+/// ```
+/// # fn main() -> retention::Result<()> {
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = retention::Store::open(dir.path().join("shop"))?;
+/// let csv = "customer_id,order_id,timestamp,amount\nann,1,2024-01-05,20.00\nann,2,2024-02-01,15.50\n";
+/// let report = store.ingest(csv.as_bytes(), &retention::IngestOptions::default())?;
+/// assert_eq!(report.orders_new, 2);
+/// let ann = store.customer("ann")?.expect("ann was ingested");
+/// assert_eq!(ann.summary.map(|s| s.spend), Some(3550));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    path: PathBuf,
+    pub(crate) engine: Sled,
+    meta: RwLock<Arc<Meta>>,
+    pub(crate) zone: Zone,
+    /// Serialises writers within this process; sled's file lock keeps other processes out.
+    pub(crate) write_lock: Mutex<()>,
+}
+
+impl Store {
+    /// Opens the store in `path`, creating it (and the directory) if the directory is missing or
+    /// empty. Errors if the directory holds something else or a store of another format version.
+    pub fn open(path: impl AsRef<Path>) -> crate::Result<Store> {
+        Store::open_with(path, &StoreOptions::default())
+    }
+
+    /// [`Store::open`] with options.
+    pub fn open_with(path: impl AsRef<Path>, options: &StoreOptions) -> crate::Result<Store> {
+        open::open(path.as_ref(), options)
+    }
+
+    /// The store's directory.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The store's currency.
+    pub fn currency(&self) -> Currency {
+        self.meta().currency.clone()
+    }
+
+    /// The store's time zone as configured (`UTC`, `+05:30`, `Europe/Berlin`).
+    pub fn time_zone(&self) -> String {
+        self.meta().time_zone.clone()
+    }
+
+    /// Number of customers (with any order, purchase or return).
+    pub fn customer_count(&self) -> u64 {
+        self.meta().next_id
+    }
+
+    /// Bytes the store's files take on disk.
+    pub fn disk_usage(&self) -> crate::Result<u64> {
+        use engine::Engine;
+        self.inner.engine.size_on_disk()
+    }
+
+    /// Makes everything written so far durable. Ingests call this themselves before returning.
+    pub fn flush(&self) -> crate::Result<()> {
+        use engine::Engine;
+        self.inner.engine.flush()
+    }
+
+    pub(crate) fn meta(&self) -> Arc<Meta> {
+        // A poisoned lock only means a writer panicked between two whole-value swaps; the value is intact.
+        Arc::clone(&self.inner.meta.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub(crate) fn set_meta(&self, meta: Meta) {
+        *self.inner.meta.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(meta);
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.inner.path).finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_is_send_sync_and_cheap_to_clone() {
+        fn assert_send_sync<T: Send + Sync + Clone>() {}
+        assert_send_sync::<Store>();
+    }
+}

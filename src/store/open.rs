@@ -1,0 +1,206 @@
+//! Opening and creating a store directory: the marker file that says "this is a store of format N",
+//! the checks that refuse anything else, and the metadata a new store starts with.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+use super::engine::{Engine, Sled, WriteBatch};
+use super::meta::{DEFAULT_BUCKET_BITS, FORMAT_VERSION, Meta};
+use super::{DEFAULT_BLOCK_SIZE, Inner, Store, StoreOptions, keys};
+use crate::error::{Error, Result};
+use crate::zone::Zone;
+
+/// Name of the marker file in a store directory.
+pub(crate) const MARKER: &str = "RETENTION-STORE";
+/// The engine's files live in this subdirectory.
+const DATA_DIR: &str = "data";
+const MARKER_HEAD: &str = "retention store";
+
+pub(crate) fn open(path: &Path, options: &StoreOptions) -> Result<Store> {
+    let not_a_store = |reason: String| Error::NotAStore { path: path.to_path_buf(), reason };
+    match fs::metadata(path) {
+        Ok(m) if !m.is_dir() => return Err(not_a_store("it is a file, not a directory".into())),
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+        }
+        Err(e) => return Err(Error::io(format!("opening {}", path.display()), e)),
+    }
+
+    let marker = path.join(MARKER);
+    match fs::read_to_string(&marker) {
+        Ok(text) => {
+            let found =
+                parse_marker(&text).ok_or_else(|| not_a_store(format!("{MARKER} is not a retention marker")))?;
+            if found != FORMAT_VERSION {
+                return Err(Error::UnsupportedVersion { path: path.to_path_buf(), found, supported: FORMAT_VERSION });
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let mut entries = fs::read_dir(path).map_err(|e| Error::io(format!("listing {}", path.display()), e))?;
+            if let Some(entry) = entries.next() {
+                let name = entry.map(|e| e.file_name().to_string_lossy().into_owned()).unwrap_or_default();
+                return Err(not_a_store(format!(
+                    "the directory is not empty (it holds {name:?}) and has no {MARKER} file"
+                )));
+            }
+            write_marker(&marker)?;
+        }
+        Err(e) => return Err(Error::io(format!("reading {}", marker.display()), e)),
+    }
+
+    let engine = Sled::open(&path.join(DATA_DIR), path, options.cache_capacity)?;
+    let meta = match Meta::load(&engine)? {
+        Some(meta) => {
+            check_matches(&meta, options, path)?;
+            meta
+        }
+        None => {
+            let meta = new_meta(options)?;
+            let mut batch = WriteBatch::default();
+            batch.put(keys::META, meta.encode()?);
+            engine.apply(batch)?;
+            engine.flush()?;
+            meta
+        }
+    };
+    if meta.format != FORMAT_VERSION {
+        return Err(Error::UnsupportedVersion {
+            path: path.to_path_buf(),
+            found: meta.format,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let zone = Zone::parse(&meta.time_zone)?;
+    Ok(Store {
+        inner: Arc::new(Inner {
+            path: path.to_path_buf(),
+            engine,
+            meta: RwLock::new(Arc::new(meta)),
+            zone,
+            write_lock: Mutex::new(()),
+        }),
+    })
+}
+
+fn parse_marker(text: &str) -> Option<u32> {
+    let mut lines = text.lines();
+    (lines.next()? == MARKER_HEAD).then_some(())?;
+    lines.next()?.strip_prefix("format ")?.trim().parse().ok()
+}
+
+fn write_marker(marker: &Path) -> Result<()> {
+    let tmp = marker.with_extension("tmp");
+    let text = format!("{MARKER_HEAD}\nformat {FORMAT_VERSION}\n");
+    fs::write(&tmp, text)
+        .and_then(|_| fs::rename(&tmp, marker))
+        .map_err(|e| Error::io(format!("writing {}", marker.display()), e))
+}
+
+fn new_meta(options: &StoreOptions) -> Result<Meta> {
+    let block_size = options.block_size.unwrap_or(DEFAULT_BLOCK_SIZE);
+    if !(1..=4096).contains(&block_size) {
+        return Err(Error::invalid("block size", block_size.to_string(), "expected 1..=4096 customers per block"));
+    }
+    let time_zone = options.time_zone.clone().unwrap_or_else(|| "UTC".into());
+    Zone::parse(&time_zone)?;
+    Ok(Meta {
+        format: FORMAT_VERSION,
+        block_size,
+        bucket_bits: DEFAULT_BUCKET_BITS,
+        currency: options.currency.clone().unwrap_or_default(),
+        time_zone,
+        next_id: 0,
+        categories: 0,
+        ingests: 0,
+        in_progress: false,
+    })
+}
+
+fn check_matches(meta: &Meta, options: &StoreOptions, path: &Path) -> Result<()> {
+    let differs = |name: &str, given: String, has: String| {
+        Error::invalid(name, given, format!("the store at {} was created with {has}", path.display()))
+    };
+    if let Some(c) = &options.currency
+        && c != &meta.currency
+    {
+        return Err(differs(
+            "currency",
+            format!("{} ({} decimals)", c.code(), c.exponent()),
+            format!("{} ({} decimals)", meta.currency.code(), meta.currency.exponent()),
+        ));
+    }
+    if let Some(tz) = &options.time_zone
+        && tz != &meta.time_zone
+    {
+        return Err(differs("time zone", tz.clone(), meta.time_zone.clone()));
+    }
+    if let Some(b) = options.block_size
+        && b != meta.block_size
+    {
+        return Err(differs("block size", b.to_string(), meta.block_size.to_string()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_reopens_and_refuses_strangers() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s");
+        let s = Store::open(&p).unwrap();
+        assert_eq!(s.customer_count(), 0);
+        drop(s);
+        let s = Store::open(&p).unwrap();
+        assert_eq!(s.time_zone(), "UTC");
+        drop(s);
+
+        let other = dir.path().join("other");
+        fs::create_dir(&other).unwrap();
+        fs::write(other.join("notes.txt"), "hello").unwrap();
+        let e = Store::open(&other).unwrap_err();
+        assert!(matches!(e, Error::NotAStore { .. }), "{e}");
+        assert!(e.to_string().contains("notes.txt"), "{e}");
+
+        let file = dir.path().join("file");
+        fs::write(&file, "x").unwrap();
+        assert!(matches!(Store::open(&file).unwrap_err(), Error::NotAStore { .. }));
+    }
+
+    #[test]
+    fn newer_format_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s");
+        drop(Store::open(&p).unwrap());
+        fs::write(p.join(MARKER), "retention store\nformat 99\n").unwrap();
+        let e = Store::open(&p).unwrap_err();
+        assert!(matches!(e, Error::UnsupportedVersion { found: 99, .. }), "{e}");
+        assert_eq!(e.exit_code(), 4);
+    }
+
+    #[test]
+    fn second_handle_is_locked_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s");
+        let _first = Store::open(&p).unwrap();
+        let e = Store::open(&p).unwrap_err();
+        assert!(matches!(e, Error::Locked { .. }), "{e}");
+    }
+
+    #[test]
+    fn creation_settings_must_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s");
+        let opts = StoreOptions { time_zone: Some("+02:00".into()), ..StoreOptions::default() };
+        drop(Store::open_with(&p, &opts).unwrap());
+        let other = StoreOptions { time_zone: Some("UTC".into()), ..StoreOptions::default() };
+        let e = Store::open_with(&p, &other).unwrap_err();
+        assert!(e.to_string().contains("+02:00"), "{e}");
+        assert_eq!(Store::open(&p).unwrap().time_zone(), "+02:00");
+    }
+}

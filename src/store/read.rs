@@ -1,0 +1,221 @@
+//! The store's read API: summaries for every customer, store-wide statistics and one customer's
+//! profile. Scans go through `fold_records`; point lookups touch one id bucket and one block.
+
+use serde::Serialize;
+
+use super::Store;
+use super::categories::Categories;
+use super::codec::block::BlockView;
+use super::codec::record::{Record, RecordView};
+use super::engine::Engine;
+use super::{ids, keys};
+use crate::day::Day;
+use crate::error::{Error, Result};
+use crate::money::Currency;
+use crate::summary::{CustomerId, Summaries, Summary, summarize};
+
+/// Store-wide totals (`retention stats`). Only data, so two stores holding the same orders compare
+/// equal whatever their history of ingests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Customers with at least one order (purchase or return).
+    pub customers: u64,
+    /// Customers with at least one purchase.
+    pub buyers: u64,
+    /// Purchase orders (non-negative total).
+    pub orders: u64,
+    /// Return orders (negative total).
+    pub returns: u64,
+    /// Total of purchases, minor units.
+    pub gross: i64,
+    /// Total of returns, minor units (zero or negative).
+    pub returned: i64,
+    /// `gross + returned`, minor units.
+    pub revenue: i64,
+    /// Day of the earliest order.
+    pub first_day: Option<Day>,
+    /// Day of the latest order.
+    pub last_day: Option<Day>,
+    /// Distinct categories.
+    pub categories: u32,
+    /// The store's currency.
+    pub currency: Currency,
+}
+
+/// One customer with every stored order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CustomerProfile {
+    /// Internal id.
+    pub id: CustomerId,
+    /// The id the shop uses.
+    pub external_id: String,
+    /// Summary of the orders listed (none if they hold no purchase).
+    pub summary: Option<Summary>,
+    /// Orders in day order.
+    pub orders: Vec<StoredOrderView>,
+}
+
+/// An order as stored: its day, net amount and spend per category.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoredOrderView {
+    /// The order's day.
+    pub day: Day,
+    /// Net amount, minor units; negative for a return.
+    pub amount: i64,
+    /// Spend per category (empty when the input had no categories).
+    pub lines: Vec<OrderLine>,
+}
+
+/// Spend of one order in one category.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OrderLine {
+    /// Category name (`""` for lines that had none).
+    pub category: String,
+    /// Amount, minor units.
+    pub amount: i64,
+}
+
+#[derive(Default)]
+struct Totals {
+    customers: u64,
+    buyers: u64,
+    orders: u64,
+    returns: u64,
+    gross: i64,
+    returned: i64,
+    first: Option<i32>,
+    last: Option<i32>,
+}
+
+impl Store {
+    /// Summaries of every customer with a purchase on or before `as_of`, computed by a parallel
+    /// scan that reads only each record's (day, amount) column. `None` means the latest order day in
+    /// the store.
+    pub fn summaries(&self, as_of: Option<Day>) -> Result<Summaries> {
+        let meta = self.meta();
+        let cut = as_of.map_or(i32::MAX, Day::days);
+        let shards = self.fold_records(
+            &meta,
+            || (Vec::new(), None::<i32>),
+            |(out, latest), id, record| {
+                let (summary, last) =
+                    summarize(id, &record, cut).map_err(|e| Error::corrupt(format!("customer {id}"), e.to_string()))?;
+                out.extend(summary);
+                *latest = (*latest).max(last);
+                Ok(())
+            },
+        )?;
+        let latest = shards.iter().filter_map(|s| s.1).max();
+        let mut customers = Vec::with_capacity(shards.iter().map(|s| s.0.len()).sum());
+        for (part, _) in shards {
+            customers.extend(part);
+        }
+        let as_of = as_of.unwrap_or(Day::from_days(latest.unwrap_or(0)));
+        Ok(Summaries { as_of, customers })
+    }
+
+    /// Store-wide totals by a parallel scan.
+    pub fn stats(&self) -> Result<Stats> {
+        let meta = self.meta();
+        let shards = self.fold_records(&meta, Totals::default, |t, id, record| {
+            let corrupt =
+                |e: super::codec::varint::DecodeError| Error::corrupt(format!("customer {id}"), e.to_string());
+            let mut bought = false;
+            for pair in record.pairs() {
+                let (day, amount) = pair.map_err(corrupt)?;
+                if amount < 0 {
+                    t.returns += 1;
+                    t.returned = t.returned.saturating_add(amount);
+                } else {
+                    t.orders += 1;
+                    t.gross = t.gross.saturating_add(amount);
+                    bought = true;
+                }
+                t.first = Some(t.first.map_or(day, |f| f.min(day)));
+                t.last = t.last.max(Some(day));
+            }
+            t.customers += 1;
+            t.buyers += bought as u64;
+            Ok(())
+        })?;
+        let mut all = Totals::default();
+        for t in shards {
+            all.customers += t.customers;
+            all.buyers += t.buyers;
+            all.orders += t.orders;
+            all.returns += t.returns;
+            all.gross = all.gross.saturating_add(t.gross);
+            all.returned = all.returned.saturating_add(t.returned);
+            all.first = match (all.first, t.first) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            all.last = all.last.max(t.last);
+        }
+        Ok(Stats {
+            customers: all.customers,
+            buyers: all.buyers,
+            orders: all.orders,
+            returns: all.returns,
+            gross: all.gross,
+            returned: all.returned,
+            revenue: all.gross.saturating_add(all.returned),
+            first_day: all.first.map(Day::from_days),
+            last_day: all.last.map(Day::from_days),
+            categories: meta.categories,
+            currency: meta.currency.clone(),
+        })
+    }
+
+    /// The names of all categories, in id order.
+    pub fn categories(&self) -> Result<Vec<String>> {
+        let meta = self.meta();
+        Ok(Categories::load(&self.inner().engine, &meta)?.names().to_vec())
+    }
+
+    /// One customer's profile with every order, or `None` if the id is unknown.
+    pub fn customer(&self, external_id: &str) -> Result<Option<CustomerProfile>> {
+        self.customer_as_of(external_id, None)
+    }
+
+    /// One customer's profile with the orders on or before `as_of` (all if `None`).
+    pub fn customer_as_of(&self, external_id: &str, as_of: Option<Day>) -> Result<Option<CustomerProfile>> {
+        let meta = self.meta();
+        let engine = &self.inner().engine;
+        let Some(id) = ids::lookup(engine, &meta, external_id.as_bytes())? else {
+            return Ok(None);
+        };
+        let b = meta.block_of(id);
+        let what = || format!("customer block {b}");
+        let block = engine.get(&keys::block(b))?.ok_or_else(|| Error::corrupt(what(), "block is missing"))?;
+        let view = BlockView::parse(block.as_ref()).map_err(|e| Error::corrupt(what(), e.to_string()))?;
+        let bytes = view
+            .record((id % meta.block_size as u64) as u32)
+            .ok_or_else(|| Error::corrupt(what(), format!("customer {id} is missing")))?;
+        let corrupt = |e: super::codec::varint::DecodeError| Error::corrupt(format!("customer {id}"), e.to_string());
+        let record = Record::decode(bytes).map_err(corrupt)?;
+        let cut = as_of.map_or(i32::MAX, Day::days);
+        let summary = summarize(id as u32, &RecordView::parse(bytes).map_err(corrupt)?, cut).map_err(corrupt)?.0;
+        let categories = if record.lines.is_empty() { Categories::default() } else { Categories::load(engine, &meta)? };
+        let orders = record
+            .orders
+            .iter()
+            .filter(|o| o.day <= cut)
+            .map(|o| StoredOrderView {
+                day: Day::from_days(o.day),
+                amount: o.amount,
+                lines: record
+                    .lines_of(o)
+                    .iter()
+                    .map(|l| OrderLine { category: categories.name(l.category).to_string(), amount: l.amount })
+                    .collect(),
+            })
+            .collect();
+        Ok(Some(CustomerProfile {
+            id: CustomerId(id as u32),
+            external_id: String::from_utf8_lossy(&record.external_id).into_owned(),
+            summary,
+            orders,
+        }))
+    }
+}
