@@ -164,7 +164,8 @@ impl Error {
         Error::Corrupt { what: what.into(), detail: detail.into() }
     }
 
-    pub(crate) fn invalid(name: impl Into<String>, value: impl Into<String>, reason: impl Into<String>) -> Self {
+    /// An [`Error::InvalidArgument`] naming the option, its value and why it cannot be used.
+    pub fn invalid(name: impl Into<String>, value: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidArgument { name: name.into(), value: value.into(), reason: reason.into() }
     }
 

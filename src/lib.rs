@@ -42,6 +42,8 @@ pub mod day;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+#[doc(hidden)]
+pub mod internals;
 pub mod money;
 pub mod store;
 pub mod summary;

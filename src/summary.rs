@@ -8,7 +8,7 @@ use crate::store::codec::record::RecordView;
 use crate::store::codec::varint::DecodeResult;
 
 /// A customer's dense internal id (assigned in order of first appearance).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct CustomerId(pub(crate) u32);
 

@@ -151,16 +151,26 @@ struct MergeContext<'a> {
     ids: &'a IdIndex,
 }
 
+/// Blocks rewritten by a round: (block number, new bytes).
+type ChangedBlocks = Vec<(u64, Vec<u8>)>;
+
+/// One block after merging: its new bytes, or `None` when nothing in it changed.
+struct MergedBlock {
+    block: u64,
+    bytes: Option<Vec<u8>>,
+    delta: Delta,
+}
+
 /// Merges the rows of one round into their blocks; returns the blocks that changed.
 fn merge_round<E: Engine>(
     engine: &E,
     rows: &[SpoolRow],
     ctx: &MergeContext<'_>,
     old_blocks: u64,
-) -> Result<(Vec<(u64, Vec<u8>)>, Delta)> {
+) -> Result<(ChangedBlocks, Delta)> {
     let per_block: Vec<&[SpoolRow]> =
         rows.chunk_by(|a, b| a.id as u64 / ctx.block_size == b.id as u64 / ctx.block_size).collect();
-    let results: Vec<Result<(u64, Option<Vec<u8>>, Delta)>> = per_block
+    let results: Vec<Result<MergedBlock>> = per_block
         .par_iter()
         .map(|block_rows| {
             let b = block_rows[0].id as u64 / ctx.block_size;
@@ -169,15 +179,15 @@ fn merge_round<E: Engine>(
                 return Err(Error::corrupt(format!("customer block {b}"), "block is missing"));
             }
             let (bytes, delta) = merge_block(old.as_ref().map(|v| v.as_ref()), b, block_rows, ctx)?;
-            Ok((b, bytes, delta))
+            Ok(MergedBlock { block: b, bytes, delta })
         })
         .collect();
     let mut out = Vec::with_capacity(results.len());
     let mut delta = Delta::default();
     for r in results {
-        let (b, bytes, d) = r?;
-        delta.add(d);
-        out.extend(bytes.map(|bytes| (b, bytes)));
+        let m = r?;
+        delta.add(m.delta);
+        out.extend(m.bytes.map(|bytes| (m.block, bytes)));
     }
     Ok((out, delta))
 }

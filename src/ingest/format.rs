@@ -1,5 +1,5 @@
 //! Input layouts: the presets (`generic`, `cdnow`, `line-items`), header matching with column-name
-//! overrides, and the resolved [`Layout`] that says which field holds what.
+//! overrides, and the resolved `Layout` that says which field holds what.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,6 +1,6 @@
 //! Ingest: order rows in, purchase vectors out. Pass 1 streams the input in chunks, parses them in
 //! parallel, validates every row and resolves customer ids into a compact spool; nothing touches the
-//! store until the whole input is known to be good. Pass 2 ([`commit`]) merges the spool into the
+//! store until the whole input is known to be good. Pass 2 (`commit`) merges the spool into the
 //! customer blocks in ascending id order, one atomic batch at a time.
 //!
 //! Semantics (see the README): lines with the same (customer, order id) in one ingest are one
@@ -42,6 +42,7 @@ pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// How far an ingest has come.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Progress {
     /// Reading a source.
     Reading {

@@ -86,6 +86,13 @@ impl<'f> Fields<'f> for &[&'f [u8]] {
     }
 }
 
+/// Why a row was rejected: the column (if one is to blame), its value and the reason.
+struct FieldError<'f> {
+    column: Option<usize>,
+    value: Option<&'f [u8]>,
+    reason: String,
+}
+
 enum Outcome {
     Row(ParsedRow),
     Skip,
@@ -144,14 +151,12 @@ impl RowParser<'_> {
 
     fn parse_whitespace(&self, chunk: &Chunk, out: &mut ParsedChunk) {
         let mut fields: Vec<&[u8]> = Vec::with_capacity(8);
-        let mut line = chunk.first_line;
-        for raw in chunk.data.split_inclusive(|&c| c == b'\n') {
+        for (line, raw) in (chunk.first_line..).zip(chunk.data.split_inclusive(|&c| c == b'\n')) {
             fields.clear();
             fields.extend(raw.split(|c| c.is_ascii_whitespace()).filter(|f| !f.is_empty()));
             if !fields.is_empty() && !self.row(&fields.as_slice(), line, raw, out) {
                 return;
             }
-            line += 1;
         }
     }
 
@@ -161,7 +166,7 @@ impl RowParser<'_> {
         match self.convert(fields, line, out) {
             Ok(Outcome::Row(row)) => out.rows.push(row),
             Ok(Outcome::Skip) => out.skipped += 1,
-            Err((column, value, reason)) => {
+            Err(FieldError { column, value, reason }) => {
                 self.reject(out, line, column, value, reason, raw);
                 return !self.stop_at_error;
             }
@@ -193,17 +198,16 @@ impl RowParser<'_> {
     }
 
     #[inline]
-    fn convert<'f>(
-        &self,
-        f: &impl Fields<'f>,
-        line: u64,
-        out: &mut ParsedChunk,
-    ) -> Result<Outcome, (Option<usize>, Option<&'f [u8]>, String)> {
+    fn convert<'f>(&self, f: &impl Fields<'f>, line: u64, out: &mut ParsedChunk) -> Result<Outcome, FieldError<'f>> {
         let l = self.layout;
         if f.len() != l.width() {
-            return Err((None, None, format!("expected {} columns, found {}", l.width(), f.len())));
+            return Err(FieldError {
+                column: None,
+                value: None,
+                reason: format!("expected {} columns, found {}", l.width(), f.len()),
+            });
         }
-        let err = |col: usize, reason: String| (Some(col), Some(f.get(col)), reason);
+        let err = |col: usize, reason: String| FieldError { column: Some(col), value: Some(f.get(col)), reason };
 
         let customer = f.get(l.customer).trim_ascii();
         if customer.is_empty() {

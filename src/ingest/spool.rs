@@ -217,7 +217,7 @@ mod tests {
     use super::*;
 
     fn row(id: u32, key: u64) -> SpoolRow {
-        SpoolRow { key, amount: key as i64 - 50, id, category: NO_CATEGORY, day: -3, auto: key % 2 == 0 }
+        SpoolRow { key, amount: key as i64 - 50, id, category: NO_CATEGORY, day: -3, auto: key.is_multiple_of(2) }
     }
 
     #[test]

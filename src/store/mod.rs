@@ -1,5 +1,5 @@
 //! The store: one directory holding every customer's purchase vector, the id map, the category
-//! dictionary and metadata, in one sled keyspace behind the [`engine`] seam. [`Store`] is the handle
+//! dictionary and metadata, in one sled keyspace behind the `engine` seam. [`Store`] is the handle
 //! services share: `Send + Sync`, and cloning it is an `Arc` bump.
 
 pub(crate) mod categories;

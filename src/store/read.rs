@@ -114,6 +114,17 @@ impl Store {
         Ok(Summaries { as_of, customers })
     }
 
+    /// Every customer's external id, indexed by internal id ([`CustomerId::get`]). A parallel scan
+    /// reading only record headers; join it with [`Summaries`] to label results.
+    pub fn external_ids(&self) -> Result<Vec<String>> {
+        let meta = self.meta();
+        let shards = self.fold_records(&meta, Vec::new, |names: &mut Vec<String>, _, record| {
+            names.push(String::from_utf8_lossy(record.external_id()).into_owned());
+            Ok(())
+        })?;
+        Ok(shards.concat())
+    }
+
     /// Store-wide totals by a parallel scan.
     pub fn stats(&self) -> Result<Stats> {
         let meta = self.meta();
@@ -181,10 +192,31 @@ impl Store {
     /// One customer's profile with the orders on or before `as_of` (all if `None`).
     pub fn customer_as_of(&self, external_id: &str, as_of: Option<Day>) -> Result<Option<CustomerProfile>> {
         let meta = self.meta();
-        let engine = &self.inner().engine;
-        let Some(id) = ids::lookup(engine, &meta, external_id.as_bytes())? else {
+        let Some(id) = ids::lookup(&self.inner().engine, &meta, external_id.as_bytes())? else {
             return Ok(None);
         };
+        let profile = self.profile(&meta, id, as_of)?;
+        if profile.external_id != external_id {
+            return Err(Error::corrupt(
+                format!("customer {id}"),
+                format!("the id map points {external_id:?} at the record of {:?}", profile.external_id),
+            ));
+        }
+        Ok(Some(profile))
+    }
+
+    /// The profile of the customer with internal id `id` (as found in a [`Summary`]), or `None` if
+    /// no customer has that id.
+    pub fn customer_by_id(&self, id: CustomerId, as_of: Option<Day>) -> Result<Option<CustomerProfile>> {
+        let meta = self.meta();
+        if id.get() as u64 >= meta.next_id {
+            return Ok(None);
+        }
+        self.profile(&meta, id.get() as u64, as_of).map(Some)
+    }
+
+    fn profile(&self, meta: &super::meta::Meta, id: u64, as_of: Option<Day>) -> Result<CustomerProfile> {
+        let engine = &self.inner().engine;
         let b = meta.block_of(id);
         let what = || format!("customer block {b}");
         let block = engine.get(&keys::block(b))?.ok_or_else(|| Error::corrupt(what(), "block is missing"))?;
@@ -196,7 +228,7 @@ impl Store {
         let record = Record::decode(bytes).map_err(corrupt)?;
         let cut = as_of.map_or(i32::MAX, Day::days);
         let summary = summarize(id as u32, &RecordView::parse(bytes).map_err(corrupt)?, cut).map_err(corrupt)?.0;
-        let categories = if record.lines.is_empty() { Categories::default() } else { Categories::load(engine, &meta)? };
+        let categories = if record.lines.is_empty() { Categories::default() } else { Categories::load(engine, meta)? };
         let orders = record
             .orders
             .iter()
@@ -211,11 +243,11 @@ impl Store {
                     .collect(),
             })
             .collect();
-        Ok(Some(CustomerProfile {
+        Ok(CustomerProfile {
             id: CustomerId(id as u32),
             external_id: String::from_utf8_lossy(&record.external_id).into_owned(),
             summary,
             orders,
-        }))
+        })
     }
 }

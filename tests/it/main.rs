@@ -1,4 +1,7 @@
 //! Integration tests of the library and the `retention` binary, one module per topic.
 
 mod cdnow;
+mod cli;
 mod common;
+mod fuzz_corpus;
+mod ingest;

@@ -41,7 +41,11 @@ pub(crate) fn decode(bytes: &[u8]) -> DecodeResult<impl Iterator<Item = DecodeRe
     let mut left = count;
     Ok(std::iter::from_fn(move || {
         if left == 0 {
-            return (!r.is_empty()).then_some(Err(DecodeError::Invalid("trailing bytes after id bucket")));
+            // Report trailing bytes once, then end: an iterator that kept yielding the error would
+            // never finish for a caller that collects errors instead of stopping at the first.
+            let trailing = !r.is_empty();
+            r = Reader::new(&[]);
+            return trailing.then_some(Err(DecodeError::Invalid("trailing bytes after id bucket")));
         }
         left -= 1;
         let entry = (|| {
@@ -69,6 +73,13 @@ mod tests {
         assert_eq!(bytes, [1, 2, 1, 0, 0, 0, 0, 0, 0, 0, 5, 2, b'a', b'b', 0, 2, 0, 0, 0, 0, 0, 0, 0xac, 0x02, 0]);
         let back: Vec<_> = decode(&bytes).unwrap().map(Result::unwrap).collect();
         assert_eq!(back, entries);
+    }
+
+    #[test]
+    fn trailing_bytes_are_one_error_and_the_end() {
+        let items: Vec<_> = decode(&[1, 0, 0]).unwrap().take(3).collect();
+        assert_eq!(items.len(), 1);
+        assert!(items[0].is_err());
     }
 
     #[test]

@@ -79,7 +79,8 @@ impl Record {
         for o in &self.orders {
             match prev {
                 None => put_i64(out, o.day as i64),
-                Some(p) => put_u64(out, (o.day - p) as u64),
+                // Orders are sorted, so the delta is non-negative; i64 keeps the full i32 span exact.
+                Some(p) => put_u64(out, (o.day as i64 - p as i64) as u64),
             }
             prev = Some(o.day);
             put_i64(out, o.amount);
@@ -147,6 +148,9 @@ impl Record {
                     }
                 }
             }
+        }
+        if view.has_categories() && rec.lines.is_empty() {
+            return Err(DecodeError::Invalid("category column without categories"));
         }
         let mut prev: Option<(i32, u64)> = None;
         for o in rec.orders.iter_mut() {
@@ -367,10 +371,18 @@ mod tests {
 
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            let _ = Record::decode(&bytes);
-            if let Ok(v) = RecordView::parse(&bytes) {
-                for p in v.pairs() { let _ = p; }
+            crate::internals::fuzz_decoders(&bytes);
+        }
+
+        #[test]
+        fn mutated_records_never_panic(rec in arb_record(), at in any::<usize>(), byte in any::<u8>()) {
+            let mut out = Vec::new();
+            rec.encode(&mut out);
+            if !out.is_empty() {
+                let i = at % out.len();
+                out[i] = byte;
             }
+            crate::internals::fuzz_decoders(&out);
         }
     }
 }

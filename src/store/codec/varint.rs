@@ -115,6 +115,11 @@ impl<'a> Reader<'a> {
             }
             v |= ((b & 0x7f) as u64) << shift;
             if b < 0x80 {
+                // A zero final byte means a longer encoding than needed: refused so every value
+                // has exactly one encoding and decoded records re-encode to the same bytes.
+                if b == 0 {
+                    return Err(DecodeError::Invalid("overlong varint"));
+                }
                 return Ok(v);
             }
             shift += 7;
@@ -175,6 +180,8 @@ mod tests {
         max[9] = 0x02;
         assert_eq!(Reader::new(&max).u64(), Err(DecodeError::Overflow));
         assert_eq!(Reader::new(&[5]).len(), Err(DecodeError::Truncated));
+        assert_eq!(Reader::new(&[0x80, 0x00]).u64(), Err(DecodeError::Invalid("overlong varint")));
+        assert_eq!(Reader::new(&[0x81, 0x00]).u64(), Err(DecodeError::Invalid("overlong varint")));
     }
 
     proptest! {

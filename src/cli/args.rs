@@ -1,0 +1,193 @@
+//! Command-line arguments, in two steps as ripgrep does: clap parses raw flags into these structs,
+//! then `to_*` methods validate them into library options, naming the flag and value on error.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use super::output::Format;
+use retention::{ColumnNames, Currency, DateOrder, Day, Error, IngestOptions, Preset, StoreOptions};
+
+/// Customer retention analytics: ingest orders, then ask who comes back and what they are worth.
+#[derive(Parser, Debug)]
+#[command(name = "retention", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Generate a demo shop, ingest it and show what the store holds.
+    Demo(DemoArgs),
+    /// Ingest order files (CSV, or CDNOW text) into a store.
+    Ingest(Box<IngestArgs>),
+    /// Show store-wide totals: customers, orders, revenue, date range, returns.
+    Stats(DbArgs),
+    /// Show one customer's summary and orders.
+    Customer(CustomerArgs),
+    /// Write a synthetic shop's order lines as CSV to standard output.
+    Generate(GenerateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DbArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Store directory for the demo.
+    #[arg(long, value_name = "DIR", default_value = "retention-demo")]
+    pub db: PathBuf,
+    /// Customers in the generated shop.
+    #[arg(long, default_value_t = 100_000)]
+    pub customers: u64,
+    /// Random seed of the generated shop.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Number of customers.
+    #[arg(long, default_value_t = 100_000)]
+    pub customers: u64,
+    /// Random seed; the same seed gives the same file.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// First day of the generated history (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub start: Option<String>,
+    /// Length of the history in days.
+    #[arg(long)]
+    pub days: Option<u32>,
+}
+
+#[derive(Args, Debug)]
+pub struct CustomerArgs {
+    /// The customer's id as the shop knows it.
+    pub id: String,
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// Describe the customer as of this day (YYYY-MM-DD); default: all orders, recency against the
+    /// latest order day in the store.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    /// Files to ingest, `-` for standard input. All files form one ingest: all or nothing.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The store directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// Input layout: generic, cdnow or line-items.
+    #[arg(long, default_value = "generic")]
+    pub preset: String,
+    /// Field delimiter of CSV input (one character; `\t` for tab).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Customer id column name.
+    #[arg(long, value_name = "NAME")]
+    pub customer_col: Option<String>,
+    /// Order id column name.
+    #[arg(long, value_name = "NAME")]
+    pub order_col: Option<String>,
+    /// Date or timestamp column name.
+    #[arg(long, value_name = "NAME")]
+    pub timestamp_col: Option<String>,
+    /// Amount column name.
+    #[arg(long, value_name = "NAME")]
+    pub amount_col: Option<String>,
+    /// Quantity column name (amount = quantity × unit price).
+    #[arg(long, value_name = "NAME")]
+    pub quantity_col: Option<String>,
+    /// Unit price column name.
+    #[arg(long, value_name = "NAME")]
+    pub price_col: Option<String>,
+    /// Category (or SKU) column name.
+    #[arg(long, value_name = "NAME")]
+    pub category_col: Option<String>,
+    /// Read slash dates as D/M/YYYY instead of M/D/YYYY.
+    #[arg(long)]
+    pub day_first: bool,
+    /// Ingest the valid rows and report the invalid ones instead of rejecting the input.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// With --skip-invalid, write rejected rows and their reasons to this CSV file.
+    #[arg(long, value_name = "FILE", requires = "skip_invalid")]
+    pub rejects: Option<PathBuf>,
+    /// Currency of a new store: ISO code and decimals, e.g. USD:2 or JPY:0 (default USD:2).
+    #[arg(long, value_name = "CODE:DECIMALS")]
+    pub currency: Option<String>,
+    /// Time zone of a new store: UTC, +05:30 or an IANA name (default UTC).
+    #[arg(long, value_name = "ZONE")]
+    pub time_zone: Option<String>,
+    /// Memory for buffering parsed rows before spilling sorted runs to temporary files, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 512)]
+    pub memory_mib: usize,
+}
+
+impl IngestArgs {
+    pub fn to_options(&self) -> Result<IngestOptions, Error> {
+        let delimiter = match self.delimiter.as_deref() {
+            None => None,
+            Some("\\t") | Some("tab") => Some(b'\t'),
+            Some(d) if d.len() == 1 && d.is_ascii() => Some(d.as_bytes()[0]),
+            Some(d) => return Err(Error::invalid("--delimiter", d, "expected a single ASCII character or \\t")),
+        };
+        Ok(IngestOptions {
+            preset: self
+                .preset
+                .parse::<Preset>()
+                .map_err(|_| Error::invalid("--preset", &self.preset, "expected one of: generic, cdnow, line-items"))?,
+            columns: ColumnNames {
+                customer: self.customer_col.clone(),
+                order: self.order_col.clone(),
+                timestamp: self.timestamp_col.clone(),
+                amount: self.amount_col.clone(),
+                quantity: self.quantity_col.clone(),
+                unit_price: self.price_col.clone(),
+                category: self.category_col.clone(),
+            },
+            delimiter,
+            date_order: if self.day_first { DateOrder::DayFirst } else { DateOrder::MonthFirst },
+            skip_invalid: self.skip_invalid,
+            rejects: self.rejects.clone(),
+            memory_budget: self.memory_mib.max(1) << 20,
+            ..IngestOptions::default()
+        })
+    }
+
+    pub fn to_store_options(&self) -> Result<StoreOptions, Error> {
+        let currency = match &self.currency {
+            None => None,
+            Some(c) => {
+                let (code, decimals) = c.split_once(':').unwrap_or((c.as_str(), "2"));
+                let decimals: u8 = decimals
+                    .parse()
+                    .map_err(|_| Error::invalid("--currency", c, "expected CODE:DECIMALS such as USD:2"))?;
+                Some(Currency::new(code, decimals)?)
+            }
+        };
+        Ok(StoreOptions { currency, time_zone: self.time_zone.clone(), ..StoreOptions::default() })
+    }
+}
+
+/// Parses an optional `--as-of`-style date flag.
+pub fn parse_day(flag: &str, value: Option<&str>) -> Result<Option<Day>, Error> {
+    value
+        .map(|v| {
+            v.parse::<Day>().map_err(|_| Error::invalid(flag, v, "expected a date as YYYY-MM-DD between 1900 and 2200"))
+        })
+        .transpose()
+}

@@ -1,0 +1,279 @@
+//! The `retention` binary: parse arguments, call the library, format the result. No analysis
+//! happens here; everything a command does is a library call a service can make too.
+
+mod args;
+mod output;
+mod progress;
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+
+use args::{Cli, Command, CustomerArgs, DemoArgs, GenerateArgs, IngestArgs};
+use output::{Format, Table};
+use retention::generate::{Shop, ShopConfig};
+use retention::{Currency, CustomerProfile, Day, Error, IngestOptions, IngestReport, Stats, Store, Summary};
+
+/// What a command can fail with: a library error, or a lookup that found nothing.
+enum Failure {
+    Lib(Error),
+    NotFound(String),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Lib(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Lib(Error::io("writing output", e))
+    }
+}
+
+/// Runs the command line and returns the process exit code (see the README's "Exit codes").
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = dispatch(cli, &mut out).and_then(|()| out.flush().map_err(Failure::from));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // `retention ... | head` closing the pipe early is a normal end.
+        Err(Failure::Lib(e)) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(Failure::Lib(e)) => {
+            eprintln!("retention: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+        Err(Failure::NotFound(what)) => {
+            eprintln!("retention: {what}");
+            ExitCode::from(5)
+        }
+    }
+}
+
+fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
+    match cli.command {
+        Command::Demo(a) => demo(&a, cli.format, out),
+        Command::Ingest(a) => ingest(&a, cli.format, out),
+        Command::Stats(a) => {
+            let store = Store::open(&a.db)?;
+            print_stats(&store.stats()?, cli.format, out)
+        }
+        Command::Customer(a) => customer(&a, cli.format, out),
+        Command::Generate(a) => generate(&a, out),
+    }
+}
+
+fn ingest(a: &IngestArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let store = Store::open_with(&a.db, &a.to_store_options()?)?;
+    let mut options = a.to_options()?;
+    let (callback, bar) = progress::bar();
+    options.progress = callback;
+    let mut ingest = store.begin_ingest(&options)?;
+    for f in &a.files {
+        if f.as_os_str() == "-" {
+            ingest.read("<stdin>", io::stdin())?;
+        } else {
+            ingest.read_file(f)?;
+        }
+    }
+    let report = ingest.commit();
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    print_report(&report?, a.rejects.as_deref(), format, out)
+}
+
+fn print_report(r: &IngestReport, rejects: Option<&Path>, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    if format == Format::Json {
+        return Ok(output::json(out, r)?);
+    }
+    let mut pairs = vec![
+        ("rows read", r.rows_read.to_string()),
+        ("rows rejected", r.rows_rejected.to_string()),
+        ("rows skipped", r.rows_skipped.to_string()),
+        ("orders new", r.orders_new.to_string()),
+        ("orders updated", r.orders_updated.to_string()),
+        ("orders unchanged", r.orders_unchanged.to_string()),
+        ("returns", r.returns.to_string()),
+        ("customers new", r.customers_new.to_string()),
+        ("categories new", r.categories_new.to_string()),
+        ("elapsed s", format!("{:.3}", r.elapsed.as_secs_f64())),
+        ("rows per s", format!("{:.0}", r.rows_per_second())),
+    ];
+    if let (Some(path), true) = (rejects, r.rows_rejected > 0) {
+        pairs.push(("rejects file", path.display().to_string()));
+    }
+    Ok(output::pairs(out, &pairs, format)?)
+}
+
+fn print_stats(s: &Stats, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    if format == Format::Json {
+        return Ok(output::json(out, s)?);
+    }
+    let c = &s.currency;
+    let day = |d: Option<Day>| d.map_or_else(String::new, |d| d.to_string());
+    let pairs = [
+        ("customers", s.customers.to_string()),
+        ("buyers", s.buyers.to_string()),
+        ("orders", s.orders.to_string()),
+        ("returns", s.returns.to_string()),
+        ("gross", c.format(s.gross)),
+        ("returned", c.format(s.returned)),
+        ("revenue", c.format(s.revenue)),
+        ("currency", c.code().to_string()),
+        ("first day", day(s.first_day)),
+        ("last day", day(s.last_day)),
+        ("categories", s.categories.to_string()),
+    ];
+    Ok(output::pairs(out, &pairs, format)?)
+}
+
+fn customer(a: &CustomerArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let store = Store::open(&a.db)?;
+    let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
+    let profile = store
+        .customer_as_of(&a.id, as_of)?
+        .ok_or_else(|| Failure::NotFound(format!("no customer {:?} in {}", a.id, a.db.display())))?;
+    let reference = match as_of {
+        Some(d) => Some(d),
+        None => store.stats()?.last_day,
+    };
+    print_profile(&profile, &store.currency(), reference, format, out)
+}
+
+fn print_profile(
+    p: &CustomerProfile,
+    c: &Currency,
+    as_of: Option<Day>,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    if format == Format::Json {
+        return Ok(output::json(out, p)?);
+    }
+    let mut pairs = vec![("customer", p.external_id.clone()), ("internal id", p.id.get().to_string())];
+    if let Some(s) = &p.summary {
+        pairs.extend(summary_pairs(s, c, as_of));
+    }
+    if format == Format::Table {
+        output::pairs(out, &pairs, format)?;
+        writeln!(out)?;
+    }
+    let mut t = Table::new(&["day", "amount", "categories"]).numeric(&[1]);
+    for o in &p.orders {
+        let cats = o
+            .lines
+            .iter()
+            .map(|l| if l.category.is_empty() { "(none)" } else { &l.category })
+            .collect::<Vec<_>>()
+            .join(" ");
+        t.push(vec![o.day.to_string(), c.format(o.amount), cats]);
+    }
+    Ok(t.write(out, format)?)
+}
+
+fn summary_pairs(s: &Summary, c: &Currency, as_of: Option<Day>) -> Vec<(&'static str, String)> {
+    let mut v = vec![
+        ("first purchase", s.first_purchase.to_string()),
+        ("last purchase", s.last_purchase.to_string()),
+        ("orders", s.orders.to_string()),
+        ("purchase days", s.purchase_days.to_string()),
+        ("spend", c.format(s.spend)),
+        ("average order", c.format(s.average_order_value().round() as i64)),
+        ("returns", format!("{} ({})", s.returns, c.format(s.returned))),
+        ("x, t_x (days)", format!("{}, {}", s.x(), s.t_x())),
+    ];
+    if let Some(d) = as_of {
+        v.push(("as of", d.to_string()));
+        v.push(("recency (days)", s.recency(d).to_string()));
+        v.push(("T (days)", s.age(d).to_string()));
+    }
+    v
+}
+
+fn generate(a: &GenerateArgs, out: &mut impl Write) -> Result<(), Failure> {
+    let mut config = ShopConfig::new(a.customers, a.seed);
+    if let Some(start) = args::parse_day("--start", a.start.as_deref())? {
+        config.start = start;
+    }
+    if let Some(days) = a.days {
+        config.days = days;
+    }
+    let shop = Shop::new(config)?;
+    shop.write_csv(out).map_err(|e| Error::io("writing generated orders", e))?;
+    Ok(())
+}
+
+fn demo(a: &DemoArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let started = Instant::now();
+    let shop = Shop::new(ShopConfig::new(a.customers, a.seed))?;
+    let store = Store::open(&a.db)?;
+    let (callback, bar) = progress::bar();
+    let options = IngestOptions { progress: callback, ..IngestOptions::default() };
+    let mut ingest = store.begin_ingest(&options)?;
+    let (reader, writer) = io::pipe().map_err(|e| Error::io("creating a pipe for the demo data", e))?;
+    let report = std::thread::scope(|s| {
+        // The generator streams CSV into the ingest, as `retention generate | retention ingest -` would.
+        let producer = s.spawn(move || shop.write_csv(BufWriter::with_capacity(1 << 20, writer)));
+        let read = ingest.read("generated shop", reader);
+        // If the ingest stopped early the generator sees a closed pipe; its error is secondary.
+        let produced = producer.join().unwrap_or_else(|_| Err(io::Error::other("generator thread panicked")));
+        read?;
+        produced.map_err(|e| Error::io("generating the demo shop", e))?;
+        ingest.commit()
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let report = report?;
+    if format == Format::Json {
+        let stats = store.stats()?;
+        return Ok(output::json(out, &serde_json::json!({ "store": a.db, "ingest": report, "stats": stats }))?);
+    }
+    writeln!(
+        out,
+        "Generated a shop of {} customers (seed {}), ingested {} order lines into {} in {:.2} s ({:.0} rows/s end to end, durable).\n",
+        a.customers,
+        a.seed,
+        report.rows_read,
+        a.db.display(),
+        report.elapsed.as_secs_f64(),
+        report.rows_per_second()
+    )?;
+    print_report(&report, None, format, out)?;
+    writeln!(out)?;
+    let stats = store.stats()?;
+    print_stats(&stats, format, out)?;
+    writeln!(out, "store size on disk  {:.1} MiB", store.disk_usage()? as f64 / (1 << 20) as f64)?;
+
+    let summaries = store.summaries(None)?;
+    let mut by_spend: Vec<&Summary> = summaries.customers.iter().collect();
+    by_spend.sort_by_key(|s| std::cmp::Reverse(s.spend));
+    let repeaters: Vec<&&Summary> = by_spend.iter().filter(|s| s.x() > 0).collect();
+    let picks = [
+        ("The best customer by spend", by_spend.first().copied()),
+        ("A typical repeat customer (median spend among repeaters)", repeaters.get(repeaters.len() / 2).map(|s| **s)),
+        ("A one-time buyer", by_spend.iter().rev().find(|s| s.x() == 0).copied()),
+    ];
+    let currency = store.currency();
+    for (title, pick) in picks {
+        let Some(s) = pick else { continue };
+        if let Some(p) = store.customer_by_id(s.customer, None)? {
+            writeln!(out, "\n{title}:")?;
+            print_profile(&p, &currency, Some(summaries.as_of), format, out)?;
+        }
+    }
+    writeln!(
+        out,
+        "\nDone in {:.2} s. Next: retention stats --db {db}   |   retention customer ID --db {db}",
+        started.elapsed().as_secs_f64(),
+        db = a.db.display()
+    )?;
+    Ok(())
+}

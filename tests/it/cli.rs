@@ -1,0 +1,267 @@
+//! Runs the `retention` binary on files in a temporary directory: the commands, exit codes, and
+//! every bad-input case of the foundation issue with the check that the store is unchanged after.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use crate::common::fixture;
+
+fn retention(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_retention")).args(args).output().expect("run retention")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stats_json(db: &Path) -> String {
+    let o = retention(&["stats", "--db", db.to_str().unwrap(), "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+}
+
+const GOOD: &str = "customer_id,order_id,timestamp,amount,category\n\
+                    ann,1,2024-01-05T10:00:00Z,20.00,books\n\
+                    bob,2,2024-01-06T11:00:00Z,12.50,music\n\
+                    ann,3,2024-02-01T09:00:00Z,-5.00,books\n";
+
+#[test]
+fn ingest_stats_and_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let file = dir.path().join("orders.csv");
+    std::fs::write(&file, GOOD).unwrap();
+    let o = retention(&["ingest", file.to_str().unwrap(), "--db", db.to_str().unwrap(), "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("rows_read,rows_rejected,rows_skipped,orders_new,"), "{out}");
+    assert!(out.lines().nth(1).unwrap().starts_with("3,0,0,3,0,0,1,2,2,"), "{out}");
+
+    let o = retention(&["stats", "--db", db.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert!(out.contains("customers   2\n"), "{out}");
+    assert!(out.contains("revenue     27.50\n"), "{out}");
+    assert!(out.contains("last day    2024-02-01\n"), "{out}");
+
+    let o = retention(&["customer", "ann", "--db", db.to_str().unwrap(), "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["external_id"], "ann");
+    assert_eq!(v["summary"]["spend"], 2000);
+    assert_eq!(v["orders"][1]["amount"], -500);
+
+    let o = retention(&["customer", "nobody", "--db", db.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("no customer \"nobody\""), "{}", stderr(&o));
+}
+
+#[test]
+fn same_ingest_twice_leaves_stats_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let cdnow = fixture("cdnow/CDNOW_sample.txt");
+    let args =
+        ["ingest", cdnow.to_str().unwrap(), "--db", db.to_str().unwrap(), "--preset", "cdnow", "--format", "json"];
+    let first = retention(&args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let before = stats_json(&db);
+    let second = retention(&args);
+    let report: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(report["orders_unchanged"], 6_919);
+    assert_eq!(report["orders_new"], 0);
+    assert_eq!(stats_json(&db), before);
+}
+
+/// Each case: a file that must be rejected with exit code 3, the message parts it must contain,
+/// and the store left exactly as it was.
+#[test]
+fn bad_input_is_rejected_with_location_and_the_store_is_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, GOOD).unwrap();
+    assert!(retention(&["ingest", good.to_str().unwrap(), "--db", db.to_str().unwrap()]).status.success());
+    let before = stats_json(&db);
+
+    let header = "customer_id,order_id,timestamp,amount,category\n";
+    let mut middle = String::from(header);
+    for i in 0..1_000 {
+        middle.push_str(&format!("c{i},{i},2024-03-01,1.00,books\n"));
+    }
+    let cases: Vec<(&str, Vec<u8>, Vec<&str>)> = vec![
+        (
+            "missing-field.csv",
+            format!("{header}zed,9,2024-01-01,1.00\n").into_bytes(),
+            vec![":2:", "expected 5 columns, found 4"],
+        ),
+        (
+            "bad-amount.csv",
+            format!("{header}zed,9,2024-01-01,12;50,books\n").into_bytes(),
+            vec![":2:", "column amount", "\"12;50\""],
+        ),
+        (
+            "bad-date.csv",
+            format!("{header}zed,9,2024-02-30,1,books\n").into_bytes(),
+            vec![":2:", "column timestamp", "not a calendar date", "\"2024-02-30\""],
+        ),
+        (
+            "empty-customer.csv",
+            format!("{header} ,9,2024-01-01,1,books\n").into_bytes(),
+            vec![":2:", "column customer_id", "empty"],
+        ),
+        (
+            "too-many-columns.csv",
+            format!("{header}zed,9,2024-01-01,1,books,extra\n").into_bytes(),
+            vec![":2:", "expected 5 columns, found 6"],
+        ),
+        (
+            "invalid-utf8.csv",
+            [header.as_bytes(), b"z\xffd,9,2024-01-01,1,books\n"].concat(),
+            vec![":2:", "column customer_id", "not valid UTF-8"],
+        ),
+        (
+            "corrupt-middle.csv",
+            format!("{middle}c-bad,x,2024-03-01,1.0.0,books\n{}", &middle[header.len()..]).into_bytes(),
+            vec![":1002:", "column amount", "\"1.0.0\""],
+        ),
+        (
+            "thousands.csv",
+            format!("{header}zed,9,2024-01-01,\"1,234.50\",books\n").into_bytes(),
+            vec![":2:", "thousands separators"],
+        ),
+        (
+            "old-date.csv",
+            format!("{header}zed,9,1899-12-31,1,books\n").into_bytes(),
+            vec![":2:", "outside 1900..=2200"],
+        ),
+        ("empty.csv", Vec::new(), vec!["the input is empty"]),
+        (
+            "no-amount-column.csv",
+            b"customer_id,timestamp\na,2024-01-01\n".to_vec(),
+            vec!["no amount column", "the header has: customer_id, timestamp"],
+        ),
+        ("semicolons.csv", b"customer_id;timestamp;amount\na;2024-01-01;1\n".to_vec(), vec!["separated by ';'"]),
+    ];
+    for (name, content, expect) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &content).unwrap();
+        let o = retention(&["ingest", path.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{name}: {err}");
+        assert!(err.contains(name), "{name}: message does not name the file: {err}");
+        for part in expect {
+            assert!(err.contains(part), "{name}: {err:?} lacks {part:?}");
+        }
+        assert_eq!(stats_json(&db), before, "{name} changed the store");
+    }
+
+    // With --skip-invalid the good rows of the corrupt file go in and the bad one is reported.
+    let rejects = dir.path().join("rejects.csv");
+    let corrupt = dir.path().join("corrupt-middle.csv");
+    let o = retention(&[
+        "ingest",
+        corrupt.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--skip-invalid",
+        "--rejects",
+        rejects.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((report["rows_rejected"].as_u64(), report["orders_new"].as_u64()), (Some(1), Some(1_000)));
+    let rejected = std::fs::read_to_string(rejects).unwrap();
+    assert!(rejected.contains("1002,amount,"), "{rejected}");
+    assert!(rejected.contains("c-bad,x,2024-03-01,1.0.0,books"), "{rejected}");
+}
+
+#[test]
+fn usage_and_store_errors_have_their_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_store = dir.path().join("photos");
+    std::fs::create_dir(&not_store).unwrap();
+    std::fs::write(not_store.join("cat.jpg"), b"jpeg").unwrap();
+    let o = retention(&["stats", "--db", not_store.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(stderr(&o).contains("not a retention store"), "{}", stderr(&o));
+
+    let f = dir.path().join("x.csv");
+    std::fs::write(&f, GOOD).unwrap();
+    let o = retention(&[
+        "ingest",
+        f.to_str().unwrap(),
+        "--db",
+        dir.path().join("db").to_str().unwrap(),
+        "--preset",
+        "excel",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--preset"), "{}", stderr(&o));
+
+    let o = retention(&["stats"]);
+    assert_eq!(o.status.code(), Some(2), "missing --db is a usage error");
+}
+
+#[test]
+fn generate_is_deterministic_and_pipes_into_ingest() {
+    let a = retention(&["generate", "--customers", "300", "--seed", "7"]);
+    let b = retention(&["generate", "--customers", "300", "--seed", "7"]);
+    let c = retention(&["generate", "--customers", "300", "--seed", "8"]);
+    assert!(a.status.success());
+    assert!(a.stdout == b.stdout, "the same seed gave different files");
+    assert!(a.stdout != c.stdout, "different seeds gave the same file");
+    assert!(stdout(&a).starts_with("customer_id,order_id,timestamp,amount,category\n"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_retention"))
+        .args(["ingest", "-", "--db", db.to_str().unwrap(), "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&a.stdout).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let lines = a.stdout.iter().filter(|&&b| b == b'\n').count() as u64 - 1;
+    assert_eq!(report["rows_read"].as_u64(), Some(lines));
+    assert_eq!(report["customers_new"].as_u64(), Some(300));
+}
+
+#[test]
+fn a_closed_pipe_is_a_normal_end() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_retention"))
+        .args(["generate", "--customers", "200000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    use std::io::Read;
+    out.read_exact(&mut first).unwrap();
+    drop(out);
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "exit {:?}: {}", o.status.code(), stderr(&o));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
+
+#[test]
+fn demo_runs_on_a_small_shop() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo");
+    let o = retention(&["demo", "--db", db.to_str().unwrap(), "--customers", "2000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("Generated a shop of 2000 customers"), "{out}");
+    assert!(out.contains("The best customer by spend:"), "{out}");
+    assert!(out.contains("customers   2000\n") || out.contains("customers  2000\n"), "{out}");
+}

@@ -1,0 +1,244 @@
+//! Pins the ingest semantics of DESIGN.md: lines summed into orders, upserts by (customer, order
+//! id), deterministic ids for rows without one, returns, time zones, and that the result does not
+//! depend on row order, chunking, spilling or how the input is split into ingests.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use retention::{Day, IngestOptions, Store, StoreOptions};
+
+use crate::common::{ingest_str, temp_store};
+
+/// Summaries keyed by external id, so stores that assigned internal ids differently compare equal.
+fn by_name(store: &Store, as_of: Option<Day>) -> BTreeMap<String, retention::Summary> {
+    let names = store.external_ids().unwrap();
+    store
+        .summaries(as_of)
+        .unwrap()
+        .customers
+        .into_iter()
+        .map(|mut s| {
+            let name = names[s.customer.get() as usize].clone();
+            s.customer = retention::CustomerId::default();
+            (name, s)
+        })
+        .collect()
+}
+
+#[test]
+fn order_lines_are_summed_and_upserted() {
+    let (_d, store) = temp_store();
+    let r = ingest_str(
+        &store,
+        "customer_id,order_id,timestamp,amount,category\n\
+         ann,o1,2024-01-05,10.00,books\n\
+         ann,o1,2024-01-05,5.50,music\n\
+         ann,o2,2024-02-01,-4.00,books\n\
+         bob,o1,2024-01-07,7.25,\n",
+    )
+    .unwrap();
+    assert_eq!((r.rows_read, r.orders_new, r.returns, r.customers_new, r.categories_new), (4, 3, 1, 2, 2));
+
+    let ann = store.customer("ann").unwrap().unwrap();
+    assert_eq!(ann.orders.len(), 2);
+    assert_eq!(ann.orders[0].amount, 1550);
+    let lines: Vec<(&str, i64)> = ann.orders[0].lines.iter().map(|l| (l.category.as_str(), l.amount)).collect();
+    assert_eq!(lines, [("books", 1000), ("music", 550)]);
+    let s = ann.summary.unwrap();
+    assert_eq!((s.orders, s.spend, s.returns, s.returned), (1, 1550, 1, -400));
+    // bob's o1 is a different order from ann's o1: orders belong to their customer.
+    assert_eq!(store.customer("bob").unwrap().unwrap().orders[0].amount, 725);
+
+    // A corrected export: o1 now 20.00 on another day; o3 is new; o2 unchanged.
+    let r = ingest_str(
+        &store,
+        "customer_id,order_id,timestamp,amount,category\n\
+         ann,o1,2024-01-06,20.00,books\n\
+         ann,o2,2024-02-01,-4.00,books\n\
+         ann,o3,2024-03-01,1,\n",
+    )
+    .unwrap();
+    assert_eq!((r.orders_new, r.orders_updated, r.orders_unchanged, r.customers_new), (1, 1, 1, 0));
+    let ann = store.customer("ann").unwrap().unwrap();
+    let orders: Vec<(String, i64)> = ann.orders.iter().map(|o| (o.day.to_string(), o.amount)).collect();
+    assert_eq!(orders, [("2024-01-06".into(), 2000), ("2024-02-01".into(), -400), ("2024-03-01".into(), 100)]);
+    // An export without the category column replaces the order's lines: that is an update.
+    let r = ingest_str(&store, "customer_id,order_id,timestamp,amount\nann,o2,2024-02-01,-4.00\n").unwrap();
+    assert_eq!((r.orders_updated, r.orders_unchanged), (1, 0));
+    assert!(store.customer("ann").unwrap().unwrap().orders[1].lines.is_empty());
+}
+
+#[test]
+fn overlapping_exports_without_order_ids_do_not_double_count() {
+    let (_d, store) = temp_store();
+    let day1 = "customer_id,timestamp,amount\nc,2024-01-01,5\nc,2024-01-01,5\nc,2024-01-02,7\n";
+    let day2 = "customer_id,timestamp,amount\nc,2024-01-02,7\nc,2024-01-03,9\n";
+    ingest_str(&store, day1).unwrap();
+    let r = ingest_str(&store, day2).unwrap();
+    assert_eq!((r.orders_new, r.orders_unchanged), (1, 1));
+    let s = store.customer("c").unwrap().unwrap().summary.unwrap();
+    // The two identical rows of day 1 are two orders; the repeated row of day 2 is not a third.
+    assert_eq!((s.orders, s.spend, s.purchase_days), (4, 2600, 3));
+}
+
+#[test]
+fn timestamps_become_days_in_the_store_time_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = StoreOptions { time_zone: Some("America/New_York".into()), ..StoreOptions::default() };
+    let store = Store::open_with(dir.path().join("s"), &opts).unwrap();
+    ingest_str(
+        &store,
+        "customer_id,order_id,timestamp,amount\n\
+         a,1,2024-03-10T03:30:00Z,1\n\
+         a,2,2024-03-10 03:30:00,1\n\
+         a,3,2024-03-10T12:00:00+05:00,1\n",
+    )
+    .unwrap();
+    let days: Vec<String> = store.customer("a").unwrap().unwrap().orders.iter().map(|o| o.day.to_string()).collect();
+    // 03:30Z is 22:30 the evening before in New York; a local time is taken as is; 12:00+05 is 02:00 New York.
+    assert_eq!(days, ["2024-03-09", "2024-03-10", "2024-03-10"]);
+}
+
+#[test]
+fn as_of_excludes_later_orders() {
+    let (_d, store) = temp_store();
+    ingest_str(&store, "customer_id,timestamp,amount\na,2024-01-01,1\na,2024-02-01,2\nb,2024-03-01,3\n").unwrap();
+    let all = store.summaries(None).unwrap();
+    assert_eq!(all.as_of.to_string(), "2024-03-01");
+    assert_eq!(all.customers.len(), 2);
+    let jan = store.summaries(Some("2024-01-15".parse().unwrap())).unwrap();
+    assert_eq!(jan.customers.len(), 1);
+    assert_eq!((jan.customers[0].orders, jan.customers[0].spend), (1, 100));
+}
+
+#[test]
+fn a_failed_ingest_leaves_the_store_unchanged() {
+    let (_d, store) = temp_store();
+    ingest_str(&store, "customer_id,order_id,timestamp,amount\na,1,2024-01-01,1\n").unwrap();
+    let before = (store.stats().unwrap(), by_name(&store, None));
+    let mut bad = String::from("customer_id,order_id,timestamp,amount\n");
+    for i in 0..50_000 {
+        bad.push_str(&format!("n{i},{i},2024-01-02,3\n"));
+    }
+    bad.push_str("a,1,2024-01-01,oops\n");
+    let e = ingest_str(&store, &bad).unwrap_err();
+    assert!(e.to_string().starts_with("<input>:50002: column amount: invalid amount"), "{e}");
+    assert_eq!((store.stats().unwrap(), by_name(&store, None)), before);
+    // The failed ingest leaves nothing behind that a later one could trip over.
+    ingest_str(&store, "customer_id,order_id,timestamp,amount\nz,9,2024-01-03,4\n").unwrap();
+    assert_eq!(store.stats().unwrap().customers, 2);
+    assert_eq!(store.external_ids().unwrap(), ["a", "z"]);
+}
+
+#[test]
+fn skip_invalid_ingests_the_rest_and_writes_rejects() {
+    let (d, store) = temp_store();
+    let rejects = d.path().join("rejects.csv");
+    let opts = IngestOptions { skip_invalid: true, rejects: Some(rejects.clone()), ..IngestOptions::default() };
+    let r = store
+        .ingest(
+            "customer_id,timestamp,amount\na,2024-01-01,1\nb,2024-13-01,1\n,2024-01-01,2\nc,2024-01-01,2\n".as_bytes(),
+            &opts,
+        )
+        .unwrap();
+    assert_eq!((r.rows_read, r.rows_rejected, r.customers_new), (4, 2, 2));
+    let text = std::fs::read_to_string(rejects).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "source,line,column,reason,row");
+    assert_eq!(lines[1], "<input>,3,timestamp,2024-13-01 is not a calendar date,\"b,2024-13-01,1\"");
+    assert_eq!(lines[2], "<input>,4,customer_id,the customer id is empty,\",2024-01-01,2\"");
+}
+
+#[test]
+fn spilling_to_disk_gives_the_same_store() {
+    let mut csv = String::from("customer_id,order_id,timestamp,amount,category\n");
+    for i in 0..30_000u64 {
+        let c = (i * 7_919) % 4_001;
+        csv.push_str(&format!(
+            "c{c},{},2024-{:02}-{:02},{}.{:02},k{}\n",
+            i / 3,
+            1 + i % 12,
+            1 + i % 28,
+            i % 90,
+            i % 100,
+            i % 5
+        ));
+    }
+    let (_a, small) = temp_store();
+    let tight = IngestOptions { memory_budget: 64 << 10, ..IngestOptions::default() };
+    let r = small.ingest(csv.as_bytes(), &tight).unwrap();
+    assert!(r.spilled_runs > 10, "expected spilled runs, got {}", r.spilled_runs);
+    let (_b, big) = temp_store();
+    let r2 = ingest_str(&big, &csv).unwrap();
+    assert_eq!(r2.spilled_runs, 0);
+    assert_eq!((r.orders_new, r.customers_new), (r2.orders_new, r2.customers_new));
+    assert_eq!(by_name(&small, None), by_name(&big, None));
+    assert_eq!(small.stats().unwrap(), big.stats().unwrap());
+}
+
+/// A random order line: (customer, order id or none, day offset, cents, category or none).
+type Row = (u8, Option<u8>, u16, i32, Option<u8>);
+
+fn arb_rows() -> impl Strategy<Value = Vec<Row>> {
+    proptest::collection::vec(
+        (0u8..20, proptest::option::of(0u8..30), 0u16..400, -5_000i32..50_000, proptest::option::of(0u8..4)),
+        1..120,
+    )
+}
+
+fn to_csv(rows: &[Row]) -> String {
+    let start: Day = "2023-01-01".parse().unwrap();
+    let mut s = String::from("customer_id,order_id,timestamp,amount,category\n");
+    for (c, o, d, cents, cat) in rows {
+        let amount = format!("{}{}.{:02}", if *cents < 0 { "-" } else { "" }, cents.abs() / 100, cents.abs() % 100);
+        let order = o.map(|o| format!("o{o}")).unwrap_or_default();
+        let cat = cat.map(|k| format!("k{k}")).unwrap_or_default();
+        s.push_str(&format!("cust{c},{order},{},{amount},{cat}\n", start.add_days(*d as i32)));
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn row_order_does_not_change_summaries(rows in arb_rows(), seed in any::<u64>()) {
+        // Lines of an order may disagree on the day; the order takes the earliest, whatever the row order.
+        let mut shuffled = rows.clone();
+        let mut state = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+            shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let (_a, one) = temp_store();
+        let (_b, two) = temp_store();
+        ingest_str(&one, &to_csv(&rows)).unwrap();
+        ingest_str(&two, &to_csv(&shuffled)).unwrap();
+        prop_assert_eq!(by_name(&one, None), by_name(&two, None));
+        prop_assert_eq!(one.stats().unwrap(), two.stats().unwrap());
+    }
+
+    #[test]
+    fn reingest_is_a_no_op(rows in arb_rows()) {
+        let (_d, store) = temp_store();
+        let csv = to_csv(&rows);
+        let first = ingest_str(&store, &csv).unwrap();
+        let before = (store.stats().unwrap(), by_name(&store, None));
+        let again = ingest_str(&store, &csv).unwrap();
+        prop_assert_eq!((again.orders_new, again.orders_updated), (0, 0));
+        prop_assert_eq!(again.orders_unchanged, first.orders_new);
+        prop_assert_eq!((store.stats().unwrap(), by_name(&store, None)), before);
+    }
+
+    #[test]
+    fn splitting_into_ingests_by_customer_changes_nothing(rows in arb_rows()) {
+        // Orders never span the two halves, so two ingests must equal one.
+        let (evens, odds): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r.0 % 2 == 0);
+        let (_a, whole) = temp_store();
+        let (_b, split) = temp_store();
+        ingest_str(&whole, &to_csv(&rows)).unwrap();
+        ingest_str(&split, &to_csv(&odds)).unwrap();
+        ingest_str(&split, &to_csv(&evens)).unwrap();
+        prop_assert_eq!(by_name(&whole, None), by_name(&split, None));
+    }
+}
