@@ -1,6 +1,8 @@
-//! Record codec: encode, full decode and the scan's streaming summary of one customer record.
+//! Record codec: encode, full decode and the scan's streaming summary of one customer record; and
+//! the synthetic-shop generator's CSV output.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use retention::generate::{Shop, ShopConfig};
 use retention::internals::{decode_record, encode_record, summarize_record};
 use std::hint::black_box;
 
@@ -35,5 +37,15 @@ fn codec(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, codec);
+/// The generator feeds every other bench and the demo; its speed bounds how fast they can run.
+fn generate(c: &mut Criterion) {
+    let shop = Shop::new(ShopConfig::new(100_000, 42)).expect("default shop config is valid");
+    let rows = shop.write_csv(std::io::sink()).expect("writing to a sink cannot fail");
+    let mut group = c.benchmark_group("generate");
+    group.sample_size(10).throughput(Throughput::Elements(rows));
+    group.bench_function("write_csv_100k_customers", |b| b.iter(|| shop.write_csv(std::io::sink())));
+    group.finish();
+}
+
+criterion_group!(benches, codec, generate);
 criterion_main!(benches);

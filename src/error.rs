@@ -106,7 +106,7 @@ pub struct InputError {
     pub source_name: String,
     /// 1-based line number of the row (of its first line, for quoted multi-line rows).
     pub line: u64,
-    /// The column: its header name when there is one, else `#n` (1-based).
+    /// The column: its 1-based number, followed by its header name in parentheses when there is one.
     pub column: Option<String>,
     /// The offending value, shortened to at most 80 characters.
     pub value: Option<String>,

@@ -132,6 +132,9 @@ pub struct IngestArgs {
     /// Time zone of a new store: UTC, +05:30 or an IANA name (default UTC).
     #[arg(long, value_name = "ZONE")]
     pub time_zone: Option<String>,
+    /// Customers per stored block of a new store (default 128; see ARCHITECTURE.md for the sweep).
+    #[arg(long, value_name = "N")]
+    pub block_size: Option<u32>,
     /// Memory for buffering parsed rows before spilling sorted runs to temporary files, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 512)]
     pub memory_mib: usize,
@@ -179,7 +182,12 @@ impl IngestArgs {
                 Some(Currency::new(code, decimals)?)
             }
         };
-        Ok(StoreOptions { currency, time_zone: self.time_zone.clone(), ..StoreOptions::default() })
+        Ok(StoreOptions {
+            currency,
+            time_zone: self.time_zone.clone(),
+            block_size: self.block_size,
+            ..StoreOptions::default()
+        })
     }
 }
 

@@ -61,7 +61,7 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Demo(a) => demo(&a, cli.format, out),
         Command::Ingest(a) => ingest(&a, cli.format, out),
         Command::Stats(a) => {
-            let store = Store::open(&a.db)?;
+            let store = Store::open_existing(&a.db)?;
             print_stats(&store.stats()?, cli.format, out)
         }
         Command::Customer(a) => customer(&a, cli.format, out),
@@ -135,7 +135,7 @@ fn print_stats(s: &Stats, format: Format, out: &mut impl Write) -> Result<(), Fa
 }
 
 fn customer(a: &CustomerArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
-    let store = Store::open(&a.db)?;
+    let store = Store::open_existing(&a.db)?;
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
     let profile = store
         .customer_as_of(&a.id, as_of)?
@@ -144,13 +144,16 @@ fn customer(a: &CustomerArgs, format: Format, out: &mut impl Write) -> Result<()
         Some(d) => Some(d),
         None => store.stats()?.last_day,
     };
-    print_profile(&profile, &store.currency(), reference, format, out)
+    print_profile(&profile, &store.currency(), reference, None, format, out)
 }
 
+/// Prints a customer's summary and orders; `latest` limits the table to the most recent orders
+/// (the demo's profiles), `None` prints them all.
 fn print_profile(
     p: &CustomerProfile,
     c: &Currency,
     as_of: Option<Day>,
+    latest: Option<usize>,
     format: Format,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
@@ -165,8 +168,12 @@ fn print_profile(
         output::pairs(out, &pairs, format)?;
         writeln!(out)?;
     }
+    let shown = latest.map_or(0, |n| p.orders.len().saturating_sub(n));
+    if shown > 0 && format == Format::Table {
+        writeln!(out, "({shown} earlier orders not shown)")?;
+    }
     let mut t = Table::new(&["day", "amount", "categories"]).numeric(&[1]);
-    for o in &p.orders {
+    for o in &p.orders[shown..] {
         let cats = o
             .lines
             .iter()
@@ -266,7 +273,7 @@ fn demo(a: &DemoArgs, format: Format, out: &mut impl Write) -> Result<(), Failur
         let Some(s) = pick else { continue };
         if let Some(p) = store.customer_by_id(s.customer, None)? {
             writeln!(out, "\n{title}:")?;
-            print_profile(&p, &currency, Some(summaries.as_of), format, out)?;
+            print_profile(&p, &currency, Some(summaries.as_of), Some(12), format, out)?;
         }
     }
     writeln!(

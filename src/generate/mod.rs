@@ -1144,19 +1144,6 @@ mod tests {
         assert!(out.windows(9).any(|w| w == b",1900-01-"));
     }
 
-    /// `write_csv` throughput for 1,000,000 customers (about 10 million rows). Run it with
-    /// `cargo test --release --lib -- --ignored --nocapture write_csv_throughput`.
-    #[test]
-    #[ignore = "benchmark: a few seconds in release, far more unoptimised"]
-    fn write_csv_throughput() {
-        let shop = shop(1_000_000, 42);
-        let start = std::time::Instant::now();
-        let rows = shop.write_csv(io::sink()).expect("writing to a sink cannot fail");
-        let seconds = start.elapsed().as_secs_f64();
-        eprintln!("{rows} rows in {seconds:.2} s: {:.2} million rows/s", rows as f64 / seconds / 1e6);
-        assert!((9_000_000..=11_000_000).contains(&rows), "{rows} rows");
-    }
-
     #[test]
     fn extreme_parameters_stay_finite() {
         // Tiny spend rates hit the order cap; tiny purchase rates end customers after one order.

@@ -214,10 +214,12 @@ impl Layout {
     }
 
     /// How a column is named in messages.
+    /// How an error names column `i` (0-based): its 1-based number, and its header name if any,
+    /// so the user can find it both in a spreadsheet and in the header.
     pub(crate) fn column_name(&self, i: usize) -> String {
         match self.names.get(i) {
-            Some(n) if !n.trim().is_empty() => n.trim().to_string(),
-            _ => format!("#{}", i + 1),
+            Some(n) if !n.trim().is_empty() => format!("{} ({})", i + 1, n.trim()),
+            _ => (i + 1).to_string(),
         }
     }
 }

@@ -201,9 +201,12 @@ impl RowParser<'_> {
     fn convert<'f>(&self, f: &impl Fields<'f>, line: u64, out: &mut ParsedChunk) -> Result<Outcome, FieldError<'f>> {
         let l = self.layout;
         if f.len() != l.width() {
+            // Blame the first missing column, or the first extra one with its value.
+            let (first, value) =
+                if f.len() < l.width() { (f.len(), None) } else { (l.width(), Some(f.get(l.width()))) };
             return Err(FieldError {
-                column: None,
-                value: None,
+                column: Some(first),
+                value,
                 reason: format!("expected {} columns, found {}", l.width(), f.len()),
             });
         }
@@ -327,9 +330,9 @@ mod tests {
         );
         assert_eq!(out.rows.len(), 1);
         let msgs: Vec<String> = out.rejected.iter().map(|r| r.error.to_string()).collect();
-        assert_eq!(msgs[0], "t.csv:3: column timestamp: 2024-13-01 is not a calendar date (value \"2024-13-01\")");
-        assert_eq!(msgs[1], "t.csv:4: column customer_id: the customer id is empty (value \"   \")");
-        assert_eq!(msgs[2], "t.csv:5: expected 5 columns, found 3");
+        assert_eq!(msgs[0], "t.csv:3: column 3 (timestamp): 2024-13-01 is not a calendar date (value \"2024-13-01\")");
+        assert_eq!(msgs[1], "t.csv:4: column 1 (customer_id): the customer id is empty (value \"   \")");
+        assert_eq!(msgs[2], "t.csv:5: column 4 (amount): expected 5 columns, found 3");
         assert_eq!(out.rejected[2].raw, b"c4,o4,2024-01-02");
         let stopped = parse("c1,o1,2024-01-02,x,books\nc2,o2,2024-13-01,1,x\n", true);
         assert_eq!(stopped.rejected.len(), 1);

@@ -46,15 +46,18 @@ pub struct StoreOptions {
     pub block_size: Option<u32>,
     /// sled's page-cache budget in bytes (default 256 MiB).
     pub cache_capacity: u64,
+    /// Create the store if the directory is missing or empty (default `true`). Readers set it to
+    /// `false` so a mistyped path is an error instead of a new, empty store.
+    pub create: bool,
 }
 
-/// Customers per block unless chosen otherwise; picked with `benches/codec.rs` and the block-size
-/// table in BENCHMARKS.md.
+/// Customers per block unless chosen otherwise; picked with the block-size sweep of
+/// `benches/ingest.rs` and `benches/scan.rs` (see ARCHITECTURE.md).
 pub const DEFAULT_BLOCK_SIZE: u32 = 128;
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { currency: None, time_zone: None, block_size: None, cache_capacity: 256 << 20 }
+        StoreOptions { currency: None, time_zone: None, block_size: None, cache_capacity: 256 << 20, create: true }
     }
 }
 
@@ -90,6 +93,18 @@ impl Store {
     /// empty. Errors if the directory holds something else or a store of another format version.
     pub fn open(path: impl AsRef<Path>) -> crate::Result<Store> {
         Store::open_with(path, &StoreOptions::default())
+    }
+
+    /// Opens an existing store; never creates one. A missing or empty directory is
+    /// [`Error::NotAStore`](crate::Error::NotAStore).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let missing = retention::Store::open_existing(dir.path().join("typo"));
+    /// assert!(matches!(missing, Err(retention::Error::NotAStore { .. })));
+    /// ```
+    pub fn open_existing(path: impl AsRef<Path>) -> crate::Result<Store> {
+        Store::open_with(path, &StoreOptions { create: false, ..StoreOptions::default() })
     }
 
     /// [`Store::open`] with options.

@@ -23,6 +23,9 @@ pub(crate) fn open(path: &Path, options: &StoreOptions) -> Result<Store> {
     match fs::metadata(path) {
         Ok(m) if !m.is_dir() => return Err(not_a_store("it is a file, not a directory".into())),
         Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound && !options.create => {
+            return Err(not_a_store("no such directory".into()));
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             fs::create_dir_all(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
         }
@@ -45,6 +48,9 @@ pub(crate) fn open(path: &Path, options: &StoreOptions) -> Result<Store> {
                 return Err(not_a_store(format!(
                     "the directory is not empty (it holds {name:?}) and has no {MARKER} file"
                 )));
+            }
+            if !options.create {
+                return Err(not_a_store("the directory is empty".into()));
             }
             write_marker(&marker)?;
         }

@@ -96,37 +96,37 @@ fn bad_input_is_rejected_with_location_and_the_store_is_unchanged() {
         (
             "missing-field.csv",
             format!("{header}zed,9,2024-01-01,1.00\n").into_bytes(),
-            vec![":2:", "expected 5 columns, found 4"],
+            vec![":2:", "column 5 (category)", "expected 5 columns, found 4"],
         ),
         (
             "bad-amount.csv",
             format!("{header}zed,9,2024-01-01,12;50,books\n").into_bytes(),
-            vec![":2:", "column amount", "\"12;50\""],
+            vec![":2:", "column 4 (amount)", "\"12;50\""],
         ),
         (
             "bad-date.csv",
             format!("{header}zed,9,2024-02-30,1,books\n").into_bytes(),
-            vec![":2:", "column timestamp", "not a calendar date", "\"2024-02-30\""],
+            vec![":2:", "column 3 (timestamp)", "not a calendar date", "\"2024-02-30\""],
         ),
         (
             "empty-customer.csv",
             format!("{header} ,9,2024-01-01,1,books\n").into_bytes(),
-            vec![":2:", "column customer_id", "empty"],
+            vec![":2:", "column 1 (customer_id)", "empty"],
         ),
         (
             "too-many-columns.csv",
             format!("{header}zed,9,2024-01-01,1,books,extra\n").into_bytes(),
-            vec![":2:", "expected 5 columns, found 6"],
+            vec![":2:", "column 6", "expected 5 columns, found 6", "\"extra\""],
         ),
         (
             "invalid-utf8.csv",
             [header.as_bytes(), b"z\xffd,9,2024-01-01,1,books\n"].concat(),
-            vec![":2:", "column customer_id", "not valid UTF-8"],
+            vec![":2:", "column 1 (customer_id)", "not valid UTF-8"],
         ),
         (
             "corrupt-middle.csv",
             format!("{middle}c-bad,x,2024-03-01,1.0.0,books\n{}", &middle[header.len()..]).into_bytes(),
-            vec![":1002:", "column amount", "\"1.0.0\""],
+            vec![":1002:", "column 4 (amount)", "\"1.0.0\""],
         ),
         (
             "thousands.csv",
@@ -177,7 +177,7 @@ fn bad_input_is_rejected_with_location_and_the_store_is_unchanged() {
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!((report["rows_rejected"].as_u64(), report["orders_new"].as_u64()), (Some(1), Some(1_000)));
     let rejected = std::fs::read_to_string(rejects).unwrap();
-    assert!(rejected.contains("1002,amount,"), "{rejected}");
+    assert!(rejected.contains("1002,4 (amount),"), "{rejected}");
     assert!(rejected.contains("c-bad,x,2024-03-01,1.0.0,books"), "{rejected}");
 }
 
@@ -190,6 +190,15 @@ fn usage_and_store_errors_have_their_exit_codes() {
     let o = retention(&["stats", "--db", not_store.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(4));
     assert!(stderr(&o).contains("not a retention store"), "{}", stderr(&o));
+
+    // Readers never create a store: a mistyped path is an error and stays absent.
+    let typo = dir.path().join("typo");
+    for args in [vec!["stats", "--db"], vec!["customer", "ann", "--db"]] {
+        let o = retention(&[args.as_slice(), &[typo.to_str().unwrap()]].concat());
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("no such directory"), "{}", stderr(&o));
+        assert!(!typo.exists(), "{args:?} created {}", typo.display());
+    }
 
     let f = dir.path().join("x.csv");
     std::fs::write(&f, GOOD).unwrap();

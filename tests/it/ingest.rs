@@ -122,7 +122,7 @@ fn a_failed_ingest_leaves_the_store_unchanged() {
     }
     bad.push_str("a,1,2024-01-01,oops\n");
     let e = ingest_str(&store, &bad).unwrap_err();
-    assert!(e.to_string().starts_with("<input>:50002: column amount: invalid amount"), "{e}");
+    assert!(e.to_string().starts_with("<input>:50002: column 4 (amount): invalid amount"), "{e}");
     assert_eq!((store.stats().unwrap(), by_name(&store, None)), before);
     // The failed ingest leaves nothing behind that a later one could trip over.
     ingest_str(&store, "customer_id,order_id,timestamp,amount\nz,9,2024-01-03,4\n").unwrap();
@@ -145,8 +145,8 @@ fn skip_invalid_ingests_the_rest_and_writes_rejects() {
     let text = std::fs::read_to_string(rejects).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "source,line,column,reason,row");
-    assert_eq!(lines[1], "<input>,3,timestamp,2024-13-01 is not a calendar date,\"b,2024-13-01,1\"");
-    assert_eq!(lines[2], "<input>,4,customer_id,the customer id is empty,\",2024-01-01,2\"");
+    assert_eq!(lines[1], "<input>,3,2 (timestamp),2024-13-01 is not a calendar date,\"b,2024-13-01,1\"");
+    assert_eq!(lines[2], "<input>,4,1 (customer_id),the customer id is empty,\",2024-01-01,2\"");
 }
 
 #[test]

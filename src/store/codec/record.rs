@@ -252,9 +252,9 @@ impl Pairs<'_> {
             self.first = false;
             self.day = i32::try_from(self.r.i64()?).map_err(|_| DecodeError::Invalid("day out of range"))?;
         } else {
-            let delta = self.r.u64()?;
-            self.day =
-                i32::try_from(self.day as i64 + delta as i64).map_err(|_| DecodeError::Invalid("day out of range"))?;
+            // Checked: a corrupt delta near u64::MAX must not wrap into a negative step.
+            let delta = u32::try_from(self.r.u64()?).map_err(|_| DecodeError::Invalid("day delta out of range"))?;
+            self.day = self.day.checked_add_unsigned(delta).ok_or(DecodeError::Invalid("day out of range"))?;
         }
         Ok((self.day, self.r.i64()?))
     }
@@ -272,6 +272,18 @@ mod tests {
         r.push_order(10_003, 5_000, 3, &[Line { category: 0, amount: 1_000 }, Line { category: 4, amount: 4_000 }]);
         r.sort_orders();
         r
+    }
+
+    /// Found by the fuzzer: a day delta near u64::MAX once wrapped into a step backwards.
+    #[test]
+    fn huge_day_delta_is_an_error_not_a_wrap() {
+        let mut bytes = vec![RECORD_VERSION, 0, 2, 0, 0];
+        put_u64(&mut bytes, u64::MAX);
+        bytes.push(0);
+        bytes.extend_from_slice(&[0; 16]);
+        assert!(Record::decode(&bytes).is_err());
+        let view = RecordView::parse(&bytes).unwrap();
+        assert!(view.pairs().any(|p| p.is_err()));
     }
 
     /// Pins the on-disk layout: if this changes, RECORD_VERSION must change too.

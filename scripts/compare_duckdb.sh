@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Times `retention` against DuckDB on the same generated shop, in the same run, for BENCHMARKS.md:
+# loading the CSV into a persistent database, and the per-customer summary (orders, purchase days,
+# first/last day, spend) that `Store::summaries` computes. DuckDB lives in a virtual environment
+# this script makes; it is never a dependency of the crate.
+#
+#   scripts/compare_duckdb.sh [CUSTOMERS] [WORKDIR]     # defaults: 1000000, /tmp/retention-compare
+set -euo pipefail
+cd "$(dirname "$0")/.."
+customers=${1:-1000000}
+work=${2:-/tmp/retention-compare}
+mkdir -p "$work"
+venv="$work/venv"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "duckdb==1.*"
+fi
+
+cargo build --release --quiet --bin retention --example top_customers
+bin=target/release/retention
+csv="$work/orders.csv"
+"$bin" generate --customers "$customers" --seed 42 > "$csv"
+echo "customers $customers, rows $(($(wc -l < "$csv") - 1)), csv $(stat -c %s "$csv") bytes"
+
+rm -rf "$work/store"
+start=$(date +%s.%N)
+"$bin" ingest "$csv" --db "$work/store" > /dev/null
+end=$(date +%s.%N)
+echo "retention ingest           $(echo "$end - $start" | bc) s, store $(du -sb "$work/store" | cut -f1) bytes"
+target/release/examples/top_customers "$work/store" 5 | grep scan | sed 's/^/retention /'
+
+DUCK_CSV="$csv" DUCK_DB="$work/duck.db" "$venv/bin/python" - <<'PY'
+import os, time, duckdb, statistics
+path, db = os.environ["DUCK_CSV"], os.environ["DUCK_DB"]
+if os.path.exists(db):
+    os.remove(db)
+con = duckdb.connect(db)
+t = time.perf_counter()
+# Lines of an order summed, as retention does; the day is the UTC date of the earliest line.
+con.execute(f"""
+    CREATE TABLE orders AS
+    SELECT customer_id, order_id, min(CAST(timestamp AS DATE)) AS day,
+           CAST(round(sum(amount) * 100) AS BIGINT) AS cents
+    FROM read_csv('{path}', header = true,
+                  columns = {{'customer_id': 'VARCHAR', 'order_id': 'VARCHAR',
+                             'timestamp': 'TIMESTAMPTZ', 'amount': 'DECIMAL(18,2)', 'category': 'VARCHAR'}})
+    GROUP BY customer_id, order_id
+""")
+con.execute("CHECKPOINT")
+load = time.perf_counter() - t
+print(f"duckdb load + group orders {load:.3f} s, database {os.path.getsize(db)} bytes")
+query = """
+    SELECT customer_id, count(*) AS orders, count(DISTINCT day) AS purchase_days,
+           min(day) AS first_day, max(day) AS last_day, sum(cents) AS spend
+    FROM orders WHERE cents >= 0 GROUP BY customer_id
+"""
+times = []
+for i in range(6):
+    t = time.perf_counter()
+    # Materialised inside DuckDB, as Store::summaries materialises a Vec: fetching a million rows
+    # into Python tuples would time the Python conversion instead (about 2.5 s more).
+    con.execute(f"CREATE OR REPLACE TEMP TABLE summaries AS {query}")
+    times.append(time.perf_counter() - t)
+n = con.execute("SELECT count(*) FROM summaries").fetchone()[0]
+print(f"duckdb summary query       first {times[0]:.3f} s, median of 5 more {statistics.median(times[1:]):.3f} s ({n} customers)")
+PY
