@@ -3,7 +3,8 @@
 //! Columns are laid out so a scan reads only what it needs: the (day, amount) pairs come first and
 //! a summary stops there; category breakdowns and order fingerprints follow for full decodes.
 
-use super::varint::{DecodeError, DecodeResult, Reader, put_i64, put_u64};
+use super::fingerprint::HASHED;
+use super::varint::{DecodeError, DecodeResult, Reader, put_i64, put_u64, unzigzag, zigzag};
 
 /// Layout version of a record (low nibble of the header byte).
 pub(crate) const RECORD_VERSION: u8 = 1;
@@ -101,8 +102,9 @@ impl Record {
                 }
             }
         }
+        let mut keys = KeyColumn::default();
         for o in &self.orders {
-            out.extend_from_slice(&o.fingerprint.to_le_bytes());
+            keys.put(out, o.fingerprint);
         }
     }
 
@@ -153,8 +155,9 @@ impl Record {
             return Err(DecodeError::Invalid("category column without categories"));
         }
         let mut prev: Option<(i32, u64)> = None;
+        let mut keys = KeyColumn::default();
         for o in rec.orders.iter_mut() {
-            o.fingerprint = r.u64_le()?;
+            o.fingerprint = keys.get(&mut r)?;
             if let Some((day, fp)) = prev
                 && day == o.day
                 && fp >= o.fingerprint
@@ -167,6 +170,61 @@ impl Record {
             return Err(DecodeError::Invalid("trailing bytes after record"));
         }
         Ok(rec)
+    }
+}
+
+/// The order-key column. A numeric key (top bit clear) is written as a varint of its zig-zag delta
+/// from the previous numeric key, shifted left once (low bit 0): sequential order numbers take 3–4
+/// bytes instead of 8. Any other key, or a numeric one too far from its predecessor, is the byte
+/// `0x01` and 8 bytes little-endian. The choice is forced, so every record has one encoding.
+#[derive(Default)]
+struct KeyColumn {
+    prev_numeric: u64,
+}
+
+impl KeyColumn {
+    /// The delta form of `key`, if it has one.
+    fn delta(&self, key: u64) -> Option<u64> {
+        if key & HASHED != 0 {
+            return None;
+        }
+        // Both below 2^63, so the difference is exact in i64.
+        let z = zigzag(key as i64 - self.prev_numeric as i64);
+        (z & HASHED == 0).then_some(z << 1)
+    }
+
+    fn put(&mut self, out: &mut Vec<u8>, key: u64) {
+        match self.delta(key) {
+            Some(v) => put_u64(out, v),
+            None => {
+                out.push(1);
+                out.extend_from_slice(&key.to_le_bytes());
+            }
+        }
+        if key & HASHED == 0 {
+            self.prev_numeric = key;
+        }
+    }
+
+    fn get(&mut self, r: &mut Reader<'_>) -> DecodeResult<u64> {
+        let v = r.u64()?;
+        let key = if v & 1 == 0 {
+            let key = (self.prev_numeric as i64).checked_add(unzigzag(v >> 1)).ok_or(DecodeError::Overflow)?;
+            u64::try_from(key).map_err(|_| DecodeError::Invalid("negative order key"))?
+        } else {
+            if v != 1 {
+                return Err(DecodeError::Invalid("unknown order key tag"));
+            }
+            let key = r.u64_le()?;
+            if self.delta(key).is_some() {
+                return Err(DecodeError::Invalid("order key stored raw but has a delta form"));
+            }
+            key
+        };
+        if key & HASHED == 0 {
+            self.prev_numeric = key;
+        }
+        Ok(key)
     }
 }
 
@@ -192,8 +250,8 @@ impl<'a> RecordView<'a> {
         let len = r.len()?;
         let external_id = r.bytes(len)?;
         let orders = r.u32()?;
-        // Each order takes at least 2 bytes of pairs and 8 of fingerprint.
-        if orders as usize > r.remaining() / 10 {
+        // Each order takes at least 2 bytes of pairs and 1 of order key.
+        if orders as usize > r.remaining() / 3 {
             return Err(DecodeError::Invalid("order count exceeds record size"));
         }
         Ok(RecordView { header, external_id, orders, body: r })
@@ -268,7 +326,8 @@ mod tests {
     fn sample() -> Record {
         let mut r = Record::new(b"C42".to_vec());
         r.push_order(10_000, 2_599, 7, &[]);
-        r.push_order(10_003, -1_000, 9, &[Line { category: 2, amount: -1_000 }]);
+        // A return with a hashed key ("R1001"-style), stored raw.
+        r.push_order(10_003, -1_000, HASHED | 9, &[Line { category: 2, amount: -1_000 }]);
         r.push_order(10_003, 5_000, 3, &[Line { category: 0, amount: 1_000 }, Line { category: 4, amount: 4_000 }]);
         r.sort_orders();
         r
@@ -280,7 +339,7 @@ mod tests {
         let mut bytes = vec![RECORD_VERSION, 0, 2, 0, 0];
         put_u64(&mut bytes, u64::MAX);
         bytes.push(0);
-        bytes.extend_from_slice(&[0; 16]);
+        bytes.extend_from_slice(&[0; 2]);
         assert!(Record::decode(&bytes).is_err());
         let view = RecordView::parse(&bytes).unwrap();
         assert!(view.pairs().any(|p| p.is_err()));
@@ -302,9 +361,9 @@ mod tests {
             0,                                 // order 1: no categories
             2, 0, 0xd0, 0x0f, 4, 0xc0, 0x3e,   // order 2: (0, 1000), (4, 4000)
             1, 2,                              // order 3: category 2
-            7, 0, 0, 0, 0, 0, 0, 0,
-            3, 0, 0, 0, 0, 0, 0, 0,
-            9, 0, 0, 0, 0, 0, 0, 0,
+            28,                                // key 7: zigzag(7 - 0) = 14, << 1
+            14,                                // key 3: zigzag(3 - 7) = 7, << 1
+            1, 9, 0, 0, 0, 0, 0, 0, 0x80,      // hashed key: tag 1, 8 bytes LE
         ];
         assert_eq!(out, expected);
         let mut again = Vec::new();
@@ -344,7 +403,8 @@ mod tests {
         let order = (
             -25_000i32..90_000,
             any::<i64>(),
-            any::<u64>(),
+            // Hashed keys, far-apart numeric keys (raw form) and order numbers (delta form).
+            prop_oneof![any::<u64>(), 0u64..10_000_000, (HASHED - 1_000)..HASHED],
             proptest::collection::btree_map(0u32..50, -1_000_000i64..1_000_000, 0..4),
         );
         (proptest::collection::vec(any::<u8>(), 0..40), proptest::collection::vec(order, 0..30)).prop_map(
