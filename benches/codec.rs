@@ -6,13 +6,16 @@ use retention::generate::{Shop, ShopConfig};
 use retention::internals::{decode_record, encode_record, summarize_record};
 use std::hint::black_box;
 
-/// A customer with `n` orders a few weeks apart, amounts in the tens of dollars.
+/// A customer with `n` orders a few weeks apart, amounts in the tens of dollars, keyed like a real
+/// shop: increasing order numbers (delta-encoded), and every tenth order a return with a hashed key.
 fn orders(n: usize) -> Vec<(i32, i64, u64)> {
     (0..n as u64)
         .map(|i| {
             let day = 19_500 + (i as i32) * 23 + (i as i32 % 3);
             let amount = 1_999 + ((i * 7_919) % 6_000) as i64;
-            (day, amount, i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            let key =
+                if i % 10 == 9 { (1 << 63) | i.wrapping_mul(0x9E37_79B9_7F4A_7C15) } else { 100_000 + i * 41_017 };
+            (day, amount, key)
         })
         .collect()
 }

@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = args.next().ok_or("usage: top_customers STORE_DIR [SCANS]")?;
     let scans: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(5);
 
-    let store = Store::open(&path)?;
+    let store = Store::open_existing(&path)?;
     let (summaries, first) = timed(|| store.summaries(None))?;
     let mut warm = Vec::with_capacity(scans);
     for _ in 0..scans {

@@ -225,7 +225,8 @@ fn merge_block(
             Some(bytes) => Record::decode(bytes).map_err(|e| corrupt(format!("customer {id}"), &e))?,
             None => Record::new(ctx.ids.new_name(id as u32).to_vec()),
         };
-        let customer_changed = merge_customer(&mut record, mine, &mut scratch, &mut delta)?;
+        let customer_changed = merge_customer(&mut record, mine, &mut scratch, &mut delta)
+            .map_err(|detail| corrupt(format!("customer {id}"), &detail))?;
         match old_record {
             Some(bytes) if !customer_changed => builder.push_raw(bytes),
             _ => {
@@ -260,8 +261,14 @@ struct Incoming {
     lines_len: u32,
 }
 
-/// Upserts a customer's incoming rows (sorted by key) into `record`. Returns whether it changed.
-fn merge_customer(record: &mut Record, rows: &[SpoolRow], s: &mut Scratch, delta: &mut Delta) -> Result<bool> {
+/// Upserts a customer's incoming rows (sorted by key) into `record`. Returns whether it changed,
+/// or why the stored record cannot be merged into.
+fn merge_customer(
+    record: &mut Record,
+    rows: &[SpoolRow],
+    s: &mut Scratch,
+    delta: &mut Delta,
+) -> std::result::Result<bool, &'static str> {
     s.incoming.clear();
     s.lines.clear();
     for run in rows.chunk_by(|a, b| a.key == b.key && a.auto == b.auto) {
@@ -335,6 +342,10 @@ fn merge_customer(record: &mut Record, rows: &[SpoolRow], s: &mut Scratch, delta
     s.index.clear();
     s.index.extend(record.orders.iter().enumerate().map(|(i, o)| (o.fingerprint, i as u32)));
     s.index.sort_unstable();
+    // The decoder only sees keys day by day; an upsert needs them unique across the record.
+    if s.index.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err("two stored orders share one order key");
+    }
     s.replaced.clear();
     s.replaced.resize(record.orders.len(), false);
     let mut changed = false;
@@ -408,6 +419,18 @@ mod tests {
         let o = rec.orders[0];
         assert_eq!((o.day, o.amount, o.fingerprint), (10, 1000, 1));
         assert_eq!(rec.lines_of(&o), [Line { category: 0, amount: 300 }, Line { category: 2, amount: 700 }]);
+    }
+
+    #[test]
+    fn a_stored_record_with_a_repeated_key_is_corrupt_not_merged() {
+        // Decodable (keys are unique within each day) but an upsert could not tell the orders apart.
+        let mut rec = Record::new(b"c".to_vec());
+        rec.push_order(10, 100, 7, &[]);
+        rec.push_order(11, 200, 7, &[]);
+        rec.sort_orders();
+        let mut d = Delta::default();
+        let rows = [row(7, 12, 300, NO_CATEGORY, false)];
+        assert!(merge_customer(&mut rec, &rows, &mut Scratch::default(), &mut d).is_err());
     }
 
     #[test]

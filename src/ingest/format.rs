@@ -213,7 +213,6 @@ impl Layout {
         self.names.len()
     }
 
-    /// How a column is named in messages.
     /// How an error names column `i` (0-based): its 1-based number, and its header name if any,
     /// so the user can find it both in a spreadsheet and in the header.
     pub(crate) fn column_name(&self, i: usize) -> String {

@@ -207,7 +207,11 @@ impl RowParser<'_> {
             return Err(FieldError {
                 column: Some(first),
                 value,
-                reason: format!("expected {} columns, found {}", l.width(), f.len()),
+                reason: if f.len() < l.width() {
+                    format!("the row has {} columns, the header {}: a field is missing", f.len(), l.width())
+                } else {
+                    format!("the row has {} columns, the header {}: this one is extra", f.len(), l.width())
+                },
             });
         }
         let err = |col: usize, reason: String| FieldError { column: Some(col), value: Some(f.get(col)), reason };
@@ -332,7 +336,7 @@ mod tests {
         let msgs: Vec<String> = out.rejected.iter().map(|r| r.error.to_string()).collect();
         assert_eq!(msgs[0], "t.csv:3: column 3 (timestamp): 2024-13-01 is not a calendar date (value \"2024-13-01\")");
         assert_eq!(msgs[1], "t.csv:4: column 1 (customer_id): the customer id is empty (value \"   \")");
-        assert_eq!(msgs[2], "t.csv:5: column 4 (amount): expected 5 columns, found 3");
+        assert_eq!(msgs[2], "t.csv:5: column 4 (amount): the row has 3 columns, the header 5: a field is missing");
         assert_eq!(out.rejected[2].raw, b"c4,o4,2024-01-02");
         let stopped = parse("c1,o1,2024-01-02,x,books\nc2,o2,2024-13-01,1,x\n", true);
         assert_eq!(stopped.rejected.len(), 1);

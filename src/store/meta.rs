@@ -9,8 +9,9 @@ use super::keys;
 use crate::error::Result;
 use crate::money::Currency;
 
-/// The on-disk format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The on-disk format this build reads and writes. 1: the first layout (8-byte order fingerprints);
+/// 2: numeric order ids are their own keys, delta-encoded. Stores of format 1 must be re-ingested.
+pub const FORMAT_VERSION: u32 = 2;
 const META_VERSION: u8 = 1;
 
 /// Number of id-map buckets as a power of two: 16,384 buckets keep values near 1.5 KB at a million

@@ -57,12 +57,17 @@ pub(crate) fn open(path: &Path, options: &StoreOptions) -> Result<Store> {
         Err(e) => return Err(Error::io(format!("reading {}", marker.display()), e)),
     }
 
+    // A marker without data is a store whose creation was interrupted: only a writer may finish it.
+    if !options.create && !path.join(DATA_DIR).is_dir() {
+        return Err(not_a_store(format!("{MARKER} is there but the data directory is missing")));
+    }
     let engine = Sled::open(&path.join(DATA_DIR), path, options.cache_capacity)?;
     let meta = match Meta::load(&engine)? {
         Some(meta) => {
             check_matches(&meta, options, path)?;
             meta
         }
+        None if !options.create => return Err(not_a_store("the store has no metadata".into())),
         None => {
             let meta = new_meta(options)?;
             let mut batch = WriteBatch::default();
@@ -176,6 +181,22 @@ mod tests {
         let file = dir.path().join("file");
         fs::write(&file, "x").unwrap();
         assert!(matches!(Store::open(&file).unwrap_err(), Error::NotAStore { .. }));
+    }
+
+    #[test]
+    fn readers_never_create_or_complete_a_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s");
+        assert!(matches!(Store::open_existing(&p), Err(Error::NotAStore { .. })));
+        fs::create_dir(&p).unwrap();
+        assert!(matches!(Store::open_existing(&p), Err(Error::NotAStore { .. })));
+        // A creation interrupted after the marker: readers refuse it, a writer finishes it.
+        write_marker(&p.join(MARKER)).unwrap();
+        let e = Store::open_existing(&p).unwrap_err();
+        assert!(e.to_string().contains("data directory is missing"), "{e}");
+        assert!(!p.join(DATA_DIR).exists());
+        drop(Store::open(&p).unwrap());
+        assert_eq!(Store::open_existing(&p).unwrap().customer_count(), 0);
     }
 
     #[test]

@@ -96,7 +96,7 @@ fn bad_input_is_rejected_with_location_and_the_store_is_unchanged() {
         (
             "missing-field.csv",
             format!("{header}zed,9,2024-01-01,1.00\n").into_bytes(),
-            vec![":2:", "column 5 (category)", "expected 5 columns, found 4"],
+            vec![":2:", "column 5 (category)", "the row has 4 columns, the header 5"],
         ),
         (
             "bad-amount.csv",
@@ -116,7 +116,7 @@ fn bad_input_is_rejected_with_location_and_the_store_is_unchanged() {
         (
             "too-many-columns.csv",
             format!("{header}zed,9,2024-01-01,1,books,extra\n").into_bytes(),
-            vec![":2:", "column 6", "expected 5 columns, found 6", "\"extra\""],
+            vec![":2:", "column 6", "the row has 6 columns, the header 5", "\"extra\""],
         ),
         (
             "invalid-utf8.csv",

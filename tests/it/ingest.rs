@@ -191,7 +191,8 @@ fn to_csv(rows: &[Row]) -> String {
     let mut s = String::from("customer_id,order_id,timestamp,amount,category\n");
     for (c, o, d, cents, cat) in rows {
         let amount = format!("{}{}.{:02}", if *cents < 0 { "-" } else { "" }, cents.abs() / 100, cents.abs() % 100);
-        let order = o.map(|o| format!("o{o}")).unwrap_or_default();
+        // Plain numbers (delta-encoded keys) mixed with other ids (hashed keys).
+        let order = o.map(|o| if o % 3 == 0 { format!("o{o}") } else { o.to_string() }).unwrap_or_default();
         let cat = cat.map(|k| format!("k{k}")).unwrap_or_default();
         s.push_str(&format!("cust{c},{order},{},{amount},{cat}\n", start.add_days(*d as i32)));
     }

@@ -345,7 +345,8 @@ mod tests {
         assert!(view.pairs().any(|p| p.is_err()));
     }
 
-    /// Pins the on-disk layout: if this changes, RECORD_VERSION must change too.
+    /// Pins the on-disk layout: if this changes, RECORD_VERSION (or, for a store-wide change, the
+    /// store's FORMAT_VERSION, as the order-key column did in format 2) must change too.
     #[test]
     fn golden_bytes() {
         let mut out = Vec::new();
