@@ -45,6 +45,7 @@ pub mod ingest;
 #[doc(hidden)]
 pub mod internals;
 pub mod money;
+pub mod rfm;
 pub mod store;
 pub mod summary;
 mod zone;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use super::output::Format;
+use retention::rfm::{Monetary, RfmOptions};
 use retention::{ColumnNames, Currency, DateOrder, Day, Error, IngestOptions, Preset, StoreOptions};
 
 /// Customer retention analytics: ingest orders, then ask who comes back and what they are worth.
@@ -31,6 +32,51 @@ pub enum Command {
     Customer(CustomerArgs),
     /// Write a synthetic shop's order lines as CSV to standard output.
     Generate(GenerateArgs),
+    /// Stream every customer's RFM values, scores, cell and segment.
+    Rfm(RfmArgs),
+    /// Report per segment (customers, revenue, order value, recency, frequency) and spend concentration.
+    Segments(ScoreArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ScoreArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// Score as of this day (YYYY-MM-DD); default: the latest order day in the store.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Scores per dimension: 3, 4, 5 or 10.
+    #[arg(long, default_value_t = 5)]
+    pub bins: u8,
+    /// What M measures: total net spend, or net spend per order.
+    #[arg(long, value_enum, default_value_t = MonetaryArg::Total)]
+    pub monetary: MonetaryArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum MonetaryArg {
+    Total,
+    AverageOrder,
+}
+
+#[derive(Args, Debug)]
+pub struct RfmArgs {
+    #[command(flatten)]
+    pub score: ScoreArgs,
+    /// Only customers of this segment (e.g. "At Risk").
+    #[arg(long, value_name = "NAME")]
+    pub segment: Option<String>,
+}
+
+impl ScoreArgs {
+    pub fn to_options(&self) -> RfmOptions {
+        let monetary = match self.monetary {
+            MonetaryArg::Total => Monetary::Total,
+            MonetaryArg::AverageOrder => Monetary::AverageOrder,
+        };
+        RfmOptions { bins: self.bins, monetary }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -12,9 +12,10 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use args::{Cli, Command, CustomerArgs, DemoArgs, GenerateArgs, IngestArgs};
+use args::{Cli, Command, CustomerArgs, DemoArgs, GenerateArgs, IngestArgs, RfmArgs, ScoreArgs};
 use output::{Format, Table};
 use retention::generate::{Shop, ShopConfig};
+use retention::rfm::{Group, Rfm, SegmentReport, Segments};
 use retention::{Currency, CustomerProfile, Day, Error, IngestOptions, IngestReport, Stats, Store, Summary};
 
 /// What a command can fail with: a library error, or a lookup that found nothing.
@@ -66,6 +67,8 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         }
         Command::Customer(a) => customer(&a, cli.format, out),
         Command::Generate(a) => generate(&a, out),
+        Command::Rfm(a) => rfm(&a, cli.format, out),
+        Command::Segments(a) => segments(&a, cli.format, out),
     }
 }
 
@@ -281,6 +284,117 @@ fn demo(a: &DemoArgs, format: Format, out: &mut impl Write) -> Result<(), Failur
         "\nDone in {:.2} s. Next: retention stats --db {db}   |   retention customer ID --db {db}",
         started.elapsed().as_secs_f64(),
         db = a.db.display()
+    )?;
+    Ok(())
+}
+
+fn score(a: &ScoreArgs) -> Result<(Store, Rfm), Failure> {
+    let store = Store::open_existing(&a.db)?;
+    let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
+    let rfm = store.rfm(as_of, &a.to_options())?;
+    Ok((store, rfm))
+}
+
+/// Streams one row per customer: rows are formatted and written one at a time, so memory stays at
+/// the scores themselves whatever the output size.
+fn rfm(a: &RfmArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let (store, rfm) = score(&a.score)?;
+    let segments = Segments::default();
+    let wanted = match &a.segment {
+        None => None,
+        Some(name) => Some(segments.names().iter().position(|n| n.eq_ignore_ascii_case(name)).ok_or_else(|| {
+            Error::invalid("--segment", name, format!("expected one of: {}", segments.names().join(", ")))
+        })? as u8),
+    };
+    let names = store.external_ids()?;
+    let currency = store.currency();
+    let mut rows = output::RowWriter::new(
+        out,
+        format,
+        &["customer", "recency", "frequency", "monetary", "r", "f", "m", "cell", "fm", "total", "segment"],
+        &[14, 7, 9, 12, 2, 2, 2, 4, 2, 5, 0],
+    )?;
+    for s in &rfm.scores {
+        let segment = segments.of(s, rfm.bins);
+        if wanted.is_some_and(|w| w != segment) {
+            continue;
+        }
+        let name = names.get(s.customer.get() as usize).map_or("", String::as_str);
+        let (cell, fm, total, segment) = (s.cell(), s.fm(), s.total(), segments.name(segment));
+        let text = [
+            name,
+            &s.recency.to_string(),
+            &s.frequency.to_string(),
+            &currency.format(s.monetary),
+            &s.r.to_string(),
+            &s.f.to_string(),
+            &s.m.to_string(),
+            &cell,
+            &fm.to_string(),
+            &total.to_string(),
+            segment,
+        ];
+        let value = serde_json::json!({
+            "customer": name, "recency": s.recency, "frequency": s.frequency, "monetary": s.monetary,
+            "r": s.r, "f": s.f, "m": s.m, "cell": cell, "fm": fm, "total": total, "segment": segment,
+        });
+        rows.write(&text, &value)?;
+    }
+    Ok(rows.finish()?)
+}
+
+fn segments(a: &ScoreArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let (store, rfm) = score(a)?;
+    let report = SegmentReport::new(&rfm, &Segments::default());
+    let c = &report.concentration;
+    if format == Format::Json {
+        let value = serde_json::json!({
+            "report": report,
+            "top_10_order_value_ratio": c.top_10_order_value_ratio(),
+            "top_1_order_value_ratio": c.top_1_order_value_ratio(),
+        });
+        return Ok(output::json(out, &value)?);
+    }
+    let currency = store.currency();
+    let pct = |x: f64| format!("{:.1}%", 100.0 * x);
+    let line = |label: &str, g: &Group| {
+        vec![
+            label.to_string(),
+            g.customers.to_string(),
+            pct(g.customer_share),
+            currency.format(g.revenue),
+            pct(g.revenue_share),
+            currency.format(g.average_order_value.round() as i64),
+            format!("{:.0}", g.average_recency),
+            format!("{:.2}", g.average_frequency),
+        ]
+    };
+    let headers =
+        ["segment", "customers", "share", "revenue", "revenue share", "avg order", "avg recency", "avg orders"];
+    let mut t = Table::new(&headers).numeric(&[1, 2, 3, 4, 5, 6, 7]);
+    for s in &report.segments {
+        t.push(line(&s.segment, &s.group));
+    }
+    t.push(line("all customers", &report.total));
+    if format == Format::Table {
+        writeln!(out, "RFM segments as of {} ({} bins)\n", report.as_of, rfm.bins)?;
+    }
+    t.write(out, format)?;
+    if format == Format::Csv {
+        return Ok(());
+    }
+    writeln!(out, "\nSpend concentration (customers ranked by net spend)\n")?;
+    let mut t = Table::new(&headers).numeric(&[1, 2, 3, 4, 5, 6, 7]);
+    t.push(line("top 1%", &c.top_1));
+    t.push(line("other 99%", &c.rest_99));
+    t.push(line("top 10%", &c.top_10));
+    t.push(line("other 90%", &c.rest_90));
+    t.write(out, format)?;
+    writeln!(
+        out,
+        "\nThe top 10% spend {:.2}x as much per order as the other 90%; the top 1% {:.2}x as much as the other 99%.",
+        c.top_10_order_value_ratio(),
+        c.top_1_order_value_ratio()
     )?;
     Ok(())
 }

@@ -49,9 +49,9 @@ impl Table {
         match format {
             Format::Csv | Format::Json => {
                 let mut w = csv::Writer::from_writer(out);
-                w.write_record(&self.headers)?;
+                w.write_record(&self.headers).map_err(csv_io)?;
                 for r in &self.rows {
-                    w.write_record(r)?;
+                    w.write_record(r).map_err(csv_io)?;
                 }
                 w.flush()
             }
@@ -98,6 +98,90 @@ pub fn json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
     writeln!(out)
 }
 
+/// Writes rows one at a time, for outputs of millions of rows: a table with fixed column widths
+/// (a width of 0 leaves the column unpadded), CSV, or a JSON array of objects.
+pub struct RowWriter<'w, W: Write> {
+    sink: Sink<'w, W>,
+    widths: Vec<usize>,
+    rows: u64,
+}
+
+enum Sink<'w, W: Write> {
+    Table(&'w mut W),
+    Csv(Box<csv::Writer<&'w mut W>>),
+    Json(&'w mut W),
+}
+
+impl<'w, W: Write> RowWriter<'w, W> {
+    pub fn new(out: &'w mut W, format: Format, headers: &[&str], widths: &[usize]) -> io::Result<Self> {
+        let sink = match format {
+            Format::Table => Sink::Table(out),
+            Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
+            Format::Json => {
+                out.write_all(b"[")?;
+                Sink::Json(out)
+            }
+        };
+        let mut w = RowWriter { sink, widths: widths.to_vec(), rows: 0 };
+        match &mut w.sink {
+            Sink::Table(out) => write_padded(out, headers, &w.widths)?,
+            Sink::Csv(csv) => csv.write_record(headers).map_err(csv_io)?,
+            Sink::Json(_) => {}
+        }
+        Ok(w)
+    }
+
+    /// Writes one row: `text` (the cells as shown) for a table or CSV, `value` for JSON, so JSON
+    /// keeps numbers as numbers and money as integer minor units.
+    pub fn write(&mut self, text: &[&str], value: &impl Serialize) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Table(out) => write_padded(out, text, &self.widths)?,
+            Sink::Csv(csv) => csv.write_record(text).map_err(csv_io)?,
+            Sink::Json(out) => {
+                out.write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut **out, value)?;
+            }
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    pub fn finish(self) -> io::Result<()> {
+        match self.sink {
+            Sink::Table(out) => out.flush(),
+            Sink::Csv(mut csv) => csv.flush(),
+            Sink::Json(out) => {
+                out.write_all(b"\n]\n")?;
+                out.flush()
+            }
+        }
+    }
+}
+
+/// csv wraps I/O errors; unwrap them so a closed pipe is still recognised as one.
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// One fixed-width line: the first column and unpadded (width 0) columns align left, the rest right.
+fn write_padded(out: &mut impl Write, row: &[&str], widths: &[usize]) -> io::Result<()> {
+    let mut line = String::new();
+    for (i, (cell, &width)) in row.iter().zip(widths).enumerate() {
+        if i > 0 {
+            line.push_str("  ");
+        }
+        if i == 0 || width == 0 {
+            line.push_str(&format!("{cell:<width$}"));
+        } else {
+            line.push_str(&format!("{cell:>width$}"));
+        }
+    }
+    writeln!(out, "{}", line.trim_end())
+}
+
 /// Key-value pairs: a two-column table, or one CSV record with the keys as header.
 pub fn pairs(out: &mut impl Write, pairs: &[(&str, String)], format: Format) -> io::Result<()> {
     match format {
@@ -115,8 +199,8 @@ pub fn pairs(out: &mut impl Write, pairs: &[(&str, String)], format: Format) -> 
         }
         _ => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(pairs.iter().map(|(k, _)| k.replace(' ', "_")))?;
-            w.write_record(pairs.iter().map(|(_, v)| v))?;
+            w.write_record(pairs.iter().map(|(k, _)| k.replace(' ', "_"))).map_err(csv_io)?;
+            w.write_record(pairs.iter().map(|(_, v)| v)).map_err(csv_io)?;
             w.flush()
         }
     }

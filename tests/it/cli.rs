@@ -274,3 +274,40 @@ fn demo_runs_on_a_small_shop() {
     assert!(out.contains("The best customer by spend:"), "{out}");
     assert!(out.contains("customers   2000\n") || out.contains("customers  2000\n"), "{out}");
 }
+
+#[test]
+fn rfm_streams_every_customer_and_segments_reports_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo");
+    let db = db.to_str().unwrap();
+    assert!(retention(&["demo", "--db", db, "--customers", "500"]).status.success());
+
+    let o = retention(&["rfm", "--db", db, "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("customer,recency,frequency,monetary,r,f,m,cell,fm,total,segment"));
+    assert_eq!(lines.count(), 500);
+
+    let o = retention(&["rfm", "--db", db, "--format", "json", "--segment", "champions"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["segment"] == "Champions" && r["r"].as_u64() >= Some(4)));
+
+    let o = retention(&["segments", "--db", db, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let segments = v["report"]["segments"].as_array().unwrap();
+    assert_eq!(segments.len(), 11);
+    let customers: u64 = segments.iter().map(|s| s["customers"].as_u64().unwrap()).sum();
+    assert_eq!(customers, 500);
+    assert!(v["top_10_order_value_ratio"].as_f64().unwrap() > 0.0);
+
+    let o = retention(&["rfm", "--db", db, "--segment", "Whales"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("Champions"), "{}", stderr(&o));
+    let o = retention(&["segments", "--db", db, "--bins", "7"]);
+    assert_eq!(o.status.code(), Some(2));
+}

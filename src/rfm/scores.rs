@@ -1,0 +1,301 @@
+//! RFM values and quantile scores: exact cut points from a parallel sort, one rule for ties, and
+//! per-customer scores computed in parallel from the cut points.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::day::Day;
+use crate::error::{Error, Result};
+use crate::summary::{CustomerId, Summaries, Summary};
+
+/// What the M of RFM measures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Monetary {
+    /// Purchases minus returns, minor units (the default).
+    #[default]
+    Total,
+    /// Net spend per purchase order, minor units rounded half away from zero.
+    AverageOrder,
+}
+
+/// How to score: the number of bins per dimension and the monetary measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RfmOptions {
+    /// Scores run 1..=`bins`; 3, 4, 5 (default) or 10.
+    pub bins: u8,
+    /// What M measures.
+    pub monetary: Monetary,
+}
+
+impl Default for RfmOptions {
+    fn default() -> Self {
+        RfmOptions { bins: 5, monetary: Monetary::Total }
+    }
+}
+
+impl RfmOptions {
+    fn validate(&self) -> Result<()> {
+        if ![3, 4, 5, 10].contains(&self.bins) {
+            return Err(Error::invalid("bins", self.bins.to_string(), "expected 3, 4, 5 or 10"));
+        }
+        Ok(())
+    }
+}
+
+/// Where one dimension's scores change: a value scores `1 + ` the number of cuts strictly below it,
+/// so equal values always share a score and a larger value never scores lower.
+///
+/// Quantile cuts put cut `s` (for scores `s + 1 ..`) at the `⌈s·N/n⌉`-th smallest value: a value
+/// then scores `1 + ⌊n·L/N⌋`, where `L` counts the customers with a strictly smaller value. A group
+/// of tied values thus takes the score of its first member, and bins are unequal when ties straddle
+/// a boundary: if 40% of customers bought once, all of them score F = 1 and no one scores F = 2.
+///
+/// ```
+/// use retention::rfm::Cuts;
+/// let cuts = Cuts::quantiles(&mut vec![1, 1, 1, 1, 2, 3, 4, 5, 6, 7], 5);
+/// let scores: Vec<u8> = [1, 2, 3, 4, 5, 6, 7].iter().map(|&v| cuts.score(v)).collect();
+/// assert_eq!(scores, [1, 3, 3, 4, 4, 5, 5]); // four tied 1s take bins 1 and 2; 2 starts at L = 4
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Cuts(Vec<i64>);
+
+impl Cuts {
+    /// Quantile cuts for `bins` scores over `values` (sorted in place, in parallel).
+    pub fn quantiles(values: &mut [i64], bins: u8) -> Cuts {
+        values.par_sort_unstable();
+        let n = values.len();
+        if n == 0 {
+            return Cuts(Vec::new());
+        }
+        let bins = usize::from(bins.max(1));
+        Cuts((1..bins).map(|s| values[(s * n).div_ceil(bins) - 1]).collect())
+    }
+
+    /// Fixed cuts, ascending: `[10, 20]` scores values up to 10 as 1, up to 20 as 2, above as 3.
+    pub fn fixed(cuts: Vec<i64>) -> Result<Cuts> {
+        if cuts.windows(2).any(|w| w[0] >= w[1]) {
+            let shown = cuts.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+            return Err(Error::invalid("thresholds", shown, "thresholds must be strictly ascending"));
+        }
+        Ok(Cuts(cuts))
+    }
+
+    /// The score of `value`: 1 + the number of cuts strictly below it.
+    #[inline]
+    pub fn score(&self, value: i64) -> u8 {
+        1 + self.0.partition_point(|&c| c < value) as u8
+    }
+
+    /// The cut values, ascending.
+    pub fn values(&self) -> &[i64] {
+        &self.0
+    }
+}
+
+/// One customer's RFM values and scores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RfmScore {
+    /// The customer.
+    pub customer: CustomerId,
+    /// Days from the last purchase to the as-of day.
+    pub recency: u32,
+    /// Purchase orders.
+    pub frequency: u32,
+    /// Net spend, or net spend per order (see [`Monetary`]), minor units.
+    pub monetary: i64,
+    /// Recency score: recent customers score high.
+    pub r: u8,
+    /// Frequency score.
+    pub f: u8,
+    /// Monetary score.
+    pub m: u8,
+}
+
+impl RfmScore {
+    /// The RFM cell, such as `"545"` (with 10 bins a score of 10 is written `X`).
+    pub fn cell(&self) -> String {
+        [self.r, self.f, self.m].iter().map(|&s| if s == 10 { 'X' } else { char::from(b'0' + s) }).collect()
+    }
+
+    /// The FM score: the mean of F and M, rounded down, so a high FM needs both to be high.
+    pub fn fm(&self) -> u8 {
+        (self.f + self.m) / 2
+    }
+
+    /// The total score R + F + M.
+    pub fn total(&self) -> u8 {
+        self.r + self.f + self.m
+    }
+}
+
+/// RFM scores of every customer with a purchase, as of a day.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rfm {
+    /// The day recency is measured to.
+    pub as_of: Day,
+    /// Scores run 1..=`bins`.
+    pub bins: u8,
+    /// What M measures.
+    pub monetary: Monetary,
+    /// Cuts on *negated* recency (so that recent scores high), on frequency and on monetary.
+    pub cuts: [Cuts; 3],
+    /// One entry per customer, in the order of the summaries (by customer id).
+    pub scores: Vec<RfmScore>,
+}
+
+impl Rfm {
+    /// Scores `summaries` by quantiles of their own distribution.
+    ///
+    /// ```
+    /// use retention::rfm::{Rfm, RfmOptions};
+    /// # fn main() -> retention::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let store = retention::Store::open(dir.path().join("shop"))?;
+    /// let csv = "customer_id,order_id,timestamp,amount\n\
+    ///            a,1,2024-01-01,10\na,2,2024-03-01,30\nb,3,2024-02-01,5\nc,4,2024-03-01,80\n";
+    /// store.ingest(csv.as_bytes(), &Default::default())?;
+    /// let rfm = Rfm::compute(&store.summaries(None)?, &RfmOptions { bins: 3, ..RfmOptions::default() })?;
+    /// let cells: Vec<String> = rfm.scores.iter().map(|s| s.cell()).collect();
+    /// // a and c bought on the as-of day, but one customer (b) is less recent than them, so with
+    /// // L = 1 of N = 3 they score R = 1 + ⌊3·1/3⌋ = 2: ties take their group's first score.
+    /// assert_eq!(cells, ["232", "111", "213"]);
+    /// # Ok(()) }
+    /// ```
+    pub fn compute(summaries: &Summaries, options: &RfmOptions) -> Result<Rfm> {
+        options.validate()?;
+        let as_of = summaries.as_of;
+        let values: Vec<(u32, u32, i64)> =
+            summaries.customers.par_iter().map(|s| raw_values(s, as_of, options.monetary)).collect();
+        let column = |f: fn(&(u32, u32, i64)) -> i64| -> Vec<i64> { values.par_iter().map(f).collect() };
+        let (r, (f, m)) = rayon::join(
+            || Cuts::quantiles(&mut column(|v| -i64::from(v.0)), options.bins),
+            || {
+                rayon::join(
+                    || Cuts::quantiles(&mut column(|v| i64::from(v.1)), options.bins),
+                    || Cuts::quantiles(&mut column(|v| v.2), options.bins),
+                )
+            },
+        );
+        Ok(Rfm::with_cuts(summaries, options, [r, f, m], &values))
+    }
+
+    /// Scores `summaries` with fixed cuts (for example thresholds from a rules file). The recency
+    /// cuts are on negated days: `Cuts::fixed(vec![-365, -180, -90, -30])` scores 31–90 days as 4.
+    pub fn with_fixed_cuts(summaries: &Summaries, options: &RfmOptions, cuts: [Cuts; 3]) -> Result<Rfm> {
+        let values: Vec<(u32, u32, i64)> =
+            summaries.customers.par_iter().map(|s| raw_values(s, summaries.as_of, options.monetary)).collect();
+        let bins = cuts.iter().map(|c| c.values().len() + 1).max().unwrap_or(1);
+        let options = RfmOptions { bins: u8::try_from(bins).unwrap_or(u8::MAX), ..*options };
+        Ok(Rfm::with_cuts(summaries, &options, cuts, &values))
+    }
+
+    fn with_cuts(summaries: &Summaries, options: &RfmOptions, cuts: [Cuts; 3], values: &[(u32, u32, i64)]) -> Rfm {
+        let scores = summaries
+            .customers
+            .par_iter()
+            .zip(values.par_iter())
+            .map(|(s, &(recency, frequency, monetary))| RfmScore {
+                customer: s.customer,
+                recency,
+                frequency,
+                monetary,
+                r: cuts[0].score(-i64::from(recency)),
+                f: cuts[1].score(i64::from(frequency)),
+                m: cuts[2].score(monetary),
+            })
+            .collect();
+        Rfm { as_of: summaries.as_of, bins: options.bins, monetary: options.monetary, cuts, scores }
+    }
+}
+
+/// (recency, frequency, monetary) of one customer.
+fn raw_values(s: &Summary, as_of: Day, monetary: Monetary) -> (u32, u32, i64) {
+    let net = s.net_spend();
+    let m = match monetary {
+        Monetary::Total => net,
+        Monetary::AverageOrder => div_round(net, i64::from(s.orders.max(1))),
+    };
+    (s.recency(as_of), s.orders, m)
+}
+
+/// `a / b` rounded half away from zero, for `b > 0`.
+fn div_round(a: i64, b: i64) -> i64 {
+    let (q, r) = (a / b, a % b);
+    if 2 * r.abs() >= b { q + a.signum() } else { q }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn quantile_cuts_split_distinct_values_evenly() {
+        let mut v: Vec<i64> = (1..=10).collect();
+        let cuts = Cuts::quantiles(&mut v, 5);
+        assert_eq!(cuts.values(), [2, 4, 6, 8]);
+        let scores: Vec<u8> = (1..=10).map(|x| cuts.score(x)).collect();
+        assert_eq!(scores, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+    }
+
+    #[test]
+    fn a_tie_group_takes_the_score_of_its_first_member() {
+        // Six of ten customers bought once: L = 0 for all of them, so all score 1; 2 has L = 6.
+        let mut v = vec![1, 1, 1, 1, 1, 1, 2, 2, 3, 9];
+        let cuts = Cuts::quantiles(&mut v, 5);
+        assert_eq!([1, 2, 3, 9].map(|x| cuts.score(x)), [1, 4, 5, 5]);
+        // 1 + floor(5 * L / 10) with L = 0, 6, 8, 9.
+        assert_eq!([0, 6, 8, 9].map(|l: usize| 1 + 5 * l / 10), [1, 4, 5, 5]);
+    }
+
+    #[test]
+    fn empty_and_single_inputs() {
+        let cuts = Cuts::quantiles(&mut [], 5);
+        assert_eq!(cuts.score(42), 1);
+        let cuts = Cuts::quantiles(&mut [7], 5);
+        // Values outside the data clamp to the score range.
+        assert_eq!((cuts.score(7), cuts.score(8)), (1, 5));
+    }
+
+    #[test]
+    fn fixed_cuts_must_ascend() {
+        assert!(Cuts::fixed(vec![10, 10]).is_err());
+        assert_eq!(Cuts::fixed(vec![10, 20]).unwrap().score(20), 2);
+    }
+
+    #[test]
+    fn average_order_rounds_half_away_from_zero() {
+        assert_eq!([div_round(5, 2), div_round(-5, 2), div_round(4, 3), div_round(-4, 3)], [3, -3, 1, -1]);
+    }
+
+    #[test]
+    fn cell_fm_and_total() {
+        let s = RfmScore { customer: CustomerId(0), recency: 0, frequency: 0, monetary: 0, r: 5, f: 4, m: 5 };
+        assert_eq!((s.cell().as_str(), s.fm(), s.total()), ("545", 4, 14));
+        let s = RfmScore { r: 10, f: 1, m: 2, ..s };
+        assert_eq!((s.cell().as_str(), s.fm()), ("X12", 1));
+    }
+
+    proptest! {
+        /// Scores are monotone in the value, ties share a score, and every bin's share is at most
+        /// what the rule allows.
+        #[test]
+        fn scores_are_monotone_and_ties_share(mut values in proptest::collection::vec(-50i64..50, 1..300),
+                                             bins in prop_oneof![Just(3u8), Just(4), Just(5), Just(10)]) {
+            let original = values.clone();
+            let cuts = Cuts::quantiles(&mut values, bins);
+            let n = original.len();
+            for &a in &original {
+                let lower = original.iter().filter(|&&x| x < a).count();
+                // The documented rule, computed the slow way.
+                prop_assert_eq!(usize::from(cuts.score(a)), 1 + usize::from(bins) * lower / n);
+                for &b in &original {
+                    if a <= b {
+                        prop_assert!(cuts.score(a) <= cuts.score(b));
+                    }
+                }
+            }
+        }
+    }
+}
