@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times `retention` against DuckDB on the same generated shop, in the same run, for BENCHMARKS.md:
-# loading the CSV into a persistent database, and the per-customer summary (orders, purchase days,
-# first/last day, spend) that `Store::summaries` computes. DuckDB lives in a virtual environment
+# loading the CSV into a persistent database; the per-customer summary (orders, purchase days,
+# first/last day, spend) that `Store::summaries` computes; and RFM scores with the default segment
+# map (`retention segments`: scan, scores, segments, report) against NTILE over a GROUP BY. DuckDB lives in a virtual environment
 # this script makes; it is never a dependency of the crate.
 #
 #   scripts/compare_duckdb.sh [CUSTOMERS] [WORKDIR]     # defaults: 1000000, /tmp/retention-compare
@@ -28,6 +29,15 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 echo "retention ingest           $(echo "$end - $start" | bc) s, store $(du -sb "$work/store" | cut -f1) bytes"
 target/release/examples/top_customers "$work/store" 5 | grep scan | sed 's/^/retention /'
+times=()
+for _ in 1 2 3 4 5 6; do
+    start=$(date +%s.%N)
+    "$bin" segments --db "$work/store" > /dev/null
+    end=$(date +%s.%N)
+    times+=("$(echo "$end - $start" | bc)")
+done
+median=$(printf '%s\n' "${times[@]:1}" | sort -n | sed -n 3p)
+echo "retention segments (whole command: open, scan, scores, segments, report) first ${times[0]} s, median of 5 more $median s"
 
 DUCK_CSV="$csv" DUCK_DB="$work/duck.db" "$venv/bin/python" - <<'PY'
 import os, time, duckdb, statistics
@@ -63,4 +73,42 @@ for i in range(6):
     times.append(time.perf_counter() - t)
 n = con.execute("SELECT count(*) FROM summaries").fetchone()[0]
 print(f"duckdb summary query       first {times[0]:.3f} s, median of 5 more {statistics.median(times[1:]):.3f} s ({n} customers)")
+
+# RFM: NTILE(5) per dimension (NTILE splits ties across bins, retention's scores never do) and the
+# default segment map on R and FM = (F + M) // 2, materialised like the summaries above.
+rfm = """
+    WITH c AS (
+        SELECT customer_id,
+               (SELECT max(day) FROM orders) - max(day) FILTER (WHERE cents >= 0) AS recency,
+               count(*) FILTER (WHERE cents >= 0) AS frequency,
+               sum(cents) AS monetary
+        FROM orders GROUP BY customer_id HAVING count(*) FILTER (WHERE cents >= 0) > 0),
+    s AS (
+        SELECT *, NTILE(5) OVER (ORDER BY recency DESC) AS r, NTILE(5) OVER (ORDER BY frequency) AS f,
+               NTILE(5) OVER (ORDER BY monetary) AS m
+        FROM c)
+    SELECT *, (f + m) // 2 AS fm,
+        CASE
+            WHEN (r = 5 AND (f + m) // 2 >= 4) OR (r = 4 AND (f + m) // 2 = 5) THEN 'Champions'
+            WHEN (r = 4 AND (f + m) // 2 = 4) OR (r = 3 AND (f + m) // 2 >= 4) THEN 'Loyal Customers'
+            WHEN r >= 4 AND (f + m) // 2 BETWEEN 2 AND 3 THEN 'Potential Loyalists'
+            WHEN r = 5 THEN 'New Customers'
+            WHEN r = 4 THEN 'Promising'
+            WHEN r = 3 AND (f + m) // 2 = 3 THEN 'Need Attention'
+            WHEN r = 3 THEN 'About to Sleep'
+            WHEN (f + m) // 2 = 5 THEN 'Can''t Lose Them'
+            WHEN (f + m) // 2 >= 3 THEN 'At Risk'
+            WHEN r = 2 THEN 'Hibernating'
+            ELSE 'Lost'
+        END AS segment
+    FROM s
+"""
+times = []
+for i in range(6):
+    t = time.perf_counter()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rfm AS {rfm}")
+    # The segment report's first part: customers and revenue per segment.
+    con.execute("SELECT segment, count(*), sum(monetary) FROM rfm GROUP BY segment").fetchall()
+    times.append(time.perf_counter() - t)
+print(f"duckdb rfm + segments      first {times[0]:.3f} s, median of 5 more {statistics.median(times[1:]):.3f} s")
 PY

@@ -36,6 +36,29 @@ pub enum Command {
     Rfm(RfmArgs),
     /// Report per segment (customers, revenue, order value, recency, frequency) and spend concentration.
     Segments(ScoreArgs),
+    /// Data-driven segments: k-means on log-scaled recency, frequency and monetary value.
+    Clusters(ClustersArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ClustersArgs {
+    #[command(flatten)]
+    pub score: ScoreArgs,
+    /// Number of clusters (1-64), or `auto` to pick 2-10 by silhouette on a sample.
+    #[arg(long, default_value = "auto")]
+    pub k: String,
+    /// Seed of the k-means++ initialisation and of the silhouette sample.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+impl ClustersArgs {
+    pub fn k(&self) -> Result<Option<usize>, Error> {
+        match self.k.as_str() {
+            "auto" => Ok(None),
+            k => k.parse().map(Some).map_err(|_| Error::invalid("--k", k, "expected a number of clusters or auto")),
+        }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -12,10 +12,10 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use args::{Cli, Command, CustomerArgs, DemoArgs, GenerateArgs, IngestArgs, RfmArgs, ScoreArgs};
+use args::{Cli, ClustersArgs, Command, CustomerArgs, DemoArgs, GenerateArgs, IngestArgs, RfmArgs, ScoreArgs};
 use output::{Format, Table};
 use retention::generate::{Shop, ShopConfig};
-use retention::rfm::{Group, Rfm, SegmentReport, Segments};
+use retention::rfm::{Clusters, Group, Rfm, SegmentReport, Segments};
 use retention::{Currency, CustomerProfile, Day, Error, IngestOptions, IngestReport, Stats, Store, Summary};
 
 /// What a command can fail with: a library error, or a lookup that found nothing.
@@ -69,6 +69,7 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Generate(a) => generate(&a, out),
         Command::Rfm(a) => rfm(&a, cli.format, out),
         Command::Segments(a) => segments(&a, cli.format, out),
+        Command::Clusters(a) => clusters(&a, cli.format, out),
     }
 }
 
@@ -295,6 +296,22 @@ fn score(a: &ScoreArgs) -> Result<(Store, Rfm), Failure> {
     Ok((store, rfm))
 }
 
+/// One line of `retention rfm --format json`: money in integer minor units, as everywhere in JSON.
+#[derive(serde::Serialize)]
+struct RfmRow<'a> {
+    customer: &'a str,
+    recency: u32,
+    frequency: u32,
+    monetary: i64,
+    r: u8,
+    f: u8,
+    m: u8,
+    cell: String,
+    fm: u8,
+    total: u8,
+    segment: &'a str,
+}
+
 /// Streams one row per customer: rows are formatted and written one at a time, so memory stays at
 /// the scores themselves whatever the output size.
 fn rfm(a: &RfmArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
@@ -320,25 +337,37 @@ fn rfm(a: &RfmArgs, format: Format, out: &mut impl Write) -> Result<(), Failure>
             continue;
         }
         let name = names.get(s.customer.get() as usize).map_or("", String::as_str);
-        let (cell, fm, total, segment) = (s.cell(), s.fm(), s.total(), segments.name(segment));
-        let text = [
-            name,
-            &s.recency.to_string(),
-            &s.frequency.to_string(),
-            &currency.format(s.monetary),
-            &s.r.to_string(),
-            &s.f.to_string(),
-            &s.m.to_string(),
-            &cell,
-            &fm.to_string(),
-            &total.to_string(),
-            segment,
-        ];
-        let value = serde_json::json!({
-            "customer": name, "recency": s.recency, "frequency": s.frequency, "monetary": s.monetary,
-            "r": s.r, "f": s.f, "m": s.m, "cell": cell, "fm": fm, "total": total, "segment": segment,
-        });
-        rows.write(&text, &value)?;
+        let segment = segments.name(segment);
+        if format == Format::Json {
+            let row = RfmRow {
+                customer: name,
+                recency: s.recency,
+                frequency: s.frequency,
+                monetary: s.monetary,
+                r: s.r,
+                f: s.f,
+                m: s.m,
+                cell: s.cell(),
+                fm: s.fm(),
+                total: s.total(),
+                segment,
+            };
+            rows.write_json(&row)?;
+        } else {
+            rows.write_text(&[
+                name,
+                &s.recency.to_string(),
+                &s.frequency.to_string(),
+                &currency.format(s.monetary),
+                &s.r.to_string(),
+                &s.f.to_string(),
+                &s.m.to_string(),
+                &s.cell(),
+                &s.fm().to_string(),
+                &s.total().to_string(),
+                segment,
+            ])?;
+        }
     }
     Ok(rows.finish()?)
 }
@@ -397,4 +426,53 @@ fn segments(a: &ScoreArgs, format: Format, out: &mut impl Write) -> Result<(), F
         c.top_1_order_value_ratio()
     )?;
     Ok(())
+}
+
+fn clusters(a: &ClustersArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let k = a.k()?;
+    let (store, rfm) = score(&a.score)?;
+    let fit = Clusters::fit(&rfm, k, a.seed)?;
+    if format == Format::Json {
+        let value = serde_json::json!({
+            "as_of": rfm.as_of, "k": fit.k, "seed": a.seed, "silhouettes": fit.silhouettes,
+            "iterations": fit.iterations, "converged": fit.converged, "clusters": fit.clusters,
+        });
+        return Ok(output::json(out, &value)?);
+    }
+    let currency = store.currency();
+    if format == Format::Table {
+        writeln!(out, "k-means on log(1+R), log(1+F), log(1+M) as of {}, seed {}", rfm.as_of, a.seed)?;
+        if let Some(tried) = &fit.silhouettes {
+            let shown: Vec<String> = tried.iter().map(|(k, s)| format!("{k}: {s:.3}")).collect();
+            writeln!(out, "k = {} by silhouette on a sample ({})", fit.k, shown.join(", "))?;
+        }
+        writeln!(out, "{} Lloyd iterations{}\n", fit.iterations, if fit.converged { "" } else { " (limit reached)" })?;
+    }
+    let n = rfm.scores.len().max(1) as f64;
+    let mut t = Table::new(&[
+        "cluster",
+        "customers",
+        "share",
+        "centre recency",
+        "centre orders",
+        "centre monetary",
+        "mean recency",
+        "mean orders",
+        "mean monetary",
+    ])
+    .numeric(&[0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    for (i, c) in fit.clusters.iter().enumerate() {
+        t.push(vec![
+            (i + 1).to_string(),
+            c.customers.to_string(),
+            format!("{:.1}%", 100.0 * c.customers as f64 / n),
+            format!("{:.0}", c.centre[0]),
+            format!("{:.1}", c.centre[1]),
+            currency.format(c.centre[2].round() as i64),
+            format!("{:.0}", c.mean[0]),
+            format!("{:.1}", c.mean[1]),
+            currency.format(c.mean[2].round() as i64),
+        ]);
+    }
+    Ok(t.write(out, format)?)
 }

@@ -131,17 +131,22 @@ impl<'w, W: Write> RowWriter<'w, W> {
         Ok(w)
     }
 
-    /// Writes one row: `text` (the cells as shown) for a table or CSV, `value` for JSON, so JSON
-    /// keeps numbers as numbers and money as integer minor units.
-    pub fn write(&mut self, text: &[&str], value: &impl Serialize) -> io::Result<()> {
+    /// Writes one row of a table or CSV.
+    pub fn write_text(&mut self, cells: &[&str]) -> io::Result<()> {
         match &mut self.sink {
-            Sink::Table(out) => write_padded(out, text, &self.widths)?,
-            Sink::Csv(csv) => csv.write_record(text).map_err(csv_io)?,
-            Sink::Json(out) => {
-                out.write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut **out, value)?;
-            }
+            Sink::Table(out) => write_padded(out, cells, &self.widths),
+            Sink::Csv(csv) => csv.write_record(cells).map_err(csv_io),
+            Sink::Json(_) => Err(io::Error::other("a JSON row writer needs write_json")),
         }
+    }
+
+    /// Writes one element of the JSON array.
+    pub fn write_json(&mut self, value: &impl Serialize) -> io::Result<()> {
+        let Sink::Json(out) = &mut self.sink else {
+            return Err(io::Error::other("a table or CSV row writer needs write_text"));
+        };
+        out.write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut **out, value)?;
         self.rows += 1;
         Ok(())
     }

@@ -20,7 +20,7 @@
 
 mod dist;
 mod queue;
-mod rng;
+pub(crate) mod rng;
 
 use std::cmp::Ordering;
 use std::io::{self, Write};

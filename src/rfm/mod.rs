@@ -1,5 +1,6 @@
 //! RFM: recency, frequency and monetary values per customer, quantile scores with one documented
-//! tie rule, named segments from the scores, and the segment report with spend concentration.
+//! tie rule, named segments from the scores, the segment report with spend concentration, and
+//! data-driven k-means clusters.
 //!
 //! ```
 //! use retention::rfm::{Rfm, RfmOptions, Segments};
@@ -14,10 +15,12 @@
 //! # Ok(()) }
 //! ```
 
+mod kmeans;
 mod report;
 mod scores;
 mod segments;
 
+pub use kmeans::{Cluster, Clusters, KMeans, Point};
 pub use report::{Concentration, Group, SegmentLine, SegmentReport};
 pub use scores::{Cuts, Monetary, Rfm, RfmOptions, RfmScore};
 pub use segments::{Rule, ScoreRange, Segments};

@@ -1,7 +1,7 @@
 //! RFM scores and segments end to end: a hand-computed ten-customer shop, and the CDNOW data set's
 //! segment report adding up to the store totals.
 
-use retention::rfm::{RfmOptions, SegmentReport, Segments};
+use retention::rfm::{Clusters, RfmOptions, SegmentReport, Segments};
 use retention::{Day, IngestOptions, Preset};
 
 use crate::common::{fixture, ingest_str, temp_store};
@@ -84,4 +84,32 @@ fn cdnow_segment_report_adds_up_to_the_store_totals() {
         // The top customers by spend are at least as valuable per head as any other group.
         assert!(c.top_1.revenue as f64 / 236.0 >= c.top_10.revenue as f64 / 2_357.0);
     }
+}
+
+#[test]
+fn cdnow_clusters_are_reproducible_and_cover_everyone() {
+    let (_d, store) = temp_store();
+    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    store.ingest_files(&[fixture("cdnow/CDNOW_master.txt")], &options).unwrap();
+    let rfm = store.rfm(Some("1998-06-30".parse().unwrap()), &RfmOptions::default()).unwrap();
+
+    let fit = Clusters::fit(&rfm, Some(4), 42).unwrap();
+    assert_eq!(fit, Clusters::fit(&rfm, Some(4), 42).unwrap(), "a seed must give the same clusters");
+    assert!(fit.converged);
+    assert_eq!(fit.assignment.len(), 23_570);
+    let sizes: Vec<u64> = fit.clusters.iter().map(|c| c.customers).collect();
+    assert_eq!(sizes.iter().sum::<u64>(), 23_570);
+    assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "largest first: {sizes:?}");
+    for (i, c) in fit.clusters.iter().enumerate() {
+        let members = fit.assignment.iter().filter(|&&a| usize::from(a) == i).count() as u64;
+        assert_eq!(members, c.customers);
+        // A centre in original units lies within the range of the data.
+        assert!(c.centre[0] >= 0.0 && c.centre[0] <= 547.0 && c.centre[1] >= 1.0, "{c:?}");
+    }
+
+    let auto = Clusters::fit(&rfm, None, 42).unwrap();
+    let tried = auto.silhouettes.as_ref().unwrap();
+    assert_eq!(tried.iter().map(|t| t.0).collect::<Vec<_>>(), (2..=10).collect::<Vec<_>>());
+    let best = tried.iter().map(|t| t.1).fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(tried.iter().find(|t| t.1 == best).map(|t| t.0), Some(auto.k));
 }
