@@ -61,6 +61,18 @@ impl Currency {
         10i64.pow(self.exponent as u32)
     }
 
+    /// Parses a plain decimal amount (`-1234.56`) exactly into minor units, as the ingest does;
+    /// the error says why the text is not an amount.
+    ///
+    /// ```
+    /// let usd = retention::Currency::default();
+    /// assert_eq!(usd.parse("12.5"), Ok(1250));
+    /// assert!(usd.parse("12.345").is_err());
+    /// ```
+    pub fn parse(&self, text: &str) -> Result<i64, String> {
+        crate::ingest::fields::parse_amount(text.trim().as_bytes(), self.exponent)
+    }
+
     /// Formats minor units as a plain decimal (`-1234.56`), the form the ingest parses back.
     pub fn format(&self, minor: i64) -> String {
         let mut s = String::new();

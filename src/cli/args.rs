@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use super::output::Format;
-use retention::rfm::{Monetary, RfmOptions};
+use retention::rfm::{Conditions, Monetary, RfmOptions};
 use retention::{ColumnNames, Currency, DateOrder, Day, Error, IngestOptions, Preset, StoreOptions};
 
 /// Customer retention analytics: ingest orders, then ask who comes back and what they are worth.
@@ -34,6 +34,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Stream every customer's RFM values, scores, cell and segment.
     Rfm(RfmArgs),
+    /// List the members of one segment (the same as `rfm --segment NAME`).
+    Segment(SegmentArgs),
     /// Report per segment (customers, revenue, order value, recency, frequency) and spend concentration.
     Segments(ScoreArgs),
     /// Data-driven segments: k-means on log-scaled recency, frequency and monetary value.
@@ -69,9 +71,12 @@ pub struct ScoreArgs {
     /// Score as of this day (YYYY-MM-DD); default: the latest order day in the store.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
-    /// Scores per dimension: 3, 4, 5 or 10.
-    #[arg(long, default_value_t = 5)]
-    pub bins: u8,
+    /// Scores per dimension: 3, 4, 5 or 10 (default 5, or as the rules file's thresholds imply).
+    #[arg(long)]
+    pub bins: Option<u8>,
+    /// Segment rules and thresholds (TOML; see the README) instead of the default map.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
     /// What M measures: total net spend, or net spend per order.
     #[arg(long, value_enum, default_value_t = MonetaryArg::Total)]
     pub monetary: MonetaryArg,
@@ -90,6 +95,74 @@ pub struct RfmArgs {
     /// Only customers of this segment (e.g. "At Risk").
     #[arg(long, value_name = "NAME")]
     pub segment: Option<String>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SegmentArgs {
+    /// The segment, e.g. "Can't Lose Them".
+    pub name: String,
+    #[command(flatten)]
+    pub score: ScoreArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+/// Filters on the streamed customers, besides the segment.
+#[derive(Args, Debug)]
+pub struct FilterArgs {
+    /// R score range, e.g. 4-5 or 5.
+    #[arg(long, value_name = "LO-HI")]
+    pub r: Option<String>,
+    /// F score range.
+    #[arg(long, value_name = "LO-HI")]
+    pub f: Option<String>,
+    /// M score range.
+    #[arg(long, value_name = "LO-HI")]
+    pub m: Option<String>,
+    /// Minimum net spend, in the store's currency (e.g. 250.00).
+    #[arg(long, value_name = "AMOUNT")]
+    pub min_spend: Option<String>,
+    /// Only customers whose last purchase is on or after this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub last_order_from: Option<String>,
+    /// Only customers whose last purchase is on or before this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub last_order_to: Option<String>,
+}
+
+impl FilterArgs {
+    /// The filters as segment conditions; last-order days become recency bounds as of `as_of`.
+    pub fn to_conditions(&self, as_of: Day, currency: &Currency) -> Result<Conditions, Error> {
+        let range = |flag: &str, v: &Option<String>| -> Result<Option<(u8, u8)>, Error> {
+            let Some(v) = v else { return Ok(None) };
+            let bad = || Error::invalid(flag, v, "expected a score or a range such as 4-5");
+            let (lo, hi) = v.split_once('-').unwrap_or((v, v));
+            let (lo, hi): (u8, u8) = (lo.trim().parse().map_err(|_| bad())?, hi.trim().parse().map_err(|_| bad())?);
+            if lo == 0 || lo > hi {
+                return Err(bad());
+            }
+            Ok(Some((lo, hi)))
+        };
+        let spend = match &self.min_spend {
+            None => None,
+            Some(v) => Some((currency.parse(v).map_err(|reason| Error::invalid("--min-spend", v, reason))?, i64::MAX)),
+        };
+        let days = |d: Option<Day>| d.map(|d| u32::try_from(as_of - d).unwrap_or(0));
+        let from = days(parse_day("--last-order-from", self.last_order_from.as_deref())?);
+        let to = days(parse_day("--last-order-to", self.last_order_to.as_deref())?);
+        // A later last order is a smaller recency: "from" bounds it above, "to" below.
+        let recency_days = (from.is_some() || to.is_some()).then(|| (to.unwrap_or(0), from.unwrap_or(u32::MAX)));
+        Ok(Conditions {
+            r: range("--r", &self.r)?,
+            f: range("--f", &self.f)?,
+            m: range("--m", &self.m)?,
+            spend,
+            recency_days,
+            ..Conditions::default()
+        })
+    }
 }
 
 impl ScoreArgs {
@@ -98,7 +171,7 @@ impl ScoreArgs {
             MonetaryArg::Total => Monetary::Total,
             MonetaryArg::AverageOrder => Monetary::AverageOrder,
         };
-        RfmOptions { bins: self.bins, monetary }
+        RfmOptions { bins: self.bins.unwrap_or(5), monetary }
     }
 }
 

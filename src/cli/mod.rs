@@ -12,10 +12,10 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use args::{Cli, ClustersArgs, Command, CustomerArgs, DemoArgs, GenerateArgs, IngestArgs, RfmArgs, ScoreArgs};
+use args::{Cli, ClustersArgs, Command, CustomerArgs, DemoArgs, FilterArgs, GenerateArgs, IngestArgs, ScoreArgs};
 use output::{Format, Table};
 use retention::generate::{Shop, ShopConfig};
-use retention::rfm::{Clusters, Group, Rfm, SegmentReport, Segments};
+use retention::rfm::{Clusters, Group, Rfm, RulesFile, SegmentReport, Segments};
 use retention::{Currency, CustomerProfile, Day, Error, IngestOptions, IngestReport, Stats, Store, Summary};
 
 /// What a command can fail with: a library error, or a lookup that found nothing.
@@ -67,7 +67,8 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         }
         Command::Customer(a) => customer(&a, cli.format, out),
         Command::Generate(a) => generate(&a, out),
-        Command::Rfm(a) => rfm(&a, cli.format, out),
+        Command::Rfm(a) => rfm(&a.score, a.segment.as_deref(), &a.filter, cli.format, out),
+        Command::Segment(a) => rfm(&a.score, Some(&a.name), &a.filter, cli.format, out),
         Command::Segments(a) => segments(&a, cli.format, out),
         Command::Clusters(a) => clusters(&a, cli.format, out),
     }
@@ -289,11 +290,32 @@ fn demo(a: &DemoArgs, format: Format, out: &mut impl Write) -> Result<(), Failur
     Ok(())
 }
 
-fn score(a: &ScoreArgs) -> Result<(Store, Rfm), Failure> {
+/// Opens the store and scores it as the flags say: quantiles, or the rules file's thresholds; the
+/// rules file's segments, or the default map.
+fn score(a: &ScoreArgs) -> Result<(Store, Rfm, Segments), Failure> {
     let store = Store::open_existing(&a.db)?;
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
-    let rfm = store.rfm(as_of, &a.to_options())?;
-    Ok((store, rfm))
+    let mut options = a.to_options();
+    let (segments, thresholds) = match &a.rules {
+        None => (Segments::default(), [None, None, None]),
+        Some(path) => {
+            let rules = RulesFile::load(path, &store.currency())?;
+            if let Some(bins) = rules.bins {
+                if a.bins.is_some_and(|b| b != bins) {
+                    return Err(Error::invalid(
+                        "--bins",
+                        options.bins.to_string(),
+                        format!("the rules file's thresholds give {bins} scores"),
+                    )
+                    .into());
+                }
+                options.bins = bins;
+            }
+            (rules.segments, rules.thresholds)
+        }
+    };
+    let rfm = Rfm::compute_with(&store.summaries(as_of)?, &options, thresholds)?;
+    Ok((store, rfm, segments))
 }
 
 /// One line of `retention rfm --format json`: money in integer minor units, as everywhere in JSON.
@@ -314,15 +336,21 @@ struct RfmRow<'a> {
 
 /// Streams one row per customer: rows are formatted and written one at a time, so memory stays at
 /// the scores themselves whatever the output size.
-fn rfm(a: &RfmArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
-    let (store, rfm) = score(&a.score)?;
-    let segments = Segments::default();
-    let wanted = match &a.segment {
+fn rfm(
+    a: &ScoreArgs,
+    segment: Option<&str>,
+    filter: &FilterArgs,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let (store, rfm, segments) = score(a)?;
+    let wanted = match segment {
         None => None,
         Some(name) => Some(segments.names().iter().position(|n| n.eq_ignore_ascii_case(name)).ok_or_else(|| {
-            Error::invalid("--segment", name, format!("expected one of: {}", segments.names().join(", ")))
+            Error::invalid("segment", name, format!("expected one of: {}", segments.names().join(", ")))
         })? as u8),
     };
+    let filter = filter.to_conditions(rfm.as_of, &store.currency())?;
     let names = store.external_ids()?;
     let currency = store.currency();
     let mut rows = output::RowWriter::new(
@@ -333,7 +361,7 @@ fn rfm(a: &RfmArgs, format: Format, out: &mut impl Write) -> Result<(), Failure>
     )?;
     for s in &rfm.scores {
         let segment = segments.of(s, rfm.bins);
-        if wanted.is_some_and(|w| w != segment) {
+        if wanted.is_some_and(|w| w != segment) || !filter.accepts(s) {
             continue;
         }
         let name = names.get(s.customer.get() as usize).map_or("", String::as_str);
@@ -373,8 +401,8 @@ fn rfm(a: &RfmArgs, format: Format, out: &mut impl Write) -> Result<(), Failure>
 }
 
 fn segments(a: &ScoreArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
-    let (store, rfm) = score(a)?;
-    let report = SegmentReport::new(&rfm, &Segments::default());
+    let (store, rfm, segments) = score(a)?;
+    let report = SegmentReport::new(&rfm, &segments);
     let c = &report.concentration;
     if format == Format::Json {
         let value = serde_json::json!({
@@ -430,7 +458,7 @@ fn segments(a: &ScoreArgs, format: Format, out: &mut impl Write) -> Result<(), F
 
 fn clusters(a: &ClustersArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
     let k = a.k()?;
-    let (store, rfm) = score(&a.score)?;
+    let (store, rfm, _) = score(&a.score)?;
     let fit = Clusters::fit(&rfm, k, a.seed)?;
     if format == Format::Json {
         let value = serde_json::json!({

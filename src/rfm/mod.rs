@@ -17,13 +17,15 @@
 
 mod kmeans;
 mod report;
+mod rules;
 mod scores;
 mod segments;
 
 pub use kmeans::{Cluster, Clusters, KMeans, Point};
 pub use report::{Concentration, Group, SegmentLine, SegmentReport};
+pub use rules::RulesFile;
 pub use scores::{Cuts, Monetary, Rfm, RfmOptions, RfmScore};
-pub use segments::{Rule, ScoreRange, Segments};
+pub use segments::{Conditions, Rule, ScoreRange, Segments};
 
 use crate::day::Day;
 use crate::error::Result;

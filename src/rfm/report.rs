@@ -131,11 +131,7 @@ impl SegmentReport {
     /// Builds the report for `rfm` segmented by `segments`.
     pub fn new(rfm: &Rfm, segments: &Segments) -> SegmentReport {
         let n = segments.names().len();
-        // Net revenue per customer: with Monetary::AverageOrder the score's monetary is per order.
-        let revenue = |s: &super::RfmScore| match rfm.monetary {
-            super::Monetary::Total => s.monetary,
-            super::Monetary::AverageOrder => s.monetary * i64::from(s.frequency),
-        };
+        let revenue = |s: &super::RfmScore| s.spend;
         let mut groups = rfm
             .scores
             .par_iter()

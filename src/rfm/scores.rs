@@ -104,6 +104,10 @@ pub struct RfmScore {
     pub frequency: u32,
     /// Net spend, or net spend per order (see [`Monetary`]), minor units.
     pub monetary: i64,
+    /// Net spend (purchases minus returns), minor units, whatever M measures.
+    pub spend: i64,
+    /// Day of the first purchase.
+    pub first_purchase: Day,
     /// Recency score: recent customers score high.
     pub r: u8,
     /// Frequency score.
@@ -163,31 +167,39 @@ impl Rfm {
     /// # Ok(()) }
     /// ```
     pub fn compute(summaries: &Summaries, options: &RfmOptions) -> Result<Rfm> {
+        Rfm::compute_with(summaries, options, [None, None, None])
+    }
+
+    /// Like [`Rfm::compute`], but a dimension with fixed cuts (for example thresholds from a rules
+    /// file) uses them instead of quantiles. Fixed cuts must give `options.bins` scores (one cut
+    /// fewer). Recency cuts are on negated days: `Cuts::fixed(vec![-366, -181, -91, -31])` scores
+    /// up to 30 days as 5 and 31–90 days as 4.
+    pub fn compute_with(summaries: &Summaries, options: &RfmOptions, fixed: [Option<Cuts>; 3]) -> Result<Rfm> {
         options.validate()?;
+        for cuts in fixed.iter().flatten() {
+            if cuts.values().len() + 1 != usize::from(options.bins) {
+                let shown = cuts.values().iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+                return Err(Error::invalid(
+                    "thresholds",
+                    shown,
+                    format!("{} scores need {} thresholds", options.bins, options.bins - 1),
+                ));
+            }
+        }
         let as_of = summaries.as_of;
         let values: Vec<(u32, u32, i64)> =
             summaries.customers.par_iter().map(|s| raw_values(s, as_of, options.monetary)).collect();
-        let column = |f: fn(&(u32, u32, i64)) -> i64| -> Vec<i64> { values.par_iter().map(f).collect() };
+        let cuts_for = |dimension: usize, f: fn(&(u32, u32, i64)) -> i64| -> Cuts {
+            match &fixed[dimension] {
+                Some(cuts) => cuts.clone(),
+                None => Cuts::quantiles(&mut values.par_iter().map(f).collect::<Vec<_>>(), options.bins),
+            }
+        };
         let (r, (f, m)) = rayon::join(
-            || Cuts::quantiles(&mut column(|v| -i64::from(v.0)), options.bins),
-            || {
-                rayon::join(
-                    || Cuts::quantiles(&mut column(|v| i64::from(v.1)), options.bins),
-                    || Cuts::quantiles(&mut column(|v| v.2), options.bins),
-                )
-            },
+            || cuts_for(0, |v| -i64::from(v.0)),
+            || rayon::join(|| cuts_for(1, |v| i64::from(v.1)), || cuts_for(2, |v| v.2)),
         );
         Ok(Rfm::with_cuts(summaries, options, [r, f, m], &values))
-    }
-
-    /// Scores `summaries` with fixed cuts (for example thresholds from a rules file). The recency
-    /// cuts are on negated days: `Cuts::fixed(vec![-365, -180, -90, -30])` scores 31–90 days as 4.
-    pub fn with_fixed_cuts(summaries: &Summaries, options: &RfmOptions, cuts: [Cuts; 3]) -> Result<Rfm> {
-        let values: Vec<(u32, u32, i64)> =
-            summaries.customers.par_iter().map(|s| raw_values(s, summaries.as_of, options.monetary)).collect();
-        let bins = cuts.iter().map(|c| c.values().len() + 1).max().unwrap_or(1);
-        let options = RfmOptions { bins: u8::try_from(bins).unwrap_or(u8::MAX), ..*options };
-        Ok(Rfm::with_cuts(summaries, &options, cuts, &values))
     }
 
     fn with_cuts(summaries: &Summaries, options: &RfmOptions, cuts: [Cuts; 3], values: &[(u32, u32, i64)]) -> Rfm {
@@ -200,6 +212,8 @@ impl Rfm {
                 recency,
                 frequency,
                 monetary,
+                spend: s.net_spend(),
+                first_purchase: s.first_purchase,
                 r: cuts[0].score(-i64::from(recency)),
                 f: cuts[1].score(i64::from(frequency)),
                 m: cuts[2].score(monetary),
@@ -271,7 +285,17 @@ mod tests {
 
     #[test]
     fn cell_fm_and_total() {
-        let s = RfmScore { customer: CustomerId(0), recency: 0, frequency: 0, monetary: 0, r: 5, f: 4, m: 5 };
+        let s = RfmScore {
+            customer: CustomerId(0),
+            recency: 0,
+            frequency: 0,
+            monetary: 0,
+            spend: 0,
+            first_purchase: Day::from_days(0),
+            r: 5,
+            f: 4,
+            m: 5,
+        };
         assert_eq!((s.cell().as_str(), s.fm(), s.total()), ("545", 4, 14));
         let s = RfmScore { r: 10, f: 1, m: 2, ..s };
         assert_eq!((s.cell().as_str(), s.fm()), ("X12", 1));

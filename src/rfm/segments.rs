@@ -1,34 +1,90 @@
-//! Named segments: rules on R and FM scores, checked in order, the first match wins. The default
-//! map is the grid shops use (Champions … Lost); a rules file can replace it (a later issue).
+//! Named segments: rules checked in order, the first match wins, the last matches everyone. The
+//! default map is the grid shops use (Champions … Lost) on R and FM; a rules file (`rules.rs`) adds
+//! conditions on the other scores and on raw values.
 
 use serde::Serialize;
 
+use crate::day::Day;
 use crate::error::{Error, Result};
 
 use super::scores::{Rfm, RfmScore};
 
-/// One segment rule: a name and inclusive ranges of the R and FM scores on the 1..=5 scale.
+/// An inclusive range.
+pub type ScoreRange = (u8, u8);
+
+/// What a customer must satisfy for a rule to match; `None` is no condition. Score ranges apply to
+/// the scores as computed (1..=bins) unless the rule is on the five-point scale (the default map).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Conditions {
+    /// R score range.
+    pub r: Option<ScoreRange>,
+    /// F score range.
+    pub f: Option<ScoreRange>,
+    /// M score range.
+    pub m: Option<ScoreRange>,
+    /// FM score range.
+    pub fm: Option<ScoreRange>,
+    /// Days since the last purchase, inclusive range.
+    pub recency_days: Option<(u32, u32)>,
+    /// Purchase orders, inclusive range.
+    pub orders: Option<(u32, u32)>,
+    /// Net spend in minor units, inclusive range.
+    pub spend: Option<(i64, i64)>,
+    /// Net spend per order in minor units (rounded half away from zero), inclusive range.
+    pub average_order: Option<(i64, i64)>,
+    /// Day of the first purchase, inclusive range.
+    pub first_order: Option<(Day, Day)>,
+}
+
+impl Conditions {
+    /// Whether there is no condition at all (a catch-all).
+    pub fn is_empty(&self) -> bool {
+        *self == Conditions::default()
+    }
+
+    /// Whether a scored customer meets every condition, score ranges taken as computed.
+    pub fn accepts(&self, s: &RfmScore) -> bool {
+        self.matches(s, |x| x)
+    }
+
+    fn matches(&self, s: &RfmScore, scale: impl Fn(u8) -> u8) -> bool {
+        fn within<T: PartialOrd>(range: &Option<(T, T)>, v: T) -> bool {
+            range.as_ref().is_none_or(|(lo, hi)| *lo <= v && v <= *hi)
+        }
+        within(&self.r, scale(s.r))
+            && within(&self.f, scale(s.f))
+            && within(&self.m, scale(s.m))
+            && within(&self.fm, scale(s.fm()))
+            && within(&self.recency_days, s.recency)
+            && within(&self.orders, s.frequency)
+            && within(&self.spend, s.spend)
+            && within(&self.average_order, average_order(s))
+            && within(&self.first_order, s.first_purchase)
+    }
+}
+
+/// Net spend per order, rounded half away from zero.
+fn average_order(s: &RfmScore) -> i64 {
+    let n = i64::from(s.frequency.max(1));
+    let (q, r) = (s.spend / n, s.spend % n);
+    if 2 * r.abs() >= n { q + s.spend.signum() } else { q }
+}
+
+/// One segment rule: a name and its conditions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Rule {
     /// The segment's name.
     pub name: String,
-    /// Recency scores matched (inclusive).
-    pub r: ScoreRange,
-    /// FM scores matched (inclusive).
-    pub fm: ScoreRange,
+    /// What a customer must satisfy.
+    pub when: Conditions,
+    /// Score conditions are on the 1..=5 scale, other bin counts mapped by `⌈5·s/bins⌉` (the
+    /// default map); otherwise they are on the scores as computed.
+    pub five_point: bool,
 }
 
-impl Rule {
-    fn matches(&self, r: u8, fm: u8) -> bool {
-        (self.r.0..=self.r.1).contains(&r) && (self.fm.0..=self.fm.1).contains(&fm)
-    }
-}
-
-/// An inclusive score range.
-pub type ScoreRange = (u8, u8);
-
-/// The default map, as (name, R range, FM range). The README's segment table is this list.
-const DEFAULT: [(&str, ScoreRange, ScoreRange); 14] = [
+/// The default map, as (name, R range, FM range) on the five-point scale. The README's segment
+/// table is this list.
+const DEFAULT: [(&str, ScoreRange, ScoreRange); 13] = [
     ("Champions", (5, 5), (4, 5)),
     ("Champions", (4, 4), (5, 5)),
     ("Loyal Customers", (4, 4), (4, 4)),
@@ -42,12 +98,9 @@ const DEFAULT: [(&str, ScoreRange, ScoreRange); 14] = [
     ("At Risk", (1, 2), (3, 4)),
     ("Hibernating", (2, 2), (1, 2)),
     ("Lost", (1, 1), (1, 2)),
-    // Unreachable with the grid above (it covers all 25 cells); kept so every rule list ends in a
-    // catch-all, which `Segments::new` requires.
-    ("Lost", (1, 5), (1, 5)),
 ];
 
-/// An ordered list of segment rules whose last rule matches everything, so every customer lands in
+/// An ordered list of segment rules whose last rule has no conditions, so every customer lands in
 /// exactly one segment. Segment ids are indexes into [`Segments::names`].
 ///
 /// ```
@@ -68,20 +121,29 @@ pub struct Segments {
 
 impl Default for Segments {
     fn default() -> Self {
-        let rules = DEFAULT.iter().map(|&(name, r, fm)| Rule { name: name.to_string(), r, fm }).collect();
-        Segments::new(rules).unwrap_or_else(|_| unreachable!("the default map ends in a catch-all"))
+        Segments::new(Segments::default_rules()).unwrap_or_else(|_| unreachable!("the default map ends in a catch-all"))
     }
 }
 
 impl Segments {
-    /// Segments from rules checked in order. The last rule must match every (R, FM) pair.
+    /// The default map's rules, ending in a catch-all "Lost" that the grid never reaches.
+    pub fn default_rules() -> Vec<Rule> {
+        let grid = DEFAULT.iter().map(|&(name, r, fm)| Rule {
+            name: name.to_string(),
+            when: Conditions { r: Some(r), fm: Some(fm), ..Conditions::default() },
+            five_point: true,
+        });
+        let catch_all = Rule { name: "Lost".to_string(), when: Conditions::default(), five_point: true };
+        grid.chain([catch_all]).collect()
+    }
+
+    /// Segments from rules checked in order. The last rule must have no conditions.
     pub fn new(rules: Vec<Rule>) -> Result<Segments> {
-        let catch_all = rules.last().is_some_and(|r| r.r.0 <= 1 && r.r.1 >= 5 && r.fm.0 <= 1 && r.fm.1 >= 5);
-        if !catch_all {
+        if !rules.last().is_some_and(|r| r.when.is_empty()) {
             return Err(Error::invalid(
                 "segment rules",
                 rules.last().map_or_else(|| "(none)".to_string(), |r| r.name.clone()),
-                "the last rule must match every score (R 1-5, FM 1-5) so every customer has a segment",
+                "the last rule must have no conditions, so that every customer has a segment",
             ));
         }
         let mut names: Vec<String> = Vec::new();
@@ -114,17 +176,33 @@ impl Segments {
         &self.names[usize::from(id)]
     }
 
-    /// The segment of an (R, FM) pair on the 1..=5 scale: the first matching rule's.
-    pub fn classify(&self, r: u8, fm: u8) -> u8 {
-        let rule = self.rules.iter().position(|rule| rule.matches(r, fm)).unwrap_or(self.rules.len() - 1);
+    /// The segment of a scored customer: the first rule whose conditions it meets.
+    pub fn of(&self, score: &RfmScore, bins: u8) -> u8 {
+        let five = |s: u8| if bins == 5 { s } else { (5 * u16::from(s)).div_ceil(u16::from(bins)) as u8 };
+        let rule = self
+            .rules
+            .iter()
+            .position(
+                |rule| if rule.five_point { rule.when.matches(score, five) } else { rule.when.matches(score, |s| s) },
+            )
+            .unwrap_or(self.rules.len() - 1);
         self.ids[rule]
     }
 
-    /// The segment of a scored customer; scores on another scale than 1..=5 are mapped onto it
-    /// first by `⌈5·s/bins⌉` (with 10 bins, 9 and 10 become 5; with 3 bins, 1 2 3 become 2 4 5).
-    pub fn of(&self, score: &RfmScore, bins: u8) -> u8 {
-        let five = |s: u8| if bins == 5 { s } else { (5 * u16::from(s)).div_ceil(u16::from(bins)) as u8 };
-        self.classify(five(score.r), five(score.fm()))
+    /// The segment of an (R, FM) pair on the five-point scale, for rule sets on those two scores
+    /// only (such as the default map): rules with other conditions are skipped.
+    pub fn classify(&self, r: u8, fm: u8) -> u8 {
+        let rule = self
+            .rules
+            .iter()
+            .position(|rule| {
+                let w = &rule.when;
+                let only_r_fm = Conditions { r: w.r, fm: w.fm, ..Conditions::default() } == *w;
+                let within = |range: Option<ScoreRange>, v| range.is_none_or(|(lo, hi)| lo <= v && v <= hi);
+                only_r_fm && within(w.r, r) && within(w.fm, fm)
+            })
+            .unwrap_or(self.rules.len() - 1);
+        self.ids[rule]
     }
 
     /// The segment id of every customer of `rfm`, in its order.
@@ -170,10 +248,10 @@ mod tests {
         }
         // Eleven segments, and the catch-all is never reached by the grid.
         assert_eq!(s.names().len(), 11);
-        let last = s.rules().len() - 1;
+        let grid = Segments::new([&s.rules()[..s.rules().len() - 1], &[catch_all("unreached")]].concat()).unwrap();
         for r in 1..=5 {
             for fm in 1..=5 {
-                assert!(s.rules()[..last].iter().any(|rule| rule.matches(r, fm)), "R {r} FM {fm}");
+                assert_ne!(grid.name(grid.classify(r, fm)), "unreached", "R {r} FM {fm}");
             }
         }
     }
@@ -185,19 +263,64 @@ mod tests {
         assert!(readme.contains(&grid), "README.md must contain the default segment grid:\n{grid}");
     }
 
+    fn catch_all(name: &str) -> Rule {
+        Rule { name: name.into(), when: Conditions::default(), five_point: false }
+    }
+
+    fn score(r: u8, f: u8, m: u8) -> RfmScore {
+        RfmScore {
+            customer: Default::default(),
+            recency: 10,
+            frequency: 4,
+            monetary: 10_000,
+            spend: 10_000,
+            first_purchase: Day::from_days(19_000),
+            r,
+            f,
+            m,
+        }
+    }
+
     #[test]
     fn rules_need_a_catch_all() {
-        let rule = |r, fm| Rule { name: "x".into(), r, fm };
+        let rule = |r, fm| Rule {
+            name: "x".into(),
+            when: Conditions { r: Some(r), fm: Some(fm), ..Conditions::default() },
+            five_point: false,
+        };
         assert!(Segments::new(vec![rule((1, 5), (1, 4))]).is_err());
         assert!(Segments::new(vec![]).is_err());
-        let s = Segments::new(vec![rule((5, 5), (5, 5)), Rule { name: "rest".into(), r: (1, 5), fm: (1, 5) }]).unwrap();
+        let s = Segments::new(vec![rule((5, 5), (5, 5)), catch_all("rest")]).unwrap();
         assert_eq!((s.name(s.classify(5, 5)), s.name(s.classify(4, 5))), ("x", "rest"));
+    }
+
+    #[test]
+    fn raw_value_conditions_and_first_match() {
+        let big = Rule {
+            name: "big".into(),
+            when: Conditions {
+                spend: Some((10_000, i64::MAX)),
+                average_order: Some((2_500, 2_500)),
+                ..Default::default()
+            },
+            five_point: false,
+        };
+        let recent = Rule {
+            name: "recent".into(),
+            when: Conditions { recency_days: Some((0, 10)), orders: Some((4, 4)), ..Default::default() },
+            five_point: false,
+        };
+        let s = Segments::new(vec![big, recent, catch_all("rest")]).unwrap();
+        assert_eq!(s.name(s.of(&score(1, 1, 1), 5)), "big"); // 100.00 over 4 orders: 25.00 each
+        let smaller = RfmScore { spend: 9_999, ..score(1, 1, 1) };
+        assert_eq!(s.name(s.of(&smaller, 5)), "recent");
+        let older = RfmScore { recency: 11, ..smaller };
+        assert_eq!(s.name(s.of(&older, 5)), "rest");
     }
 
     #[test]
     fn other_bin_counts_map_onto_five() {
         let s = Segments::default();
-        let score = |r, f, m| RfmScore { customer: Default::default(), recency: 0, frequency: 0, monetary: 0, r, f, m };
         assert_eq!(s.name(s.of(&score(10, 10, 10), 10)), "Champions");
         assert_eq!(s.name(s.of(&score(3, 3, 3), 3)), "Champions");
         assert_eq!(s.name(s.of(&score(1, 1, 1), 3)), "Hibernating"); // 1 of 3 → 2 of 5

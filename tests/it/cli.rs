@@ -310,4 +310,26 @@ fn rfm_streams_every_customer_and_segments_reports_them() {
     assert!(stderr(&o).contains("Champions"), "{}", stderr(&o));
     let o = retention(&["segments", "--db", db, "--bins", "7"]);
     assert_eq!(o.status.code(), Some(2));
+
+    // A rules file extending the default map, and the filters of `segment NAME`.
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, "mode = \"extend\"\n[[segment]]\nname = \"Whales\"\nmin_spend = \"500\"\n").unwrap();
+    let rules = rules.to_str().unwrap();
+    let o = retention(&["segments", "--db", db, "--rules", rules, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["report"]["segments"][0]["segment"], "Whales");
+    assert_eq!(v["report"]["segments"].as_array().unwrap().len(), 12);
+    let o = retention(&["segment", "whales", "--db", db, "--rules", rules, "--min-spend", "900", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        rows.as_array().unwrap().iter().all(|r| r["segment"] == "Whales" && r["monetary"].as_i64() >= Some(90_000))
+    );
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[segment]]\nname = \"A\"\nmin_spend = \"lots\"\n").unwrap();
+    let o = retention(&["segments", "--db", db, "--rules", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("bad.toml:3:") && stderr(&o).contains("\"lots\""), "{}", stderr(&o));
 }
