@@ -7,6 +7,7 @@ mod common;
 use criterion::{Criterion, criterion_group, criterion_main};
 use hdrhistogram::Histogram;
 use retention::generate::Shop;
+use retention::rfm::{RfmOptions, Segments};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -51,6 +52,31 @@ fn lookup(c: &mut Criterion) {
     let mut next = ids.iter().cycle();
     c.bench_function("customer_lookup", |b| {
         b.iter(|| store.customer(black_box(next.next().expect("cycle is endless"))).expect("lookup"))
+    });
+
+    // A service asking for a customer's saved segment by internal id: one header and one block read.
+    let rfm = store.rfm(None, &RfmOptions::default()).expect("rfm");
+    store.save_scores(&rfm, &Segments::default()).expect("save");
+    let customers: Vec<_> = rfm.scores.iter().map(|s| s.customer).collect();
+    let mut latency = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).expect("valid histogram bounds");
+    for (i, _) in ids.iter().enumerate() {
+        let id = customers[(i * 7_919) % customers.len()];
+        let start = Instant::now();
+        let saved = store.saved_score(id).expect("saved score");
+        latency.record(start.elapsed().as_nanos() as u64).expect("latency within bounds");
+        assert!(saved.is_some_and(|s| !s.saved.stale));
+    }
+    eprintln!(
+        "saved segment latency over {} calls (ns): p50 {}  p99 {}  p99.9 {}  max {}",
+        latency.len(),
+        latency.value_at_quantile(0.50),
+        latency.value_at_quantile(0.99),
+        latency.value_at_quantile(0.999),
+        latency.max()
+    );
+    let mut next = customers.iter().cycle();
+    c.bench_function("saved_segment", |b| {
+        b.iter(|| store.saved_score(*black_box(next.next().expect("cycle is endless"))).expect("saved"))
     });
 }
 

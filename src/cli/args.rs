@@ -37,9 +37,18 @@ pub enum Command {
     /// List the members of one segment (the same as `rfm --segment NAME`).
     Segment(SegmentArgs),
     /// Report per segment (customers, revenue, order value, recency, frequency) and spend concentration.
-    Segments(ScoreArgs),
+    Segments(SegmentsArgs),
     /// Data-driven segments: k-means on log-scaled recency, frequency and monetary value.
     Clusters(ClustersArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SegmentsArgs {
+    #[command(flatten)]
+    pub score: ScoreArgs,
+    /// Also save every customer's scores and segment in the store, for `customer` and services.
+    #[arg(long)]
+    pub save: bool,
 }
 
 #[derive(Args, Debug)]

@@ -12,7 +12,9 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use args::{Cli, ClustersArgs, Command, CustomerArgs, DemoArgs, FilterArgs, GenerateArgs, IngestArgs, ScoreArgs};
+use args::{
+    Cli, ClustersArgs, Command, CustomerArgs, DemoArgs, FilterArgs, GenerateArgs, IngestArgs, ScoreArgs, SegmentsArgs,
+};
 use output::{Format, Table};
 use retention::generate::{Shop, ShopConfig};
 use retention::rfm::{Clusters, Group, Rfm, RulesFile, SegmentReport, Segments};
@@ -149,6 +151,17 @@ fn customer(a: &CustomerArgs, format: Format, out: &mut impl Write) -> Result<()
         Some(d) => Some(d),
         None => store.stats()?.last_day,
     };
+    if format == Format::Table
+        && let Some(saved) = store.saved_score(profile.id)?
+    {
+        let s = &saved.saved;
+        let note = if s.stale { ", STALE: the store changed since; run segments --save again" } else { "" };
+        writeln!(
+            out,
+            "saved segment   {} (R{} F{} M{} of {}, as of {}{note})",
+            saved.segment, saved.r, saved.f, saved.m, s.bins, s.as_of
+        )?;
+    }
     print_profile(&profile, &store.currency(), reference, None, format, out)
 }
 
@@ -400,8 +413,11 @@ fn rfm(
     Ok(rows.finish()?)
 }
 
-fn segments(a: &ScoreArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
-    let (store, rfm, segments) = score(a)?;
+fn segments(a: &SegmentsArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let (store, rfm, segments) = score(&a.score)?;
+    if a.save {
+        store.save_scores(&rfm, &segments)?;
+    }
     let report = SegmentReport::new(&rfm, &segments);
     let c = &report.concentration;
     if format == Format::Json {

@@ -120,6 +120,9 @@ pub(super) fn commit(
     current.next_id = new_next;
     current.in_progress = false;
     current.ingests += 1;
+    if delta.new + delta.updated > 0 || new_next > meta.next_id {
+        current.data_version += 1;
+    }
     write_meta(engine, &current)?;
     engine.flush()?;
     report.orders_new = delta.new;

@@ -6,6 +6,9 @@ pub(crate) const META: &[u8] = b"M";
 const BLOCK: u8 = b'B';
 const BUCKET: u8 = b'I';
 const CATEGORY: u8 = b'C';
+/// Header of the saved RFM scores (one key).
+pub(crate) const SCORES: &[u8] = b"R";
+const SCORE_BLOCK: u8 = b'S';
 
 /// Key of customer block `block` (holding ids `block * block_size ..`).
 pub(crate) fn block(block: u64) -> [u8; 9] {
@@ -15,6 +18,11 @@ pub(crate) fn block(block: u64) -> [u8; 9] {
 /// Key of id-map bucket `bucket`.
 pub(crate) fn bucket(bucket: u32) -> [u8; 9] {
     tagged(BUCKET, bucket as u64)
+}
+
+/// Key of the saved scores of customer block `block`.
+pub(crate) fn score_block(block: u64) -> [u8; 9] {
+    tagged(SCORE_BLOCK, block)
 }
 
 /// Key of category `id`.

@@ -10,8 +10,9 @@ use crate::error::Result;
 use crate::money::Currency;
 
 /// The on-disk format this build reads and writes. 1: the first layout (8-byte order fingerprints);
-/// 2: numeric order ids are their own keys, delta-encoded. Stores of format 1 must be re-ingested.
-pub const FORMAT_VERSION: u32 = 2;
+/// 2: numeric order ids are their own keys, delta-encoded; 3: the metadata counts data versions
+/// (for saved scores). Older stores must be re-ingested.
+pub const FORMAT_VERSION: u32 = 3;
 const META_VERSION: u8 = 1;
 
 /// Number of id-map buckets as a power of two: 16,384 buckets keep values near 1.5 KB at a million
@@ -32,6 +33,9 @@ pub(crate) struct Meta {
     pub categories: u32,
     /// Completed ingests.
     pub ingests: u64,
+    /// Completed ingests that changed something (new or updated orders, new customers): saved
+    /// scores record it, and differ from it once the data they describe has changed.
+    pub data_version: u64,
     /// Set while an ingest commits. Found set on the next ingest, it means the last one was
     /// interrupted: its id-map entries at or above `next_id` are removed before ids are reused.
     pub in_progress: bool,
@@ -80,10 +84,11 @@ mod tests {
             next_id: 300,
             categories: 2,
             ingests: 1,
+            data_version: 1,
             in_progress: false,
         };
         let bytes = m.encode().unwrap();
-        assert_eq!(bytes, [1, 1, 128, 14, 3, b'U', b'S', b'D', 2, 3, b'U', b'T', b'C', 251, 44, 1, 2, 1, 0]);
+        assert_eq!(bytes, [1, 1, 128, 14, 3, b'U', b'S', b'D', 2, 3, b'U', b'T', b'C', 251, 44, 1, 2, 1, 1, 0]);
         assert_eq!(codec::decode_value::<Meta>(META_VERSION, &bytes, "m").unwrap(), m);
         assert_eq!(m.block_of(255), 1);
         assert_eq!(m.block_count(), 3);

@@ -11,12 +11,14 @@ pub(crate) mod meta;
 mod open;
 mod read;
 pub(crate) mod scan;
+mod scores;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 pub use meta::FORMAT_VERSION;
 pub use read::{CustomerProfile, OrderLine, Stats, StoredOrderView};
+pub use scores::{SavedScore, SavedScores};
 
 use crate::money::Currency;
 use crate::zone::Zone;

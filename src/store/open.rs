@@ -126,6 +126,7 @@ fn new_meta(options: &StoreOptions) -> Result<Meta> {
         next_id: 0,
         categories: 0,
         ingests: 0,
+        data_version: 0,
         in_progress: false,
     })
 }

@@ -113,3 +113,32 @@ fn cdnow_clusters_are_reproducible_and_cover_everyone() {
     let best = tried.iter().map(|t| t.1).fold(f64::NEG_INFINITY, f64::max);
     assert_eq!(tried.iter().find(|t| t.1 == best).map(|t| t.0), Some(auto.k));
 }
+
+#[test]
+fn saved_scores_match_a_fresh_scoring_until_the_data_changes() {
+    let (_d, store) = temp_store();
+    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    store.ingest_files(&[fixture("cdnow/CDNOW_sample.txt")], &options).unwrap();
+    assert!(store.saved_scores().unwrap().is_none());
+    let as_of: Day = "1997-09-30".parse().unwrap();
+    let rfm = store.rfm(Some(as_of), &RfmOptions::default()).unwrap();
+    let segments = Segments::default();
+    store.save_scores(&rfm, &segments).unwrap();
+
+    let saved = store.saved_scores().unwrap().unwrap();
+    assert_eq!((saved.as_of, saved.bins, saved.customers, saved.stale), (as_of, 5, rfm.scores.len() as u64, false));
+    for s in &rfm.scores {
+        let got = store.saved_score(s.customer).unwrap().unwrap();
+        assert_eq!((got.r, got.f, got.m), (s.r, s.f, s.m));
+        assert_eq!(got.segment, segments.name(segments.of(s, 5)));
+    }
+    // Every CDNOW customer's first purchase is in the first quarter of 1997: all were scored.
+    assert_eq!(saved.customers, 2_357);
+
+    // Re-ingesting the same file changes nothing, so the scores stay fresh; a new order does not.
+    store.ingest_files(&[fixture("cdnow/CDNOW_sample.txt")], &options).unwrap();
+    assert!(!store.saved_scores().unwrap().unwrap().stale);
+    store.ingest("00001 00001 19980701 1 9.99\n".as_bytes(), &options).unwrap();
+    assert!(store.saved_scores().unwrap().unwrap().stale);
+    assert!(store.saved_score(rfm.scores[0].customer).unwrap().unwrap().saved.stale);
+}

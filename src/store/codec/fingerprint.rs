@@ -90,7 +90,7 @@ mod tests {
         assert!(auto_order(content(1, 2, b""), 0) & HASHED != 0);
     }
 
-    // Pinned by format 2; a change here invalidates every stored order key and id bucket.
+    // Pinned since format 2; a change here invalidates every stored order key and id bucket.
     const GOLDEN_CUSTOMER: u64 = 14_587_574_423_243_892_307;
     const GOLDEN_ORDER: u64 = 15_481_514_118_741_306_946;
 }

@@ -1,0 +1,189 @@
+//! Saved RFM scores, for services that need a customer's segment without a rescan: 4 bytes per
+//! customer (R, F, M, segment) in blocks aligned with the customer blocks, under one header that
+//! names the as-of day, the bins, a hash of the rules and the data version the scores describe.
+//!
+//! Each save has a new generation number, stored in every score block and, last, in the header; a
+//! block of another generation (a save interrupted by a crash) reads as "no saved score".
+
+use serde::{Deserialize, Serialize};
+
+use super::Store;
+use super::codec::{self, fingerprint};
+use super::engine::{Engine, WriteBatch};
+use super::keys;
+use crate::day::Day;
+use crate::error::{Error, Result};
+use crate::rfm::{Rfm, Segments};
+use crate::summary::CustomerId;
+
+const HEADER_VERSION: u8 = 1;
+const BLOCK_VERSION: u8 = 1;
+/// Score blocks per atomic batch (large sled batches balloon memory).
+const BATCH_KEYS: usize = 512;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Header {
+    generation: u64,
+    data_version: u64,
+    as_of: i32,
+    bins: u8,
+    rules_hash: u64,
+    segments: Vec<String>,
+    customers: u64,
+}
+
+/// What a save recorded, and whether the store has changed since.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SavedScores {
+    /// The as-of day of the scores.
+    pub as_of: Day,
+    /// Scores run 1..=`bins`.
+    pub bins: u8,
+    /// Hash of the segment rules and score cuts used (xxh3 of their encoding).
+    pub rules_hash: u64,
+    /// Customers scored.
+    pub customers: u64,
+    /// Segment names, indexed by [`SavedScore::segment_id`].
+    pub segments: Vec<String>,
+    /// True once an ingest has changed the store's data after the save: the scores no longer
+    /// describe it and must be recomputed before they are trusted.
+    pub stale: bool,
+}
+
+/// One customer's saved scores.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SavedScore {
+    /// R, F and M scores.
+    pub r: u8,
+    /// F score.
+    pub f: u8,
+    /// M score.
+    pub m: u8,
+    /// Index into [`SavedScores::segments`].
+    pub segment_id: u8,
+    /// The segment's name.
+    pub segment: String,
+    /// The save this score belongs to.
+    pub saved: SavedScores,
+}
+
+impl Store {
+    /// Saves `rfm`'s scores and `segments`' assignment for every customer, replacing any earlier
+    /// save; [`Store::saved_score`] then answers per customer without a scan.
+    ///
+    /// ```
+    /// use retention::rfm::{RfmOptions, Segments};
+    /// # fn main() -> retention::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let store = retention::Store::open(dir.path().join("shop"))?;
+    /// store.ingest("customer_id,order_id,timestamp,amount\na,1,2024-01-01,10\n".as_bytes(), &Default::default())?;
+    /// let rfm = store.rfm(None, &RfmOptions::default())?;
+    /// store.save_scores(&rfm, &Segments::default())?;
+    /// let a = store.customer("a")?.unwrap().id;
+    /// let saved = store.saved_score(a)?.expect("a was scored");
+    /// assert_eq!((saved.r, saved.segment.as_str(), saved.saved.stale), (1, "Lost", false));
+    ///
+    /// store.ingest("customer_id,order_id,timestamp,amount\na,2,2024-02-01,10\n".as_bytes(), &Default::default())?;
+    /// assert!(store.saved_score(a)?.unwrap().saved.stale); // never served silently
+    /// # Ok(()) }
+    /// ```
+    pub fn save_scores(&self, rfm: &Rfm, segments: &Segments) -> Result<()> {
+        let _guard = self.inner().write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let meta = self.meta();
+        let engine = &self.inner().engine;
+        let generation = load_header(engine)?.map_or(1, |h| h.generation + 1);
+        let assigned = segments.assign(rfm);
+        let block_size = u64::from(meta.block_size);
+
+        let mut batch = WriteBatch::default();
+        let mut scores = rfm.scores.iter().zip(&assigned).peekable();
+        for b in 0..meta.block_count() {
+            let mut value = Vec::with_capacity(9 + 4 * block_size as usize);
+            value.push(BLOCK_VERSION);
+            value.extend_from_slice(&generation.to_le_bytes());
+            let mut cells = vec![[0u8; 4]; block_size as usize];
+            while let Some(&(s, &segment)) = scores.peek() {
+                let id = u64::from(s.customer.get());
+                if id >= (b + 1) * block_size {
+                    break;
+                }
+                cells[(id - b * block_size) as usize] = [s.r, s.f, s.m, segment];
+                scores.next();
+            }
+            value.extend(cells.iter().flatten());
+            batch.put(keys::score_block(b), value);
+            if batch.writes.len() >= BATCH_KEYS {
+                engine.apply(std::mem::take(&mut batch))?;
+            }
+        }
+        let rules = codec::encode_value(1, &(segments, &rfm.cuts, rfm.bins, rfm.monetary))?;
+        let header = Header {
+            generation,
+            data_version: meta.data_version,
+            as_of: rfm.as_of.days(),
+            bins: rfm.bins,
+            rules_hash: fingerprint::content(0, 0, &rules),
+            segments: segments.names().to_vec(),
+            customers: rfm.scores.len() as u64,
+        };
+        batch.put(keys::SCORES, codec::encode_value(HEADER_VERSION, &header)?);
+        engine.apply(batch)?;
+        engine.flush()
+    }
+
+    /// What the last [`Store::save_scores`] recorded, if scores were ever saved.
+    pub fn saved_scores(&self) -> Result<Option<SavedScores>> {
+        let data_version = self.meta().data_version;
+        Ok(load_header(&self.inner().engine)?.map(|h| h.describe(data_version)))
+    }
+
+    /// A customer's saved scores: one read, no scan. `None` if nothing was saved or the customer
+    /// had no purchase by the saved as-of day. Check [`SavedScores::stale`] before trusting it.
+    pub fn saved_score(&self, customer: CustomerId) -> Result<Option<SavedScore>> {
+        let meta = self.meta();
+        let engine = &self.inner().engine;
+        let Some(header) = load_header(engine)? else { return Ok(None) };
+        let id = u64::from(customer.get());
+        let b = meta.block_of(id);
+        let Some(value) = engine.get(&keys::score_block(b))? else { return Ok(None) };
+        let value = value.as_ref();
+        let corrupt = |detail: &str| Error::corrupt(format!("saved scores of block {b}"), detail);
+        if value.first() != Some(&BLOCK_VERSION) || value.len() < 9 {
+            return Err(corrupt("unknown layout"));
+        }
+        let generation = u64::from_le_bytes(value[1..9].try_into().map_err(|_| corrupt("truncated"))?);
+        if generation != header.generation {
+            return Ok(None); // left by an interrupted save
+        }
+        let at = 9 + 4 * (id - b * u64::from(meta.block_size)) as usize;
+        let Some(&[r, f, m, segment_id]) = value.get(at..at + 4).and_then(|c| <&[u8; 4]>::try_from(c).ok()) else {
+            return Ok(None); // a customer newer than the save
+        };
+        if r == 0 {
+            return Ok(None);
+        }
+        let segment =
+            header.segments.get(usize::from(segment_id)).cloned().ok_or_else(|| corrupt("unknown segment"))?;
+        Ok(Some(SavedScore { r, f, m, segment_id, segment, saved: header.describe(meta.data_version) }))
+    }
+}
+
+impl Header {
+    fn describe(self, data_version: u64) -> SavedScores {
+        SavedScores {
+            as_of: Day::from_days(self.as_of),
+            bins: self.bins,
+            rules_hash: self.rules_hash,
+            customers: self.customers,
+            segments: self.segments,
+            stale: self.data_version != data_version,
+        }
+    }
+}
+
+fn load_header<E: Engine>(engine: &E) -> Result<Option<Header>> {
+    match engine.get(keys::SCORES)? {
+        None => Ok(None),
+        Some(v) => codec::decode_value(HEADER_VERSION, v.as_ref(), "saved scores header").map(Some),
+    }
+}
