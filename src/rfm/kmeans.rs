@@ -242,6 +242,22 @@ impl Clusters {
     ///
     /// Features are log(1 + recency), log(1 + frequency) and log(1 + max(monetary, 0)), each
     /// standardised to mean 0 and standard deviation 1 (a constant feature is left at 0).
+    ///
+    /// ```
+    /// use retention::generate::{Shop, ShopConfig};
+    /// use retention::rfm::{Clusters, RfmOptions};
+    /// # fn main() -> retention::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let store = retention::Store::open(dir.path().join("shop"))?;
+    /// let mut csv = Vec::new();
+    /// Shop::new(ShopConfig::new(500, 1))?.write_csv(&mut csv).unwrap();
+    /// store.ingest(&csv[..], &Default::default())?;
+    /// let rfm = store.rfm(None, &RfmOptions::default())?;
+    /// let fit = Clusters::fit(&rfm, Some(3), 42)?;
+    /// assert_eq!(fit.clusters.iter().map(|c| c.customers).sum::<u64>(), 500);
+    /// assert_eq!(fit, Clusters::fit(&rfm, Some(3), 42)?); // a seed gives the same clusters
+    /// # Ok(()) }
+    /// ```
     pub fn fit(rfm: &Rfm, k: Option<usize>, seed: u64) -> Result<Clusters> {
         let raw: Vec<Point> = rfm
             .scores
