@@ -97,6 +97,20 @@ pub enum Error {
     /// A store-wide limit was reached (for example more than 2^32 customers).
     #[error("limit reached: {0}")]
     Limit(String),
+
+    /// A model cannot be fitted to this data, or the fit did not converge; the message says what in
+    /// the data or the fit caused it.
+    #[error("cannot fit {model}: {reason}")]
+    Fit {
+        /// The model (`BG/NBD`, `Gamma-Gamma`, ...).
+        model: String,
+        /// What in the data or the optimisation went wrong, in words.
+        reason: String,
+    },
+
+    /// A numerical routine could not reach the required accuracy (a series that did not converge).
+    #[error("numerical failure: {0}")]
+    Numeric(String),
 }
 
 /// A rejected input row: where it is and what is wrong with it.
@@ -192,6 +206,7 @@ impl Error {
     /// | 2 | invalid command-line argument |
     /// | 3 | bad input data; the store is unchanged |
     /// | 4 | the store cannot be used (not a store, newer format, locked, corrupt) |
+    /// | 6 | a model cannot be fitted to the data (degenerate data, no convergence) |
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Input(_) | Error::InputFormat { .. } => 3,
@@ -200,7 +215,8 @@ impl Error {
             | Error::Locked { .. }
             | Error::Corrupt { .. } => 4,
             Error::InvalidArgument { .. } => 2,
-            Error::Io { .. } | Error::Engine(_) | Error::Limit(_) => 1,
+            Error::Fit { .. } => 6,
+            Error::Io { .. } | Error::Engine(_) | Error::Limit(_) | Error::Numeric(_) => 1,
         }
     }
 }

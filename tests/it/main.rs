@@ -2,6 +2,7 @@
 
 mod cdnow;
 mod cli;
+mod clv;
 mod common;
 mod fuzz_corpus;
 mod ingest;

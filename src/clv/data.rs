@@ -1,0 +1,319 @@
+//! What the models are fitted on: customers grouped into cells of identical (x, t_x, T) in whole
+//! days, with the time unit that turns days into model time, and the repeat-spend observations of
+//! the Gamma-Gamma model.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::money::Currency;
+use crate::summary::Summaries;
+
+/// The unit model time is measured in. Parameters such as α and β are per unit, so a fit in weeks
+/// compares with the literature (Fader, Hardie & Lee use weeks) and a fit in days with a shop's
+/// calendar. Horizons are always given in days, so no month length is ever assumed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    /// One unit is a day.
+    Days,
+    /// One unit is seven days (the unit of the CDNOW papers).
+    #[default]
+    Weeks,
+}
+
+impl TimeUnit {
+    /// Days in one unit.
+    pub fn days(self) -> f64 {
+        match self {
+            TimeUnit::Days => 1.0,
+            TimeUnit::Weeks => 7.0,
+        }
+    }
+
+    /// The unit's name (`days`, `weeks`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeUnit::Days => "days",
+            TimeUnit::Weeks => "weeks",
+        }
+    }
+
+    /// Parses `days`/`d` or `weeks`/`w`.
+    pub fn parse(text: &str) -> Result<TimeUnit> {
+        match text {
+            "days" | "day" | "d" => Ok(TimeUnit::Days),
+            "weeks" | "week" | "w" => Ok(TimeUnit::Weeks),
+            _ => Err(Error::invalid("--unit", text, "expected days or weeks")),
+        }
+    }
+}
+
+/// Customers sharing one (x, t_x, T): the likelihood of the cell is `count` times a customer's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cell {
+    /// Repeat purchases.
+    pub x: u32,
+    /// Days from the first to the last purchase.
+    pub t_x: u32,
+    /// Days from the first purchase to the end of the observation window (`T`).
+    pub age: u32,
+    /// Customers in the cell.
+    pub count: u32,
+}
+
+/// The purchase-count data a BTYD model is fitted on.
+#[derive(Clone, Debug)]
+pub struct CountData {
+    cells: Vec<Cell>,
+    unit: TimeUnit,
+    customers: u64,
+    repeaters: u64,
+    max_x: u32,
+    max_age: u32,
+}
+
+impl CountData {
+    /// Groups (x, t_x, T) triples in days. Rejects t_x > T, which no model can explain (CLVTools#100:
+    /// a rounded t_x just above T made P(alive) NaN there).
+    ///
+    /// ```
+    /// use retention::clv::{CountData, TimeUnit};
+    /// let data = CountData::from_days([(0, 0, 30), (2, 10, 30), (0, 0, 30)], TimeUnit::Days).unwrap();
+    /// assert_eq!((data.customers(), data.cells().len(), data.repeaters()), (3, 2, 1));
+    /// ```
+    pub fn from_days(triples: impl IntoIterator<Item = (u32, u32, u32)>, unit: TimeUnit) -> Result<CountData> {
+        let mut keys: Vec<(u32, u32, u32)> = Vec::new();
+        for (i, (x, t_x, age)) in triples.into_iter().enumerate() {
+            if t_x > age {
+                return Err(Error::invalid(
+                    "customer summary",
+                    format!("#{} (x {x}, t_x {t_x}, T {age})", i + 1),
+                    "the last purchase (t_x) is after the end of the window (T)",
+                ));
+            }
+            if x == 0 && t_x != 0 {
+                return Err(Error::invalid(
+                    "customer summary",
+                    format!("#{} (x 0, t_x {t_x}, T {age})", i + 1),
+                    "a customer without repeat purchases must have t_x = 0",
+                ));
+            }
+            keys.push((x, t_x, age));
+        }
+        Ok(Self::group(keys, unit))
+    }
+
+    /// The data of every customer in `summaries`, as of their day, in `unit`.
+    pub fn from_summaries(summaries: &Summaries, unit: TimeUnit) -> CountData {
+        let as_of = summaries.as_of;
+        let keys = summaries.customers.par_iter().map(|s| (s.x(), s.t_x(), s.age(as_of))).collect();
+        Self::group(keys, unit)
+    }
+
+    fn group(mut keys: Vec<(u32, u32, u32)>, unit: TimeUnit) -> CountData {
+        keys.par_sort_unstable();
+        let customers = keys.len() as u64;
+        let mut cells: Vec<Cell> = Vec::new();
+        for (x, t_x, age) in keys {
+            match cells.last_mut() {
+                Some(c) if (c.x, c.t_x, c.age) == (x, t_x, age) && c.count < u32::MAX => c.count += 1,
+                _ => cells.push(Cell { x, t_x, age, count: 1 }),
+            }
+        }
+        let repeaters = cells.iter().filter(|c| c.x > 0).map(|c| c.count as u64).sum();
+        let max_x = cells.last().map_or(0, |c| c.x);
+        let max_age = cells.iter().map(|c| c.age).max().unwrap_or(0);
+        CountData { cells, unit, customers, repeaters, max_x, max_age }
+    }
+
+    /// The cells, sorted by (x, t_x, T).
+    pub fn cells(&self) -> &[Cell] {
+        &self.cells
+    }
+
+    /// The time unit of the model.
+    pub fn unit(&self) -> TimeUnit {
+        self.unit
+    }
+
+    /// Customers in the data.
+    pub fn customers(&self) -> u64 {
+        self.customers
+    }
+
+    /// Customers with at least one repeat purchase.
+    pub fn repeaters(&self) -> u64 {
+        self.repeaters
+    }
+
+    /// The largest x.
+    pub fn max_x(&self) -> u32 {
+        self.max_x
+    }
+
+    /// The largest T in days.
+    pub fn max_age(&self) -> u32 {
+        self.max_age
+    }
+
+    /// Customers with each x, indexed by x (length `max_x + 1`).
+    pub(crate) fn x_histogram(&self) -> Vec<u64> {
+        let mut h = vec![0u64; self.max_x as usize + 1];
+        for c in &self.cells {
+            h[c.x as usize] += c.count as u64;
+        }
+        h
+    }
+
+    /// A rough purchase rate per unit (repeat purchases over observed time), used to place starts.
+    pub(crate) fn rate(&self) -> f64 {
+        let (mut x, mut t) = (0.0, 0.0);
+        for c in &self.cells {
+            x += c.x as f64 * c.count as f64;
+            t += c.age as f64 * c.count as f64;
+        }
+        (x.max(1.0)) / (t / self.unit.days()).max(1.0)
+    }
+
+    /// Checks that the data can identify a purchase-and-dropout model; the error says what is
+    /// missing in words (lifetimes#271: degenerate data accepted as a fit).
+    pub(crate) fn check_identifiable(&self, model: &str) -> Result<()> {
+        let fail = |reason: String| Err(Error::Fit { model: model.into(), reason });
+        if self.customers == 0 {
+            return fail("there are no customers in the calibration period".into());
+        }
+        if self.repeaters < MIN_REPEATERS {
+            return fail(format!(
+                "only {} of {} customers made a repeat purchase; at least {MIN_REPEATERS} are needed to estimate purchase \
+                 and dropout rates",
+                self.repeaters, self.customers
+            ));
+        }
+        if self.cells.iter().filter(|c| c.x > 0).all(|c| c.t_x == c.age) {
+            return fail(
+                "every repeat customer bought on the last day of the window (t_x = T), so nobody is seen to stop buying \
+                 and dropout cannot be estimated; use a later as-of day"
+                    .into(),
+            );
+        }
+        if self.cells.iter().all(|c| c.age == 0) {
+            return fail("every customer's first purchase is on the as-of day (T = 0): no time was observed".into());
+        }
+        Ok(())
+    }
+}
+
+/// Fewer repeat customers than this cannot support a four-parameter fit.
+pub(crate) const MIN_REPEATERS: u64 = 10;
+
+/// One Gamma-Gamma observation: a customer's repeat purchases and their average value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SpendObservation {
+    /// Repeat purchase days (x ≥ 1).
+    pub x: u32,
+    /// Average value of a repeat purchase day, in major currency units (dollars, not cents).
+    pub m_x: f64,
+}
+
+/// The spend data of the Gamma-Gamma model: customers with repeat purchases and positive repeat
+/// spend, plus the frequency–spend correlation that the model assumes to be zero.
+#[derive(Clone, Debug)]
+pub struct SpendData {
+    observations: Vec<SpendObservation>,
+    excluded: u64,
+}
+
+impl SpendData {
+    /// From (x, m_x) pairs; customers with x = 0 or a non-positive or non-finite m_x are excluded
+    /// (and counted), as the model is defined for positive repeat spend only.
+    ///
+    /// ```
+    /// use retention::clv::SpendData;
+    /// let data = SpendData::new([(2, 30.0), (0, 0.0), (1, -5.0), (4, 12.5)]);
+    /// assert_eq!((data.observations().len(), data.excluded()), (2, 2));
+    /// ```
+    pub fn new(pairs: impl IntoIterator<Item = (u32, f64)>) -> SpendData {
+        let mut observations = Vec::new();
+        let mut excluded = 0;
+        for (x, m_x) in pairs {
+            if x > 0 && m_x.is_finite() && m_x > 0.0 {
+                observations.push(SpendObservation { x, m_x });
+            } else {
+                excluded += 1;
+            }
+        }
+        SpendData { observations, excluded }
+    }
+
+    /// Repeat customers of `summaries`, their average repeat-day value in major units of `currency`.
+    pub fn from_summaries(summaries: &Summaries, currency: &Currency) -> SpendData {
+        let scale = currency.scale() as f64;
+        Self::new(summaries.customers.iter().map(|s| (s.x(), s.average_repeat_value().unwrap_or(0.0) / scale)))
+    }
+
+    /// The observations used in the fit.
+    pub fn observations(&self) -> &[SpendObservation] {
+        &self.observations
+    }
+
+    /// Customers left out (no repeat purchase, or no positive repeat spend).
+    pub fn excluded(&self) -> u64 {
+        self.excluded
+    }
+
+    /// Pearson correlation between x and m_x over the observations: the Gamma-Gamma model assumes
+    /// spend is independent of frequency, so a large value (say above 0.3) warns that it may not fit.
+    pub fn frequency_spend_correlation(&self) -> Option<f64> {
+        let n = self.observations.len() as f64;
+        if n < 2.0 {
+            return None;
+        }
+        let mx = self.observations.iter().map(|o| o.x as f64).sum::<f64>() / n;
+        let mm = self.observations.iter().map(|o| o.m_x).sum::<f64>() / n;
+        let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+        for o in &self.observations {
+            let (dx, dy) = (o.x as f64 - mx, o.m_x - mm);
+            sxy += dx * dy;
+            sxx += dx * dx;
+            syy += dy * dy;
+        }
+        (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_group_identical_triples_and_reject_impossible_ones() {
+        let data = CountData::from_days([(1, 5, 9), (0, 0, 9), (1, 5, 9), (3, 9, 9)], TimeUnit::Weeks).unwrap();
+        assert_eq!(data.cells()[0], Cell { x: 0, t_x: 0, age: 9, count: 1 });
+        assert_eq!(data.cells()[1], Cell { x: 1, t_x: 5, age: 9, count: 2 });
+        assert_eq!((data.customers(), data.repeaters(), data.max_x(), data.max_age()), (4, 3, 3, 9));
+        assert_eq!(data.x_histogram(), vec![1, 2, 0, 1]);
+        let err = CountData::from_days([(1, 10, 9)], TimeUnit::Days).unwrap_err();
+        assert!(err.to_string().contains("t_x 10, T 9"), "{err}");
+        assert!(CountData::from_days([(0, 3, 9)], TimeUnit::Days).is_err());
+    }
+
+    #[test]
+    fn degenerate_data_is_refused_in_words() {
+        let none = CountData::from_days((0..100).map(|_| (0, 0, 50)), TimeUnit::Days).unwrap();
+        let err = none.check_identifiable("BG/NBD").unwrap_err();
+        assert!(err.to_string().contains("only 0 of 100 customers made a repeat purchase"), "{err}");
+        let all_last_day = CountData::from_days((0..100).map(|i| (1 + i % 3, 50, 50)), TimeUnit::Days).unwrap();
+        let err = all_last_day.check_identifiable("BG/NBD").unwrap_err();
+        assert!(err.to_string().contains("t_x = T"), "{err}");
+        assert_eq!(err.exit_code(), 6);
+    }
+
+    #[test]
+    fn correlation_of_independent_and_dependent_spend() {
+        let dependent = SpendData::new((1..50).map(|x| (x, 10.0 + x as f64)));
+        assert!((dependent.frequency_spend_correlation().unwrap() - 1.0).abs() < 1e-12);
+        let flat = SpendData::new((1..50).map(|x| (x, 10.0)));
+        assert_eq!(flat.frequency_spend_correlation(), None);
+    }
+}

@@ -1,0 +1,193 @@
+//! The fitting driver shared by every model: log-parameters, an optional L2 penalty, several
+//! starts, BFGS with Nelder–Mead as fallback, and the checks that turn a boundary solution or a
+//! failed optimisation into an error in words instead of parameters nobody should use.
+
+use crate::clv::optimize::{Diagnostics, Minimum, Objective, Tolerances, bfgs, nelder_mead};
+use crate::error::{Error, Result};
+
+/// Options of a maximum-likelihood fit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitOptions {
+    /// Weight λ of the L2 penalty λ·Σ(ln θᵢ)² added to the mean negative log-likelihood: it pulls
+    /// every parameter towards 1 on the log scale, so it is scale-free and can never push a
+    /// parameter negative (lifetimes#288). 0 (the default) is plain maximum likelihood.
+    pub penalty: f64,
+    /// Stopping rules.
+    pub tolerances: Tolerances,
+    /// Starting points (natural parameters); empty means the model's own spread of starts.
+    pub starts: Vec<Vec<f64>>,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions { penalty: 0.0, tolerances: Tolerances::default(), starts: Vec::new() }
+    }
+}
+
+/// Log-likelihood of the data and its gradient, both in natural parameters, or `None` where not
+/// finite.
+pub(crate) type LogLikelihood<'a> = dyn Fn(&[f64]) -> Option<(f64, Vec<f64>)> + Sync + 'a;
+
+/// Parameters outside [1e-8, 1e8] are a boundary solution: the data do not identify the model.
+const LOWER: f64 = 1e-8;
+const UPPER: f64 = 1e8;
+
+/// What a model tells the driver about itself.
+pub(crate) struct Problem<'a> {
+    pub model: &'a str,
+    pub names: &'a [&'a str],
+    /// Observations (customers); the objective is the mean so tolerances do not scale with data.
+    pub observations: f64,
+    pub log_likelihood: &'a LogLikelihood<'a>,
+    /// False when `log_likelihood` returns no gradient (an empty vector): central differences.
+    pub analytic_gradient: bool,
+}
+
+/// Maximises the log-likelihood over log-parameters from each start; returns the best natural
+/// parameters and the diagnostics of the run that found them.
+pub(crate) fn maximise(
+    problem: &Problem<'_>,
+    default_starts: &[Vec<f64>],
+    options: &FitOptions,
+) -> Result<(Vec<f64>, Diagnostics)> {
+    let starts = if options.starts.is_empty() { default_starts } else { &options.starts[..] };
+    let penalty = options.penalty;
+    if !(penalty >= 0.0 && penalty.is_finite()) {
+        return Err(Error::invalid("--penalty", penalty.to_string(), "must be a finite number ≥ 0"));
+    }
+    let n = problem.observations.max(1.0);
+    let value_and_gradient = |theta: &[f64]| -> Option<(f64, Vec<f64>)> {
+        let p: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
+        if p.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return None;
+        }
+        let (ll, g) = (problem.log_likelihood)(&p)?;
+        let value = -ll / n + penalty * theta.iter().map(|t| t * t).sum::<f64>();
+        if !value.is_finite() {
+            return None;
+        }
+        let grad: Vec<f64> = if problem.analytic_gradient {
+            g.iter().zip(&p).zip(theta).map(|((gi, pi), ti)| -gi * pi / n + 2.0 * penalty * ti).collect()
+        } else {
+            Vec::new()
+        };
+        Some((value, grad))
+    };
+    let numeric = |theta: &[f64]| -> Option<(f64, Vec<f64>)> {
+        let (value, _) = value_and_gradient(theta)?;
+        let mut grad = Vec::with_capacity(theta.len());
+        let mut probe = theta.to_vec();
+        for i in 0..theta.len() {
+            let h = 1e-5;
+            probe[i] = theta[i] + h;
+            let up = value_and_gradient(&probe).map(|v| v.0);
+            probe[i] = theta[i] - h;
+            let down = value_and_gradient(&probe).map(|v| v.0);
+            probe[i] = theta[i];
+            grad.push(match (up, down) {
+                (Some(u), Some(d)) => (u - d) / (2.0 * h),
+                (Some(u), None) => (u - value) / h,
+                (None, Some(d)) => (value - d) / h,
+                (None, None) => return None,
+            });
+        }
+        Some((value, grad))
+    };
+    let objective: &Objective<'_> = if problem.analytic_gradient { &value_and_gradient } else { &numeric };
+
+    let tol = &options.tolerances;
+    let mut best: Option<(usize, Minimum, &'static str)> = None;
+    let mut tried = 0;
+    for (i, start) in starts.iter().enumerate() {
+        let theta0: Vec<f64> = start.iter().map(|v| v.ln()).collect();
+        if objective(&theta0).is_none() {
+            continue;
+        }
+        tried += 1;
+        let mut run = bfgs(objective, &theta0, tol).map(|m| (m, "bfgs"));
+        if !run.as_ref().is_some_and(|(m, _)| m.converged) {
+            // Fallback: a derivative-free search, then a BFGS polish from where it stopped.
+            let from = run.as_ref().map_or(theta0.clone(), |(m, _)| m.point.clone());
+            if let Some(nm) = nelder_mead(objective, &from, tol) {
+                let polished = bfgs(objective, &nm.point, tol).filter(|m| m.value <= nm.value).unwrap_or(nm);
+                run = Some((polished, "nelder-mead"));
+            }
+        }
+        if let Some((m, method)) = run {
+            let better = match &best {
+                None => true,
+                Some((_, b, _)) => (m.converged && !b.converged) || (m.converged == b.converged && m.value < b.value),
+            };
+            if better {
+                best = Some((i, m, method));
+            }
+        }
+    }
+    let Some((start, m, method)) = best else {
+        return Err(Error::Fit {
+            model: problem.model.into(),
+            reason: "the log-likelihood is not finite at any starting point".into(),
+        });
+    };
+    let params: Vec<f64> = m.point.iter().map(|t| t.exp()).collect();
+    let gradient_norm = m.gradient.iter().fold(0.0f64, |a, g| a.max(g.abs()));
+    let log_likelihood = (problem.log_likelihood)(&params).map(|(ll, _)| ll).unwrap_or(f64::NAN);
+    if !m.converged {
+        return Err(Error::Fit {
+            model: problem.model.into(),
+            reason: format!(
+                "the optimisation did not converge from {tried} starts (best: {} iterations, gradient norm {gradient_norm:.2e}, \
+                 parameters {})",
+                m.iterations,
+                describe(problem.names, &params)
+            ),
+        });
+    }
+    for (name, value) in problem.names.iter().zip(&params) {
+        if !(LOWER..=UPPER).contains(value) || !log_likelihood.is_finite() {
+            return Err(Error::Fit {
+                model: problem.model.into(),
+                reason: format!(
+                    "the likelihood is maximised at the edge of the parameter space ({name} = {value:.3e}; all: {}): \
+                     the data do not identify the model{}",
+                    describe(problem.names, &params),
+                    hint(problem.model, name, *value)
+                ),
+            });
+        }
+    }
+    let diagnostics = Diagnostics {
+        method: method.into(),
+        start,
+        starts: starts.len(),
+        iterations: m.iterations,
+        evaluations: m.evaluations,
+        log_likelihood,
+        gradient_norm,
+        converged: true,
+        penalty,
+    };
+    Ok((params, diagnostics))
+}
+
+fn describe(names: &[&str], params: &[f64]) -> String {
+    names.iter().zip(params).map(|(n, v)| format!("{n} {v:.4e}")).collect::<Vec<_>>().join(", ")
+}
+
+/// What a boundary value usually means in the data.
+fn hint(model: &str, name: &str, value: f64) -> &'static str {
+    match (model, name, value < 1.0) {
+        (_, "a", true) => {
+            "; dropout after a purchase is almost never observed (nearly every repeat customer is still buying at the end)"
+        }
+        (_, "a" | "b", false) => {
+            "; dropout probability is the same for every customer, so a and b are not separately identified (try --penalty 0.01)"
+        }
+        (_, "s", true) | (_, "beta", _) => {
+            "; lifetimes are not identified from this window (too few customers seen to stop)"
+        }
+        (_, "r" | "alpha", _) => "; purchase rates are not identified (too few repeat purchases)",
+        ("Gamma-Gamma", _, _) => "; repeat spend hardly varies between customers or between orders",
+        _ => "",
+    }
+}

@@ -1,0 +1,193 @@
+//! Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV: Using Iso-Value Curves for
+//! Customer Base Analysis", and Fader & Hardie's note "The Gamma-Gamma Model of Monetary Value"):
+//! a customer's order values are Gamma(p, ν), ν ~ Gamma(q, γ); fitted on the average repeat order
+//! value m_x of customers with x ≥ 1 repeat purchases.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::clv::data::{SpendData, SpendObservation};
+use crate::clv::fit::{FitOptions, Problem, maximise};
+use crate::clv::model::Fitted;
+use crate::clv::special::{digamma, ln_gamma};
+use crate::error::{Error, Result};
+
+/// Gamma-Gamma parameters. `gamma` is in currency units (major units, as the data).
+///
+/// ```
+/// use retention::clv::GammaGamma;
+/// let m = GammaGamma { p: 6.2496, q: 3.7442, gamma: 15.444 };
+/// // A customer with 4 repeat purchases averaging 30.00 is expected to spend between the
+/// // population mean (35.18) and their own average.
+/// let e = m.expected_spend(4, 30.0);
+/// assert!(e > 30.0 && e < m.mean_spend());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GammaGamma {
+    /// Shape of each order value's Gamma distribution.
+    pub p: f64,
+    /// Shape of the distribution of the customers' scale ν.
+    pub q: f64,
+    /// Rate of the distribution of ν (currency units).
+    pub gamma: f64,
+}
+
+/// The fitted spend model with the data checks the model needs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpendFit {
+    /// The model and its optimiser diagnostics (the unit is not used by a spend model).
+    pub fitted: Fitted<GammaGamma>,
+    /// Customers in the fit (x ≥ 1, positive repeat spend).
+    pub customers: u64,
+    /// Pearson correlation of x and m_x: the model assumes it is near 0.
+    pub frequency_spend_correlation: Option<f64>,
+}
+
+impl GammaGamma {
+    /// ln f(m_x | x): the density of the average of x order values (FH note eq. 3), including the
+    /// Jacobian so it is a density of m_x, as lifetimes maximises it:
+    /// lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln γ + (px−1) ln m_x + px ln x − (px+q) ln(γ + x m_x).
+    pub fn log_likelihood(&self, x: u32, m_x: f64) -> f64 {
+        let (q, g) = (self.q, self.gamma);
+        let (xf, px) = (x as f64, self.p * x as f64);
+        ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * g.ln() + (px - 1.0) * m_x.ln() + px * xf.ln()
+            - (px + q) * (g + xf * m_x).ln()
+    }
+
+    /// E[order value | x, m_x] = (p (γ + x m_x)) / (p x + q − 1) (FHL 2005 eq. 5): a weighted average
+    /// of the population mean p γ/(q − 1) and the customer's own average. For x = 0 it is the
+    /// population mean.
+    pub fn expected_spend(&self, x: u32, m_x: f64) -> f64 {
+        let xf = x as f64;
+        if x == 0 || m_x.is_nan() || m_x <= 0.0 {
+            return self.mean_spend();
+        }
+        self.p * (self.gamma + xf * m_x) / (self.p * xf + self.q - 1.0)
+    }
+
+    /// The population's mean order value p γ / (q − 1) (infinite mean for q ≤ 1, which fits refuse).
+    pub fn mean_spend(&self) -> f64 {
+        self.p * self.gamma / (self.q - 1.0)
+    }
+
+    fn total(&self, observations: &[SpendObservation]) -> (f64, [f64; 3]) {
+        let (p, q, g) = (self.p, self.q, self.gamma);
+        let (psi_q, ln_g) = (digamma(q), g.ln());
+        let parts: Vec<[f64; 4]> = observations
+            .par_chunks(8192)
+            .map(|chunk| {
+                chunk.iter().fold([0.0; 4], |mut acc, o| {
+                    let xf = o.x as f64;
+                    let px = p * xf;
+                    let (ln_m, ln_x, ln_gm) = (o.m_x.ln(), xf.ln(), (g + xf * o.m_x).ln());
+                    let psi_pxq = digamma(px + q);
+                    acc[0] += ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * ln_g + (px - 1.0) * ln_m + px * ln_x
+                        - (px + q) * ln_gm;
+                    acc[1] += xf * (psi_pxq - digamma(px) + ln_m + ln_x - ln_gm);
+                    acc[2] += psi_pxq - psi_q + ln_g - ln_gm;
+                    acc[3] += q / g - (px + q) / (g + xf * o.m_x);
+                    acc
+                })
+            })
+            .collect();
+        let mut total = [0.0; 4];
+        for p in parts {
+            for (t, v) in total.iter_mut().zip(p) {
+                *t += v;
+            }
+        }
+        (total[0], [total[1], total[2], total[3]])
+    }
+
+    /// The total log-likelihood of the observations.
+    pub fn total_log_likelihood(&self, data: &SpendData) -> f64 {
+        self.total(data.observations()).0
+    }
+
+    /// Maximum-likelihood fit. Refuses data with fewer than 10 repeat customers, spend that does
+    /// not vary, and a solution with q ≤ 1, where expected spend would be infinite or negative
+    /// (lifetimes#146, #370).
+    pub fn fit(data: &SpendData, options: &FitOptions) -> Result<SpendFit> {
+        let obs = data.observations();
+        let fail = |reason: String| Err(Error::Fit { model: "Gamma-Gamma".into(), reason });
+        if (obs.len() as u64) < crate::clv::data::MIN_REPEATERS {
+            return fail(format!(
+                "only {} customers have repeat purchases with positive spend; at least {} are needed",
+                obs.len(),
+                crate::clv::data::MIN_REPEATERS
+            ));
+        }
+        let mean = obs.iter().map(|o| o.m_x).sum::<f64>() / obs.len() as f64;
+        if obs.iter().all(|o| (o.m_x - mean).abs() <= 1e-9 * mean) {
+            return fail(format!("every repeat customer's average order value is {mean}: spend does not vary"));
+        }
+        let ll = |v: &[f64]| -> Option<(f64, Vec<f64>)> {
+            let (ll, g) = GammaGamma { p: v[0], q: v[1], gamma: v[2] }.total(obs);
+            (ll.is_finite() && g.iter().all(|x| x.is_finite())).then(|| (ll, g.to_vec()))
+        };
+        let problem = Problem {
+            model: "Gamma-Gamma",
+            names: &["p", "q", "gamma"],
+            observations: obs.len() as f64,
+            log_likelihood: &ll,
+            analytic_gradient: true,
+        };
+        // Starts with the population mean p γ/(q − 1) equal to the observed mean.
+        let starts: Vec<Vec<f64>> =
+            [(1.0, 2.0), (5.0, 3.0), (10.0, 10.0)].iter().map(|&(p, q)| vec![p, q, mean * (q - 1.0) / p]).collect();
+        let (v, diagnostics) = maximise(&problem, &starts, options)?;
+        let model = GammaGamma { p: v[0], q: v[1], gamma: v[2] };
+        if model.q <= 1.0 {
+            return fail(format!(
+                "the fit has q = {:.4} ≤ 1, so the mean order value would be infinite: a few customers' average spend is \
+                 extreme compared with the rest (check for outliers or wrong currency units)",
+                model.q
+            ));
+        }
+        Ok(SpendFit {
+            fitted: Fitted { model, unit: Default::default(), diagnostics },
+            customers: obs.len() as u64,
+            frequency_spend_correlation: data.frequency_spend_correlation(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gradient_matches_differences() {
+        let data = SpendData::new([(1, 10.0), (2, 35.5), (5, 12.25), (12, 80.0), (3, 3.0)]);
+        let m = GammaGamma { p: 6.2496, q: 3.7442, gamma: 15.444 };
+        let (_, g) = m.total(data.observations());
+        let v = [m.p, m.q, m.gamma];
+        for i in 0..3 {
+            let h = 1e-6 * v[i];
+            let (mut up, mut down) = (v, v);
+            up[i] += h;
+            down[i] -= h;
+            let f = |w: [f64; 3]| GammaGamma { p: w[0], q: w[1], gamma: w[2] }.total_log_likelihood(&data);
+            let numeric = (f(up) - f(down)) / (2.0 * h);
+            assert!((numeric - g[i]).abs() < 1e-6 * (1.0 + g[i].abs()), "{i}: {numeric} vs {}", g[i]);
+        }
+    }
+
+    #[test]
+    fn expected_spend_is_positive_and_shrinks_to_the_mean() {
+        let m = GammaGamma { p: 6.2496, q: 3.7442, gamma: 15.444 };
+        assert_eq!(m.expected_spend(0, 0.0), m.mean_spend());
+        assert!((m.mean_spend() - 6.2496 * 15.444 / 2.7442).abs() < 1e-12);
+        // More purchases: closer to the customer's own average.
+        let few = m.expected_spend(1, 100.0);
+        let many = m.expected_spend(50, 100.0);
+        assert!(few < many && many < 100.0 && few > m.mean_spend());
+    }
+
+    #[test]
+    fn constant_spend_is_refused() {
+        let data = SpendData::new((1..30).map(|x| (x, 25.0)));
+        let err = GammaGamma::fit(&data, &FitOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("does not vary"), "{err}");
+    }
+}

@@ -1,0 +1,37 @@
+//! Probabilistic customer-lifetime models: BG/NBD, MBG/NBD and Pareto/NBD for purchase counts and
+//! Gamma-Gamma for spend, fitted by maximum likelihood over customers grouped by (x, t_x, T), with
+//! predictions per customer (P(alive), expected purchases, expected order value).
+//!
+//! ```
+//! use retention::clv::{BgNbd, CountData, FitOptions, PurchaseModel, TimeUnit};
+//! # fn main() -> retention::Result<()> {
+//! // (x, t_x, T) in days for a handful of customers; real fits use Store::summaries.
+//! let triples = (0..400u32).map(|i| {
+//!     let x = i % 5;
+//!     let t_x = if x == 0 { 0 } else { 20 * x + i % 30 };
+//!     (x, t_x, 200)
+//! });
+//! let data = CountData::from_days(triples, TimeUnit::Weeks)?;
+//! let fit = BgNbd::fit(&data, &FitOptions::default())?;
+//! assert!(fit.diagnostics.converged);
+//! let p = fit.model.p_alive(3.0, 100.0 / 7.0, 200.0 / 7.0);
+//! assert!(p > 0.0 && p < 1.0);
+//! # Ok(()) }
+//! ```
+
+mod bg;
+mod data;
+mod fit;
+mod gamma_gamma;
+mod model;
+mod optimize;
+mod pareto;
+pub mod special;
+
+pub use bg::{BgNbd, MbgNbd};
+pub use data::{Cell, CountData, SpendData, SpendObservation, TimeUnit};
+pub use fit::FitOptions;
+pub use gamma_gamma::{GammaGamma, SpendFit};
+pub use model::{Fitted, PurchaseModel};
+pub use optimize::{Diagnostics, Tolerances};
+pub use pareto::ParetoNbd;
