@@ -104,17 +104,12 @@ impl Params {
         }
     }
 
-    /// E[purchases in (T, T + t] | x, t_x, T] = numerator(x, T, t) · P(alive); FHL 2005 eq. 10,
-    /// BDF 2007 eq. 14, with the numerator from [`btyd_numerator`]. (Expected purchases over a whole
-    /// new customer's first t units are the same with x = t_x = T = 0.)
-    fn expected(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
+    /// E[purchases in (T, T + t] | alive, x, T]: the numerator of FHL 2005 eq. 10 (BDF 2007 eq. 14
+    /// for MBG/NBD), whose denominator is 1/P(alive), evaluated by [`btyd_numerator`].
+    fn numerator(&self, t: f64, x: f64, age: f64) -> f64 {
         if t <= 0.0 {
             return 0.0;
         }
-        self.numerator(t, x, age) * self.p_alive(x, t_x, age)
-    }
-
-    fn numerator(&self, t: f64, x: f64, age: f64) -> f64 {
         let c = match self.variant {
             Variant::Bg => self.a + self.b + x - 1.0,
             Variant::Mbg => self.a + self.b + x,
@@ -279,8 +274,8 @@ macro_rules! bg_model {
                 self.params().p_alive(x, t_x, age)
             }
 
-            fn expected_purchases(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
-                self.params().expected(t, x, t_x, age)
+            fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {
+                self.params().numerator(t, x, age)
             }
         }
     };

@@ -21,17 +21,21 @@
 
 mod bg;
 mod data;
+mod evaluate;
 mod fit;
 mod gamma_gamma;
 mod model;
 mod optimize;
 mod pareto;
 pub mod special;
+mod value;
 
 pub use bg::{BgNbd, MbgNbd};
 pub use data::{Cell, CountData, SpendData, SpendObservation, TimeUnit};
+pub use evaluate::{EvaluateOptions, Evaluation, FrequencyGroup, ModelEvaluation};
 pub use fit::FitOptions;
 pub use gamma_gamma::{GammaGamma, SpendFit};
-pub use model::{Fitted, PurchaseModel};
+pub use model::{CountModel, Fitted, ModelKind, PurchaseModel};
 pub use optimize::{Diagnostics, Tolerances};
 pub use pareto::ParetoNbd;
+pub use value::{CustomerValue, Valuation, ValueOptions, population_curve};

@@ -3,8 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::clv::data::TimeUnit;
+use crate::clv::bg::{BgNbd, MbgNbd};
+use crate::clv::data::{CountData, TimeUnit};
+use crate::clv::fit::FitOptions;
 use crate::clv::optimize::Diagnostics;
+use crate::clv::pareto::ParetoNbd;
 
 /// A fitted customer-base model of purchase counts (BG/NBD, MBG/NBD, Pareto/NBD). Times (`t`, `t_x`,
 /// `age` = T) are in the model's time unit; `x` is the number of repeat purchases.
@@ -17,9 +20,18 @@ pub trait PurchaseModel: Sync {
     fn log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64;
     /// Probability that the customer is still active at the end of the window.
     fn p_alive(&self, x: f64, t_x: f64, age: f64) -> f64;
-    /// Expected purchases in the next `t` units. With x = t_x = age = 0 it is the expected number of
-    /// repeat purchases of a new customer in their first `t` units (the population curve).
-    fn expected_purchases(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64;
+    /// Expected purchases in the next `t` units of a customer known to be alive at `age`. It does
+    /// not depend on t_x, which is why scoring can tabulate it per (x, T).
+    fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64;
+    /// Expected purchases in the next `t` units: P(alive) · [`expected_if_alive`](Self::expected_if_alive).
+    /// With x = t_x = age = 0 it is the expected number of repeat purchases of a new customer in
+    /// their first `t` units (the population curve).
+    fn expected_purchases(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
+        if t <= 0.0 {
+            return 0.0;
+        }
+        self.p_alive(x, t_x, age) * self.expected_if_alive(t, x, age)
+    }
 }
 
 /// A model with the unit its parameters are in and how its fit went.
@@ -31,4 +43,106 @@ pub struct Fitted<M> {
     pub unit: TimeUnit,
     /// Optimiser diagnostics.
     pub diagnostics: Diagnostics,
+}
+
+/// The purchase-count models this crate fits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ModelKind {
+    /// [`BgNbd`].
+    #[serde(rename = "bgnbd")]
+    BgNbd,
+    /// [`MbgNbd`].
+    #[serde(rename = "mbgnbd")]
+    MbgNbd,
+    /// [`ParetoNbd`].
+    #[serde(rename = "pnbd")]
+    ParetoNbd,
+}
+
+impl ModelKind {
+    /// Every model, in the order reports list them.
+    pub const ALL: [ModelKind; 3] = [ModelKind::BgNbd, ModelKind::MbgNbd, ModelKind::ParetoNbd];
+
+    /// The name used on the command line (`bgnbd`, `mbgnbd`, `pnbd`).
+    pub fn key(self) -> &'static str {
+        match self {
+            ModelKind::BgNbd => "bgnbd",
+            ModelKind::MbgNbd => "mbgnbd",
+            ModelKind::ParetoNbd => "pnbd",
+        }
+    }
+
+    /// Parses a command-line name.
+    pub fn parse(text: &str) -> crate::Result<ModelKind> {
+        match text.to_ascii_lowercase().replace(['/', '-', '_'], "").as_str() {
+            "bgnbd" | "bg" => Ok(ModelKind::BgNbd),
+            "mbgnbd" | "mbg" => Ok(ModelKind::MbgNbd),
+            "pnbd" | "paretonbd" | "pareto" => Ok(ModelKind::ParetoNbd),
+            _ => Err(crate::Error::invalid("--model", text, "expected bgnbd, mbgnbd or pnbd")),
+        }
+    }
+
+    /// Fits this model to `data`.
+    pub fn fit(self, data: &CountData, options: &FitOptions) -> crate::Result<Fitted<CountModel>> {
+        fn wrap<M>(f: Fitted<M>, into: impl Fn(M) -> CountModel) -> Fitted<CountModel> {
+            Fitted { model: into(f.model), unit: f.unit, diagnostics: f.diagnostics }
+        }
+        Ok(match self {
+            ModelKind::BgNbd => wrap(BgNbd::fit(data, options)?, CountModel::BgNbd),
+            ModelKind::MbgNbd => wrap(MbgNbd::fit(data, options)?, CountModel::MbgNbd),
+            ModelKind::ParetoNbd => wrap(ParetoNbd::fit(data, options)?, CountModel::ParetoNbd),
+        })
+    }
+}
+
+/// Any of the fitted purchase-count models, for code that picks the model at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "lowercase")]
+pub enum CountModel {
+    /// BG/NBD.
+    #[serde(rename = "bgnbd")]
+    BgNbd(BgNbd),
+    /// MBG/NBD.
+    #[serde(rename = "mbgnbd")]
+    MbgNbd(MbgNbd),
+    /// Pareto/NBD.
+    #[serde(rename = "pnbd")]
+    ParetoNbd(ParetoNbd),
+}
+
+impl CountModel {
+    /// Which model this is.
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            CountModel::BgNbd(_) => ModelKind::BgNbd,
+            CountModel::MbgNbd(_) => ModelKind::MbgNbd,
+            CountModel::ParetoNbd(_) => ModelKind::ParetoNbd,
+        }
+    }
+
+    fn inner(&self) -> &dyn PurchaseModel {
+        match self {
+            CountModel::BgNbd(m) => m,
+            CountModel::MbgNbd(m) => m,
+            CountModel::ParetoNbd(m) => m,
+        }
+    }
+}
+
+impl PurchaseModel for CountModel {
+    fn name(&self) -> &'static str {
+        self.inner().name()
+    }
+    fn parameters(&self) -> Vec<(&'static str, f64)> {
+        self.inner().parameters()
+    }
+    fn log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        self.inner().log_likelihood(x, t_x, age)
+    }
+    fn p_alive(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        self.inner().p_alive(x, t_x, age)
+    }
+    fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {
+        self.inner().expected_if_alive(t, x, age)
+    }
 }

@@ -155,17 +155,17 @@ impl PurchaseModel for ParetoNbd {
         (alive - log_add_exp(alive, died)).exp()
     }
 
-    /// SMC 1987 / FH 2005 eq. 27: P(alive) · (r+x)(β+T) / ((α+T)(s−1)) · [1 − ((β+T)/(β+T+t))^(s−1)],
-    /// with the bracket over (s − 1) computed by `expm1` so that s = 1 gives its limit ln((β+T+t)/(β+T))
-    /// and s = 1 ± 1e-9 agrees with it.
-    fn expected_purchases(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
+    /// SMC 1987 / FH 2005 eq. 27 without its P(alive) factor: (r+x)(β+T) / ((α+T)(s−1)) ·
+    /// [1 − ((β+T)/(β+T+t))^(s−1)], the bracket over (s − 1) computed by `expm1` so that s = 1 gives
+    /// its limit ln((β+T+t)/(β+T)) and s = 1 ± 1e-9 agrees with it.
+    fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {
         if t <= 0.0 {
             return 0.0;
         }
         let l = ((self.beta + age) / (self.beta + age + t)).ln();
         let eps = self.s - 1.0;
         let bracket = if eps == 0.0 { -l } else { -(eps * l).exp_m1() / eps };
-        self.p_alive(x, t_x, age) * (self.r + x) * (self.beta + age) / (self.alpha + age) * bracket
+        (self.r + x) * (self.beta + age) / (self.alpha + age) * bracket
     }
 }
 

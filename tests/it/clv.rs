@@ -1,7 +1,10 @@
 //! Pins the CLV models against the published CDNOW estimates (Fader, Hardie & Lee 2005; Batislam et
 //! al. 2007; the Gamma-Gamma note): calibration 1997-01-01 to 1997-09-30, weeks, 2,357 customers.
 
-use retention::clv::{BgNbd, CountData, FitOptions, GammaGamma, MbgNbd, ParetoNbd, PurchaseModel, SpendData, TimeUnit};
+use retention::clv::{
+    BgNbd, CountData, EvaluateOptions, FitOptions, GammaGamma, MbgNbd, ModelKind, ParetoNbd, PurchaseModel, SpendData,
+    TimeUnit,
+};
 use retention::{Day, IngestOptions, Preset, Store, Summaries};
 
 use crate::common::{fixture, temp_store};
@@ -66,4 +69,35 @@ fn cdnow_gamma_gamma_matches_the_note() {
     );
     let r = fit.frequency_spend_correlation.unwrap();
     assert!(r.abs() < 0.2, "CDNOW frequency-spend correlation {r}");
+}
+
+#[test]
+fn cdnow_holdout_matches_the_published_predictions() {
+    let (_dir, store, _) = calibration();
+    let options = EvaluateOptions {
+        calibration_end: Day::from_ymd(1997, 9, 30).unwrap(),
+        holdout_end: Day::from_ymd(1998, 6, 30).unwrap(),
+        unit: TimeUnit::Weeks,
+        fit: FitOptions::default(),
+        models: ModelKind::ALL.to_vec(),
+    };
+    let eval = store.evaluate_clv(&options).unwrap();
+    assert_eq!((eval.customers, eval.actual_total), (2_357, 1_882));
+    assert!((eval.holdout_length - 39.0).abs() < 1e-12);
+    let model = |k: ModelKind| eval.models.iter().find(|m| m.kind == k).unwrap();
+    // Published totals (the models under-predict CDNOW's holdout; that is the papers' result).
+    for (kind, total) in [(ModelKind::BgNbd, 1_653.0), (ModelKind::ParetoNbd, 1_666.0), (ModelKind::MbgNbd, 1_577.0)] {
+        let m = model(kind);
+        assert!((m.predicted_total - total).abs() < 0.5, "{kind:?}: {} vs {total}", m.predicted_total);
+        assert!(m.mae > 0.0 && m.correlation > 0.3 && m.correlation < 1.0, "{kind:?} {} {}", m.mae, m.correlation);
+    }
+    // Customers without a calibration repeat purchase: actual 0.237, BG/NBD 0.225, Pareto/NBD 0.138.
+    let zero = |k: ModelKind| model(k).groups[0].clone();
+    assert_eq!(zero(ModelKind::BgNbd).customers, 1_411);
+    assert!((zero(ModelKind::BgNbd).actual_mean - 0.237).abs() < 5e-4);
+    assert!((zero(ModelKind::BgNbd).predicted_mean - 0.225).abs() < 5e-4);
+    assert!((zero(ModelKind::ParetoNbd).predicted_mean - 0.138).abs() < 5e-4);
+    assert_eq!(model(ModelKind::BgNbd).groups.len(), 8);
+    assert_eq!(model(ModelKind::BgNbd).groups[7].label, "7+");
+    assert!(eval.best.is_some());
 }
