@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use super::output::Format;
+use retention::clv::{EvaluateOptions, FitOptions, ModelKind, TimeUnit, ValueOptions};
 use retention::rfm::{Conditions, Monetary, RfmOptions};
 use retention::{ColumnNames, Currency, DateOrder, Day, Error, IngestOptions, Preset, StoreOptions};
 
@@ -40,6 +41,141 @@ pub enum Command {
     Segments(SegmentsArgs),
     /// Data-driven segments: k-means on log-scaled recency, frequency and monetary value.
     Clusters(ClustersArgs),
+    /// Customer-lifetime value: fit BG/NBD, MBG/NBD or Pareto/NBD with Gamma-Gamma, score, evaluate.
+    #[command(subcommand)]
+    Clv(ClvCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClvCommand {
+    /// Fit a purchase model and the Gamma-Gamma spend model, show the fit and save it in the store.
+    Fit(ClvFitArgs),
+    /// Stream every customer's P(alive), expected purchases, expected order value and CLV from the saved model.
+    Score(ClvScoreArgs),
+    /// Fit on a calibration period and compare predictions with the holdout period that follows.
+    Evaluate(ClvEvaluateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FitArgs {
+    /// Time unit of the model's rates: days or weeks (the literature's unit).
+    #[arg(long, default_value = "weeks")]
+    pub unit: String,
+    /// L2 penalty on the log-parameters (0 = plain maximum likelihood).
+    #[arg(long, default_value_t = 0.0)]
+    pub penalty: f64,
+}
+
+impl FitArgs {
+    pub fn unit(&self) -> Result<TimeUnit, Error> {
+        TimeUnit::parse(&self.unit)
+    }
+
+    pub fn options(&self) -> FitOptions {
+        FitOptions { penalty: self.penalty, ..FitOptions::default() }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ClvFitArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// Fit on orders up to this day (YYYY-MM-DD); default: the latest order day.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// The purchase model: bgnbd, mbgnbd or pnbd (Pareto/NBD).
+    #[arg(long, default_value = "bgnbd")]
+    pub model: String,
+    #[command(flatten)]
+    pub fit: FitArgs,
+    /// Show the fit without saving it.
+    #[arg(long)]
+    pub no_save: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ClvScoreArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    #[command(flatten)]
+    pub value: ValueArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ValueArgs {
+    /// CLV horizon: days, or weeks with a `w` suffix (365, 52w).
+    #[arg(long, default_value = "365")]
+    pub horizon: String,
+    /// Window of the expected-purchases column (days or weeks); default: the horizon.
+    #[arg(long, value_name = "DURATION")]
+    pub purchases_window: Option<String>,
+    /// Annual discount rate (0.10 = 10% a year).
+    #[arg(long, default_value_t = 0.10)]
+    pub discount: f64,
+    /// Profit margin applied to revenue (1 = value revenue).
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f64,
+}
+
+impl ValueArgs {
+    pub fn options(&self) -> Result<ValueOptions, Error> {
+        let horizon_days = parse_duration("--horizon", &self.horizon)?;
+        let purchases_days = match &self.purchases_window {
+            None => horizon_days,
+            Some(v) => parse_duration("--purchases-window", v)?,
+        };
+        let options =
+            ValueOptions { purchases_days, horizon_days, annual_discount: self.discount, margin: self.margin };
+        options.validate()?;
+        Ok(options)
+    }
+}
+
+/// Days, or weeks with a `w` suffix: no month or year lengths are assumed.
+fn parse_duration(flag: &str, v: &str) -> Result<u32, Error> {
+    let bad = || Error::invalid(flag, v, "expected a number of days (365 or 365d) or weeks (52w)");
+    let (number, factor) = match v.strip_suffix('w') {
+        Some(n) => (n, 7),
+        None => (v.strip_suffix('d').unwrap_or(v), 1),
+    };
+    let n: u32 = number.trim().parse().map_err(|_| bad())?;
+    n.checked_mul(factor).filter(|d| *d > 0).ok_or_else(bad)
+}
+
+#[derive(Args, Debug)]
+pub struct ClvEvaluateArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// Last day of the calibration period (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub calibration_end: String,
+    /// Last day of the holdout period (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub holdout_end: String,
+    /// Models to compare, comma-separated (bgnbd,mbgnbd,pnbd).
+    #[arg(long, default_value = "bgnbd,mbgnbd,pnbd")]
+    pub models: String,
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
+impl ClvEvaluateArgs {
+    pub fn options(&self) -> Result<EvaluateOptions, Error> {
+        let day = |flag: &str, v: &str| -> Result<Day, Error> {
+            parse_day(flag, Some(v))?.ok_or_else(|| Error::invalid(flag, v, "expected a date"))
+        };
+        let models = self.models.split(',').map(|m| ModelKind::parse(m.trim())).collect::<Result<Vec<_>, _>>()?;
+        Ok(EvaluateOptions {
+            calibration_end: day("--calibration-end", &self.calibration_end)?,
+            holdout_end: day("--holdout-end", &self.holdout_end)?,
+            unit: self.fit.unit()?,
+            fit: self.fit.options(),
+            models,
+        })
+    }
 }
 
 #[derive(Args, Debug)]

@@ -2,6 +2,7 @@
 //! happens here; everything a command does is a library call a service can make too.
 
 mod args;
+mod clv;
 mod output;
 mod progress;
 
@@ -13,7 +14,8 @@ use std::time::Instant;
 use clap::Parser;
 
 use args::{
-    Cli, ClustersArgs, Command, CustomerArgs, DemoArgs, FilterArgs, GenerateArgs, IngestArgs, ScoreArgs, SegmentsArgs,
+    Cli, ClustersArgs, ClvCommand, Command, CustomerArgs, DemoArgs, FilterArgs, GenerateArgs, IngestArgs, ScoreArgs,
+    SegmentsArgs,
 };
 use output::{Format, Table};
 use retention::generate::{Shop, ShopConfig};
@@ -73,6 +75,9 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Segment(a) => rfm(&a.score, Some(&a.name), &a.filter, cli.format, out),
         Command::Segments(a) => segments(&a, cli.format, out),
         Command::Clusters(a) => clusters(&a, cli.format, out),
+        Command::Clv(ClvCommand::Fit(a)) => clv::fit(&a, cli.format, out),
+        Command::Clv(ClvCommand::Score(a)) => clv::score(&a, cli.format, out),
+        Command::Clv(ClvCommand::Evaluate(a)) => clv::evaluate(&a, cli.format, out),
     }
 }
 
@@ -161,6 +166,12 @@ fn customer(a: &CustomerArgs, format: Format, out: &mut impl Write) -> Result<()
             "saved segment   {} (R{} F{} M{} of {}, as of {}{note})",
             saved.segment, saved.r, saved.f, saved.m, s.bins, s.as_of
         )?;
+    }
+    if format == Format::Table {
+        let lines = clv::customer_lines(&store, profile.id)?;
+        if !lines.is_empty() {
+            output::pairs(out, &lines, format)?;
+        }
     }
     print_profile(&profile, &store.currency(), reference, None, format, out)
 }

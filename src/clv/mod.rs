@@ -27,6 +27,7 @@ mod gamma_gamma;
 mod model;
 mod optimize;
 mod pareto;
+mod saved;
 pub mod special;
 mod value;
 
@@ -38,4 +39,5 @@ pub use gamma_gamma::{GammaGamma, SpendFit};
 pub use model::{CountModel, Fitted, ModelKind, PurchaseModel};
 pub use optimize::{Diagnostics, Tolerances};
 pub use pareto::ParetoNbd;
+pub use saved::{ClvModel, DataFingerprint, SavedClv};
 pub use value::{CustomerValue, Valuation, ValueOptions, population_curve};

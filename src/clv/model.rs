@@ -97,7 +97,6 @@ impl ModelKind {
 
 /// Any of the fitted purchase-count models, for code that picks the model at run time.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "model", rename_all = "lowercase")]
 pub enum CountModel {
     /// BG/NBD.
     #[serde(rename = "bgnbd")]

@@ -9,6 +9,8 @@ const CATEGORY: u8 = b'C';
 /// Header of the saved RFM scores (one key).
 pub(crate) const SCORES: &[u8] = b"R";
 const SCORE_BLOCK: u8 = b'S';
+/// The saved CLV model (one key).
+pub(crate) const CLV_MODEL: &[u8] = b"V";
 
 /// Key of customer block `block` (holding ids `block * block_size ..`).
 pub(crate) fn block(block: u64) -> [u8; 9] {

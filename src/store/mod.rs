@@ -8,6 +8,7 @@ pub(crate) mod engine;
 pub(crate) mod ids;
 pub(crate) mod keys;
 pub(crate) mod meta;
+mod models;
 mod open;
 mod read;
 pub(crate) mod scan;

@@ -333,3 +333,76 @@ fn rfm_streams_every_customer_and_segments_reports_them() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("bad.toml:3:") && stderr(&o).contains("\"lots\""), "{}", stderr(&o));
 }
+
+#[test]
+fn clv_fit_score_evaluate_and_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let db = db.to_str().unwrap();
+    let cdnow = fixture("cdnow/CDNOW_sample.txt");
+    let o = retention(&["ingest", cdnow.to_str().unwrap(), "--preset", "cdnow", "--db", db]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // No model yet: score explains what to run.
+    let o = retention(&["clv", "score", "--db", db]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("run `retention clv fit` first"), "{}", stderr(&o));
+
+    let o = retention(&["clv", "fit", "--db", db, "--as-of", "1997-09-30", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = v["model"]["purchases"]["model"]["bgnbd"]["r"].as_f64().unwrap();
+    assert!((r - 0.24259).abs() < 2e-4, "{v}");
+    assert_eq!(v["saved"], true);
+
+    let o = retention(&["clv", "score", "--db", db, "--format", "csv", "--horizon", "52w"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("customer,repeat_purchases,p_alive,expected_purchases,expected_order_value,clv"));
+    let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').skip(1).map(|f| f.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.len(), 2_357);
+    assert!(rows.iter().all(|r| (0.0..=1.0).contains(&r[1]) && r[2] >= 0.0 && r[3] > 0.0 && r[4] >= 0.0));
+
+    let o = retention(&["customer", "00004", "--db", db]);
+    assert!(stdout(&o).contains("clv model             BG/NBD as of 1997-09-30"), "{}", stdout(&o));
+
+    let o = retention(&[
+        "clv",
+        "evaluate",
+        "--db",
+        db,
+        "--calibration-end",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["actual_total"], 1882);
+    assert_eq!(v["models"].as_array().unwrap().len(), 3);
+
+    // Bad options name the flag.
+    let o = retention(&["clv", "fit", "--db", db, "--model", "weibull"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--model"), "{}", stderr(&o));
+    let o = retention(&["clv", "score", "--db", db, "--horizon", "12m"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--horizon"), "{}", stderr(&o));
+}
+
+#[test]
+fn clv_fit_on_degenerate_data_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let file = dir.path().join("orders.csv");
+    // Nobody ever comes back.
+    let rows: String = (0..50).map(|i| format!("c{i},{i},2024-01-{:02},10.00\n", 1 + i % 28)).collect();
+    std::fs::write(&file, format!("customer_id,order_id,timestamp,amount\n{rows}")).unwrap();
+    assert!(retention(&["ingest", file.to_str().unwrap(), "--db", db.to_str().unwrap()]).status.success());
+    let o = retention(&["clv", "fit", "--db", db.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(6));
+    assert!(stderr(&o).contains("only 0 of 50 customers made a repeat purchase"), "{}", stderr(&o));
+}

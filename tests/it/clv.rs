@@ -3,7 +3,7 @@
 
 use retention::clv::{
     BgNbd, CountData, EvaluateOptions, FitOptions, GammaGamma, MbgNbd, ModelKind, ParetoNbd, PurchaseModel, SpendData,
-    TimeUnit,
+    TimeUnit, ValueOptions,
 };
 use retention::{Day, IngestOptions, Preset, Store, Summaries};
 
@@ -100,4 +100,47 @@ fn cdnow_holdout_matches_the_published_predictions() {
     assert_eq!(model(ModelKind::BgNbd).groups.len(), 8);
     assert_eq!(model(ModelKind::BgNbd).groups[7].label, "7+");
     assert!(eval.best.is_some());
+}
+
+#[test]
+fn saved_model_round_trips_and_goes_stale_after_a_changing_ingest() {
+    let (_dir, store, _) = calibration();
+    assert!(store.saved_clv().unwrap().is_none());
+    let as_of = Day::from_ymd(1997, 9, 30).unwrap();
+    let model = store.fit_clv(Some(as_of), ModelKind::ParetoNbd, TimeUnit::Weeks, &FitOptions::default()).unwrap();
+    store.save_clv(&model).unwrap();
+    let saved = store.saved_clv().unwrap().unwrap();
+    assert_eq!(saved.model, model);
+    assert!(!saved.stale);
+    assert_eq!(saved.model.data.customers, 2_357);
+
+    let values = store.clv_values(&saved.model, &ValueOptions::default()).unwrap();
+    let first = store.clv_of(values[0].customer, &saved.model, &ValueOptions::default()).unwrap().unwrap();
+    assert_eq!(first, values[0]);
+
+    // Identical re-ingest: not stale. New data: stale.
+    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    store.ingest_files(&[fixture("cdnow/CDNOW_sample.txt")], &options).unwrap();
+    assert!(!store.saved_clv().unwrap().unwrap().stale);
+    store.ingest("99999 99999 19980701 1 10.00\n".as_bytes(), &options).unwrap();
+    assert!(store.saved_clv().unwrap().unwrap().stale);
+}
+
+#[test]
+fn clv_is_discounted_and_scales_with_margin() {
+    let (_dir, store, _) = calibration();
+    let model = store
+        .fit_clv(Some(Day::from_ymd(1997, 9, 30).unwrap()), ModelKind::BgNbd, TimeUnit::Weeks, &FitOptions::default())
+        .unwrap();
+    let at = |discount: f64, margin: f64| {
+        let options = ValueOptions { annual_discount: discount, margin, ..ValueOptions::default() };
+        store.clv_values(&model, &options).unwrap()
+    };
+    let (none, some, half) = (at(0.0, 1.0), at(0.2, 1.0), at(0.0, 0.5));
+    for ((a, b), c) in none.iter().zip(&some).zip(&half) {
+        assert!(b.clv < a.clv && b.clv > 0.8 * a.clv, "{a:?} {b:?}");
+        assert!((c.clv - 0.5 * a.clv).abs() < 1e-9 * a.clv.max(1.0));
+        // Undiscounted CLV over the purchases window is expected purchases times order value.
+        assert!((a.clv - a.expected_purchases * a.expected_order_value).abs() < 1e-9 * a.clv.max(1.0));
+    }
 }

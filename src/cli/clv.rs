@@ -1,0 +1,251 @@
+//! The `clv` commands: fit and save, score every customer, evaluate on a holdout. Formatting only;
+//! the numbers come from `retention::clv`.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::Failure;
+use super::args::{self, ClvEvaluateArgs, ClvFitArgs, ClvScoreArgs};
+use super::output::{self, Format, Table};
+use retention::clv::{ClvModel, Evaluation, ModelKind, PurchaseModel, ValueOptions, population_curve};
+use retention::{Error, Store};
+
+pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let kind = ModelKind::parse(&a.model)?;
+    let unit = a.fit.unit()?;
+    let options = a.fit.options();
+    let store = Store::open_existing(&a.db)?;
+    let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
+    let started = std::time::Instant::now();
+    let model = store.fit_clv(as_of, kind, unit, &options)?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !a.no_save {
+        store.save_clv(&model)?;
+    }
+    if format == Format::Json {
+        return Ok(output::json(out, &serde_json::json!({ "model": model, "seconds": seconds, "saved": !a.no_save }))?);
+    }
+    print_model(&model, format, out)?;
+    if format == Format::Table {
+        let saved = if a.no_save { "not saved (--no-save)" } else { "saved in the store" };
+        writeln!(out, "\nFitted in {seconds:.2} s; {saved}. Next: retention clv score --db {}", a.db.display())?;
+    }
+    Ok(())
+}
+
+/// The fitted models as name/value pairs, and the population curve.
+fn print_model(model: &ClvModel, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let p = &model.purchases;
+    let d = &p.diagnostics;
+    let mut pairs: Vec<(&str, String)> = vec![
+        ("model", p.model.name().to_string()),
+        ("as of", model.as_of.to_string()),
+        ("unit", model.unit.name().to_string()),
+        ("customers", model.data.customers.to_string()),
+        ("repeat customers", model.data.repeaters.to_string()),
+    ];
+    for (name, value) in p.model.parameters() {
+        pairs.push((name, format!("{value:.6}")));
+    }
+    pairs.extend([
+        ("log-likelihood", format!("{:.4}", d.log_likelihood)),
+        ("gradient norm", format!("{:.2e}", d.gradient_norm)),
+        ("iterations", format!("{} ({}, start {} of {})", d.iterations, d.method, d.start + 1, d.starts)),
+        ("penalty", d.penalty.to_string()),
+    ]);
+    match (&model.spend, &model.spend_error) {
+        (Some(s), _) => {
+            let m = s.fitted.model;
+            pairs.extend([
+                ("spend model", format!("Gamma-Gamma on {} repeat customers", s.customers)),
+                ("p", format!("{:.6}", m.p)),
+                ("q", format!("{:.6}", m.q)),
+                ("gamma", format!("{:.6}", m.gamma)),
+                ("spend log-likelihood", format!("{:.4}", s.fitted.diagnostics.log_likelihood)),
+                ("mean order value", format!("{:.2}", m.mean_spend())),
+                (
+                    "frequency-spend corr.",
+                    s.frequency_spend_correlation.map_or("n/a".into(), |r| {
+                        let warn = if r.abs() > 0.3 { " (high: the model assumes independence)" } else { "" };
+                        format!("{r:.3}{warn}")
+                    }),
+                ),
+            ]);
+        }
+        (None, Some(e)) => pairs.push(("spend model", format!("not fitted: {e}"))),
+        (None, None) => {}
+    }
+    output::pairs(out, &pairs, format)?;
+    if format == Format::Table {
+        let days = [7, 30, 91, 182, 365, 730];
+        let curve = population_curve(&p.model, model.unit, &days);
+        let shown: Vec<String> = curve.iter().map(|(d, e)| format!("{d} d: {e:.3}")).collect();
+        writeln!(out, "\nExpected repeat purchases of a new customer after {}", shown.join(", "))?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ScoreRow<'a> {
+    customer: &'a str,
+    repeat_purchases: u32,
+    p_alive: f64,
+    expected_purchases: f64,
+    expected_order_value: f64,
+    clv: f64,
+}
+
+pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let options = a.value.options()?;
+    let store = Store::open_existing(&a.db)?;
+    let saved = store.saved_clv()?.ok_or_else(|| {
+        Error::invalid("--db", a.db.display().to_string(), "the store has no CLV model; run `retention clv fit` first")
+    })?;
+    if saved.stale {
+        eprintln!(
+            "retention: warning: the CLV model was fitted as of {} and the store has changed since; run `retention clv fit` again",
+            saved.model.as_of
+        );
+    }
+    let values = store.clv_values(&saved.model, &options)?;
+    let names = store.external_ids()?;
+    let mut rows = output::RowWriter::new(
+        out,
+        format,
+        &["customer", "repeat_purchases", "p_alive", "expected_purchases", "expected_order_value", "clv"],
+        &[14, 16, 8, 18, 20, 0],
+    )?;
+    for v in &values {
+        let customer = names.get(v.customer.get() as usize).map_or("", String::as_str);
+        if format == Format::Json {
+            rows.write_json(&ScoreRow {
+                customer,
+                repeat_purchases: v.repeat_purchases,
+                p_alive: v.p_alive,
+                expected_purchases: v.expected_purchases,
+                expected_order_value: v.expected_order_value,
+                clv: v.clv,
+            })?;
+        } else {
+            rows.write_text(&[
+                customer,
+                &v.repeat_purchases.to_string(),
+                &format!("{:.4}", v.p_alive),
+                &format!("{:.4}", v.expected_purchases),
+                &format!("{:.2}", v.expected_order_value),
+                &format!("{:.2}", v.clv),
+            ])?;
+        }
+    }
+    Ok(rows.finish()?)
+}
+
+pub fn evaluate(a: &ClvEvaluateArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let options = a.options()?;
+    let store = Store::open_existing(&a.db)?;
+    let eval = store.evaluate_clv(&options)?;
+    if format == Format::Json {
+        return Ok(output::json(out, &eval)?);
+    }
+    print_evaluation(&eval, format, out)
+}
+
+fn print_evaluation(eval: &Evaluation, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    if format == Format::Table {
+        writeln!(
+            out,
+            "Calibration to {}, holdout to {} ({:.2} {}): {} customers made {} repeat purchases in the holdout.\n",
+            eval.calibration_end,
+            eval.holdout_end,
+            eval.holdout_length,
+            eval.unit.name(),
+            eval.customers,
+            eval.actual_total
+        )?;
+    }
+    let mut t = Table::new(&["model", "log-likelihood", "predicted", "actual", "error", "MAE", "RMSE", "correlation"])
+        .numeric(&[1, 2, 3, 4, 5, 6, 7]);
+    for m in &eval.models {
+        match &m.fitted {
+            None => t.push(vec![
+                m.kind.key().into(),
+                "fit failed".into(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]),
+            Some(f) => t.push(vec![
+                f.model.name().into(),
+                format!("{:.2}", f.diagnostics.log_likelihood),
+                format!("{:.1}", m.predicted_total),
+                eval.actual_total.to_string(),
+                format!("{:+.1}%", 100.0 * (m.predicted_total / eval.actual_total.max(1) as f64 - 1.0)),
+                format!("{:.4}", m.mae),
+                format!("{:.4}", m.rmse),
+                format!("{:.4}", m.correlation),
+            ]),
+        }
+    }
+    t.write(out, format)?;
+    if format == Format::Csv {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\nMean repeat purchases in the holdout by calibration repeat purchases (actual, then each model)\n"
+    )?;
+    let fitted: Vec<_> = eval.models.iter().filter(|m| m.fitted.is_some()).collect();
+    let mut headers = vec!["x", "customers", "actual"];
+    headers.extend(fitted.iter().map(|m| m.kind.key()));
+    let mut t = Table::new(&headers).numeric(&(0..headers.len()).collect::<Vec<_>>());
+    if let Some(first) = fitted.first() {
+        for (i, g) in first.groups.iter().enumerate() {
+            let mut row = vec![g.label.clone(), g.customers.to_string(), format!("{:.3}", g.actual_mean)];
+            row.extend(fitted.iter().map(|m| format!("{:.3}", m.groups[i].predicted_mean)));
+            t.push(row);
+        }
+    }
+    t.write(out, format)?;
+    for m in &eval.models {
+        if let Some(e) = &m.error {
+            writeln!(out, "\n{}: {e}", m.kind.key())?;
+        }
+    }
+    if let Some(best) = eval.best.and_then(|k| eval.models.iter().find(|m| m.kind == k)) {
+        writeln!(
+            out,
+            "\nBest by per-customer MAE: {} (MAE {:.4}, holdout total off by {:+.1}%).",
+            best.kind.key(),
+            best.mae,
+            100.0 * (best.predicted_total / eval.actual_total.max(1) as f64 - 1.0)
+        )?;
+    }
+    Ok(())
+}
+
+/// The customer's CLV lines for `customer ID`, from the saved model.
+pub fn customer_lines(store: &Store, id: retention::CustomerId) -> Result<Vec<(&'static str, String)>, Failure> {
+    let Some(saved) = store.saved_clv()? else { return Ok(Vec::new()) };
+    let options = ValueOptions::default();
+    let Some(v) = store.clv_of(id, &saved.model, &options)? else { return Ok(Vec::new()) };
+    let note = if saved.stale { ", STALE: the store changed since; run clv fit again" } else { "" };
+    Ok(vec![
+        ("clv model", format!("{} as of {}{note}", saved.model.purchases.model.name(), saved.model.as_of)),
+        ("p(alive)", format!("{:.4}", v.p_alive)),
+        ("expected purchases", format!("{:.3} in the next {} days", v.expected_purchases, options.purchases_days)),
+        ("expected order value", format!("{:.2}", v.expected_order_value)),
+        (
+            "clv",
+            format!(
+                "{:.2} over {} days at {:.0}% a year",
+                v.clv,
+                options.horizon_days,
+                100.0 * options.annual_discount
+            ),
+        ),
+    ])
+}

@@ -1,0 +1,167 @@
+//! A store's CLV model: the purchase-count fit and the spend fit made together as of one day, with
+//! a fingerprint of the data they were fitted on, so a service can score customers later without
+//! refitting and can tell when the store has moved on.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clv::data::{CountData, SpendData, TimeUnit};
+use crate::clv::fit::FitOptions;
+use crate::clv::gamma_gamma::{GammaGamma, SpendFit};
+use crate::clv::model::{CountModel, Fitted, ModelKind};
+use crate::clv::value::{CustomerValue, Valuation, ValueOptions};
+use crate::day::Day;
+use crate::error::Result;
+use crate::store::Store;
+use crate::summary::{CustomerId, Summaries};
+
+/// What a model was fitted on: enough to recognise the same data again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFingerprint {
+    /// Customers in the fit.
+    pub customers: u64,
+    /// Customers with a repeat purchase.
+    pub repeaters: u64,
+    /// Distinct (x, t_x, T) cells.
+    pub cells: u64,
+    /// xxh3 of the cells (x, t_x, T in days and count).
+    pub hash: u64,
+}
+
+impl DataFingerprint {
+    /// The fingerprint of `data`.
+    pub fn of(data: &CountData) -> DataFingerprint {
+        let mut bytes = Vec::with_capacity(data.cells().len() * 16 + 1);
+        bytes.push(data.unit() as u8);
+        for c in data.cells() {
+            for v in [c.x, c.t_x, c.age, c.count] {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        DataFingerprint {
+            customers: data.customers(),
+            repeaters: data.repeaters(),
+            cells: data.cells().len() as u64,
+            hash: xxhash_rust::xxh3::xxh3_64(&bytes),
+        }
+    }
+}
+
+/// A purchase model and a spend model fitted on a store as of one day.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClvModel {
+    /// The day the fits describe (orders after it were not seen).
+    pub as_of: Day,
+    /// Time unit of the purchase model's rates.
+    pub unit: TimeUnit,
+    /// The purchase-count model.
+    pub purchases: Fitted<CountModel>,
+    /// The Gamma-Gamma spend model, when it could be fitted.
+    pub spend: Option<SpendFit>,
+    /// Why the spend model could not be fitted, when it could not (CLV then values a customer's
+    /// purchases at their own average order value).
+    pub spend_error: Option<String>,
+    /// The data the purchase model was fitted on.
+    pub data: DataFingerprint,
+    /// The store's data version at the fit; a later ingest that changed data makes the model stale.
+    pub(crate) data_version: u64,
+}
+
+impl ClvModel {
+    /// The spend model's parameters, if fitted.
+    pub fn gamma_gamma(&self) -> Option<GammaGamma> {
+        self.spend.as_ref().map(|s| s.fitted.model)
+    }
+
+    /// A valuation with these models.
+    pub fn valuation(&self, options: ValueOptions) -> Result<Valuation<'_>> {
+        Valuation::new(&self.purchases.model, self.unit, self.gamma_gamma(), options)
+    }
+
+    /// Fits `kind` and Gamma-Gamma on `summaries`. A spend-model failure is kept in
+    /// [`ClvModel::spend_error`] rather than failing the whole fit; a purchase-model failure fails.
+    pub fn fit(
+        summaries: &Summaries,
+        currency: &crate::Currency,
+        kind: ModelKind,
+        unit: TimeUnit,
+        options: &FitOptions,
+    ) -> Result<ClvModel> {
+        let data = CountData::from_summaries(summaries, unit);
+        let purchases = kind.fit(&data, options)?;
+        let (spend, spend_error) = match GammaGamma::fit(&SpendData::from_summaries(summaries, currency), options) {
+            Ok(fit) => (Some(fit), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        Ok(ClvModel {
+            as_of: summaries.as_of,
+            unit,
+            purchases,
+            spend,
+            spend_error,
+            data: DataFingerprint::of(&data),
+            data_version: 0,
+        })
+    }
+}
+
+/// A saved model and whether the store changed after it was fitted.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SavedClv {
+    /// The model.
+    pub model: ClvModel,
+    /// True once an ingest changed the store's data after the fit.
+    pub stale: bool,
+}
+
+impl Store {
+    /// Fits a CLV model on the store as of `as_of` (default: the latest order day).
+    ///
+    /// ```
+    /// use retention::clv::{FitOptions, ModelKind, TimeUnit, ValueOptions};
+    /// use retention::generate::{Shop, ShopConfig};
+    /// # fn main() -> retention::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let store = retention::Store::open(dir.path().join("shop"))?;
+    /// let mut csv = Vec::new();
+    /// Shop::new(ShopConfig::new(2_000, 7))?.write_csv(&mut csv).map_err(|e| retention::Error::io("generating", e))?;
+    /// store.ingest(csv.as_slice(), &Default::default())?;
+    /// let model = store.fit_clv(None, ModelKind::BgNbd, TimeUnit::Weeks, &FitOptions::default())?;
+    /// store.save_clv(&model)?;
+    /// let values = store.clv_values(&store.saved_clv()?.unwrap().model, &ValueOptions::default())?;
+    /// assert!(values.iter().all(|v| v.clv >= 0.0 && v.p_alive <= 1.0));
+    /// # Ok(()) }
+    /// ```
+    pub fn fit_clv(
+        &self,
+        as_of: Option<Day>,
+        kind: ModelKind,
+        unit: TimeUnit,
+        options: &FitOptions,
+    ) -> Result<ClvModel> {
+        let data_version = self.meta().data_version;
+        let summaries = self.summaries(as_of)?;
+        let mut model = ClvModel::fit(&summaries, &self.currency(), kind, unit, options)?;
+        model.data_version = data_version;
+        Ok(model)
+    }
+
+    /// One customer's predictions from `model` as of the model's day (one record read), or `None`
+    /// if the customer had no purchase by then.
+    pub fn clv_of(
+        &self,
+        customer: CustomerId,
+        model: &ClvModel,
+        options: &ValueOptions,
+    ) -> Result<Option<CustomerValue>> {
+        let Some(summary) = self.customer_by_id(customer, Some(model.as_of))?.and_then(|p| p.summary) else {
+            return Ok(None);
+        };
+        Ok(Some(model.valuation(*options)?.score_customer(&summary, model.as_of, &self.currency())))
+    }
+
+    /// Every customer's predictions from `model`, as of the model's day, in id order.
+    pub fn clv_values(&self, model: &ClvModel, options: &ValueOptions) -> Result<Vec<CustomerValue>> {
+        let summaries = self.summaries(Some(model.as_of))?;
+        Ok(model.valuation(*options)?.score(&summaries, &self.currency()))
+    }
+}
