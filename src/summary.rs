@@ -98,6 +98,9 @@ pub struct Summaries {
     pub as_of: Day,
     /// One entry per customer with at least one purchase by `as_of`, sorted by id.
     pub customers: Vec<Summary>,
+    /// The store's data version when the scan started (it grows with every ingest that changes
+    /// data); results saved from these summaries are stale once the store's version differs.
+    pub data_version: u64,
 }
 
 /// What a scan of one record yields: its summary (if it has a purchase by `as_of`) and the latest

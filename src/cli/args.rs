@@ -294,9 +294,19 @@ impl FilterArgs {
             None => None,
             Some(v) => Some((currency.parse(v).map_err(|reason| Error::invalid("--min-spend", v, reason))?, i64::MAX)),
         };
+        let from_day = parse_day("--last-order-from", self.last_order_from.as_deref())?;
+        let to_day = parse_day("--last-order-to", self.last_order_to.as_deref())?;
+        if let Some(d) = from_day.filter(|d| *d > as_of) {
+            return Err(Error::invalid("--last-order-from", d.to_string(), format!("is after the as-of day {as_of}")));
+        }
+        if let (Some(f), Some(t)) = (from_day, to_day)
+            && f > t
+        {
+            return Err(Error::invalid("--last-order-from", f.to_string(), format!("is after --last-order-to {t}")));
+        }
+        // A "to" day after the as-of day bounds nothing: recency is at least 0.
         let days = |d: Option<Day>| d.map(|d| u32::try_from(as_of - d).unwrap_or(0));
-        let from = days(parse_day("--last-order-from", self.last_order_from.as_deref())?);
-        let to = days(parse_day("--last-order-to", self.last_order_to.as_deref())?);
+        let (from, to) = (days(from_day), days(to_day));
         // A later last order is a smaller recency: "from" bounds it above, "to" below.
         let recency_days = (from.is_some() || to.is_some()).then(|| (to.unwrap_or(0), from.unwrap_or(u32::MAX)));
         Ok(Conditions {

@@ -156,6 +156,22 @@ fn customer(a: &CustomerArgs, format: Format, out: &mut impl Write) -> Result<()
         Some(d) => Some(d),
         None => store.stats()?.last_day,
     };
+    if format == Format::Json {
+        // The profile's fields, plus what was saved about the customer (null when nothing was).
+        let mut value = serde_json::to_value(&profile).map_err(|e| Error::io("writing output", e.into()))?;
+        if let Some(object) = value.as_object_mut() {
+            let saved = store.saved_score(profile.id)?;
+            object.insert("saved_segment".into(), serde_json::to_value(saved).unwrap_or_default());
+            let clv = match store.saved_clv()? {
+                Some(s) => store
+                    .clv_of(profile.id, &s.model, &retention::clv::ValueOptions::default())?
+                    .map(|v| serde_json::json!({ "as_of": s.model.as_of, "stale": s.stale, "value": v })),
+                None => None,
+            };
+            object.insert("clv".into(), serde_json::to_value(clv).unwrap_or_default());
+        }
+        return Ok(output::json(out, &value)?);
+    }
     if format == Format::Table
         && let Some(saved) = store.saved_score(profile.id)?
     {

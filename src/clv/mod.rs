@@ -28,6 +28,7 @@ mod model;
 mod optimize;
 mod pareto;
 mod saved;
+pub mod simulate;
 pub mod special;
 mod value;
 

@@ -138,10 +138,9 @@ impl Store {
         unit: TimeUnit,
         options: &FitOptions,
     ) -> Result<ClvModel> {
-        let data_version = self.meta().data_version;
         let summaries = self.summaries(as_of)?;
         let mut model = ClvModel::fit(&summaries, &self.currency(), kind, unit, options)?;
-        model.data_version = data_version;
+        model.data_version = summaries.data_version;
         Ok(model)
     }
 

@@ -18,7 +18,7 @@
 //! # }
 //! ```
 
-mod dist;
+pub(crate) mod dist;
 mod queue;
 pub(crate) mod rng;
 

@@ -8,7 +8,7 @@
 //! without an order id is its own order with an id derived from its content and occurrence.
 
 mod chunk;
-mod commit;
+pub(crate) mod commit;
 pub mod fields;
 pub mod format;
 mod parse;
@@ -223,6 +223,8 @@ impl Store {
             ids::remove_debris(engine, &meta, commit::BATCH_KEYS)?;
             let mut clean = (*meta).clone();
             clean.in_progress = false;
+            // Some of its blocks may have landed: whatever was saved from the old data is stale.
+            clean.data_version += 1;
             commit::write_meta(engine, &clean)?;
             self.set_meta(clean);
             meta = self.meta();

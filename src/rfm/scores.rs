@@ -146,6 +146,8 @@ pub struct Rfm {
     pub cuts: [Cuts; 3],
     /// One entry per customer, in the order of the summaries (by customer id).
     pub scores: Vec<RfmScore>,
+    /// The store data version of the summaries scored (see [`Summaries::data_version`]).
+    pub data_version: u64,
 }
 
 impl Rfm {
@@ -219,7 +221,14 @@ impl Rfm {
                 m: cuts[2].score(monetary),
             })
             .collect();
-        Rfm { as_of: summaries.as_of, bins: options.bins, monetary: options.monetary, cuts, scores }
+        Rfm {
+            as_of: summaries.as_of,
+            bins: options.bins,
+            monetary: options.monetary,
+            cuts,
+            scores,
+            data_version: summaries.data_version,
+        }
     }
 }
 

@@ -77,9 +77,23 @@ pub struct Rule {
     pub name: String,
     /// What a customer must satisfy.
     pub when: Conditions,
-    /// Score conditions are on the 1..=5 scale, other bin counts mapped by `⌈5·s/bins⌉` (the
-    /// default map); otherwise they are on the scores as computed.
+    /// Score conditions are on the 1..=5 scale, other bin counts mapped by
+    /// `1 + round(4·(s − 1)/(bins − 1))` (the default map); otherwise they are on the scores as
+    /// computed.
     pub five_point: bool,
+}
+
+/// A score on 1..=`bins` on the five-point scale: `1 + round(4·(s − 1)/(bins − 1))`, so the lowest
+/// and highest scores stay 1 and 5 for every bin count (3 bins give 1, 3, 5).
+pub(crate) fn to_five_point(s: u8, bins: u8) -> u8 {
+    match bins {
+        5 => s,
+        0 | 1 => s.clamp(1, 5),
+        _ => {
+            let (s, n) = (u16::from(s.clamp(1, bins)), u16::from(bins));
+            (1 + (8 * (s - 1) + (n - 1)) / (2 * (n - 1))) as u8
+        }
+    }
 }
 
 /// The default map, as (name, R range, FM range) on the five-point scale. The README's segment
@@ -178,7 +192,7 @@ impl Segments {
 
     /// The segment of a scored customer: the first rule whose conditions it meets.
     pub fn of(&self, score: &RfmScore, bins: u8) -> u8 {
-        let five = |s: u8| if bins == 5 { s } else { (5 * u16::from(s)).div_ceil(u16::from(bins)) as u8 };
+        let five = |s: u8| to_five_point(s, bins);
         let rule = self
             .rules
             .iter()
@@ -323,7 +337,35 @@ mod tests {
         let s = Segments::default();
         assert_eq!(s.name(s.of(&score(10, 10, 10), 10)), "Champions");
         assert_eq!(s.name(s.of(&score(3, 3, 3), 3)), "Champions");
-        assert_eq!(s.name(s.of(&score(1, 1, 1), 3)), "Hibernating"); // 1 of 3 → 2 of 5
+        assert_eq!(s.name(s.of(&score(1, 1, 1), 3)), "Lost"); // the ends stay the ends
         assert_eq!(s.name(s.of(&score(1, 1, 1), 10)), "Lost");
+        assert_eq!((1..=3).map(|v| to_five_point(v, 3)).collect::<Vec<_>>(), [1, 3, 5]);
+        assert_eq!((1..=4).map(|v| to_five_point(v, 4)).collect::<Vec<_>>(), [1, 2, 4, 5]);
+        assert_eq!((1..=10).map(|v| to_five_point(v, 10)).collect::<Vec<_>>(), [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+    }
+
+    /// Every default segment is reachable with 5 and 10 bins. Fewer bins cannot fill five rows: 4
+    /// bins leave row R = 3 empty and 3 bins rows 2 and 4, which leaves out exactly the segments the
+    /// README lists (never Lost or Champions).
+    #[test]
+    fn every_segment_is_reachable_for_each_bin_count() {
+        let s = Segments::default();
+        for bins in [3u8, 4, 5, 10] {
+            let mut seen = std::collections::BTreeSet::new();
+            for r in 1..=bins {
+                for f in 1..=bins {
+                    for m in 1..=bins {
+                        seen.insert(s.name(s.of(&score(r, f, m), bins)).to_string());
+                    }
+                }
+            }
+            let missing: Vec<&String> = s.names().iter().filter(|n| !seen.contains(*n)).collect();
+            let expected: &[&str] = match bins {
+                3 => &["Promising", "Hibernating"],
+                4 => &["Need Attention", "About to Sleep"],
+                _ => &[],
+            };
+            assert_eq!(missing, expected, "{bins} bins");
+        }
     }
 }

@@ -24,12 +24,13 @@ impl Store {
 
     /// The saved CLV model, if one was saved, and whether data changed since its fit.
     pub fn saved_clv(&self) -> Result<Option<SavedClv>> {
-        let data_version = self.meta().data_version;
+        let meta = self.meta();
         match self.inner().engine.get(keys::CLV_MODEL)? {
             None => Ok(None),
             Some(v) => {
                 let model: ClvModel = codec::decode_value(MODEL_VERSION, v.as_ref(), "saved CLV model")?;
-                let stale = model.data_version != data_version;
+                // As for saved scores: a half-written (or crashed) ingest may already have changed data.
+                let stale = model.data_version != meta.data_version || meta.in_progress;
                 Ok(Some(SavedClv { model, stale }))
             }
         }

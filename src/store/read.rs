@@ -111,7 +111,7 @@ impl Store {
             customers.extend(part);
         }
         let as_of = as_of.unwrap_or(Day::from_days(latest.unwrap_or(0)));
-        Ok(Summaries { as_of, customers })
+        Ok(Summaries { as_of, customers, data_version: meta.data_version })
     }
 
     /// Every customer's external id, indexed by internal id ([`CustomerId::get`]). A parallel scan

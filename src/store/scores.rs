@@ -94,6 +94,14 @@ impl Store {
         let generation = load_header(engine)?.map_or(1, |h| h.generation + 1);
         let assigned = segments.assign(rfm);
         let block_size = u64::from(meta.block_size);
+        let ids_ascend = rfm.scores.windows(2).all(|w| w[0].customer < w[1].customer);
+        if !ids_ascend || rfm.scores.last().is_some_and(|s| u64::from(s.customer.get()) >= meta.next_id) {
+            return Err(Error::invalid(
+                "RFM scores",
+                format!("{} scores", rfm.scores.len()),
+                "must be one per customer of this store, sorted by id, as Rfm::compute returns them",
+            ));
+        }
 
         let mut batch = WriteBatch::default();
         let mut scores = rfm.scores.iter().zip(&assigned).peekable();
@@ -119,7 +127,7 @@ impl Store {
         let rules = codec::encode_value(1, &(segments, &rfm.cuts, rfm.bins, rfm.monetary))?;
         let header = Header {
             generation,
-            data_version: meta.data_version,
+            data_version: rfm.data_version,
             as_of: rfm.as_of.days(),
             bins: rfm.bins,
             rules_hash: fingerprint::content(0, 0, &rules),
@@ -133,8 +141,8 @@ impl Store {
 
     /// What the last [`Store::save_scores`] recorded, if scores were ever saved.
     pub fn saved_scores(&self) -> Result<Option<SavedScores>> {
-        let data_version = self.meta().data_version;
-        Ok(load_header(&self.inner().engine)?.map(|h| h.describe(data_version)))
+        let meta = self.meta();
+        Ok(load_header(&self.inner().engine)?.map(|h| h.describe(&meta)))
     }
 
     /// A customer's saved scores: one read, no scan. `None` if nothing was saved or the customer
@@ -164,19 +172,21 @@ impl Store {
         }
         let segment =
             header.segments.get(usize::from(segment_id)).cloned().ok_or_else(|| corrupt("unknown segment"))?;
-        Ok(Some(SavedScore { r, f, m, segment_id, segment, saved: header.describe(meta.data_version) }))
+        Ok(Some(SavedScore { r, f, m, segment_id, segment, saved: header.describe(&meta) }))
     }
 }
 
 impl Header {
-    fn describe(self, data_version: u64) -> SavedScores {
+    /// Stale when the data version moved on, or while an ingest is (or was, before a crash) half
+    /// written: an interrupted ingest may have changed blocks before its version bump.
+    fn describe(self, meta: &super::meta::Meta) -> SavedScores {
         SavedScores {
             as_of: Day::from_days(self.as_of),
             bins: self.bins,
             rules_hash: self.rules_hash,
             customers: self.customers,
             segments: self.segments,
-            stale: self.data_version != data_version,
+            stale: self.data_version != meta.data_version || meta.in_progress,
         }
     }
 }
@@ -185,5 +195,59 @@ fn load_header<E: Engine>(engine: &E) -> Result<Option<Header>> {
     match engine.get(keys::SCORES)? {
         None => Ok(None),
         Some(v) => codec::decode_value(HEADER_VERSION, v.as_ref(), "saved scores header").map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ingest::commit::write_meta;
+    use crate::rfm::{RfmOptions, Segments};
+    use crate::{IngestOptions, Store};
+
+    fn store_with_scores() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s")).unwrap();
+        let csv = "customer_id,order_id,timestamp,amount\na,1,2024-01-01,10\nb,2,2024-01-03,20\n";
+        store.ingest(csv.as_bytes(), &IngestOptions::default()).unwrap();
+        let rfm = store.rfm(None, &RfmOptions::default()).unwrap();
+        store.save_scores(&rfm, &Segments::default()).unwrap();
+        assert!(!store.saved_scores().unwrap().unwrap().stale);
+        (dir, store)
+    }
+
+    /// An ingest that crashed after writing some blocks leaves `in_progress` set: the saved scores
+    /// must read as stale then, and still after the next ingest cleans up.
+    #[test]
+    fn an_interrupted_ingest_makes_saved_scores_stale() {
+        let (_dir, store) = store_with_scores();
+        let mut crashed = (*store.meta()).clone();
+        crashed.in_progress = true;
+        write_meta(&store.inner().engine, &crashed).unwrap();
+        store.set_meta(crashed);
+        assert!(store.saved_scores().unwrap().unwrap().stale);
+        drop(store.begin_ingest(&IngestOptions::default()).unwrap()); // recovery, no new data
+        assert!(!store.meta().in_progress);
+        assert!(store.saved_scores().unwrap().unwrap().stale);
+    }
+
+    /// Scores computed before an ingest and saved after it describe the old data.
+    #[test]
+    fn scores_computed_before_an_ingest_are_saved_as_stale() {
+        let (_dir, store) = store_with_scores();
+        let before = store.rfm(None, &RfmOptions::default()).unwrap();
+        store
+            .ingest("customer_id,order_id,timestamp,amount\na,3,2024-01-05,10\n".as_bytes(), &IngestOptions::default())
+            .unwrap();
+        store.save_scores(&before, &Segments::default()).unwrap();
+        assert!(store.saved_scores().unwrap().unwrap().stale);
+    }
+
+    #[test]
+    fn scores_out_of_id_order_are_refused() {
+        let (_dir, store) = store_with_scores();
+        let mut rfm = store.rfm(None, &RfmOptions::default()).unwrap();
+        rfm.scores.reverse();
+        let err = store.save_scores(&rfm, &Segments::default()).unwrap_err();
+        assert!(err.to_string().contains("sorted by id"), "{err}");
     }
 }

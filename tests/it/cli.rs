@@ -53,6 +53,7 @@ fn ingest_stats_and_customer() {
     assert_eq!(v["external_id"], "ann");
     assert_eq!(v["summary"]["spend"], 2000);
     assert_eq!(v["orders"][1]["amount"], -500);
+    assert!(v["saved_segment"].is_null() && v["clv"].is_null(), "{v}");
 
     let o = retention(&["customer", "nobody", "--db", db.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(5));
@@ -366,6 +367,9 @@ fn clv_fit_score_evaluate_and_customer() {
 
     let o = retention(&["customer", "00004", "--db", db]);
     assert!(stdout(&o).contains("clv model             BG/NBD as of 1997-09-30"), "{}", stdout(&o));
+    let o = retention(&["customer", "00004", "--db", db, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["clv"]["value"]["p_alive"].as_f64().is_some_and(|p| p > 0.0 && p < 1.0), "{v}");
 
     let o = retention(&[
         "clv",
@@ -405,4 +409,24 @@ fn clv_fit_on_degenerate_data_says_why() {
     let o = retention(&["clv", "fit", "--db", db.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(6));
     assert!(stderr(&o).contains("only 0 of 50 customers made a repeat purchase"), "{}", stderr(&o));
+}
+
+#[test]
+fn last_order_filters_outside_the_window_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let file = dir.path().join("orders.csv");
+    std::fs::write(&file, GOOD).unwrap();
+    assert!(retention(&["ingest", file.to_str().unwrap(), "--db", db.to_str().unwrap()]).status.success());
+    let db = db.to_str().unwrap();
+    let o = retention(&["rfm", "--db", db, "--as-of", "2024-01-31", "--last-order-from", "2024-02-15"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--last-order-from") && stderr(&o).contains("after the as-of day 2024-01-31"),
+        "{}",
+        stderr(&o)
+    );
+    let o = retention(&["rfm", "--db", db, "--last-order-from", "2024-01-20", "--last-order-to", "2024-01-10"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is after --last-order-to 2024-01-10"), "{}", stderr(&o));
 }

@@ -1,0 +1,113 @@
+//! Customers drawn from known model parameters: the ground truth for parameter-recovery tests and
+//! the million-customer data of the fitting benchmarks. Deterministic for a seed.
+
+use crate::generate::dist::{Beta, Gamma, exponential};
+use crate::generate::rng::Rng;
+
+use crate::clv::bg::BgNbd;
+use crate::clv::data::SpendData;
+use crate::clv::gamma_gamma::GammaGamma;
+
+/// `n` customers' (x, t_x, T) in whole ticks from the BG/NBD process with rates per tick, each
+/// observed for a T drawn uniformly from `ages`. Purchase times are rounded down to the tick, so
+/// ticks should be short against the mean time between purchases (e.g. use hours, with α in
+/// hours), or same-tick purchases merge. Returns `None` for invalid parameters.
+///
+/// ```
+/// use retention::clv::{BgNbd, simulate};
+/// let truth = BgNbd { r: 0.25, alpha: 4.0 * 24.0 * 7.0, a: 0.8, b: 2.5 };
+/// let customers = simulate::bgnbd(&truth, 1_000, (24 * 7 * 20, 24 * 7 * 52), 1).unwrap();
+/// assert_eq!(customers.len(), 1_000);
+/// assert!(customers.iter().all(|&(x, t_x, t)| t_x <= t && (x > 0 || t_x == 0)));
+/// ```
+pub fn bgnbd(model: &BgNbd, n: usize, ages: (u32, u32), seed: u64) -> Option<Vec<(u32, u32, u32)>> {
+    let rate = Gamma::new(model.r, model.alpha)?;
+    let dropout = Beta::new(model.a, model.b)?;
+    if ages.0 > ages.1 {
+        return None;
+    }
+    let mut rng = Rng::seed_from_u64(seed);
+    let span = u64::from(ages.1 - ages.0) + 1;
+    Some(
+        (0..n)
+            .map(|_| {
+                let age = ages.0 + rng.below(span) as u32;
+                let lambda = rate.sample(&mut rng);
+                let p = dropout.sample(&mut rng);
+                let (mut t, mut x, mut last) = (0.0, 0u32, 0u32);
+                loop {
+                    t += exponential(&mut rng, lambda);
+                    if t.is_nan() || t > age as f64 {
+                        break;
+                    }
+                    let day = t as u32;
+                    if day != last {
+                        x += 1;
+                        last = day;
+                    }
+                    if rng.bernoulli(p) {
+                        break;
+                    }
+                }
+                (x, last, age)
+            })
+            .collect(),
+    )
+}
+
+/// `n` repeat customers' (x, m_x) from the Gamma-Gamma model, x uniform in 1..=`max_x`.
+pub fn gamma_gamma(model: &GammaGamma, n: usize, max_x: u32, seed: u64) -> Option<SpendData> {
+    let scale = Gamma::new(model.q, model.gamma)?;
+    if max_x == 0 {
+        return None;
+    }
+    let mut rng = Rng::seed_from_u64(seed);
+    let mut pairs = Vec::with_capacity(n);
+    for _ in 0..n {
+        let x = 1 + rng.below(u64::from(max_x)) as u32;
+        let nu = scale.sample(&mut rng);
+        let order = Gamma::new(model.p, nu)?;
+        let total: f64 = (0..x).map(|_| order.sample(&mut rng)).sum();
+        pairs.push((x, total / x as f64));
+    }
+    Some(SpendData::new(pairs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clv::{CountData, FitOptions, TimeUnit};
+
+    fn relative_errors(got: &[f64], want: &[f64]) -> Vec<f64> {
+        got.iter().zip(want).map(|(g, w)| (g - w).abs() / w).collect()
+    }
+
+    /// Parameter recovery: the estimates approach the truth as the sample grows (by about √20
+    /// from 10,000 to 200,000 customers). Gamma-Gamma's p and γ lie on a flat ridge (2–4% apart at
+    /// 200,000 customers for several seeds, 0.4% at 1,000,000): the test follows the sharply
+    /// identified q and mean order value p γ/(q − 1), and only bounds p.
+    #[test]
+    fn bgnbd_and_gamma_gamma_estimates_converge_to_the_truth() {
+        // Rates per hour; customers observed for 20 to 78 weeks.
+        let hours_per_week = 24.0 * 7.0;
+        let truth = BgNbd { r: 0.5, alpha: 3.0 * hours_per_week, a: 0.8, b: 2.5 };
+        let ages = ((20.0 * hours_per_week) as u32, (78.0 * hours_per_week) as u32);
+        let gg_truth = GammaGamma { p: 6.0, q: 4.0, gamma: 15.0 };
+        let mut worst = Vec::new();
+        for (n, seed) in [(10_000, 11), (200_000, 12)] {
+            let data = CountData::from_days(bgnbd(&truth, n, ages, seed).unwrap(), TimeUnit::Days).unwrap();
+            let fit = BgNbd::fit(&data, &FitOptions::default()).unwrap();
+            let m = fit.model;
+            let e = relative_errors(&[m.r, m.alpha, m.a, m.b], &[truth.r, truth.alpha, truth.a, truth.b]);
+            let spend = gamma_gamma(&gg_truth, n, 10, seed).unwrap();
+            let g = GammaGamma::fit(&spend, &FitOptions::default()).unwrap().fitted.model;
+            // The sharply identified combinations: q and the mean order value p γ/(q − 1).
+            let eg = relative_errors(&[g.q, g.mean_spend()], &[gg_truth.q, gg_truth.mean_spend()]);
+            assert!((g.p - gg_truth.p).abs() < 0.1 * gg_truth.p, "{g:?}");
+            worst.push((n, e.iter().cloned().fold(0.0, f64::max), eg.iter().cloned().fold(0.0, f64::max)));
+        }
+        let (small, large) = (worst[0], worst[1]);
+        assert!(large.1 < 0.5 * small.1 && large.1 < 0.02, "BG/NBD worst relative error {small:?} -> {large:?}");
+        assert!(large.2 < 0.5 * small.2 && large.2 < 0.01, "Gamma-Gamma worst relative error {small:?} -> {large:?}");
+    }
+}
