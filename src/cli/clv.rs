@@ -45,8 +45,9 @@ fn print_model(model: &ClvModel, format: Format, out: &mut impl Write) -> Result
         ("customers", model.data.customers.to_string()),
         ("repeat customers", model.data.repeaters.to_string()),
     ];
-    for (name, value) in p.model.parameters() {
-        pairs.push((name, format!("{value:.6}")));
+    for (i, (name, value)) in p.model.parameters().into_iter().enumerate() {
+        let se = d.standard_errors.get(i).map_or(String::new(), |se| format!("  (standard error {se:.4})"));
+        pairs.push((name, format!("{value:.6}{se}")));
     }
     pairs.extend([
         ("log-likelihood", format!("{:.4}", d.log_likelihood)),

@@ -2,7 +2,7 @@
 //! starts, BFGS with Nelder–Mead as fallback, and the checks that turn a boundary solution or a
 //! failed optimisation into an error in words instead of parameters nobody should use.
 
-use crate::clv::optimize::{Diagnostics, Minimum, Objective, Tolerances, bfgs, nelder_mead};
+use crate::clv::optimize::{Diagnostics, Minimum, Objective, Tolerances, bfgs, hessian, inverse_spd, nelder_mead};
 use crate::error::{Error, Result};
 
 /// Options of a maximum-likelihood fit.
@@ -156,6 +156,13 @@ pub(crate) fn maximise(
             });
         }
     }
+    // Uncertainty: the inverse Hessian of the mean objective over log-parameters, divided by n.
+    let covariance = hessian(objective, &m.point).and_then(|h| inverse_spd(&h));
+    let log_se: Option<Vec<f64>> =
+        covariance.as_ref().map(|inv| (0..params.len()).map(|i| (inv[i][i] / n).sqrt()).collect());
+    if let (Some(c), Some(se)) = (&covariance, &log_se) {
+        check_identified(problem, &params, c, se)?;
+    }
     let diagnostics = Diagnostics {
         method: method.into(),
         start,
@@ -166,8 +173,49 @@ pub(crate) fn maximise(
         gradient_norm,
         converged: true,
         penalty,
+        standard_errors: log_se.as_ref().map_or(Vec::new(), |se| se.iter().zip(&params).map(|(s, p)| s * p).collect()),
     };
     Ok((params, diagnostics))
+}
+
+/// A standard error of ln θ above this (θ uncertain by a factor of e³ ≈ 20) means the data say
+/// nothing about θ.
+const MAX_LOG_SE: f64 = 3.0;
+/// Two parameters whose log-estimates correlate beyond this, each uncertain by more than a factor
+/// e^0.5, lie on a ridge: only a combination of them is identified (a/(a+b) for BG/NBD's a and b).
+const RIDGE_CORRELATION: f64 = 0.999;
+const RIDGE_LOG_SE: f64 = 0.5;
+
+fn check_identified(problem: &Problem<'_>, params: &[f64], cov: &[Vec<f64>], log_se: &[f64]) -> Result<()> {
+    let fail = |reason: String| Err(Error::Fit { model: problem.model.into(), reason });
+    let names = problem.names;
+    for i in 0..params.len() {
+        for j in i + 1..params.len() {
+            let corr = cov[i][j] / (cov[i][i] * cov[j][j]).sqrt();
+            if corr.abs() > RIDGE_CORRELATION && log_se[i] > RIDGE_LOG_SE && log_se[j] > RIDGE_LOG_SE {
+                return fail(format!(
+                    "{} and {} are not separately identified: their estimates ({:.4e}, {:.4e}) lie on a ridge \
+                     (correlation {corr:.5}, each uncertain by a factor of {:.1}){}",
+                    names[i],
+                    names[j],
+                    params[i],
+                    params[j],
+                    log_se[i].max(log_se[j]).exp(),
+                    hint(problem.model, names[i], 2.0)
+                ));
+            }
+        }
+        if log_se[i] > MAX_LOG_SE {
+            return fail(format!(
+                "{} = {:.4e} is not identified by the data (uncertain by a factor of {:.0}){}",
+                names[i],
+                params[i],
+                log_se[i].exp(),
+                hint(problem.model, names[i], params[i])
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn describe(names: &[&str], params: &[f64]) -> String {
@@ -180,9 +228,7 @@ fn hint(model: &str, name: &str, value: f64) -> &'static str {
         (_, "a", true) => {
             "; dropout after a purchase is almost never observed (nearly every repeat customer is still buying at the end)"
         }
-        (_, "a" | "b", false) => {
-            "; dropout probability is the same for every customer, so a and b are not separately identified (try --penalty 0.01)"
-        }
+        (_, "a" | "b", false) => "; the dropout probability is about the same for every customer (try --penalty 0.01)",
         (_, "s", true) | (_, "beta", _) => {
             "; lifetimes are not identified from this window (too few customers seen to stop)"
         }

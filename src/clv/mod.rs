@@ -3,14 +3,12 @@
 //! predictions per customer (P(alive), expected purchases, expected order value).
 //!
 //! ```
-//! use retention::clv::{BgNbd, CountData, FitOptions, PurchaseModel, TimeUnit};
+//! use retention::clv::{BgNbd, CountData, FitOptions, PurchaseModel, TimeUnit, simulate};
 //! # fn main() -> retention::Result<()> {
-//! // (x, t_x, T) in days for a handful of customers; real fits use Store::summaries.
-//! let triples = (0..400u32).map(|i| {
-//!     let x = i % 5;
-//!     let t_x = if x == 0 { 0 } else { 20 * x + i % 30 };
-//!     (x, t_x, 200)
-//! });
+//! // (x, t_x, T) in days of 2,000 customers drawn from known parameters; a shop's come from
+//! // CountData::from_summaries(&store.summaries(None)?, unit).
+//! let truth = BgNbd { r: 0.5, alpha: 20.0, a: 0.8, b: 2.5 };
+//! let triples = simulate::bgnbd(&truth, 2_000, (100, 400), 7).expect("valid parameters");
 //! let data = CountData::from_days(triples, TimeUnit::Weeks)?;
 //! let fit = BgNbd::fit(&data, &FitOptions::default())?;
 //! assert!(fit.diagnostics.converged);
@@ -30,6 +28,8 @@ mod pareto;
 mod saved;
 pub mod simulate;
 pub mod special;
+#[cfg(test)]
+mod traps;
 mod value;
 
 pub use bg::{BgNbd, MbgNbd};

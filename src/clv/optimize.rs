@@ -26,6 +26,10 @@ pub struct Diagnostics {
     pub converged: bool,
     /// L2 penalty weight used.
     pub penalty: f64,
+    /// Asymptotic standard error of each parameter (natural scale, same order as the
+    /// parameters), from the inverse Hessian of the log-likelihood over log-parameters (delta
+    /// method). Empty when the Hessian is not positive definite.
+    pub standard_errors: Vec<f64>,
 }
 
 /// Stopping rules. A fit has converged when the largest gradient component (mean log-likelihood,
@@ -134,6 +138,50 @@ pub(crate) fn bfgs(f: &Objective<'_>, x0: &[f64], tol: &Tolerances) -> Option<Mi
     Some(Minimum { point: x, value: fx, gradient: g, iterations, evaluations, converged })
 }
 
+/// The Hessian of `f` at `x` by central differences of its gradient, symmetrised.
+pub(crate) fn hessian(f: &Objective<'_>, x: &[f64]) -> Option<Vec<Vec<f64>>> {
+    let n = x.len();
+    let h = 1e-4;
+    let mut rows = Vec::with_capacity(n);
+    let mut probe = x.to_vec();
+    for i in 0..n {
+        probe[i] = x[i] + h;
+        let (_, up) = f(&probe)?;
+        probe[i] = x[i] - h;
+        let (_, down) = f(&probe)?;
+        probe[i] = x[i];
+        rows.push(up.iter().zip(&down).map(|(u, d)| (u - d) / (2.0 * h)).collect::<Vec<f64>>());
+    }
+    Some((0..n).map(|i| (0..n).map(|j| 0.5 * (rows[i][j] + rows[j][i])).collect()).collect())
+}
+
+/// The inverse of a symmetric positive-definite matrix by Cholesky, or `None` if it is not one.
+pub(crate) fn inverse_spd(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = m.len();
+    let mut l = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let s: f64 = m[i][j] - (0..j).map(|k| l[i][k] * l[j][k]).sum::<f64>();
+            if i == j {
+                if !(s > 0.0 && s.is_finite()) {
+                    return None;
+                }
+                l[i][i] = s.sqrt();
+            } else {
+                l[i][j] = s / l[j][j];
+            }
+        }
+    }
+    // Columns of L⁻¹, then (L⁻¹)ᵀ L⁻¹.
+    let mut inv_l = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        inv_l[i][i] = 1.0 / l[i][i];
+        let row: Vec<f64> = (0..i).map(|j| -(j..i).map(|k| l[i][k] * inv_l[k][j]).sum::<f64>() / l[i][i]).collect();
+        inv_l[i][..i].copy_from_slice(&row);
+    }
+    Some((0..n).map(|i| (0..n).map(|j| (0..n).map(|k| inv_l[k][i] * inv_l[k][j]).sum()).collect()).collect())
+}
+
 fn identity(n: usize) -> Vec<Vec<f64>> {
     (0..n).map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect()).collect()
 }
@@ -239,6 +287,23 @@ mod tests {
         assert!(m.converged);
         let want = (10.0 - 12f64.sqrt()) / 4.0; // the root of 2(x − 2)(3 − x) + 1 = 0 below 3
         assert!((m.point[0] - want).abs() < 1e-7, "{} vs {want}", m.point[0]);
+    }
+
+    #[test]
+    fn hessian_and_inverse_of_a_quadratic() {
+        // f = x² + x·y + 2y²: Hessian [[2, 1], [1, 4]], inverse [[4, −1], [−1, 2]]/7.
+        let f = |v: &[f64]| {
+            Some((v[0] * v[0] + v[0] * v[1] + 2.0 * v[1] * v[1], vec![2.0 * v[0] + v[1], v[0] + 4.0 * v[1]]))
+        };
+        let h = hessian(&f, &[0.3, -0.2]).unwrap();
+        let inv = inverse_spd(&h).unwrap();
+        let want = [[4.0 / 7.0, -1.0 / 7.0], [-1.0 / 7.0, 2.0 / 7.0]];
+        for i in 0..2 {
+            for j in 0..2 {
+                assert!((inv[i][j] - want[i][j]).abs() < 1e-9, "{inv:?}");
+            }
+        }
+        assert!(inverse_spd(&[vec![1.0, 2.0], vec![2.0, 1.0]]).is_none());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod cdnow;
 mod cli;
 mod clv;
+mod clv_reference;
 mod common;
 mod fuzz_corpus;
 mod ingest;

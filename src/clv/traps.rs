@@ -1,0 +1,168 @@
+//! One test per numerical trap of `NUMERICS.md` that applies to these models: each broke another
+//! CLV tool for real users (the issue thread is cited). The engine must give a finite, correct
+//! number or an error in words, never NaN and never a panic.
+
+use crate::clv::special::ln_hyp2f1_a_a1;
+use crate::clv::{
+    BgNbd, CountData, FitOptions, GammaGamma, ParetoNbd, PurchaseModel, SpendData, TimeUnit, Tolerances, simulate,
+};
+
+const PNBD: ParetoNbd = ParetoNbd { r: 0.55328, alpha: 10.578, s: 0.60621, beta: 11.668 };
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs().max(1e-300)
+}
+
+/// lifetimes#25: P(alive) NaN for x > 300 (the A₀ term underflowed).
+#[test]
+fn pareto_is_finite_and_monotone_in_x_up_to_10000() {
+    let mut previous = (f64::INFINITY, 0.0);
+    for x in [0, 1, 10, 100, 300, 301, 1_000, 3_000, 10_000] {
+        let x = x as f64;
+        // Bought at the end of the window: alive for sure, expectation growing with x.
+        let (ll, p, e) = (
+            PNBD.log_likelihood(x, 50.0, 50.0),
+            PNBD.p_alive(x, 50.0, 50.0),
+            PNBD.expected_purchases(10.0, x, 50.0, 50.0),
+        );
+        assert!(ll.is_finite() && p == 1.0 && e > previous.1, "x {x}: {ll} {p} {e}");
+        // Silent for 10 weeks: the more they bought before, the surer they are gone.
+        let (ll, p) = (PNBD.log_likelihood(x, 40.0, 50.0), PNBD.p_alive(x, 40.0, 50.0));
+        assert!(ll.is_finite() && (0.0..=1.0).contains(&p) && p <= previous.0, "x {x}: {ll} {p}");
+        assert!(PNBD.expected_purchases(10.0, x, 40.0, 50.0).is_finite());
+        previous = (p, e);
+    }
+}
+
+/// CLVTools 0.7.0: t_x = T makes A₀ = 0 and log(0) appeared; CLVTools#100: t_x a hair below T.
+#[test]
+fn pareto_at_and_just_below_t_x_equal_t() {
+    for x in [1.0, 26.0, 500.0] {
+        for t_x in [31.0, 31.0 - 1e-9, 31.0 - 1e-3] {
+            let (ll, p) = (PNBD.log_likelihood(x, t_x, 31.0), PNBD.p_alive(x, t_x, 31.0));
+            assert!(ll.is_finite() && (0.0..=1.0).contains(&p) && p > 0.99, "x {x} t_x {t_x}: {ll} {p}");
+        }
+    }
+    // t_x > T is refused at input (see data.rs), never silently scored.
+    assert!(CountData::from_days([(3, 32, 31)], TimeUnit::Days).is_err());
+}
+
+/// CLVTools 0.7.0, BTYD fix_pnbd: α = β makes the ₂F₁ argument 0.
+#[test]
+fn pareto_is_continuous_at_alpha_equal_beta() {
+    let at = |beta: f64| ParetoNbd { beta, ..ParetoNbd { alpha: 10.0, ..PNBD } };
+    for (x, t_x, t) in [(0.0, 0.0, 38.0), (4.0, 20.0, 38.0), (300.0, 900.0, 1000.0)] {
+        let mid = at(10.0);
+        for beta in [10.0 - 1e-12, 10.0 + 1e-12] {
+            let m = at(beta);
+            assert!(rel(m.log_likelihood(x, t_x, t), mid.log_likelihood(x, t_x, t)) < 1e-12);
+            assert!(rel(m.p_alive(x, t_x, t), mid.p_alive(x, t_x, t)) < 1e-10);
+            assert!(rel(m.expected_purchases(39.0, x, t_x, t), mid.expected_purchases(39.0, x, t_x, t)) < 1e-10);
+        }
+    }
+    // A fit started exactly on α = β gets past it.
+    let data = CountData::from_days(
+        simulate::bgnbd(&BgNbd { r: 0.5, alpha: 20.0, a: 0.8, b: 2.5 }, 3_000, (100, 400), 3).unwrap(),
+        TimeUnit::Days,
+    )
+    .unwrap();
+    let options = FitOptions { starts: vec![vec![1.0, 10.0, 1.0, 10.0]], ..FitOptions::default() };
+    let fit = ParetoNbd::fit(&data, &options).unwrap();
+    assert!(fit.diagnostics.converged && fit.diagnostics.log_likelihood.is_finite());
+}
+
+/// lifetimes CET: (1 − ((β+T)/(β+T+t))^(s−1))/(s − 1) at s = 1.
+#[test]
+fn pareto_expectation_is_continuous_at_s_equal_one() {
+    let at = |s: f64| ParetoNbd { s, ..PNBD };
+    let mid = at(1.0).expected_purchases(39.0, 3.0, 20.0, 38.0);
+    let limit = at(1.0).p_alive(3.0, 20.0, 38.0) * (PNBD.r + 3.0) * (PNBD.beta + 38.0) / (PNBD.alpha + 38.0)
+        * ((PNBD.beta + 38.0 + 39.0) / (PNBD.beta + 38.0)).ln();
+    assert!(rel(mid, limit) < 1e-14, "{mid} vs {limit}");
+    for s in [1.0 - 1e-9, 1.0 + 1e-9] {
+        assert!(rel(at(s).expected_purchases(39.0, 3.0, 20.0, 38.0), mid) < 1e-8);
+    }
+}
+
+/// lifetimes#302: c = a + b + x − 1 ≤ 0 (x = 0, a + b < 1); lifetimes PR #206: a negative ₂F₁ term
+/// for tiny a, b. Reference values: mpmath at 40 digits of FHL 2005 eq. 10 as printed.
+#[test]
+fn bgnbd_expectation_where_the_printed_formula_breaks() {
+    let m = |a: f64, b: f64| BgNbd { r: 0.24, alpha: 4.4, a, b };
+    for (model, x, t_x, want) in [
+        (m(0.31, 0.50), 0.0, 0.0, 0.184_407_104_202_322_36),
+        (m(0.001, 0.039), 0.0, 0.0, 0.214_496_392_618_028_64),
+        (m(0.001, 0.039), 2.0, 30.0, 2.015_122_276_726_399),
+        (m(1.0 + 1e-9, 2.4), 3.0, 20.0, 0.937_087_165_874_810_4),
+    ] {
+        let e = model.expected_purchases(39.0, x, t_x, 38.86);
+        assert!(e >= 0.0 && rel(e, want) < 1e-9, "{model:?} x {x}: {e} vs {want}");
+    }
+    // a → 1 from both sides and at exactly 1.
+    let e = |a: f64| m(a, 2.4).expected_purchases(39.0, 3.0, 20.0, 38.86);
+    assert!(rel(e(1.0), e(1.0 - 1e-9)) < 1e-8 && rel(e(1.0), e(1.0 + 1e-9)) < 1e-8);
+}
+
+/// BTYD fix_pnbd (segfault), GSL: a ₂F₁ series that never ends. The cap ends in an error at once.
+#[test]
+fn hypergeometric_series_is_capped() {
+    let started = std::time::Instant::now();
+    let err = ln_hyp2f1_a_a1(0.6, 0.5, 1.0 - 1e-12).unwrap_err();
+    assert!(err.to_string().contains("did not converge"), "{err}");
+    assert!(started.elapsed().as_secs() < 2);
+    // Where the model needs such arguments it integrates instead: α ≫ β + t.
+    let far = ParetoNbd { r: 0.6, alpha: 1e7, s: 0.5, beta: 0.01 };
+    assert!(far.log_likelihood(3.0, 0.5, 30.0).is_finite() && far.p_alive(3.0, 0.5, 30.0).is_finite());
+}
+
+/// CLVTools#132, lifetimes#259: an optimiser aborting on the first non-finite value; lifetimes#396:
+/// converged fits reported as failures because of tight tolerances.
+#[test]
+fn fits_survive_bad_starts_and_unreachable_tolerances() {
+    let truth = BgNbd { r: 0.5, alpha: 30.0, a: 0.8, b: 2.5 };
+    let data = CountData::from_days(simulate::bgnbd(&truth, 5_000, (100, 500), 5).unwrap(), TimeUnit::Days).unwrap();
+    let reference = BgNbd::fit(&data, &FitOptions::default()).unwrap();
+    let bad = FitOptions {
+        starts: vec![vec![300.0, 1e-4, 1e-3, 900.0], vec![1e-3, 1e5, 50.0, 1e-3]],
+        ..FitOptions::default()
+    };
+    let fit = BgNbd::fit(&data, &bad).unwrap();
+    assert!((fit.diagnostics.log_likelihood - reference.diagnostics.log_likelihood).abs() < 1e-6);
+    assert!(rel(fit.model.alpha, reference.model.alpha) < 1e-4);
+    let tight =
+        FitOptions { tolerances: Tolerances { gradient: 0.0, ..Tolerances::default() }, ..FitOptions::default() };
+    let fit = BgNbd::fit(&data, &tight).unwrap();
+    assert!(fit.diagnostics.converged && rel(fit.model.r, reference.model.r) < 1e-6, "{:?}", fit.diagnostics);
+}
+
+/// lifetimes#271: a ridge where a, b → ∞ with a/(a + b) fixed was accepted as a fit.
+#[test]
+fn a_dropout_ridge_is_reported_in_words() {
+    // Everybody has the same dropout probability 0.25.
+    let truth = BgNbd { r: 0.5, alpha: 30.0, a: 2.5e5, b: 7.5e5 };
+    let data = CountData::from_days(simulate::bgnbd(&truth, 20_000, (100, 500), 9).unwrap(), TimeUnit::Days).unwrap();
+    match BgNbd::fit(&data, &FitOptions::default()) {
+        Err(e) => assert!(e.to_string().contains("not separately identified"), "{e}"),
+        Ok(fit) => panic!("a ridge accepted as a fit: {:?}", fit.model),
+    }
+    // A penalty pulls the fit off the ridge.
+    let fit = BgNbd::fit(&data, &FitOptions { penalty: 0.01, ..FitOptions::default() }).unwrap();
+    assert!(fit.model.a < 1e4);
+}
+
+/// lifetimes#146, #370: q ≤ 1 gave negative expected spend. Such fits are refused; a fitted model
+/// always has positive expected spend, and x = 0 customers get the population mean.
+#[test]
+fn gamma_gamma_refuses_infinite_mean_and_keeps_spend_positive() {
+    let heavy = simulate::gamma_gamma(&GammaGamma { p: 1.5, q: 0.6, gamma: 5.0 }, 20_000, 5, 4).unwrap();
+    let err = GammaGamma::fit(&heavy, &FitOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("≤ 1"), "{err}");
+    let data = simulate::gamma_gamma(&GammaGamma { p: 6.0, q: 4.0, gamma: 15.0 }, 5_000, 8, 4).unwrap();
+    let m = GammaGamma::fit(&data, &FitOptions::default()).unwrap().fitted.model;
+    for (x, m_x) in [(1, 1e-6), (1, 1e6), (50, 0.01), (0, 0.0)] {
+        assert!(m.expected_spend(x, m_x) > 0.0);
+    }
+    assert_eq!(m.expected_spend(0, 0.0), m.mean_spend());
+    let with_zero = SpendData::new([(0, 0.0), (3, -2.0), (2, 10.0)]);
+    assert_eq!((with_zero.observations().len(), with_zero.excluded()), (1, 2));
+}
