@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::clv::data::{Cell, CountData};
-use crate::clv::fit::{FitOptions, Problem, maximise};
+use crate::clv::fit::{FitOptions, Problem, Sample, maximise, sample_step};
 use crate::clv::model::{Fitted, PurchaseModel};
 use crate::clv::special::{btyd_numerator, digamma, ln_gamma, log_add_exp};
 use crate::error::Result;
@@ -212,10 +212,17 @@ fn fit_variant(
 ) -> Result<(Params, crate::clv::Diagnostics)> {
     data.check_identifiable(name)?;
     let histogram = data.x_histogram();
-    let ll = |p: &[f64]| -> Option<(f64, Vec<f64>)> {
+    let likelihood = |data: &CountData, histogram: &[u64], p: &[f64]| -> Option<(f64, Vec<f64>)> {
         let params = Params { r: p[0], alpha: p[1], a: p[2], b: p[3], variant };
-        let (ll, g) = params.total(data, &histogram);
+        let (ll, g) = params.total(data, histogram);
         (ll.is_finite() && g.iter().all(|v| v.is_finite())).then(|| (ll, g.to_vec()))
+    };
+    let ll = |p: &[f64]| likelihood(data, &histogram, p);
+    let sample = sample_step(data.customers()).map(|k| data.thinned(k));
+    let sample_histogram = sample.as_ref().map(|s| s.x_histogram());
+    let sample_ll = |p: &[f64]| match (&sample, &sample_histogram) {
+        (Some(s), Some(h)) => likelihood(s, h, p),
+        _ => None,
     };
     let problem = Problem {
         model: name,
@@ -223,6 +230,7 @@ fn fit_variant(
         observations: data.customers() as f64,
         log_likelihood: &ll,
         analytic_gradient: true,
+        sample: sample.as_ref().map(|s| Sample { observations: s.customers() as f64, log_likelihood: &sample_ll }),
     };
     // Starts: the purchase rate r/α matched to the data's repeat rate, with dropout shapes from
     // "few drop out" to "most drop out early".

@@ -157,6 +157,19 @@ impl CountData {
         self.max_age
     }
 
+    /// A systematic sample of every `k`-th customer in (x, t_x, T) order, so the sample keeps the
+    /// data's mix of frequencies and ages; used to try fit starts cheaply.
+    pub(crate) fn thinned(&self, k: usize) -> CountData {
+        let k = k.max(1) as u64;
+        let (mut seen, mut keys) = (0u64, Vec::new());
+        for c in &self.cells {
+            let taken = (seen + c.count as u64).div_ceil(k) - seen.div_ceil(k);
+            keys.extend(std::iter::repeat_n((c.x, c.t_x, c.age), taken as usize));
+            seen += c.count as u64;
+        }
+        Self::group(keys, self.unit)
+    }
+
     /// Customers with each x, indexed by x (length `max_x + 1`).
     pub(crate) fn x_histogram(&self) -> Vec<u64> {
         let mut h = vec![0u64; self.max_x as usize + 1];
@@ -220,8 +233,11 @@ pub struct SpendObservation {
 /// spend, plus the frequency–spend correlation that the model assumes to be zero.
 #[derive(Clone, Debug)]
 pub struct SpendData {
+    /// Sorted by x, so that everything depending on x alone is computed once per x.
     observations: Vec<SpendObservation>,
     excluded: u64,
+    /// Per distinct x: (x, observations, Σ ln m_x), in x order.
+    by_x: Vec<(u32, u64, f64)>,
 }
 
 impl SpendData {
@@ -243,7 +259,28 @@ impl SpendData {
                 excluded += 1;
             }
         }
-        SpendData { observations, excluded }
+        observations.sort_by_key(|o| o.x);
+        let mut by_x: Vec<(u32, u64, f64)> = Vec::new();
+        for o in &observations {
+            match by_x.last_mut() {
+                Some(g) if g.0 == o.x => {
+                    g.1 += 1;
+                    g.2 += o.m_x.ln();
+                }
+                _ => by_x.push((o.x, 1, o.m_x.ln())),
+            }
+        }
+        SpendData { observations, excluded, by_x }
+    }
+
+    /// (x, observations with that x, Σ ln m_x over them), in x order.
+    pub(crate) fn by_x(&self) -> &[(u32, u64, f64)] {
+        &self.by_x
+    }
+
+    /// Every `k`-th observation (a systematic sample, stratified by x since they are sorted).
+    pub(crate) fn thinned(&self, k: usize) -> SpendData {
+        Self::new(self.observations.iter().step_by(k.max(1)).map(|o| (o.x, o.m_x)))
     }
 
     /// Repeat customers of `summaries`, their average repeat-day value in major units of `currency`.
@@ -252,7 +289,7 @@ impl SpendData {
         Self::new(summaries.customers.iter().map(|s| (s.x(), s.average_repeat_value().unwrap_or(0.0) / scale)))
     }
 
-    /// The observations used in the fit.
+    /// The observations used in the fit, sorted by x.
     pub fn observations(&self) -> &[SpendObservation] {
         &self.observations
     }

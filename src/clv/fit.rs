@@ -41,39 +41,51 @@ pub(crate) struct Problem<'a> {
     pub log_likelihood: &'a LogLikelihood<'a>,
     /// False when `log_likelihood` returns no gradient (an empty vector): central differences.
     pub analytic_gradient: bool,
+    /// A sample of the data to try the starts on first.
+    pub sample: Option<Sample<'a>>,
 }
 
-/// Maximises the log-likelihood over log-parameters from each start; returns the best natural
-/// parameters and the diagnostics of the run that found them.
-pub(crate) fn maximise(
-    problem: &Problem<'_>,
-    default_starts: &[Vec<f64>],
-    options: &FitOptions,
-) -> Result<(Vec<f64>, Diagnostics)> {
-    let starts = if options.starts.is_empty() { default_starts } else { &options.starts[..] };
-    let penalty = options.penalty;
-    if !(penalty >= 0.0 && penalty.is_finite()) {
-        return Err(Error::invalid("--penalty", penalty.to_string(), "must be a finite number ≥ 0"));
-    }
-    let n = problem.observations.max(1.0);
-    let value_and_gradient = |theta: &[f64]| -> Option<(f64, Vec<f64>)> {
+/// The same likelihood over a systematic sample of the data, where the starts are tried before
+/// one BFGS run on all of it (DESIGN.md: "start from a fit on a small random subsample").
+pub(crate) struct Sample<'a> {
+    pub observations: f64,
+    pub log_likelihood: &'a LogLikelihood<'a>,
+}
+
+/// Data smaller than this are fitted from every start directly; larger data get a warm start from
+/// a sample of about `SAMPLE_TARGET` observations.
+pub(crate) const SAMPLE_ABOVE: u64 = 200_000;
+pub(crate) const SAMPLE_TARGET: u64 = 50_000;
+
+/// The thinning step that leaves about `SAMPLE_TARGET` of `n` observations, or `None` for small data.
+pub(crate) fn sample_step(n: u64) -> Option<usize> {
+    (n > SAMPLE_ABOVE).then(|| n.div_ceil(SAMPLE_TARGET) as usize)
+}
+
+/// The minimisation objective over log-parameters θ: the mean negative log-likelihood plus the
+/// penalty, with its gradient (analytic, or by central differences).
+fn objective<'a>(ll: &'a LogLikelihood<'a>, n: f64, penalty: f64, analytic: bool) -> Box<Objective<'a>> {
+    let value_and_gradient = move |theta: &[f64]| -> Option<(f64, Vec<f64>)> {
         let p: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
         if p.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
             return None;
         }
-        let (ll, g) = (problem.log_likelihood)(&p)?;
+        let (ll, g) = ll(&p)?;
         let value = -ll / n + penalty * theta.iter().map(|t| t * t).sum::<f64>();
         if !value.is_finite() {
             return None;
         }
-        let grad: Vec<f64> = if problem.analytic_gradient {
+        let grad: Vec<f64> = if analytic {
             g.iter().zip(&p).zip(theta).map(|((gi, pi), ti)| -gi * pi / n + 2.0 * penalty * ti).collect()
         } else {
             Vec::new()
         };
         Some((value, grad))
     };
-    let numeric = |theta: &[f64]| -> Option<(f64, Vec<f64>)> {
+    if analytic {
+        return Box::new(value_and_gradient);
+    }
+    Box::new(move |theta: &[f64]| -> Option<(f64, Vec<f64>)> {
         let (value, _) = value_and_gradient(theta)?;
         let mut grad = Vec::with_capacity(theta.len());
         let mut probe = theta.to_vec();
@@ -92,10 +104,16 @@ pub(crate) fn maximise(
             });
         }
         Some((value, grad))
-    };
-    let objective: &Objective<'_> = if problem.analytic_gradient { &value_and_gradient } else { &numeric };
+    })
+}
 
-    let tol = &options.tolerances;
+/// The best minimum over `starts` (converged first, then lowest), with its start's index and
+/// method, and how many starts had a finite objective.
+fn search(
+    objective: &Objective<'_>,
+    starts: &[Vec<f64>],
+    tol: &Tolerances,
+) -> (Option<(usize, Minimum, &'static str)>, usize) {
     let mut best: Option<(usize, Minimum, &'static str)> = None;
     let mut tried = 0;
     for (i, start) in starts.iter().enumerate() {
@@ -104,12 +122,12 @@ pub(crate) fn maximise(
             continue;
         }
         tried += 1;
-        let mut run = bfgs(objective, &theta0, tol).map(|m| (m, "bfgs"));
+        let mut run = bfgs(objective, &theta0, tol, None).map(|m| (m, "bfgs"));
         if !run.as_ref().is_some_and(|(m, _)| m.converged) {
             // Fallback: a derivative-free search, then a BFGS polish from where it stopped.
             let from = run.as_ref().map_or(theta0.clone(), |(m, _)| m.point.clone());
             if let Some(nm) = nelder_mead(objective, &from, tol) {
-                let polished = bfgs(objective, &nm.point, tol).filter(|m| m.value <= nm.value).unwrap_or(nm);
+                let polished = bfgs(objective, &nm.point, tol, None).filter(|m| m.value <= nm.value).unwrap_or(nm);
                 run = Some((polished, "nelder-mead"));
             }
         }
@@ -123,6 +141,45 @@ pub(crate) fn maximise(
             }
         }
     }
+    (best, tried)
+}
+
+/// Maximises the log-likelihood over log-parameters from each start (on the sample first, when
+/// the problem has one and no starts were given); returns the best natural parameters and the
+/// diagnostics of the run that found them.
+pub(crate) fn maximise(
+    problem: &Problem<'_>,
+    default_starts: &[Vec<f64>],
+    options: &FitOptions,
+) -> Result<(Vec<f64>, Diagnostics)> {
+    let starts = if options.starts.is_empty() { default_starts } else { &options.starts[..] };
+    let penalty = options.penalty;
+    if !(penalty >= 0.0 && penalty.is_finite()) {
+        return Err(Error::invalid("--penalty", penalty.to_string(), "must be a finite number ≥ 0"));
+    }
+    let n = problem.observations.max(1.0);
+    let tol = &options.tolerances;
+    let objective = objective(problem.log_likelihood, n, penalty, problem.analytic_gradient);
+    let objective = &*objective;
+
+    let mut warm = None;
+    if let Some(sample) = problem.sample.as_ref().filter(|_| options.starts.is_empty()) {
+        let on_sample =
+            self::objective(sample.log_likelihood, sample.observations.max(1.0), penalty, problem.analytic_gradient);
+        if let (Some((i, m, method)), _) = search(&*on_sample, starts, tol) {
+            // The mean objective's curvature on the sample estimates that on all the data, so its
+            // inverse makes the first steps on all the data Newton steps.
+            let h0 = hessian(&*on_sample, &m.point, &m.gradient).and_then(|h| inverse_spd(&h));
+            if let Some(full) = bfgs(objective, &m.point, tol, h0) {
+                warm = full.converged.then_some((i, full, method));
+            }
+        }
+    }
+    let sample_size = warm.as_ref().and(problem.sample.as_ref()).map(|s| s.observations as u64);
+    let (best, tried) = match warm {
+        Some(found) => (Some(found), starts.len()),
+        None => search(objective, starts, tol),
+    };
     let Some((start, m, method)) = best else {
         return Err(Error::Fit {
             model: problem.model.into(),
@@ -157,7 +214,7 @@ pub(crate) fn maximise(
         }
     }
     // Uncertainty: the inverse Hessian of the mean objective over log-parameters, divided by n.
-    let covariance = hessian(objective, &m.point).and_then(|h| inverse_spd(&h));
+    let covariance = hessian(objective, &m.point, &m.gradient).and_then(|h| inverse_spd(&h));
     let log_se: Option<Vec<f64>> =
         covariance.as_ref().map(|inv| (0..params.len()).map(|i| (inv[i][i] / n).sqrt()).collect());
     if let (Some(c), Some(se)) = (&covariance, &log_se) {
@@ -173,6 +230,7 @@ pub(crate) fn maximise(
         gradient_norm,
         converged: true,
         penalty,
+        warm_start_sample: sample_size,
         standard_errors: log_se.as_ref().map_or(Vec::new(), |se| se.iter().zip(&params).map(|(s, p)| s * p).collect()),
     };
     Ok((params, diagnostics))

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::clv::data::CountData;
-use crate::clv::fit::{FitOptions, Problem, maximise};
+use crate::clv::fit::{FitOptions, Problem, Sample, maximise, sample_step};
 use crate::clv::model::{Fitted, PurchaseModel};
 use crate::clv::special::{ln_gamma, ln_hyp2f1_a_a1, log_add_exp, log_sub_exp};
 use crate::error::Result;
@@ -110,16 +110,20 @@ impl ParetoNbd {
     /// parameter derivatives have no closed form worth the risk.
     pub fn fit(data: &CountData, options: &FitOptions) -> Result<Fitted<ParetoNbd>> {
         data.check_identifiable("Pareto/NBD")?;
-        let ll = |p: &[f64]| -> Option<(f64, Vec<f64>)> {
+        let likelihood = |data: &CountData, p: &[f64]| -> Option<(f64, Vec<f64>)> {
             let v = ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] }.total_log_likelihood(data);
             v.is_finite().then(|| (v, Vec::new()))
         };
+        let ll = |p: &[f64]| likelihood(data, p);
+        let sample = sample_step(data.customers()).map(|k| data.thinned(k));
+        let sample_ll = |p: &[f64]| sample.as_ref().and_then(|s| likelihood(s, p));
         let problem = Problem {
             model: "Pareto/NBD",
             names: &["r", "alpha", "s", "beta"],
             observations: data.customers() as f64,
             log_likelihood: &ll,
             analytic_gradient: false,
+            sample: sample.as_ref().map(|s| Sample { observations: s.customers() as f64, log_likelihood: &sample_ll }),
         };
         let rate = data.rate();
         let horizon = data.max_age() as f64 / data.unit().days();

@@ -78,6 +78,36 @@ mod tests {
     use super::*;
     use crate::clv::{CountData, FitOptions, TimeUnit};
 
+    /// The warm start (starts tried on a sample, one run on all the data) finds the same maximum
+    /// as running every start on all the data.
+    #[test]
+    fn warm_start_from_a_sample_finds_the_full_data_maximum() {
+        let truth = BgNbd { r: 0.5, alpha: 30.0, a: 0.8, b: 2.5 };
+        let data = CountData::from_days(bgnbd(&truth, 300_000, (100, 800), 21).unwrap(), TimeUnit::Days).unwrap();
+        let warm = BgNbd::fit(&data, &FitOptions::default()).unwrap();
+        assert!(
+            warm.diagnostics.warm_start_sample.is_some_and(|n| (50_000..=50_100).contains(&n)),
+            "{:?}",
+            warm.diagnostics
+        );
+        let rate = 1.0 / 30.0 * 0.5;
+        let starts = [(1.0, 1.0, 1.0), (0.5, 0.5, 2.0), (2.0, 2.0, 5.0)]
+            .iter()
+            .map(|&(r, a, b)| vec![r, r / rate, a, b])
+            .collect();
+        let cold = BgNbd::fit(&data, &FitOptions { starts, ..FitOptions::default() }).unwrap();
+        assert_eq!(cold.diagnostics.warm_start_sample, None);
+        assert!((warm.diagnostics.log_likelihood - cold.diagnostics.log_likelihood).abs() < 1e-6);
+        for (w, c) in [
+            (warm.model.r, cold.model.r),
+            (warm.model.alpha, cold.model.alpha),
+            (warm.model.a, cold.model.a),
+            (warm.model.b, cold.model.b),
+        ] {
+            assert!((w - c).abs() < 1e-6 * c, "{warm:?} vs {cold:?}");
+        }
+    }
+
     fn relative_errors(got: &[f64], want: &[f64]) -> Vec<f64> {
         got.iter().zip(want).map(|(g, w)| (g - w).abs() / w).collect()
     }

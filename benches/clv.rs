@@ -1,0 +1,36 @@
+//! CLV on a generated shop of 1,000,000 customers (the targets: BG/NBD fit ≤ 1 s,
+//! Gamma-Gamma fit ≤ 0.5 s, scoring every customer ≤ 0.3 s), plus one likelihood pass with its
+//! gradient, the unit the fit repeats. The store scan that feeds them is benchmarked in `scan`.
+
+mod common;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use retention::clv::{BgNbd, CountData, FitOptions, GammaGamma, SpendData, TimeUnit, Valuation, ValueOptions};
+use std::time::Duration;
+
+const CUSTOMERS: u64 = 1_000_000;
+
+fn clv(c: &mut Criterion) {
+    let (csv, _) = common::shop_csv(CUSTOMERS);
+    let (_dir, store) = common::loaded_store(&csv, retention::store::DEFAULT_BLOCK_SIZE);
+    drop(csv);
+    let summaries = store.summaries(None).expect("scan");
+    let data = CountData::from_summaries(&summaries, TimeUnit::Weeks);
+    let spend = SpendData::from_summaries(&summaries, &store.currency());
+    let options = FitOptions::default();
+    let bg = BgNbd::fit(&data, &options).expect("BG/NBD fit");
+    let gg = GammaGamma::fit(&spend, &options).expect("Gamma-Gamma fit").fitted.model;
+    let valuation = Valuation::new(&bg.model, TimeUnit::Weeks, Some(gg), ValueOptions::default()).expect("valuation");
+
+    let mut group = c.benchmark_group("clv");
+    group.sample_size(10).measurement_time(Duration::from_secs(20)).throughput(Throughput::Elements(CUSTOMERS));
+    group.bench_function("group_cells", |b| b.iter(|| CountData::from_summaries(&summaries, TimeUnit::Weeks)));
+    group.bench_function("bgnbd_log_likelihood", |b| b.iter(|| bg.model.total_log_likelihood(&data)));
+    group.bench_function("fit_bgnbd", |b| b.iter(|| BgNbd::fit(&data, &options).expect("fit")));
+    group.bench_function("fit_gamma_gamma", |b| b.iter(|| GammaGamma::fit(&spend, &options).expect("fit")));
+    group.bench_function("score", |b| b.iter(|| valuation.score(&summaries, &store.currency())));
+    group.finish();
+}
+
+criterion_group!(benches, clv);
+criterion_main!(benches);
