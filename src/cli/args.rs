@@ -54,6 +54,22 @@ pub enum ClvCommand {
     Score(ClvScoreArgs),
     /// Fit on a calibration period and compare predictions with the holdout period that follows.
     Evaluate(ClvEvaluateArgs),
+    /// Write every customer's model inputs (x, t_x, T in the unit, average repeat order value m_x) as CSV,
+    /// the per-customer summary other CLV tools (lifetimes, BTYD, CLVTools) read.
+    Data(ClvDataArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ClvDataArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// Summaries as of this day (YYYY-MM-DD); default: the latest order day.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Time unit of t_x and T: days or weeks.
+    #[arg(long, default_value = "weeks")]
+    pub unit: String,
 }
 
 #[derive(Args, Debug)]

@@ -6,9 +6,9 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::Failure;
-use super::args::{self, ClvEvaluateArgs, ClvFitArgs, ClvScoreArgs};
+use super::args::{self, ClvDataArgs, ClvEvaluateArgs, ClvFitArgs, ClvScoreArgs};
 use super::output::{self, Format, Table};
-use retention::clv::{ClvModel, Evaluation, ModelKind, PurchaseModel, ValueOptions, population_curve};
+use retention::clv::{ClvModel, Evaluation, ModelKind, PurchaseModel, TimeUnit, ValueOptions, population_curve};
 use retention::{Error, Store};
 
 pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
@@ -249,4 +249,32 @@ pub fn customer_lines(store: &Store, id: retention::CustomerId) -> Result<Vec<(&
             ),
         ),
     ])
+}
+
+/// CSV of customer,x,t_x,T,m_x: times in the unit written in full precision (shortest round-trip
+/// form), m_x in major currency units (0 without repeat purchases).
+pub fn data(a: &ClvDataArgs, out: &mut impl Write) -> Result<(), Failure> {
+    let unit = TimeUnit::parse(&a.unit)?;
+    let store = Store::open_existing(&a.db)?;
+    let summaries = store.summaries(args::parse_day("--as-of", a.as_of.as_deref())?)?;
+    let names = store.external_ids()?;
+    let scale = store.currency().scale() as f64;
+    let days = unit.days();
+    let mut csv = csv::Writer::from_writer(out);
+    let io = |e: csv::Error| Error::io("writing output", output::csv_io(e));
+    csv.write_record(["customer", "x", "t_x", "T", "m_x"]).map_err(io)?;
+    for s in &summaries.customers {
+        let name = names.get(s.customer.get() as usize).map_or("", String::as_str);
+        let m_x = s.average_repeat_value().map_or(0.0, |v| v / scale);
+        csv.write_record([
+            name,
+            &s.x().to_string(),
+            &(s.t_x() as f64 / days).to_string(),
+            &(s.age(summaries.as_of) as f64 / days).to_string(),
+            &m_x.to_string(),
+        ])
+        .map_err(io)?;
+    }
+    csv.flush().map_err(|e| Error::io("writing output", e))?;
+    Ok(())
 }

@@ -78,6 +78,7 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Clv(ClvCommand::Fit(a)) => clv::fit(&a, cli.format, out),
         Command::Clv(ClvCommand::Score(a)) => clv::score(&a, cli.format, out),
         Command::Clv(ClvCommand::Evaluate(a)) => clv::evaluate(&a, cli.format, out),
+        Command::Clv(ClvCommand::Data(a)) => clv::data(&a, out),
     }
 }
 

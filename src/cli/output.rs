@@ -164,7 +164,7 @@ impl<'w, W: Write> RowWriter<'w, W> {
 }
 
 /// csv wraps I/O errors; unwrap them so a closed pipe is still recognised as one.
-fn csv_io(e: csv::Error) -> io::Error {
+pub fn csv_io(e: csv::Error) -> io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => io::Error::other(format!("{other:?}")),

@@ -165,8 +165,12 @@ impl Params {
             let (t, tx) = (c.age as usize, c.t_x as usize);
             let e3 = c3 - m * ln_day[t];
             let e4 = c4 - m * ln_day[tx];
-            let mix = log_add_exp(e3, e4);
-            let w = (e4 - mix).exp(); // share of the "dropped out after t_x" term
+            // ln(e^e3 + e^e4) and w = e^e4 / (e^e3 + e^e4), the share of the "dropped out after
+            // t_x" term, from one exponential.
+            let (hi, lo) = if e4 > e3 { (e4, e3) } else { (e3, e4) };
+            let ratio = (lo - hi).exp(); // 0 when e4 = −∞ (x = 0 under BG/NBD)
+            let mix = hi + ratio.ln_1p();
+            let w = if e4 > e3 { 1.0 / (1.0 + ratio) } else { ratio / (1.0 + ratio) };
             let (dc4_b, dc3_b) = dc[c.x as usize];
             [
                 n * mix,
@@ -210,6 +214,7 @@ fn fit_variant(
     variant: Variant,
     name: &'static str,
 ) -> Result<(Params, crate::clv::Diagnostics)> {
+    let started = std::time::Instant::now();
     data.check_identifiable(name)?;
     let histogram = data.x_histogram();
     let likelihood = |data: &CountData, histogram: &[u64], p: &[f64]| -> Option<(f64, Vec<f64>)> {
@@ -237,7 +242,8 @@ fn fit_variant(
     let rate = data.rate();
     let starts: Vec<Vec<f64>> =
         [(1.0, 1.0, 1.0), (0.5, 0.5, 2.0), (2.0, 2.0, 5.0)].iter().map(|&(r, a, b)| vec![r, r / rate, a, b]).collect();
-    let (p, diagnostics) = maximise(&problem, &starts, options)?;
+    let (p, mut diagnostics) = maximise(&problem, &starts, options)?;
+    diagnostics.seconds = started.elapsed().as_secs_f64(); // including the sample's preparation
     Ok((Params { r: p[0], alpha: p[1], a: p[2], b: p[3], variant }, diagnostics))
 }
 

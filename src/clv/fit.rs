@@ -152,6 +152,7 @@ pub(crate) fn maximise(
     default_starts: &[Vec<f64>],
     options: &FitOptions,
 ) -> Result<(Vec<f64>, Diagnostics)> {
+    let started = std::time::Instant::now();
     let starts = if options.starts.is_empty() { default_starts } else { &options.starts[..] };
     let penalty = options.penalty;
     if !(penalty >= 0.0 && penalty.is_finite()) {
@@ -230,6 +231,7 @@ pub(crate) fn maximise(
         gradient_norm,
         converged: true,
         penalty,
+        seconds: started.elapsed().as_secs_f64(),
         warm_start_sample: sample_size,
         standard_errors: log_se.as_ref().map_or(Vec::new(), |se| se.iter().zip(&params).map(|(s, p)| s * p).collect()),
     };

@@ -122,6 +122,7 @@ impl GammaGamma {
     /// not vary, and a solution with q ≤ 1, where expected spend would be infinite or negative
     /// (lifetimes#146, #370).
     pub fn fit(data: &SpendData, options: &FitOptions) -> Result<SpendFit> {
+        let started = std::time::Instant::now();
         let obs = data.observations();
         let fail = |reason: String| Err(Error::Fit { model: "Gamma-Gamma".into(), reason });
         if (obs.len() as u64) < crate::clv::data::MIN_REPEATERS {
@@ -155,7 +156,8 @@ impl GammaGamma {
         // Starts with the population mean p γ/(q − 1) equal to the observed mean.
         let starts: Vec<Vec<f64>> =
             [(1.0, 2.0), (5.0, 3.0), (10.0, 10.0)].iter().map(|&(p, q)| vec![p, q, mean * (q - 1.0) / p]).collect();
-        let (v, diagnostics) = maximise(&problem, &starts, options)?;
+        let (v, mut diagnostics) = maximise(&problem, &starts, options)?;
+        diagnostics.seconds = started.elapsed().as_secs_f64(); // including the sample's preparation
         let model = GammaGamma { p: v[0], q: v[1], gamma: v[2] };
         if model.q <= 1.0 {
             return fail(format!(

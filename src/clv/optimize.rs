@@ -26,6 +26,8 @@ pub struct Diagnostics {
     pub converged: bool,
     /// L2 penalty weight used.
     pub penalty: f64,
+    /// Wall-clock seconds of the fit on prepared data (sampling, starts, final run, Hessian).
+    pub seconds: f64,
     /// Observations in the systematic sample the starts were tried on before the final run on all
     /// the data (large data only); `None` when every start ran on all the data.
     pub warm_start_sample: Option<u64>,

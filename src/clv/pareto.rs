@@ -109,6 +109,7 @@ impl ParetoNbd {
     /// Maximum-likelihood fit to `data`. The gradient is by central differences: the ₂F₁ terms'
     /// parameter derivatives have no closed form worth the risk.
     pub fn fit(data: &CountData, options: &FitOptions) -> Result<Fitted<ParetoNbd>> {
+        let started = std::time::Instant::now();
         data.check_identifiable("Pareto/NBD")?;
         let likelihood = |data: &CountData, p: &[f64]| -> Option<(f64, Vec<f64>)> {
             let v = ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] }.total_log_likelihood(data);
@@ -131,7 +132,8 @@ impl ParetoNbd {
             .iter()
             .map(|&(r, s)| vec![r, r / rate, s, s * horizon.max(1.0)])
             .collect();
-        let (p, diagnostics) = maximise(&problem, &starts, options)?;
+        let (p, mut diagnostics) = maximise(&problem, &starts, options)?;
+        diagnostics.seconds = started.elapsed().as_secs_f64(); // including the sample's preparation
         Ok(Fitted { model: ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] }, unit: data.unit(), diagnostics })
     }
 }
