@@ -57,6 +57,33 @@ pub enum ClvCommand {
     /// Write every customer's model inputs (x, t_x, T in the unit, average repeat order value m_x) as CSV,
     /// the per-customer summary other CLV tools (lifetimes, BTYD, CLVTools) read.
     Data(ClvDataArgs),
+    /// The saved model's population curve: expected cumulative repeat purchases of a new customer, for plotting.
+    Curve(ClvCurveArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ClvCurveArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// Last day of the curve (days, or weeks with a `w` suffix).
+    #[arg(long, default_value = "730")]
+    pub to: String,
+    /// Days between points (days, or weeks with a `w` suffix).
+    #[arg(long, default_value = "7")]
+    pub step: String,
+}
+
+impl ClvCurveArgs {
+    /// The days of the curve's points: step, 2·step, ... up to `to`.
+    pub fn days(&self) -> Result<Vec<u32>, Error> {
+        let to = parse_duration("--to", &self.to)?;
+        let step = parse_duration("--step", &self.step)?;
+        if to / step > 100_000 {
+            return Err(Error::invalid("--step", &self.step, "gives more than 100,000 points"));
+        }
+        Ok((1..=to / step).map(|i| i * step).collect())
+    }
 }
 
 #[derive(Args, Debug)]

@@ -6,7 +6,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::Failure;
-use super::args::{self, ClvDataArgs, ClvEvaluateArgs, ClvFitArgs, ClvScoreArgs};
+use super::args::{self, ClvCurveArgs, ClvDataArgs, ClvEvaluateArgs, ClvFitArgs, ClvScoreArgs};
 use super::output::{self, Format, Table};
 use retention::clv::{ClvModel, Evaluation, ModelKind, PurchaseModel, TimeUnit, ValueOptions, population_curve};
 use retention::{Error, Store};
@@ -97,11 +97,10 @@ struct ScoreRow<'a> {
     clv: f64,
 }
 
-pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
-    let options = a.value.options()?;
-    let store = Store::open_existing(&a.db)?;
+/// Loads the saved model or says how to make one; warns on stderr when it is stale.
+fn saved_model(store: &Store, db: &std::path::Path) -> Result<ClvModel, Failure> {
     let saved = store.saved_clv()?.ok_or_else(|| {
-        Error::invalid("--db", a.db.display().to_string(), "the store has no CLV model; run `retention clv fit` first")
+        Error::invalid("--db", db.display().to_string(), "the store has no CLV model; run `retention clv fit` first")
     })?;
     if saved.stale {
         eprintln!(
@@ -109,7 +108,26 @@ pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(
             saved.model.as_of
         );
     }
-    let values = store.clv_values(&saved.model, &options)?;
+    Ok(saved.model)
+}
+
+pub fn curve(a: &ClvCurveArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let days = a.days()?;
+    let store = Store::open_existing(&a.db)?;
+    let model = saved_model(&store, &a.db)?;
+    let curve = population_curve(&model.purchases.model, model.unit, &days);
+    let mut t = Table::new(&["day", "expected_repeat_purchases"]).numeric(&[0, 1]);
+    for (day, e) in curve {
+        t.push(vec![day.to_string(), format!("{e:.6}")]);
+    }
+    Ok(t.write(out, format)?)
+}
+
+pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let options = a.value.options()?;
+    let store = Store::open_existing(&a.db)?;
+    let model = saved_model(&store, &a.db)?;
+    let values = store.clv_values(&model, &options)?;
     let names = store.external_ids()?;
     let mut rows = output::RowWriter::new(
         out,

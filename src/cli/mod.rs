@@ -79,6 +79,7 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Clv(ClvCommand::Score(a)) => clv::score(&a, cli.format, out),
         Command::Clv(ClvCommand::Evaluate(a)) => clv::evaluate(&a, cli.format, out),
         Command::Clv(ClvCommand::Data(a)) => clv::data(&a, out),
+        Command::Clv(ClvCommand::Curve(a)) => clv::curve(&a, cli.format, out),
     }
 }
 

@@ -27,6 +27,11 @@ impl Store {
         let meta = self.meta();
         match self.inner().engine.get(keys::CLV_MODEL)? {
             None => Ok(None),
+            Some(v) if v.first() != Some(&MODEL_VERSION) => Err(crate::Error::invalid(
+                "saved CLV model",
+                format!("layout {}", v.first().copied().unwrap_or(0)),
+                "was written by another retention version; run `retention clv fit` again to replace it",
+            )),
             Some(v) => {
                 let model: ClvModel = codec::decode_value(MODEL_VERSION, v.as_ref(), "saved CLV model")?;
                 // As for saved scores: a half-written (or crashed) ingest may already have changed data.

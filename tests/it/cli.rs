@@ -388,6 +388,16 @@ fn clv_fit_score_evaluate_and_customer() {
     assert_eq!(v["actual_total"], 1882);
     assert_eq!(v["models"].as_array().unwrap().len(), 3);
 
+    // The population curve rises, and `clv data` exports what the fit saw.
+    let o = retention(&["clv", "curve", "--db", db, "--to", "52w", "--step", "1w", "--format", "csv"]);
+    let curve: Vec<f64> = stdout(&o).lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    assert_eq!(curve.len(), 52);
+    assert!(curve.windows(2).all(|w| w[1] > w[0]) && curve[0] > 0.0, "{curve:?}");
+    let o = retention(&["clv", "data", "--db", db, "--as-of", "1997-09-30"]);
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 2_358);
+    assert!(out.contains("\n00004,2,30.428571428571427,38.857142857142854,22.345\n"), "{}", &out[..200]);
+
     // Bad options name the flag.
     let o = retention(&["clv", "fit", "--db", db, "--model", "weibull"]);
     assert_eq!(o.status.code(), Some(2));
