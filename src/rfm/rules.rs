@@ -123,7 +123,7 @@ impl RulesFile {
         };
 
         let mut rules = Vec::with_capacity(file.segment.len());
-        for spec in &file.segment {
+        for (i, spec) in file.segment.iter().enumerate() {
             let s = spec.get_ref();
             let range = |r: &Option<Spanned<(u8, u8)>>| -> Result<Option<(u8, u8)>> {
                 match r {
@@ -166,6 +166,35 @@ impl RulesFile {
             let name = s.name.get_ref().trim();
             if name.is_empty() {
                 return Err(at(s.name.span(), None, "a segment needs a name".into()));
+            }
+            let empty_range = [
+                ("recency_days", when.recency_days.is_some_and(|(lo, hi)| lo > hi)),
+                ("orders", when.orders.is_some_and(|(lo, hi)| lo > hi)),
+                ("spend", when.spend.is_some_and(|(lo, hi)| lo > hi)),
+                ("average_order", when.average_order.is_some_and(|(lo, hi)| lo > hi)),
+            ];
+            if let Some((field, _)) = empty_range.iter().find(|(_, empty)| *empty) {
+                return Err(at(
+                    spec.span(),
+                    Some(name),
+                    format!("min_{field} is above max_{field}: no customer can match"),
+                ));
+            }
+            if first_order.is_some_and(|(from, to)| from > to) {
+                return Err(at(
+                    spec.span(),
+                    Some(name),
+                    "first_order_from is after first_order_to: no customer can match".into(),
+                ));
+            }
+            let is_last = i + 1 == file.segment.len();
+            if when.is_empty() && (extend || !is_last) {
+                return Err(at(
+                    spec.span(),
+                    Some(name),
+                    "this segment has no conditions, so every customer stops here and the segments after it can never match"
+                        .into(),
+                ));
             }
             rules.push(Rule { name: name.to_string(), when, five_point: false });
         }
@@ -217,6 +246,20 @@ impl RulesFile {
                     ));
                 }
                 bins = Some(n as u8 + 1);
+            }
+        }
+        // Score ranges must be reachable: at most 10 (the most bins), or the thresholds' bin count.
+        let top = bins.unwrap_or(10);
+        for spec in &file.segment {
+            let s = spec.get_ref();
+            for r in [&s.r, &s.f, &s.m, &s.fm].into_iter().flatten() {
+                if r.get_ref().1 > top {
+                    let why = match bins {
+                        Some(b) => format!("the thresholds give scores 1 to {b}"),
+                        None => "scores run from 1 to at most 10".to_string(),
+                    };
+                    return Err(at(r.span(), None, format!("a score range above {top} can never match: {why}")));
+                }
             }
         }
         Ok(RulesFile { segments, thresholds, bins })
@@ -291,6 +334,19 @@ name = "Rest"
                 "YYYY-MM-DD",
             ),
             ("[[segment]\n", "r.toml:1:", ""),
+            (
+                "[[segment]]\nname = \"A\"\nmin_orders = 5\nmax_orders = 2\n[[segment]]\nname = \"B\"\n",
+                "r.toml:1:",
+                "min_orders is above max_orders",
+            ),
+            ("[[segment]]\nname = \"All\"\n[[segment]]\nname = \"B\"\n", "r.toml:1:", "can never match"),
+            ("mode = \"extend\"\n[[segment]]\nname = \"All\"\n", "r.toml:2:", "can never match"),
+            ("[[segment]]\nname = \"A\"\nr = [4, 11]\n[[segment]]\nname = \"B\"\n", "r.toml:3:", "above 10"),
+            (
+                "[thresholds]\norders = [1, 2]\n[[segment]]\nname = \"A\"\nf = [3, 4]\n[[segment]]\nname = \"B\"\n",
+                "r.toml:5:",
+                "scores 1 to 3",
+            ),
         ];
         for (text, at, reason) in cases {
             let e = parse(text).unwrap_err().to_string();
