@@ -20,7 +20,7 @@ fn clv(c: &mut Criterion) {
     let options = FitOptions::default();
     let bg = BgNbd::fit(&data, &options).expect("BG/NBD fit");
     let gg = GammaGamma::fit(&spend, &options).expect("Gamma-Gamma fit").fitted.model;
-    let valuation = Valuation::new(&bg.model, TimeUnit::Weeks, Some(gg), ValueOptions::default()).expect("valuation");
+    let valuation = Valuation::new(&bg, Some(gg), ValueOptions::default()).expect("valuation");
 
     let mut group = c.benchmark_group("clv");
     group.sample_size(10).measurement_time(Duration::from_secs(20)).throughput(Throughput::Elements(CUSTOMERS));

@@ -41,7 +41,7 @@ fn print_model(model: &ClvModel, format: Format, out: &mut impl Write) -> Result
     let mut pairs: Vec<(&str, String)> = vec![
         ("model", p.model.name().to_string()),
         ("as of", model.as_of.to_string()),
-        ("unit", model.unit.name().to_string()),
+        ("unit", model.purchases.unit.name().to_string()),
         ("customers", model.data.customers.to_string()),
         ("repeat customers", model.data.repeaters.to_string()),
     ];
@@ -80,7 +80,7 @@ fn print_model(model: &ClvModel, format: Format, out: &mut impl Write) -> Result
     output::pairs(out, &pairs, format)?;
     if format == Format::Table {
         let days = [7, 30, 91, 182, 365, 730];
-        let curve = population_curve(&p.model, model.unit, &days);
+        let curve = population_curve(&p.model, p.unit, &days);
         let shown: Vec<String> = curve.iter().map(|(d, e)| format!("{d} d: {e:.3}")).collect();
         writeln!(out, "\nExpected repeat purchases of a new customer after {}", shown.join(", "))?;
     }
@@ -115,7 +115,7 @@ pub fn curve(a: &ClvCurveArgs, format: Format, out: &mut impl Write) -> Result<(
     let days = a.days()?;
     let store = Store::open_existing(&a.db)?;
     let model = saved_model(&store, &a.db)?;
-    let curve = population_curve(&model.purchases.model, model.unit, &days);
+    let curve = population_curve(&model.purchases.model, model.purchases.unit, &days);
     let mut t = Table::new(&["day", "expected_repeat_purchases"]).numeric(&[0, 1]);
     for (day, e) in curve {
         t.push(vec![day.to_string(), format!("{e:.6}")]);
@@ -248,7 +248,12 @@ fn print_evaluation(eval: &Evaluation, format: Format, out: &mut impl Write) -> 
 
 /// The customer's CLV lines for `customer ID`, from the saved model.
 pub fn customer_lines(store: &Store, id: retention::CustomerId) -> Result<Vec<(&'static str, String)>, Failure> {
-    let Some(saved) = store.saved_clv()? else { return Ok(Vec::new()) };
+    // A model that cannot be read costs the CLV lines, not the customer's profile.
+    let saved = match store.saved_clv() {
+        Ok(Some(saved)) => saved,
+        Ok(None) => return Ok(Vec::new()),
+        Err(e) => return Ok(vec![("clv model", format!("unavailable: {e}"))]),
+    };
     let options = ValueOptions::default();
     let Some(v) = store.clv_of(id, &saved.model, &options)? else { return Ok(Vec::new()) };
     let note = if saved.stale { ", STALE: the store changed since; run clv fit again" } else { "" };

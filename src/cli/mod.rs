@@ -164,11 +164,12 @@ fn customer(a: &CustomerArgs, format: Format, out: &mut impl Write) -> Result<()
         if let Some(object) = value.as_object_mut() {
             let saved = store.saved_score(profile.id)?;
             object.insert("saved_segment".into(), serde_json::to_value(saved).unwrap_or_default());
-            let clv = match store.saved_clv()? {
-                Some(s) => store
+            let clv = match store.saved_clv() {
+                Ok(Some(s)) => store
                     .clv_of(profile.id, &s.model, &retention::clv::ValueOptions::default())?
                     .map(|v| serde_json::json!({ "as_of": s.model.as_of, "stale": s.stale, "value": v })),
-                None => None,
+                Ok(None) => None,
+                Err(e) => Some(serde_json::json!({ "error": e.to_string() })),
             };
             object.insert("clv".into(), serde_json::to_value(clv).unwrap_or_default());
         }

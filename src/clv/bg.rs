@@ -107,16 +107,11 @@ impl Params {
     /// E[purchases in (T, T + t] | alive, x, T]: the numerator of FHL 2005 eq. 10 (BDF 2007 eq. 14
     /// for MBG/NBD), whose denominator is 1/P(alive), evaluated by [`btyd_numerator`].
     fn numerator(&self, t: f64, x: f64, age: f64) -> f64 {
-        if t <= 0.0 {
-            return 0.0;
-        }
-        let c = match self.variant {
-            Variant::Bg => self.a + self.b + x - 1.0,
-            Variant::Mbg => self.a + self.b + x,
+        let beta = match self.variant {
+            Variant::Bg => self.b + x,
+            Variant::Mbg => self.b + x + 1.0,
         };
-        let z = t / (self.alpha + age + t);
-        // Any failure is a series cap that the bounded ratio z < 1 cannot reach for finite t.
-        btyd_numerator(self.a, c, c - self.r - x, z).unwrap_or(f64::NAN).max(0.0)
+        btyd_numerator(self.a, beta, self.r + x, t / (self.alpha + age))
     }
 
     /// The data's log-likelihood and its gradient in (r, α, a, b), with every term that depends on x

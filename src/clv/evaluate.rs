@@ -137,10 +137,14 @@ impl Evaluation {
                 }
             })
             .collect::<Vec<_>>();
+        let actual_total: f64 = actual.iter().sum();
         let best = models
             .iter()
             .filter(|m| m.fitted.is_some() && m.mae.is_finite())
-            .min_by(|a, b| a.mae.total_cmp(&b.mae))
+            .min_by(|a, b| {
+                let total_error = |m: &ModelEvaluation| (m.predicted_total - actual_total).abs();
+                a.mae.total_cmp(&b.mae).then(total_error(a).total_cmp(&total_error(b)))
+            })
             .map(|m| m.kind);
         Ok(Evaluation {
             calibration_end: calibration.as_of,
@@ -148,7 +152,7 @@ impl Evaluation {
             holdout_length: length,
             unit: options.unit,
             customers: calibration.customers.len() as u64,
-            actual_total: actual.iter().sum::<f64>() as u64,
+            actual_total: actual_total as u64,
             models,
             best,
         })

@@ -9,8 +9,9 @@ use crate::error::{Error, Result};
 #[derive(Clone, Debug, PartialEq)]
 pub struct FitOptions {
     /// Weight λ of the L2 penalty λ·Σ(ln θᵢ)² added to the mean negative log-likelihood: it pulls
-    /// every parameter towards 1 on the log scale, so it is scale-free and can never push a
-    /// parameter negative (lifetimes#288). 0 (the default) is plain maximum likelihood.
+    /// every parameter towards 1 in the model's units (so its effect on α depends on the time unit,
+    /// on γ on the currency) and can never push a parameter negative (lifetimes#288). 0 (the
+    /// default) is plain maximum likelihood.
     pub penalty: f64,
     /// Stopping rules.
     pub tolerances: Tolerances,
@@ -154,6 +155,15 @@ pub(crate) fn maximise(
 ) -> Result<(Vec<f64>, Diagnostics)> {
     let started = std::time::Instant::now();
     let starts = if options.starts.is_empty() { default_starts } else { &options.starts[..] };
+    if let Some(bad) =
+        starts.iter().find(|s| s.len() != problem.names.len() || s.iter().any(|v| !(*v > 0.0 && v.is_finite())))
+    {
+        return Err(Error::invalid(
+            "starting point",
+            format!("{bad:?}"),
+            format!("{} needs {} positive values ({})", problem.model, problem.names.len(), problem.names.join(", ")),
+        ));
+    }
     let penalty = options.penalty;
     if !(penalty >= 0.0 && penalty.is_finite()) {
         return Err(Error::invalid("--penalty", penalty.to_string(), "must be a finite number ≥ 0"));
@@ -218,8 +228,18 @@ pub(crate) fn maximise(
     let covariance = hessian(objective, &m.point, &m.gradient).and_then(|h| inverse_spd(&h));
     let log_se: Option<Vec<f64>> =
         covariance.as_ref().map(|inv| (0..params.len()).map(|i| (inv[i][i] / n).sqrt()).collect());
-    if let (Some(c), Some(se)) = (&covariance, &log_se) {
-        check_identified(problem, &params, c, se)?;
+    match (&covariance, &log_se) {
+        (Some(c), Some(se)) => check_identified(problem, &params, c, se)?,
+        _ => {
+            return Err(Error::Fit {
+                model: problem.model.into(),
+                reason: format!(
+                    "the likelihood is flat in some direction at the optimum ({}): the data do not identify every \
+                     parameter (try --penalty 0.01)",
+                    describe(problem.names, &params)
+                ),
+            });
+        }
     }
     let diagnostics = Diagnostics {
         method: method.into(),
@@ -246,9 +266,31 @@ const MAX_LOG_SE: f64 = 3.0;
 const RIDGE_CORRELATION: f64 = 0.999;
 const RIDGE_LOG_SE: f64 = 0.5;
 
+/// A Gamma or Beta shape above this makes the distribution a point mass: every customer has the
+/// same rate (or dropout probability), and any larger value fits as well, so the estimate means
+/// nothing (lifetimes#271). The optimiser stops somewhere on that plateau, often well below 1e8.
+const MAX_SHAPE: f64 = 1e4;
+
 fn check_identified(problem: &Problem<'_>, params: &[f64], cov: &[Vec<f64>], log_se: &[f64]) -> Result<()> {
     let fail = |reason: String| Err(Error::Fit { model: problem.model.into(), reason });
     let names = problem.names;
+    let value = |name: &str| names.iter().position(|n| *n == name).map(|i| params[i]);
+    let point_mass = match (value("r"), value("s"), value("a"), value("b"), value("q")) {
+        (Some(r), ..) if r > MAX_SHAPE => Some(("r", "every customer buys at the same rate")),
+        (_, Some(s), ..) if s > MAX_SHAPE => Some(("s", "every customer has the same lifetime distribution")),
+        (_, _, Some(a), Some(b), _) if a > MAX_SHAPE && b > MAX_SHAPE => {
+            Some(("a and b", "the dropout probability is the same for every customer"))
+        }
+        (.., Some(q)) if q > MAX_SHAPE => Some(("q", "every customer has the same spend scale")),
+        _ => None,
+    };
+    if let Some((which, meaning)) = point_mass {
+        return fail(format!(
+            "{which} ran off to a point mass ({}): {meaning}, so the heterogeneity the model describes is not identified \
+             by this data (try --penalty 0.01)",
+            describe(names, params)
+        ));
+    }
     for i in 0..params.len() {
         for j in i + 1..params.len() {
             let corr = cov[i][j] / (cov[i][i] * cov[j][j]).sqrt();
@@ -292,7 +334,9 @@ fn hint(model: &str, name: &str, value: f64) -> &'static str {
         (_, "s", true) | (_, "beta", _) => {
             "; lifetimes are not identified from this window (too few customers seen to stop)"
         }
-        (_, "r" | "alpha", _) => "; purchase rates are not identified (too few repeat purchases)",
+        (_, "r" | "alpha", _) => {
+            "; purchase rates are not identified (every customer buys at nearly the same rate, or too few repeat purchases)"
+        }
         ("Gamma-Gamma", _, _) => "; repeat spend hardly varies between customers or between orders",
         _ => "",
     }

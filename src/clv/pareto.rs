@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::clv::data::CountData;
 use crate::clv::fit::{FitOptions, Problem, Sample, maximise, sample_step};
 use crate::clv::model::{Fitted, PurchaseModel};
-use crate::clv::special::{ln_gamma, ln_hyp2f1_a_a1, log_add_exp, log_sub_exp};
+use crate::clv::special::{gauss_kronrod, ln_gamma, ln_hyp2f1_a_a1, log_add_exp, log_sub_exp};
 use crate::error::Result;
 
 /// Pareto/NBD parameters: λ ~ Gamma(shape r, rate α), μ ~ Gamma(shape s, rate β), rates per time
@@ -175,60 +175,6 @@ impl PurchaseModel for ParetoNbd {
     }
 }
 
-/// ∫ₐᵇ f by adaptive 15-point Gauss–Kronrod (QUADPACK's QK15 nodes), bisecting the panel with the
-/// largest error until the total error is below 1e-14 of the integral. f must be positive.
-fn gauss_kronrod(f: &dyn Fn(f64) -> f64, a: f64, b: f64) -> f64 {
-    const XGK: [f64; 8] = [
-        0.991_455_371_120_812_6,
-        0.949_107_912_342_758_5,
-        0.864_864_423_359_769_1,
-        0.741_531_185_599_394_4,
-        0.586_087_235_467_691_1,
-        0.405_845_151_377_397_2,
-        0.207_784_955_007_898_5,
-        0.0,
-    ];
-    const WGK: [f64; 8] = [
-        0.022_935_322_010_529_22,
-        0.063_092_092_629_978_55,
-        0.104_790_010_322_250_2,
-        0.140_653_259_715_525_9,
-        0.169_004_726_639_267_9,
-        0.190_350_578_064_785_4,
-        0.204_432_940_075_298_9,
-        0.209_482_141_084_727_8,
-    ];
-    const WG: [f64; 4] =
-        [0.129_484_966_168_869_7, 0.279_705_391_489_276_7, 0.381_830_050_505_118_9, 0.417_959_183_673_469_4];
-    let panel = |lo: f64, hi: f64| -> (f64, f64) {
-        let (mid, half) = (0.5 * (lo + hi), 0.5 * (hi - lo));
-        let centre = f(mid);
-        let (mut kronrod, mut gauss) = (WGK[7] * centre, WG[3] * centre);
-        for i in 0..7 {
-            let pair = f(mid - half * XGK[i]) + f(mid + half * XGK[i]);
-            kronrod += WGK[i] * pair;
-            if i % 2 == 1 {
-                gauss += WG[i / 2] * pair;
-            }
-        }
-        (kronrod * half, ((kronrod - gauss) * half).abs())
-    };
-    let mut panels = vec![(a, b, panel(a, b))];
-    for _ in 0..2000 {
-        let total: f64 = panels.iter().map(|p| p.2.0).sum();
-        let error: f64 = panels.iter().map(|p| p.2.1).sum();
-        if error <= 1e-14 * total {
-            break;
-        }
-        let worst = panels.iter().enumerate().max_by(|x, y| x.1.2.1.total_cmp(&y.1.2.1)).map_or(0, |(i, _)| i);
-        let (lo, hi, _) = panels.swap_remove(worst);
-        let mid = 0.5 * (lo + hi);
-        panels.push((lo, mid, panel(lo, mid)));
-        panels.push((mid, hi, panel(mid, hi)));
-    }
-    panels.iter().map(|p| p.2.0).sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,14 +195,6 @@ mod tests {
                 assert!((series - quad).abs() < 1e-12 * series.abs().max(1.0), "{m:?} x {x}: {series} vs {quad}");
             }
         }
-    }
-
-    #[test]
-    fn gauss_kronrod_integrates_known_functions() {
-        let v = gauss_kronrod(&|x: f64| (-x).exp(), 0.0, 30.0);
-        assert!((v - (1.0 - (-30f64).exp())).abs() < 1e-14);
-        let v = gauss_kronrod(&|x: f64| 1.0 / (1.0 + x * x), 0.0, 1.0);
-        assert!((v - std::f64::consts::FRAC_PI_4).abs() < 1e-15);
     }
 
     #[test]

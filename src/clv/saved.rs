@@ -14,7 +14,9 @@ use crate::error::Result;
 use crate::store::Store;
 use crate::summary::{CustomerId, Summaries};
 
-/// What a model was fitted on: enough to recognise the same data again.
+/// What a model was fitted on: enough for a service to recognise the same data again (for example
+/// to check that a model shipped to it describes the customers it scores). Staleness within a
+/// store is tracked by the store's data version instead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataFingerprint {
     /// Customers in the fit.
@@ -51,8 +53,6 @@ impl DataFingerprint {
 pub struct ClvModel {
     /// The day the fits describe (orders after it were not seen).
     pub as_of: Day,
-    /// Time unit of the purchase model's rates.
-    pub unit: TimeUnit,
     /// The purchase-count model.
     pub purchases: Fitted<CountModel>,
     /// The Gamma-Gamma spend model, when it could be fitted.
@@ -62,7 +62,8 @@ pub struct ClvModel {
     pub spend_error: Option<String>,
     /// The data the purchase model was fitted on.
     pub data: DataFingerprint,
-    /// The store's data version at the fit; a later ingest that changed data makes the model stale.
+    /// The store's data version of the summaries fitted (see `Summaries::data_version`); a later
+    /// ingest that changed data makes the model stale.
     pub(crate) data_version: u64,
 }
 
@@ -74,7 +75,7 @@ impl ClvModel {
 
     /// A valuation with these models.
     pub fn valuation(&self, options: ValueOptions) -> Result<Valuation<'_>> {
-        Valuation::new(&self.purchases.model, self.unit, self.gamma_gamma(), options)
+        Valuation::new(&self.purchases, self.gamma_gamma(), options)
     }
 
     /// Fits `kind` and Gamma-Gamma on `summaries`. A spend-model failure is kept in
@@ -94,12 +95,11 @@ impl ClvModel {
         };
         Ok(ClvModel {
             as_of: summaries.as_of,
-            unit,
             purchases,
             spend,
             spend_error,
             data: DataFingerprint::of(&data),
-            data_version: 0,
+            data_version: summaries.data_version,
         })
     }
 }
@@ -138,10 +138,7 @@ impl Store {
         unit: TimeUnit,
         options: &FitOptions,
     ) -> Result<ClvModel> {
-        let summaries = self.summaries(as_of)?;
-        let mut model = ClvModel::fit(&summaries, &self.currency(), kind, unit, options)?;
-        model.data_version = summaries.data_version;
-        Ok(model)
+        ClvModel::fit(&self.summaries(as_of)?, &self.currency(), kind, unit, options)
     }
 
     /// One customer's predictions from `model` as of the model's day (one record read), or `None`

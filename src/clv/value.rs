@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::clv::data::TimeUnit;
 use crate::clv::gamma_gamma::GammaGamma;
-use crate::clv::model::PurchaseModel;
+use crate::clv::model::{Fitted, PurchaseModel};
 use crate::error::{Error, Result};
 use crate::money::Currency;
 use crate::summary::{CustomerId, Summaries, Summary};
@@ -93,16 +93,15 @@ pub struct Valuation<'a> {
 }
 
 impl<'a> Valuation<'a> {
-    /// A valuation. Without a spend model a customer's expected order value is their own average
-    /// purchase-day value so far.
-    pub fn new(
-        purchases: &'a dyn PurchaseModel,
-        unit: TimeUnit,
+    /// A valuation with a fitted purchase model (its time unit comes with it). Without a spend
+    /// model a customer's expected order value is their own average purchase-day value so far.
+    pub fn new<M: PurchaseModel>(
+        purchases: &'a Fitted<M>,
         spend: Option<GammaGamma>,
         options: ValueOptions,
     ) -> Result<Self> {
         options.validate()?;
-        Ok(Valuation { purchases, unit, spend, options })
+        Ok(Valuation { purchases: &purchases.model, unit: purchases.unit, spend, options })
     }
 
     /// Predictions for every customer of `summaries`, in their order, computed in parallel.
