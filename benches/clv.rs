@@ -26,6 +26,7 @@ fn clv(c: &mut Criterion) {
     group.sample_size(10).measurement_time(Duration::from_secs(20)).throughput(Throughput::Elements(CUSTOMERS));
     group.bench_function("group_cells", |b| b.iter(|| CountData::from_summaries(&summaries, TimeUnit::Weeks)));
     group.bench_function("bgnbd_log_likelihood", |b| b.iter(|| bg.model.total_log_likelihood(&data)));
+    group.bench_function("gamma_gamma_log_likelihood", |b| b.iter(|| gg.total_log_likelihood(&spend)));
     group.bench_function("fit_bgnbd", |b| b.iter(|| BgNbd::fit(&data, &options).expect("fit")));
     group.bench_function("fit_gamma_gamma", |b| b.iter(|| GammaGamma::fit(&spend, &options).expect("fit")));
     group.bench_function("score", |b| b.iter(|| valuation.score(&summaries, &store.currency())));
