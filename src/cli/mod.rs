@@ -324,9 +324,11 @@ fn demo(a: &DemoArgs, format: Format, out: &mut impl Write) -> Result<(), Failur
             print_profile(&p, &currency, Some(summaries.as_of), Some(12), format, out)?;
         }
     }
+    clv::demo(&store, &summaries, format, out)?;
     writeln!(
         out,
-        "\nDone in {:.2} s. Next: retention stats --db {db}   |   retention customer ID --db {db}",
+        "\nDone in {:.2} s. Next: retention segments --db {db}   |   retention clv score --db {db}   |   \
+         retention customer ID --db {db}",
         started.elapsed().as_secs_f64(),
         db = a.db.display()
     )?;

@@ -274,6 +274,10 @@ fn demo_runs_on_a_small_shop() {
     assert!(out.contains("Generated a shop of 2000 customers"), "{out}");
     assert!(out.contains("The best customer by spend:"), "{out}");
     assert!(out.contains("customers   2000\n") || out.contains("customers  2000\n"), "{out}");
+    assert!(out.contains("CLV: BG/NBD and Gamma-Gamma fitted on 2000 customers"), "{out}");
+    // The demo saved its model: scoring works straight away.
+    let o = retention(&["clv", "score", "--db", db.to_str().unwrap(), "--format", "csv"]);
+    assert!(o.status.success() && stdout(&o).lines().count() == 2_001, "{}", stderr(&o));
 }
 
 #[test]
