@@ -174,16 +174,17 @@ pub(crate) fn maximise(
     let objective = &*objective;
 
     let mut warm = None;
-    if let Some(sample) = problem.sample.as_ref().filter(|_| options.starts.is_empty()) {
-        let on_sample =
-            self::objective(sample.log_likelihood, sample.observations.max(1.0), penalty, problem.analytic_gradient);
-        if let (Some((i, m, method)), _) = search(&*on_sample, starts, tol) {
-            // The mean objective's curvature on the sample estimates that on all the data, so its
-            // inverse makes the first steps on all the data Newton steps.
-            let h0 = hessian(&*on_sample, &m.point, &m.gradient).and_then(|h| inverse_spd(&h));
-            if let Some(full) = bfgs(objective, &m.point, tol, h0) {
-                warm = full.converged.then_some((i, full, method));
-            }
+    let on_sample = problem.sample.as_ref().filter(|_| options.starts.is_empty()).map(|sample| {
+        self::objective(sample.log_likelihood, sample.observations.max(1.0), penalty, problem.analytic_gradient)
+    });
+    if let Some(on_sample) = &on_sample
+        && let (Some((i, m, method)), _) = search(&**on_sample, starts, tol)
+    {
+        // The mean objective's curvature on the sample estimates that on all the data, so its
+        // inverse makes the first steps on all the data Newton steps.
+        let h0 = hessian(&**on_sample, &m.point, &m.gradient).and_then(|h| inverse_spd(&h));
+        if let Some(full) = bfgs(objective, &m.point, tol, h0) {
+            warm = full.converged.then_some((i, full, method));
         }
     }
     let sample_size = warm.as_ref().and(problem.sample.as_ref()).map(|s| s.observations as u64);
@@ -225,7 +226,14 @@ pub(crate) fn maximise(
         }
     }
     // Uncertainty: the inverse Hessian of the mean objective over log-parameters, divided by n.
-    let covariance = hessian(objective, &m.point, &m.gradient).and_then(|h| inverse_spd(&h));
+    // After a warm start the mean objective's curvature is taken on the sample, at the optimum
+    // found on all the data: it estimates the same per-customer information to about 1% and
+    // costs sample passes instead of full ones (36 full passes for Pareto/NBD).
+    let curvature = match (&on_sample, sample_size) {
+        (Some(on_sample), Some(_)) => on_sample(&m.point).and_then(|(_, g)| hessian(&**on_sample, &m.point, &g)),
+        _ => hessian(objective, &m.point, &m.gradient),
+    };
+    let covariance = curvature.and_then(|h| inverse_spd(&h));
     let log_se: Option<Vec<f64>> =
         covariance.as_ref().map(|inv| (0..params.len()).map(|i| (inv[i][i] / n).sqrt()).collect());
     match (&covariance, &log_se) {

@@ -33,6 +33,24 @@ pub struct ParetoNbd {
     pub beta: f64,
 }
 
+/// For each cell of some data, where its two tails I(t_x) and I(T) sit in a list of the distinct
+/// (x, day) pairs: built once per fit, so a likelihood pass computes each tail once.
+struct TailIndex {
+    keys: Vec<(u32, u32)>,
+    cells: Vec<(u32, u32)>,
+}
+
+impl TailIndex {
+    fn new(data: &CountData) -> TailIndex {
+        let mut keys: Vec<(u32, u32)> = data.cells().iter().flat_map(|c| [(c.x, c.t_x), (c.x, c.age)]).collect();
+        keys.par_sort_unstable();
+        keys.dedup();
+        let at = |key: (u32, u32)| keys.binary_search(&key).map_or(0, |i| i as u32);
+        let cells = data.cells().par_iter().map(|c| (at((c.x, c.t_x)), at((c.x, c.age)))).collect();
+        TailIndex { keys, cells }
+    }
+}
+
 /// Above this argument the ₂F₁ series needs hundreds of terms; the integral is cheaper and exact.
 const SERIES_LIMIT: f64 = 0.95;
 
@@ -55,19 +73,23 @@ impl ParetoNbd {
         if t1 <= t0 {
             return f64::NEG_INFINITY;
         }
-        let (big, small, b) =
-            if self.alpha >= self.beta { (self.alpha, self.beta, self.s + 1.0) } else { (self.beta, self.alpha, m) };
-        let a = m + self.s;
-        let z0 = (big - small) / (big + t0);
-        if z0 > SERIES_LIMIT {
-            return self.ln_integral_by_quadrature(m, t0, t1);
-        }
-        let tail =
-            |t: f64, z: f64| -> Option<f64> { Some(-a * (big + t).ln() + ln_hyp2f1_a_a1(a, b, z).ok()? - a.ln()) };
-        match (tail(t0, z0), tail(t1, (big - small) / (big + t1))) {
+        match (self.ln_tail(m, t0), self.ln_tail(m, t1)) {
             (Some(i0), Some(i1)) => log_sub_exp(i0, i1),
             _ => self.ln_integral_by_quadrature(m, t0, t1),
         }
+    }
+
+    /// ln I(t) = ln ∫_t^∞ (α+τ)^−m (β+τ)^−(s+1) dτ by its ₂F₁ series, or `None` where the series
+    /// would be slow (z above `SERIES_LIMIT`) and the caller integrates the difference instead.
+    fn ln_tail(&self, m: f64, t: f64) -> Option<f64> {
+        let (big, small, b) =
+            if self.alpha >= self.beta { (self.alpha, self.beta, self.s + 1.0) } else { (self.beta, self.alpha, m) };
+        let a = m + self.s;
+        let z = (big - small) / (big + t);
+        if z > SERIES_LIMIT {
+            return None;
+        }
+        Some(-a * (big + t).ln() + ln_hyp2f1_a_a1(a, b, z).ok()? - a.ln())
     }
 
     /// The same integral by adaptive Gauss–Kronrod in w = ln(c + τ), c = min(α, β), where the
@@ -86,19 +108,44 @@ impl ParetoNbd {
 
     /// The data's total log-likelihood, cells summed in parallel.
     pub fn total_log_likelihood(&self, data: &CountData) -> f64 {
+        self.total(data, &TailIndex::new(data))
+    }
+
+    /// The total with every tail I(t) computed once per distinct (x, day) of the data (a cell
+    /// needs the tails at its t_x and its T), then each cell in O(1); cells whose tails need
+    /// quadrature integrate their own difference.
+    fn total(&self, data: &CountData, index: &TailIndex) -> f64 {
         let unit = data.unit().days();
         let (r, alpha, s, beta) = (self.r, self.alpha, self.s, self.beta);
-        let common = |x: f64| ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln();
+        let tails: Vec<Option<f64>> =
+            index.keys.par_iter().map(|&(x, day)| self.ln_tail(r + x as f64, day as f64 / unit)).collect();
+        let ln_s = s.ln();
+        let constant = -ln_gamma(r) + r * alpha.ln() + s * beta.ln();
+        // Terms in x alone and in a day alone, once per pass.
+        let ln_gamma_m: Vec<f64> = (0..=data.max_x()).map(|x| ln_gamma(r + x as f64)).collect();
+        let (ln_alpha_day, ln_beta_day): (Vec<f64>, Vec<f64>) =
+            (0..=data.max_age()).map(|d| ((alpha + d as f64 / unit).ln(), (beta + d as f64 / unit).ln())).unzip();
         let parts: Vec<f64> = data
             .cells()
-            .par_chunks(2048)
-            .map(|chunk| {
-                chunk
+            .par_chunks(4096)
+            .zip(index.cells.par_chunks(4096))
+            .map(|(cells, at)| {
+                cells
                     .iter()
-                    .map(|c| {
-                        let x = c.x as f64;
-                        let (alive, died) = self.parts(x, c.t_x as f64 / unit, c.age as f64 / unit);
-                        c.count as f64 * (common(x) + log_add_exp(alive, died))
+                    .zip(at)
+                    .map(|(c, &(i0, i1))| {
+                        let (x, t_x, age) = (c.x as f64, c.t_x as f64 / unit, c.age as f64 / unit);
+                        let m = r + x;
+                        let alive = -m * ln_alpha_day[c.age as usize] - s * ln_beta_day[c.age as usize];
+                        let integral = if c.t_x == c.age {
+                            f64::NEG_INFINITY
+                        } else {
+                            match (tails[i0 as usize], tails[i1 as usize]) {
+                                (Some(i0), Some(i1)) => log_sub_exp(i0, i1),
+                                _ => self.ln_integral_by_quadrature(m, t_x, age),
+                            }
+                        };
+                        c.count as f64 * (ln_gamma_m[c.x as usize] + constant + log_add_exp(alive, ln_s + integral))
                     })
                     .sum::<f64>()
             })
@@ -111,13 +158,18 @@ impl ParetoNbd {
     pub fn fit(data: &CountData, options: &FitOptions) -> Result<Fitted<ParetoNbd>> {
         let started = std::time::Instant::now();
         data.check_identifiable("Pareto/NBD")?;
-        let likelihood = |data: &CountData, p: &[f64]| -> Option<(f64, Vec<f64>)> {
-            let v = ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] }.total_log_likelihood(data);
+        let likelihood = |data: &CountData, index: &TailIndex, p: &[f64]| -> Option<(f64, Vec<f64>)> {
+            let v = ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] }.total(data, index);
             v.is_finite().then(|| (v, Vec::new()))
         };
-        let ll = |p: &[f64]| likelihood(data, p);
+        let index = TailIndex::new(data);
+        let ll = |p: &[f64]| likelihood(data, &index, p);
         let sample = sample_step(data.customers()).map(|k| data.thinned(k));
-        let sample_ll = |p: &[f64]| sample.as_ref().and_then(|s| likelihood(s, p));
+        let sample_index = sample.as_ref().map(TailIndex::new);
+        let sample_ll = |p: &[f64]| match (&sample, &sample_index) {
+            (Some(s), Some(i)) => likelihood(s, i, p),
+            _ => None,
+        };
         let problem = Problem {
             model: "Pareto/NBD",
             names: &["r", "alpha", "s", "beta"],

@@ -98,6 +98,16 @@ mod tests {
         let cold = BgNbd::fit(&data, &FitOptions { starts, ..FitOptions::default() }).unwrap();
         assert_eq!(cold.diagnostics.warm_start_sample, None);
         assert!((warm.diagnostics.log_likelihood - cold.diagnostics.log_likelihood).abs() < 1e-6);
+        // Standard errors from the sample's curvature match those from all the data.
+        for (w, c) in warm.diagnostics.standard_errors.iter().zip(&cold.diagnostics.standard_errors) {
+            assert!(
+                (w - c).abs() < 0.05 * c,
+                "{:?} vs {:?}",
+                warm.diagnostics.standard_errors,
+                cold.diagnostics.standard_errors
+            );
+        }
+        assert_eq!(warm.diagnostics.standard_errors.len(), 4);
         for (w, c) in [
             (warm.model.r, cold.model.r),
             (warm.model.alpha, cold.model.alpha),
