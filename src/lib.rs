@@ -45,6 +45,7 @@ pub mod generate;
 pub mod ingest;
 #[doc(hidden)]
 pub mod internals;
+pub mod metrics;
 pub mod money;
 pub mod rfm;
 pub mod store;

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use super::output::Format;
 use retention::clv::{EvaluateOptions, FitOptions, ModelKind, TimeUnit, ValueOptions};
+use retention::metrics::MetricsOptions;
 use retention::rfm::{Conditions, Monetary, RfmOptions};
 use retention::{ColumnNames, Currency, DateOrder, Day, Error, IngestOptions, Preset, StoreOptions};
 
@@ -44,6 +45,38 @@ pub enum Command {
     /// Customer-lifetime value: fit BG/NBD, MBG/NBD or Pareto/NBD with Gamma-Gamma, score, evaluate.
     #[command(subcommand)]
     Clv(ClvCommand),
+    /// Retention metrics of a period: repeat rate, P(k+1 | k), frequency, order value, days between
+    /// purchases, retention and churn, revenue from new and returning customers.
+    Metrics(MetricsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MetricsArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// Last day of the period (YYYY-MM-DD); default: the latest order day.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Length of the period: days, or weeks with a `w` suffix.
+    #[arg(long, default_value = "365")]
+    pub period: String,
+    /// A customer counts as one on a day when they bought within this window up to it (days or weeks).
+    #[arg(long, default_value = "365")]
+    pub activity_window: String,
+    /// Only the customers of this RFM segment (default map, as of the period's end).
+    #[arg(long, value_name = "NAME")]
+    pub segment: Option<String>,
+}
+
+impl MetricsArgs {
+    pub fn options(&self) -> Result<MetricsOptions, Error> {
+        Ok(MetricsOptions {
+            as_of: parse_day("--as-of", self.as_of.as_deref())?,
+            period_days: parse_duration("--period", &self.period)?,
+            activity_window_days: parse_duration("--activity-window", &self.activity_window)?,
+        })
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -177,7 +210,7 @@ impl ValueArgs {
 }
 
 /// Days, or weeks with a `w` suffix: no month or year lengths are assumed.
-fn parse_duration(flag: &str, v: &str) -> Result<u32, Error> {
+pub fn parse_duration(flag: &str, v: &str) -> Result<u32, Error> {
     let bad = || Error::invalid(flag, v, "expected a number of days (365 or 365d) or weeks (52w)");
     let (number, factor) = match v.strip_suffix('w') {
         Some(n) => (n, 7),

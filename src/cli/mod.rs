@@ -3,6 +3,7 @@
 
 mod args;
 mod clv;
+mod metrics;
 mod output;
 mod progress;
 
@@ -80,6 +81,7 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Clv(ClvCommand::Evaluate(a)) => clv::evaluate(&a, cli.format, out),
         Command::Clv(ClvCommand::Data(a)) => clv::data(&a, out),
         Command::Clv(ClvCommand::Curve(a)) => clv::curve(&a, cli.format, out),
+        Command::Metrics(a) => metrics::period(&a, cli.format, out),
     }
 }
 

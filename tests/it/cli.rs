@@ -444,3 +444,30 @@ fn last_order_filters_outside_the_window_are_refused() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("is after --last-order-to 2024-01-10"), "{}", stderr(&o));
 }
+
+#[test]
+fn metrics_for_the_store_and_a_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let cdnow = fixture("cdnow/CDNOW_sample.txt");
+    assert!(
+        retention(&["ingest", cdnow.to_str().unwrap(), "--preset", "cdnow", "--db", db.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let db = db.to_str().unwrap();
+    let o = retention(&["metrics", "--db", db, "--as-of", "1998-06-30"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("period                         1997-07-01 to 1998-06-30"), "{out}");
+    assert!(out.contains("customers by the end           2357"), "{out}");
+    let o = retention(&["metrics", "--db", db, "--as-of", "1998-06-30", "--segment", "lost", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let lost = v["metrics"]["customers"].as_u64().unwrap();
+    assert!(lost > 0 && lost < 2_357, "{v}");
+    assert_eq!(v["metrics"]["buyers"], 0, "Lost customers (R = 1) bought nothing in the last year: {v}");
+    let o = retention(&["metrics", "--db", db, "--period", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--period"), "{}", stderr(&o));
+}

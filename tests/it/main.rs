@@ -7,4 +7,5 @@ mod clv_reference;
 mod common;
 mod fuzz_corpus;
 mod ingest;
+mod metrics;
 mod rfm;

@@ -1,0 +1,25 @@
+//! Retention metrics over a generated shop of 1,000,000 customers (the target: each metric
+//! ≤ 0.5 s): the period metrics are one parallel pass over every record.
+
+mod common;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use retention::metrics::MetricsOptions;
+use std::time::Duration;
+
+const CUSTOMERS: u64 = 1_000_000;
+
+fn metrics(c: &mut Criterion) {
+    let (csv, _) = common::shop_csv(CUSTOMERS);
+    let (_dir, store) = common::loaded_store(&csv, retention::store::DEFAULT_BLOCK_SIZE);
+    drop(csv);
+    let as_of = store.stats().expect("stats").last_day;
+    let options = MetricsOptions { as_of, ..MetricsOptions::default() };
+    let mut group = c.benchmark_group("metrics");
+    group.sample_size(10).measurement_time(Duration::from_secs(10)).throughput(Throughput::Elements(CUSTOMERS));
+    group.bench_function("period", |b| b.iter(|| store.period_metrics(&options, None).expect("metrics")));
+    group.finish();
+}
+
+criterion_group!(benches, metrics);
+criterion_main!(benches);

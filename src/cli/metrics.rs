@@ -1,0 +1,83 @@
+//! The `metrics` command: formatting of `Store::period_metrics`, optionally for one segment.
+
+use std::io::Write;
+
+use super::Failure;
+use super::args::MetricsArgs;
+use super::output::{self, Format, Table};
+use retention::rfm::{RfmOptions, Segments};
+use retention::{Error, Store};
+
+pub fn period(a: &MetricsArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let mut options = a.options()?;
+    let store = Store::open_existing(&a.db)?;
+    let members = match &a.segment {
+        None => None,
+        Some(name) => {
+            let rfm = store.rfm(options.as_of, &RfmOptions::default())?;
+            options.as_of = Some(rfm.as_of);
+            let segments = Segments::default();
+            let wanted = segments.names().iter().position(|n| n.eq_ignore_ascii_case(name)).ok_or_else(|| {
+                Error::invalid("--segment", name, format!("expected one of: {}", segments.names().join(", ")))
+            })? as u8;
+            let mut members = vec![false; store.customer_count() as usize];
+            for s in &rfm.scores {
+                if segments.of(s, rfm.bins) == wanted
+                    && let Some(m) = members.get_mut(s.customer.get() as usize)
+                {
+                    *m = true;
+                }
+            }
+            Some(members)
+        }
+    };
+    let m = store.period_metrics(&options, members.as_deref())?;
+    if format == Format::Json {
+        return Ok(output::json(out, &serde_json::json!({ "segment": a.segment, "metrics": m }))?);
+    }
+    let c = store.currency();
+    let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.1}%", 100.0 * v));
+    let mut pairs: Vec<(&str, String)> = vec![
+        ("period", format!("{} to {}", m.start, m.end)),
+        ("segment", a.segment.clone().unwrap_or_else(|| "all customers".into())),
+        ("customers by the end", m.customers.to_string()),
+        ("repeat-purchase rate", pct(Some(m.repeat_rate))),
+    ];
+    for (k, p) in m.conditional_repeat.iter().enumerate().take(5) {
+        let label: &'static str = ["P(2 | 1)", "P(3 | 2)", "P(4 | 3)", "P(5 | 4)", "P(6 | 5)"][k];
+        pairs.push((label, pct(*p)));
+    }
+    pairs.extend([
+        ("buyers in the period", m.buyers.to_string()),
+        ("orders", m.orders.to_string()),
+        ("orders per buyer", format!("{:.2}", m.frequency)),
+        ("average order value", c.format(m.average_order_value.round() as i64)),
+        ("median days between purchases", m.median_gap_days.map_or("n/a".into(), |d| d.to_string())),
+        ("activity window (days)", m.activity_window_days.to_string()),
+        ("customers at start", m.customers_at_start.to_string()),
+        ("customers at end", m.customers_at_end.to_string()),
+        ("new customers", m.new_customers.to_string()),
+        ("retained", m.retained.to_string()),
+        ("retention rate (CRR)", pct(m.retention_rate)),
+        ("churn rate", pct(m.churn_rate)),
+        ("revenue", c.format(m.revenue)),
+        ("from new customers", c.format(m.revenue_new)),
+        ("from returning customers", c.format(m.revenue_returning)),
+    ]);
+    output::pairs(out, &pairs, format)?;
+    if format == Format::Table {
+        writeln!(out, "\nP(k+1 purchase days | k) by the end of the period")?;
+        let mut t = Table::new(&["k", "P(k+1 | k)"]).numeric(&[0, 1]);
+        for (k, p) in m.conditional_repeat.iter().enumerate() {
+            t.push(vec![(k + 1).to_string(), pct(*p)]);
+        }
+        t.write(out, format)?;
+        writeln!(out, "\nDays between consecutive purchases ending in the period")?;
+        let mut t = Table::new(&["up to days", "gaps"]).numeric(&[0, 1]);
+        for (bound, n) in &m.gap_distribution {
+            t.push(vec![if *bound == u32::MAX { "longer".into() } else { bound.to_string() }, n.to_string()]);
+        }
+        t.write(out, format)?;
+    }
+    Ok(())
+}
