@@ -182,7 +182,7 @@ pub(crate) fn maximise(
     {
         // The mean objective's curvature on the sample estimates that on all the data, so its
         // inverse makes the first steps on all the data Newton steps.
-        let h0 = hessian(&**on_sample, &m.point, &m.gradient).and_then(|h| inverse_spd(&h));
+        let h0 = hessian(&**on_sample, &m.point).and_then(|h| inverse_spd(&h));
         if let Some(full) = bfgs(objective, &m.point, tol, h0) {
             warm = full.converged.then_some((i, full, method));
         }
@@ -229,11 +229,13 @@ pub(crate) fn maximise(
     // After a warm start the mean objective's curvature is taken on the sample, at the optimum
     // found on all the data: it estimates the same per-customer information to about 1% and
     // costs sample passes instead of full ones (36 full passes for Pareto/NBD).
-    let curvature = match (&on_sample, sample_size) {
-        (Some(on_sample), Some(_)) => on_sample(&m.point).and_then(|(_, g)| hessian(&**on_sample, &m.point, &g)),
-        _ => hessian(objective, &m.point, &m.gradient),
+    // When the sample's curvature is not positive definite, all the data decide.
+    check_point_mass(problem, &params)?;
+    let on_the_sample = match (&on_sample, sample_size) {
+        (Some(on_sample), Some(_)) => hessian(&**on_sample, &m.point).and_then(|h| inverse_spd(&h)),
+        _ => None,
     };
-    let covariance = curvature.and_then(|h| inverse_spd(&h));
+    let covariance = on_the_sample.or_else(|| hessian(objective, &m.point).and_then(|h| inverse_spd(&h)));
     let log_se: Option<Vec<f64>> =
         covariance.as_ref().map(|inv| (0..params.len()).map(|i| (inv[i][i] / n).sqrt()).collect());
     match (&covariance, &log_se) {
@@ -279,26 +281,37 @@ const RIDGE_LOG_SE: f64 = 0.5;
 /// nothing (lifetimes#271). The optimiser stops somewhere on that plateau, often well below 1e8.
 const MAX_SHAPE: f64 = 1e4;
 
+/// Refuses an optimum where a Gamma or Beta shape ran off to a point mass (checked before the
+/// curvature, which is singular on such a plateau and would only say "flat").
+fn check_point_mass(problem: &Problem<'_>, params: &[f64]) -> Result<()> {
+    let names = problem.names;
+    let value = |name: &str| names.iter().position(|n| *n == name).map(|i| params[i]);
+    let point_mass = match (value("r"), value("s"), value("a"), value("b"), value("q"), value("p")) {
+        (Some(r), ..) if r > MAX_SHAPE => Some(("r", "every customer buys at the same rate")),
+        (_, Some(s), ..) if s > MAX_SHAPE => Some(("s", "every customer has the same lifetime distribution")),
+        (_, _, Some(a), Some(b), ..) if a > MAX_SHAPE && b > MAX_SHAPE => {
+            Some(("a and b", "the dropout probability is the same for every customer"))
+        }
+        (.., Some(q), _) if q > MAX_SHAPE => Some(("q", "every customer has the same spend scale")),
+        (.., Some(p)) if p > MAX_SHAPE => Some(("p", "each customer's orders all have the same value")),
+        _ => None,
+    };
+    match point_mass {
+        None => Ok(()),
+        Some((which, meaning)) => Err(Error::Fit {
+            model: problem.model.into(),
+            reason: format!(
+                "{which} ran off to a point mass ({}): {meaning}, so the heterogeneity the model describes is not \
+                 identified by this data (try --penalty 0.01)",
+                describe(names, params)
+            ),
+        }),
+    }
+}
+
 fn check_identified(problem: &Problem<'_>, params: &[f64], cov: &[Vec<f64>], log_se: &[f64]) -> Result<()> {
     let fail = |reason: String| Err(Error::Fit { model: problem.model.into(), reason });
     let names = problem.names;
-    let value = |name: &str| names.iter().position(|n| *n == name).map(|i| params[i]);
-    let point_mass = match (value("r"), value("s"), value("a"), value("b"), value("q")) {
-        (Some(r), ..) if r > MAX_SHAPE => Some(("r", "every customer buys at the same rate")),
-        (_, Some(s), ..) if s > MAX_SHAPE => Some(("s", "every customer has the same lifetime distribution")),
-        (_, _, Some(a), Some(b), _) if a > MAX_SHAPE && b > MAX_SHAPE => {
-            Some(("a and b", "the dropout probability is the same for every customer"))
-        }
-        (.., Some(q)) if q > MAX_SHAPE => Some(("q", "every customer has the same spend scale")),
-        _ => None,
-    };
-    if let Some((which, meaning)) = point_mass {
-        return fail(format!(
-            "{which} ran off to a point mass ({}): {meaning}, so the heterogeneity the model describes is not identified \
-             by this data (try --penalty 0.01)",
-            describe(names, params)
-        ));
-    }
     for i in 0..params.len() {
         for j in i + 1..params.len() {
             let corr = cov[i][j] / (cov[i][i] * cov[j][j]).sqrt();

@@ -118,8 +118,9 @@ pub fn ln_hyp2f1_a_a1(a: f64, b: f64, z: f64) -> Result<f64> {
 /// finite at c → 0 (c·1/(c)ₙ = 1/(c + 1)ₙ₋₁) and continuous across a = 1 (`expm1`). When a′ < 0 the
 /// first terms of H alternate, and for m far above a + β (a shop where everyone buys at one rate,
 /// over a long horizon) they cancel; the largest term is tracked, and when the sum has lost more
-/// than four digits to cancellation, or the series needs more than its term cap (z within 1e-5 of
-/// 1), the expectation is integrated instead from its definition,
+/// than four digits to cancellation, or the series needs more than its term cap (s above about
+/// 2,500, or overflow when a and β are both in the thousands), the expectation is integrated instead
+/// from its definition,
 /// N = E_p[(1 − (1 + p s)^−m)/p], p ~ Beta(a, β), by adaptive Gauss–Kronrod.
 pub fn btyd_numerator(a: f64, beta: f64, m: f64, s: f64) -> f64 {
     if s <= 0.0 {
@@ -147,40 +148,65 @@ pub fn btyd_numerator(a: f64, beta: f64, m: f64, s: f64) -> f64 {
         // |term|·z/(1 − z).
         converged = term.abs() * (1.0 + s) <= 1e-17 * h.abs() && (a_prime >= 0.0 || nf > -a_prime);
     }
-    let value = c * head - (eps * l).exp() * h;
-    let lost_digits = largest > 1e4 * h.abs().max(1e-300) || largest > 1e4 * value.abs();
+    let weight = (eps * l).exp();
+    let value = c * head - weight * h;
+    // Digits lost to cancellation: in H itself, or between its weighted terms and the result.
+    let lost_digits = largest > 1e4 * h.abs().max(1e-300) || weight * largest > 1e4 * value.abs();
     if converged && !lost_digits && value.is_finite() {
         return value;
     }
     btyd_numerator_by_quadrature(a, beta, m, s)
 }
 
-/// N = ∫₀¹ Beta(p; a, β) (1 − (1 + p s)^−m)/p dp, split at ½ with p = u^(1/a) on the left and
-/// 1 − p = v^(1/β) on the right so that neither end point is singular.
+/// N = ∫₀¹ Beta(p; a, β) (1 − (1 + p s)^−m)/p dp. The interval is cut at the Beta's mean ± 1, 4,
+/// 10 and 30 standard deviations, so a concentrated posterior (a = 10, β = 2,500) lies inside
+/// pieces the quadrature resolves; a piece touching 0 with a < 1 is integrated in u = p^a, one
+/// touching 1 with β < 1 in v = (1 − p)^β, which removes the end-point singularities.
 fn btyd_numerator_by_quadrature(a: f64, beta: f64, m: f64, s: f64) -> f64 {
     let ln_b = ln_beta(a, beta);
-    // (1 − (1 + p s)^−m)/p without cancellation at small p s.
-    let g = |p: f64| -(-m * (p * s).ln_1p()).exp_m1() / p;
-    let half_a = 0.5f64.powf(a);
-    let left = gauss_kronrod(
-        &|u: f64| {
-            let p = u.powf(1.0 / a);
-            ((beta - 1.0) * (-p).ln_1p() - ln_b).exp() / a * g(p)
-        },
-        0.0,
-        half_a,
-    );
-    let half_b = 0.5f64.powf(beta);
-    let right = gauss_kronrod(
-        &|v: f64| {
-            let q = v.powf(1.0 / beta);
-            let p = 1.0 - q;
-            ((a - 1.0) * (-q).ln_1p() - ln_b).exp() / beta * g(p)
-        },
-        0.0,
-        half_b,
-    );
-    left + right
+    // (1 − (1 + p s)^−m)/p without cancellation at small p s; its limit m·s at p = 0.
+    let g = |p: f64| if p > 0.0 { -(-m * (p * s).ln_1p()).exp_m1() / p } else { m * s };
+    let density = |p: f64| ((a - 1.0) * p.ln() + (beta - 1.0) * (-p).ln_1p() - ln_b).exp();
+    let mean = a / (a + beta);
+    let sd = (a * beta / ((a + beta) * (a + beta) * (a + beta + 1.0))).sqrt();
+    let mut cuts: Vec<f64> = vec![0.0, 1.0, mean];
+    for k in [1.0, 4.0, 10.0, 30.0] {
+        cuts.extend([mean - k * sd, mean + k * sd]);
+    }
+    let mut cuts: Vec<f64> = cuts.into_iter().filter(|c| (0.0..=1.0).contains(c)).collect();
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup();
+    let mut total = 0.0;
+    for w in cuts.windows(2) {
+        let (lo, hi) = (w[0], w[1]);
+        if hi <= lo {
+            continue;
+        }
+        total += if lo == 0.0 && a < 1.0 {
+            // p^(a−1) dp = du / a
+            gauss_kronrod(
+                &|u: f64| {
+                    let p = u.powf(1.0 / a);
+                    ((beta - 1.0) * (-p).ln_1p() - ln_b).exp() / a * g(p)
+                },
+                0.0,
+                hi.powf(a),
+            )
+        } else if hi == 1.0 && beta < 1.0 {
+            // (1 − p)^(β−1) dp = dv / β
+            gauss_kronrod(
+                &|v: f64| {
+                    let p = 1.0 - v.powf(1.0 / beta);
+                    ((a - 1.0) * p.ln() - ln_b).exp() / beta * g(p)
+                },
+                0.0,
+                (1.0 - lo).powf(beta),
+            )
+        } else {
+            gauss_kronrod(&|p: f64| density(p) * g(p), lo, hi)
+        };
+    }
+    total
 }
 
 /// ∫ₐᵇ f by adaptive 15-point Gauss–Kronrod (QUADPACK's QK15 nodes), bisecting the panel with the

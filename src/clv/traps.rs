@@ -118,6 +118,19 @@ fn bgnbd_expectation_for_large_r_and_long_horizons() {
         let e = model.expected_purchases(t, x, t_x, age);
         assert!(rel(e, want) < 1e-8, "{model:?} x {x} T {age} t {t}: {e} vs {want}");
     }
+    // Concentrated dropout posteriors (the integral must find the Beta's mass) and a, b in the
+    // thousands (the series overflows). mpmath of FHL 2005 eq. 10.
+    let beta = |a: f64, b: f64, r: f64| BgNbd { r, alpha: 30.0, a, b };
+    for (model, x, t_x, want) in [
+        (beta(10.0, 2_500.0, 0.2), 0.0, 0.0, 0.557_803_265_259_184_8),
+        (beta(2_000.0, 2_000.0, 0.2), 0.0, 0.0, 0.321_795_160_564_757_6),
+        (beta(0.5, 5_000.0, 0.2), 0.0, 0.0, 0.561_443_931_707_551),
+        (beta(3_000.0, 0.5, 0.5), 0.0, 0.0, 0.487_579_029_360_319_67),
+        (beta(10.0, 2_500.0, 0.2), 3.0, 50.0, 8.615_386_475_817_17),
+    ] {
+        let e = model.expected_purchases(365.0, x, t_x, 100.0);
+        assert!(rel(e, want) < 1e-8, "{model:?} x {x}: {e} vs {want}");
+    }
     // The CLV steps stay increasing over a century-long horizon with a fast buyer (z → 1).
     let fast = BgNbd { r: 0.5, alpha: 5.0, a: 0.8, b: 2.5 };
     let mut previous = 0.0;

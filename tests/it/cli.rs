@@ -278,6 +278,11 @@ fn demo_runs_on_a_small_shop() {
     // The demo saved its model: scoring works straight away.
     let o = retention(&["clv", "score", "--db", db.to_str().unwrap(), "--format", "csv"]);
     assert!(o.status.success() && stdout(&o).lines().count() == 2_001, "{}", stderr(&o));
+    // A shop too small for the model still gets its demo.
+    let tiny = dir.path().join("tiny");
+    let o = retention(&["demo", "--db", tiny.to_str().unwrap(), "--customers", "10"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("CLV skipped: cannot fit BG/NBD: only"), "{}", stdout(&o));
 }
 
 #[test]
