@@ -1,10 +1,11 @@
 //! Retention metrics over a generated shop of 1,000,000 customers (the target: each metric
-//! ≤ 0.5 s): the period metrics are one parallel pass over every record.
+//! ≤ 0.5 s): the period metrics and the cohort matrix are one parallel pass over every record each
+//! (the cohorts also read the store totals for their date range).
 
 mod common;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use retention::metrics::MetricsOptions;
+use retention::metrics::{CohortPeriod, MetricsOptions};
 use std::time::Duration;
 
 const CUSTOMERS: u64 = 1_000_000;
@@ -18,6 +19,8 @@ fn metrics(c: &mut Criterion) {
     let mut group = c.benchmark_group("metrics");
     group.sample_size(10).measurement_time(Duration::from_secs(10)).throughput(Throughput::Elements(CUSTOMERS));
     group.bench_function("period", |b| b.iter(|| store.period_metrics(&options, None).expect("metrics")));
+    group.bench_function("cohorts_month", |b| b.iter(|| store.cohorts(CohortPeriod::Month, as_of).expect("cohorts")));
+    group.bench_function("cohorts_week", |b| b.iter(|| store.cohorts(CohortPeriod::Week, as_of).expect("cohorts")));
     group.finish();
 }
 

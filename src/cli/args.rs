@@ -48,6 +48,24 @@ pub enum Command {
     /// Retention metrics of a period: repeat rate, P(k+1 | k), frequency, order value, days between
     /// purchases, retention and churn, revenue from new and returning customers.
     Metrics(MetricsArgs),
+    /// Acquisition cohorts: the share of each month's (or week's) new customers buying k periods later, and their revenue.
+    Cohorts(CohortsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CohortsArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// Count orders up to this day (YYYY-MM-DD); default: the latest order day.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Cohort period: month or week.
+    #[arg(long, default_value = "month")]
+    pub period: String,
+    /// Show revenue per cohort and period instead of the share of customers active.
+    #[arg(long)]
+    pub revenue: bool,
 }
 
 #[derive(Args, Debug)]

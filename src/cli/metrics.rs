@@ -3,8 +3,9 @@
 use std::io::Write;
 
 use super::Failure;
-use super::args::MetricsArgs;
+use super::args::{self, CohortsArgs, MetricsArgs};
 use super::output::{self, Format, Table};
+use retention::metrics::CohortPeriod;
 use retention::rfm::{RfmOptions, Segments};
 use retention::{Error, Store};
 
@@ -80,4 +81,48 @@ pub fn period(a: &MetricsArgs, format: Format, out: &mut impl Write) -> Result<(
         t.write(out, format)?;
     }
     Ok(())
+}
+
+/// The cohort matrix: one row per cohort, one column per period after acquisition.
+pub fn cohorts(a: &CohortsArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let period = CohortPeriod::parse(&a.period)?;
+    let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
+    let store = Store::open_existing(&a.db)?;
+    let c = store.cohorts(period, as_of)?;
+    if format == Format::Json {
+        return Ok(output::json(out, &c)?);
+    }
+    let width = c.cohorts.first().map_or(0, |c| c.active.len());
+    let labels: Vec<String> = (0..width).map(|k| k.to_string()).collect();
+    let mut headers = vec!["cohort", "customers"];
+    headers.extend(labels.iter().map(String::as_str));
+    let mut t = Table::new(&headers).numeric(&(1..headers.len()).collect::<Vec<_>>());
+    let currency = store.currency();
+    for cohort in &c.cohorts {
+        let label = match period {
+            CohortPeriod::Month => cohort.start.to_string()[..7].to_string(),
+            CohortPeriod::Week => cohort.start.to_string(),
+        };
+        let mut row = vec![label, cohort.customers.to_string()];
+        for k in 0..cohort.active.len() {
+            row.push(match (a.revenue, format) {
+                (true, _) => currency.format(cohort.revenue[k]),
+                // CSV is for machines: the share as a number.
+                (false, Format::Csv) => cohort.share_active(k).map_or(String::new(), |s| format!("{s:.6}")),
+                (false, _) => cohort.share_active(k).map_or(String::new(), |s| format!("{:.1}%", 100.0 * s)),
+            });
+        }
+        // Later cohorts have had fewer periods: their rows end early.
+        row.resize(headers.len(), String::new());
+        t.push(row);
+    }
+    if format == Format::Table {
+        let what = if a.revenue { "net revenue" } else { "share of the cohort buying" };
+        writeln!(
+            out,
+            "Acquisition cohorts by {}, {what} k {}s after acquisition, to {}\n",
+            a.period, a.period, c.as_of
+        )?;
+    }
+    Ok(t.write(out, format)?)
 }

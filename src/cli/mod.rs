@@ -82,6 +82,7 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Clv(ClvCommand::Data(a)) => clv::data(&a, out),
         Command::Clv(ClvCommand::Curve(a)) => clv::curve(&a, cli.format, out),
         Command::Metrics(a) => metrics::period(&a, cli.format, out),
+        Command::Cohorts(a) => metrics::cohorts(&a, cli.format, out),
     }
 }
 

@@ -472,6 +472,13 @@ fn metrics_for_the_store_and_a_segment() {
     let lost = v["metrics"]["customers"].as_u64().unwrap();
     assert!(lost > 0 && lost < 2_357, "{v}");
     assert_eq!(v["metrics"]["buyers"], 0, "Lost customers (R = 1) bought nothing in the last year: {v}");
+    let o = retention(&["cohorts", "--db", db, "--as-of", "1998-06-30", "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 4, "{out}"); // header and three cohorts
+    assert!(rows.iter().all(|r| r.len() == 20), "{out}"); // cohort, customers, k = 0..17
+    assert_eq!(rows[1][..3], ["1997-01", "781", "1.000000"], "{out}");
     let o = retention(&["metrics", "--db", db, "--period", "0"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--period"), "{}", stderr(&o));

@@ -82,3 +82,52 @@ fn cdnow_repeat_curve_as_of_the_end() {
     // Every CDNOW customer first bought in 1997 Q1, so nobody is new in the year to 1998-06-30.
     assert_eq!(m.new_customers, 0);
 }
+
+#[test]
+fn six_customer_cohorts_by_hand() {
+    use retention::metrics::CohortPeriod;
+    let (_dir, store) = temp_store();
+    ingest_str(&store, SIX).unwrap();
+    let c = store.cohorts(CohortPeriod::Month, Some(Day::from_ymd(2023, 12, 31).unwrap())).unwrap();
+    // First purchases: A 2022-06, E 2022-08, B 2022-11, C 2022-12, D 2023-05 (F buys after the end).
+    let starts: Vec<String> = c.cohorts.iter().map(|c| c.start.to_string()).collect();
+    assert_eq!(starts, ["2022-06-01", "2022-08-01", "2022-11-01", "2022-12-01", "2023-05-01"]);
+    // Rows run to 2023-12: 19, 17, 14, 13 and 8 months.
+    let lengths: Vec<usize> = c.cohorts.iter().map(|c| c.active.len()).collect();
+    assert_eq!(lengths, [19, 17, 14, 13, 8]);
+    // A buys in months 0, 9 (two orders, one customer) and 18 after June 2022.
+    let a = &c.cohorts[0];
+    let active: Vec<usize> = (0..19).filter(|&k| a.active[k] > 0).collect();
+    assert_eq!((a.customers, active), (1, vec![0, 9, 18]));
+    assert_eq!((a.revenue[0], a.revenue[9], a.revenue[18]), (1_000, 5_000, 4_000));
+    // E: months 0, 4, 16. B: 0, 3. C: 0.
+    assert_eq!((0..17).filter(|&k| c.cohorts[1].active[k] > 0).collect::<Vec<_>>(), [0, 4, 16]);
+    assert_eq!((0..14).filter(|&k| c.cohorts[2].active[k] > 0).collect::<Vec<_>>(), [0, 3]);
+    assert_eq!(c.cohorts[3].active.iter().sum::<u64>(), 1);
+    // D: two orders in May (one active month, 120.00), a purchase and its return in October.
+    let d = &c.cohorts[4];
+    assert_eq!(d.active, [1, 0, 0, 0, 0, 1, 0, 0]);
+    assert_eq!((d.revenue[0], d.revenue[5]), (12_000, 0));
+    assert_eq!(d.share_active(5), Some(1.0));
+}
+
+#[test]
+fn cdnow_monthly_cohorts() {
+    use retention::metrics::CohortPeriod;
+    let (_dir, store) = temp_store();
+    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    store.ingest_files(&[fixture("cdnow/CDNOW_master.txt")], &options).unwrap();
+    let c = store.cohorts(CohortPeriod::Month, Some(Day::from_ymd(1998, 6, 30).unwrap())).unwrap();
+    // Everyone first bought in January, February or March 1997.
+    let sizes: Vec<u64> = c.cohorts.iter().map(|c| c.customers).collect();
+    assert_eq!(sizes.iter().sum::<u64>(), 23_570);
+    assert_eq!(c.cohorts.len(), 3);
+    assert_eq!(c.cohorts[0].active.len(), 18);
+    // The cohorts' revenue adds up to the store's net revenue to the end.
+    let revenue: i64 = c.cohorts.iter().flat_map(|c| c.revenue.iter()).sum();
+    assert_eq!(revenue, store.stats().unwrap().revenue);
+    for cohort in &c.cohorts {
+        assert_eq!(cohort.active[0], cohort.customers);
+        assert!(cohort.active[1..].iter().all(|&a| a < cohort.customers / 5));
+    }
+}
