@@ -50,6 +50,81 @@ pub enum Command {
     Metrics(MetricsArgs),
     /// Acquisition cohorts: the share of each month's (or week's) new customers buying k periods later, and their revenue.
     Cohorts(CohortsArgs),
+    /// Lists to act on today, as rows for an email tool: follow-ups, win-backs, VIPs.
+    #[command(subcommand)]
+    Actions(ActionsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ActionsCommand {
+    /// Customers whose only purchase day was N days ago: the post-purchase follow-up.
+    FollowUp(FollowUpArgs),
+    /// Customers overdue against their own purchase rhythm, or unlikely to be alive under the stored CLV model.
+    WinBack(WinBackArgs),
+    /// The top customers by spend or CLV.
+    Vip(VipArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// Today, for the list (YYYY-MM-DD); default: the latest order day.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Only customers of this RFM segment (default map, as of the same day).
+    #[arg(long, value_name = "NAME")]
+    pub segment: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct FollowUpArgs {
+    #[command(flatten)]
+    pub list: ListArgs,
+    /// Days after the first order (days, or weeks with a `w` suffix).
+    #[arg(long, default_value = "7")]
+    pub after: String,
+    /// How many days of first orders one run covers (1 for a daily run, 7 for a weekly one).
+    #[arg(long, default_value = "1")]
+    pub within: String,
+}
+
+#[derive(Args, Debug)]
+pub struct WinBackArgs {
+    #[command(flatten)]
+    pub list: ListArgs,
+    /// Overdue when days since the last purchase exceed this multiple of the customer's median gap.
+    #[arg(long, default_value_t = 2.0)]
+    pub factor: f64,
+    /// Gaps between purchase days a customer needs before their rhythm counts.
+    #[arg(long, default_value_t = 2)]
+    pub min_gaps: u32,
+    /// Also list repeat customers whose P(alive) under the stored CLV model is below this.
+    #[arg(long, value_name = "P")]
+    pub p_alive_below: Option<f64>,
+}
+
+#[derive(Args, Debug)]
+pub struct VipArgs {
+    #[command(flatten)]
+    pub list: ListArgs,
+    /// The share of customers to list: a percentage (1%) or a fraction (0.01).
+    #[arg(long, default_value = "1%")]
+    pub top: String,
+    /// Rank by net spend so far or by CLV under the stored model.
+    #[arg(long, default_value = "spend")]
+    pub by: String,
+}
+
+impl VipArgs {
+    pub fn share(&self) -> Result<f64, Error> {
+        let bad = || Error::invalid("--top", &self.top, "expected a percentage such as 1% or a fraction such as 0.01");
+        match self.top.strip_suffix('%') {
+            Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0).map_err(|_| bad()),
+            None => self.top.trim().parse::<f64>().map_err(|_| bad()),
+        }
+    }
 }
 
 #[derive(Args, Debug)]

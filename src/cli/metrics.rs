@@ -9,26 +9,37 @@ use retention::metrics::CohortPeriod;
 use retention::rfm::{RfmOptions, Segments};
 use retention::{Error, Store};
 
+/// Which customers (by id) are in segment `name` of the default map as of `as_of`, and that day.
+pub fn segment_members(
+    store: &Store,
+    as_of: Option<retention::Day>,
+    name: &str,
+) -> Result<(Vec<bool>, retention::Day), Failure> {
+    let rfm = store.rfm(as_of, &RfmOptions::default())?;
+    let segments = Segments::default();
+    let wanted =
+        segments.names().iter().position(|n| n.eq_ignore_ascii_case(name)).ok_or_else(|| {
+            Error::invalid("--segment", name, format!("expected one of: {}", segments.names().join(", ")))
+        })? as u8;
+    let mut members = vec![false; store.customer_count() as usize];
+    for s in &rfm.scores {
+        if segments.of(s, rfm.bins) == wanted
+            && let Some(m) = members.get_mut(s.customer.get() as usize)
+        {
+            *m = true;
+        }
+    }
+    Ok((members, rfm.as_of))
+}
+
 pub fn period(a: &MetricsArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
     let mut options = a.options()?;
     let store = Store::open_existing(&a.db)?;
     let members = match &a.segment {
         None => None,
         Some(name) => {
-            let rfm = store.rfm(options.as_of, &RfmOptions::default())?;
-            options.as_of = Some(rfm.as_of);
-            let segments = Segments::default();
-            let wanted = segments.names().iter().position(|n| n.eq_ignore_ascii_case(name)).ok_or_else(|| {
-                Error::invalid("--segment", name, format!("expected one of: {}", segments.names().join(", ")))
-            })? as u8;
-            let mut members = vec![false; store.customer_count() as usize];
-            for s in &rfm.scores {
-                if segments.of(s, rfm.bins) == wanted
-                    && let Some(m) = members.get_mut(s.customer.get() as usize)
-                {
-                    *m = true;
-                }
-            }
+            let (members, as_of) = segment_members(&store, options.as_of, name)?;
+            options.as_of = Some(as_of);
             Some(members)
         }
     };

@@ -1,6 +1,7 @@
 //! The `retention` binary: parse arguments, call the library, format the result. No analysis
 //! happens here; everything a command does is a library call a service can make too.
 
+mod actions;
 mod args;
 mod clv;
 mod metrics;
@@ -83,6 +84,7 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Clv(ClvCommand::Curve(a)) => clv::curve(&a, cli.format, out),
         Command::Metrics(a) => metrics::period(&a, cli.format, out),
         Command::Cohorts(a) => metrics::cohorts(&a, cli.format, out),
+        Command::Actions(a) => actions::run(&a, cli.format, out),
     }
 }
 

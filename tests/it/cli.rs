@@ -483,3 +483,39 @@ fn metrics_for_the_store_and_a_segment() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--period"), "{}", stderr(&o));
 }
+
+#[test]
+fn actions_stream_lists_for_an_email_tool() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let cdnow = fixture("cdnow/CDNOW_sample.txt");
+    assert!(
+        retention(&["ingest", cdnow.to_str().unwrap(), "--preset", "cdnow", "--db", db.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let db = db.to_str().unwrap();
+    assert!(retention(&["clv", "fit", "--db", db, "--as-of", "1998-06-30"]).status.success());
+    let o = retention(&["actions", "win-back", "--db", db, "--p-alive-below", "0.2", "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "customer,reason,last_purchase,days_since_last,median_gap_days,overdue_factor,p_alive,purchase_days,spend"
+        )
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() > 10, "{out}");
+    for r in &rows {
+        let p_alive: Option<f64> = r[6].parse().ok();
+        let overdue: Option<f64> = r[5].parse().ok();
+        assert!(p_alive.is_some_and(|p| p < 0.2) || overdue.is_some_and(|f| f > 2.0), "{r:?}");
+    }
+    let o = retention(&["actions", "vip", "--db", db, "--top", "1%", "--by", "clv", "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 1 + 24, "ceil(1% of 2,357) customers and a header");
+    let o = retention(&["actions", "vip", "--db", db, "--top", "two"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -1,5 +1,6 @@
 //! Integration tests of the library and the `retention` binary, one module per topic.
 
+mod actions;
 mod cdnow;
 mod cli;
 mod clv;

@@ -8,7 +8,7 @@ use crate::common::{fixture, ingest_str, temp_store};
 
 /// Period 2023-01-01..2023-12-31 (365 days to 2023-12-31), activity window 180 days: a customer at
 /// the start bought in 2022-07-05..2022-12-31, at the end in 2023-07-05..2023-12-31.
-const SIX: &str = "customer_id,order_id,timestamp,amount
+pub const SIX: &str = "customer_id,order_id,timestamp,amount
 A,1,2022-06-01,10.00
 A,2,2023-03-01,20.00
 A,3,2023-03-11,30.00

@@ -1,0 +1,137 @@
+//! The `actions` commands: stream a lifecycle list with the figures behind each customer.
+
+use std::io::Write;
+
+use super::Failure;
+use super::args::{self, ActionsCommand, ListArgs};
+use super::metrics::segment_members;
+use super::output::{Format, RowWriter};
+use retention::actions::{VipBy, WinBackOptions};
+use retention::{Day, Error, Store};
+
+/// The store, the list's day and the segment's members (if one was asked for).
+type Opened = (Store, Option<Day>, Option<Vec<bool>>);
+
+fn open(list: &ListArgs) -> Result<Opened, Failure> {
+    let store = Store::open_existing(&list.db)?;
+    let as_of = args::parse_day("--as-of", list.as_of.as_deref())?;
+    match &list.segment {
+        None => Ok((store, as_of, None)),
+        Some(name) => {
+            let (members, day) = segment_members(&store, as_of, name)?;
+            Ok((store, Some(day), Some(members)))
+        }
+    }
+}
+
+pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    match command {
+        ActionsCommand::FollowUp(a) => {
+            let after = args::parse_duration("--after", &a.after)?;
+            let within = args::parse_duration("--within", &a.within)?;
+            let (store, as_of, members) = open(&a.list)?;
+            let rows = store.follow_ups(as_of, after, within, members.as_deref())?;
+            let names = store.external_ids()?;
+            let c = store.currency();
+            let mut w = RowWriter::new(
+                out,
+                format,
+                &["customer", "reason", "first_purchase", "days_since_first", "orders", "spend"],
+                &[14, 10, 14, 16, 6, 0],
+            )?;
+            for r in &rows {
+                let name = names.get(r.customer.get() as usize).map_or("", String::as_str);
+                if format == Format::Json {
+                    w.write_json(&serde_json::json!({ "customer": name, "reason": "follow_up", "figures": r }))?;
+                } else {
+                    w.write_text(&[
+                        name,
+                        "follow_up",
+                        &r.first_purchase.to_string(),
+                        &r.days_since_first.to_string(),
+                        &r.orders.to_string(),
+                        &c.format(r.spend),
+                    ])?;
+                }
+            }
+            Ok(w.finish()?)
+        }
+        ActionsCommand::WinBack(a) => {
+            let options = WinBackOptions { factor: a.factor, min_gaps: a.min_gaps, p_alive_below: a.p_alive_below };
+            if let Some(p) = a.p_alive_below.filter(|p| !(0.0..=1.0).contains(p)) {
+                return Err(
+                    Error::invalid("--p-alive-below", p.to_string(), "expected a probability from 0 to 1").into()
+                );
+            }
+            let (store, as_of, members) = open(&a.list)?;
+            let rows = store.win_backs(as_of, &options, members.as_deref())?;
+            let names = store.external_ids()?;
+            let c = store.currency();
+            let mut w = RowWriter::new(
+                out,
+                format,
+                &[
+                    "customer",
+                    "reason",
+                    "last_purchase",
+                    "days_since_last",
+                    "median_gap_days",
+                    "overdue_factor",
+                    "p_alive",
+                    "purchase_days",
+                    "spend",
+                ],
+                &[14, 20, 14, 15, 15, 14, 8, 13, 0],
+            )?;
+            let opt = |v: Option<String>| v.unwrap_or_default();
+            for r in &rows {
+                let name = names.get(r.customer.get() as usize).map_or("", String::as_str);
+                if format == Format::Json {
+                    w.write_json(&serde_json::json!({ "customer": name, "reason": r.reason, "figures": r }))?;
+                } else {
+                    w.write_text(&[
+                        name,
+                        r.reason,
+                        &r.last_purchase.to_string(),
+                        &r.days_since_last.to_string(),
+                        &opt(r.median_gap_days.map(|g| g.to_string())),
+                        &opt(r.overdue_factor.map(|f| format!("{f:.2}"))),
+                        &opt(r.p_alive.map(|p| format!("{p:.4}"))),
+                        &r.purchase_days.to_string(),
+                        &c.format(r.spend),
+                    ])?;
+                }
+            }
+            Ok(w.finish()?)
+        }
+        ActionsCommand::Vip(a) => {
+            let share = a.share()?;
+            let by = match a.by.as_str() {
+                "spend" => VipBy::Spend,
+                "clv" => VipBy::Clv,
+                other => return Err(Error::invalid("--by", other, "expected spend or clv").into()),
+            };
+            let (store, as_of, members) = open(&a.list)?;
+            let rows = store.vips(as_of, share, by, members.as_deref())?;
+            let names = store.external_ids()?;
+            let c = store.currency();
+            let mut w =
+                RowWriter::new(out, format, &["customer", "reason", "rank", "spend", "clv"], &[14, 8, 8, 14, 0])?;
+            for r in &rows {
+                let name = names.get(r.customer.get() as usize).map_or("", String::as_str);
+                if format == Format::Json {
+                    w.write_json(&serde_json::json!({ "customer": name, "reason": "vip", "figures": r }))?;
+                } else {
+                    w.write_text(&[
+                        name,
+                        "vip",
+                        &r.rank.to_string(),
+                        &c.format(r.spend),
+                        &r.clv.map_or(String::new(), |v| format!("{v:.2}")),
+                    ])?;
+                }
+            }
+            Ok(w.finish()?)
+        }
+    }
+}
