@@ -1,10 +1,12 @@
 //! Retention metrics over a generated shop of 1,000,000 customers (the target: each metric
 //! ≤ 0.5 s): the period metrics and the cohort matrix are one parallel pass over every record each
-//! (the cohorts also read the store totals for their date range).
+//! (the cohorts also read the store totals for their date range); the lifecycle lists are timed
+//! alongside.
 
 mod common;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use retention::actions::{VipBy, WinBackOptions};
 use retention::metrics::{CohortPeriod, MetricsOptions};
 use std::time::Duration;
 
@@ -20,6 +22,9 @@ fn metrics(c: &mut Criterion) {
     group.sample_size(10).measurement_time(Duration::from_secs(10)).throughput(Throughput::Elements(CUSTOMERS));
     group.bench_function("period", |b| b.iter(|| store.period_metrics(&options, None).expect("metrics")));
     group.bench_function("cohorts_month", |b| b.iter(|| store.cohorts(CohortPeriod::Month, as_of).expect("cohorts")));
+    let win_back = WinBackOptions::default();
+    group.bench_function("win_back", |b| b.iter(|| store.win_backs(as_of, &win_back, None).expect("win-back")));
+    group.bench_function("vip_spend_1pct", |b| b.iter(|| store.vips(as_of, 0.01, VipBy::Spend, None).expect("vip")));
     group.bench_function("cohorts_week", |b| b.iter(|| store.cohorts(CohortPeriod::Week, as_of).expect("cohorts")));
     group.finish();
 }

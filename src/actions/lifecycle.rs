@@ -224,8 +224,14 @@ impl Store {
             .map(|(i, s)| (i, clv.as_ref().map_or(s.net_spend() as f64, |v| v[i].clv)))
             .collect();
         let n = ((ranked.len() as f64 * share).ceil() as usize).min(ranked.len());
-        // Highest first; ties to the lower id, as in the RFM concentration report.
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Highest first; ties to the lower id, as in the RFM concentration report. Only the top n
+        // are sorted: a linear-time selection finds them first.
+        let order = |a: &(usize, f64), b: &(usize, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if n > 0 && n < ranked.len() {
+            ranked.select_nth_unstable_by(n - 1, order);
+            ranked.truncate(n);
+        }
+        ranked.sort_by(order);
         Ok(ranked
             .iter()
             .take(n)
