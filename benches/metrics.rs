@@ -6,7 +6,7 @@
 mod common;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use retention::actions::{VipBy, WinBackOptions};
+use retention::actions::{Programme, VipBy, WinBackOptions};
 use retention::metrics::{CohortPeriod, MetricsOptions};
 use std::time::Duration;
 
@@ -25,6 +25,14 @@ fn metrics(c: &mut Criterion) {
     let win_back = WinBackOptions::default();
     group.bench_function("win_back", |b| b.iter(|| store.win_backs(as_of, &win_back, None).expect("win-back")));
     group.bench_function("vip_spend_1pct", |b| b.iter(|| store.vips(as_of, 0.01, VipBy::Spend, None).expect("vip")));
+    let programme = Programme::parse(
+        "points_per_unit = 1\nexpiry_days = 365\ntier_basis = \"trailing_12_months\"\n[[reward]]\npoints = 250\nvalue = \"5.00\"\n\
+         [[tier]]\nname = \"Silver\"\nmin_spend = \"500\"\n[[tier]]\nname = \"Premier\"\nmin_spend = \"2500\"\n",
+        "bench.toml",
+        &store.currency(),
+    )
+    .expect("programme");
+    group.bench_function("loyalty", |b| b.iter(|| store.loyalty(&programme, as_of).expect("loyalty")));
     group.bench_function("cohorts_week", |b| b.iter(|| store.cohorts(CohortPeriod::Week, as_of).expect("cohorts")));
     group.finish();
 }

@@ -1,6 +1,9 @@
-//! Actions: the lists a retention team sends to its email tool. Each is a library call returning
-//! typed rows (customer and the figures behind the choice); the CLI streams them as CSV.
+//! Actions: what a retention team does with the numbers. Lifecycle lists (whom to contact today)
+//! and the loyalty programme (points, rewards, tiers); each is a library call returning typed rows
+//! with the figures behind them, which the CLI streams as CSV.
 
 mod lifecycle;
+mod loyalty;
 
 pub use lifecycle::{FollowUp, Vip, VipBy, WinBack, WinBackOptions};
+pub use loyalty::{Account, Programme, ProgrammeTotals, Reward, Rounding, Tier, TierBasis};

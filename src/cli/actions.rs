@@ -3,10 +3,10 @@
 use std::io::Write;
 
 use super::Failure;
-use super::args::{self, ActionsCommand, ListArgs};
+use super::args::{self, ActionsCommand, ListArgs, LoyaltyArgs};
 use super::metrics::segment_members;
-use super::output::{Format, RowWriter};
-use retention::actions::{VipBy, WinBackOptions};
+use super::output::{self, Format, RowWriter};
+use retention::actions::{Programme, VipBy, WinBackOptions};
 use retention::{Day, Error, Store};
 
 /// The store, the list's day and the segment's members (if one was asked for).
@@ -134,4 +134,66 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
             Ok(w.finish()?)
         }
     }
+}
+
+pub fn loyalty(a: &LoyaltyArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let store = Store::open_existing(&a.db)?;
+    let c = store.currency();
+    let programme = Programme::load(&a.programme, &c)?;
+    let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
+    let (accounts, totals) = store.loyalty(&programme, as_of)?;
+    let tier_name = |t: Option<usize>| t.and_then(|t| programme.tiers.get(t)).map_or("", |t| t.name.as_str());
+    if a.totals {
+        if format == Format::Json {
+            return Ok(output::json(out, &serde_json::json!({ "programme": programme, "totals": totals }))?);
+        }
+        let mut pairs = vec![
+            ("members", totals.members.to_string()),
+            ("points outstanding", totals.points_outstanding.to_string()),
+            ("liability", c.format(totals.liability)),
+        ];
+        let labels: Vec<String> = programme.tiers.iter().map(|t| format!("tier {}", t.name)).collect();
+        for (label, n) in labels.iter().zip(&totals.per_tier) {
+            pairs.push((label.as_str(), n.to_string()));
+        }
+        return Ok(output::pairs(out, &pairs, format)?);
+    }
+    let names = store.external_ids()?;
+    let mut w = RowWriter::new(
+        out,
+        format,
+        &[
+            "customer",
+            "earned",
+            "deducted",
+            "expired",
+            "balance",
+            "rewards",
+            "reward_value",
+            "tier",
+            "tier_spend",
+            "to_next_tier",
+        ],
+        &[14, 8, 8, 8, 8, 7, 12, 12, 12, 0],
+    )?;
+    for acc in &accounts {
+        let name = names.get(acc.customer.get() as usize).map_or("", String::as_str);
+        if format == Format::Json {
+            w.write_json(&serde_json::json!({ "customer": name, "tier_name": tier_name(acc.tier), "account": acc }))?;
+        } else {
+            w.write_text(&[
+                name,
+                &acc.earned.to_string(),
+                &acc.deducted.to_string(),
+                &acc.expired.to_string(),
+                &acc.balance.to_string(),
+                &acc.rewards.to_string(),
+                &c.format(acc.reward_value),
+                tier_name(acc.tier),
+                &c.format(acc.tier_spend),
+                &acc.to_next_tier.map_or(String::new(), |v| c.format(v)),
+            ])?;
+        }
+    }
+    Ok(w.finish()?)
 }

@@ -53,6 +53,24 @@ pub enum Command {
     /// Lists to act on today, as rows for an email tool: follow-ups, win-backs, VIPs.
     #[command(subcommand)]
     Actions(ActionsCommand),
+    /// Loyalty accounts under a programme file: points, rewards, tier, spend to the next tier.
+    Loyalty(LoyaltyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LoyaltyArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// The programme (TOML; see the README).
+    #[arg(long, value_name = "FILE")]
+    pub programme: PathBuf,
+    /// Accounts as of this day (YYYY-MM-DD); default: the latest order day.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Print the programme totals (liability, customers per tier) instead of every account.
+    #[arg(long)]
+    pub totals: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -85,6 +85,7 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Metrics(a) => metrics::period(&a, cli.format, out),
         Command::Cohorts(a) => metrics::cohorts(&a, cli.format, out),
         Command::Actions(a) => actions::run(&a, cli.format, out),
+        Command::Loyalty(a) => actions::loyalty(&a, cli.format, out),
     }
 }
 

@@ -60,3 +60,49 @@ fn lists_on_six_customers() {
     assert_eq!(vips.iter().map(|v| name(v.customer)).collect::<Vec<_>>(), ["A"]);
     assert!(store.vips(as_of, 0.0, VipBy::Spend, None).is_err());
 }
+
+/// 1 point per 1.00 (floor), points expire after 365 days, 50 points buy 1.00; tiers by
+/// trailing-12-month net spend: Silver from 100.00, Gold from 125.00.
+const PROGRAMME: &str = r#"points_per_unit = 1
+expiry_days = 365
+tier_basis = "trailing_12_months"
+[[reward]]
+points = 50
+value = "1.00"
+[[tier]]
+name = "Silver"
+min_spend = "100.00"
+benefits = ["free shipping"]
+[[tier]]
+name = "Gold"
+min_spend = "125.00"
+"#;
+
+#[test]
+fn loyalty_accounts_by_hand() {
+    use retention::actions::Programme;
+    let (_dir, store) = temp_store();
+    ingest_str(&store, SIX).unwrap();
+    let programme = Programme::parse(PROGRAMME, "loyalty.toml", &store.currency()).unwrap();
+    let (accounts, totals) = store.loyalty(&programme, day(2023, 12, 31)).unwrap();
+    let row = |name: &str| {
+        let a = accounts.iter().find(|a| store.customer_by_id(a.customer, None).unwrap().unwrap().external_id == name);
+        let a = a.unwrap();
+        (a.earned, a.deducted, a.expired, a.balance, a.rewards, a.reward_value, a.tier_spend, a.tier, a.to_next_tier)
+    };
+    // A: 10 (2022-06-01, expired), 20, 30, 40 → 90 left, one reward; 2023 spend 90.00, 10.00 short of Silver.
+    assert_eq!(row("A"), (100, 0, 10, 90, 1, 100, 9_000, None, Some(1_000)));
+    // B: 50 from 2022-11-01 expired, 25 left.
+    assert_eq!(row("B"), (75, 0, 50, 25, 0, 0, 2_500, None, Some(7_500)));
+    // C: 15 from 2022-12-15, expired.
+    assert_eq!(row("C"), (15, 0, 15, 0, 0, 0, 0, None, Some(10_000)));
+    // D: 100 + 20 + 60, the 60.00 return takes the newest 60 back; 120.00 net: Silver, 5.00 to Gold.
+    assert_eq!(row("D"), (180, 60, 0, 120, 2, 200, 12_000, Some(0), Some(500)));
+    // E: 30 and 30 from 2022 expired, 70 from 2023-12-30; trailing spend 70.00.
+    assert_eq!(row("E"), (130, 0, 60, 70, 1, 100, 7_000, None, Some(3_000)));
+    assert_eq!(accounts.len(), 5); // F buys after the day
+    assert_eq!(
+        (totals.members, totals.points_outstanding, totals.liability, totals.per_tier.clone()),
+        (5, 305, 400, vec![1, 0])
+    );
+}

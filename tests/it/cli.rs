@@ -519,3 +519,29 @@ fn actions_stream_lists_for_an_email_tool() {
     let o = retention(&["actions", "vip", "--db", db, "--top", "two"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn loyalty_accounts_and_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let file = dir.path().join("orders.csv");
+    std::fs::write(&file, GOOD).unwrap();
+    assert!(retention(&["ingest", file.to_str().unwrap(), "--db", db.to_str().unwrap()]).status.success());
+    let programme = dir.path().join("loyalty.toml");
+    std::fs::write(&programme, "points_per_unit = 10\n[[reward]]\npoints = 100\nvalue = \"2.00\"\n[[tier]]\nname = \"Gold\"\nmin_spend = \"15.00\"\n").unwrap();
+    let (db, programme) = (db.to_str().unwrap(), programme.to_str().unwrap());
+    // ann: 20.00 → 200 points, a 5.00 return takes 50 back; bob: 12.50 → 125.
+    let o = retention(&["loyalty", "--db", db, "--programme", programme, "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("\nann,200,50,0,150,1,2.00,Gold,15.00,\n"), "{out}");
+    assert!(out.contains("\nbob,125,0,0,125,1,2.00,,12.50,2.50\n"), "{out}");
+    let o = retention(&["loyalty", "--db", db, "--programme", programme, "--totals", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((v["totals"]["liability"].as_i64(), v["totals"]["per_tier"][0].as_u64()), (Some(400), Some(1)));
+    // A bad programme is bad input (exit 3) with its line.
+    std::fs::write(dir.path().join("bad.toml"), "points_per_unit = 1\nrounding = \"up\"\n").unwrap();
+    let o = retention(&["loyalty", "--db", db, "--programme", dir.path().join("bad.toml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("bad.toml:2:"), "{}", stderr(&o));
+}
