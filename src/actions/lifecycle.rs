@@ -140,16 +140,7 @@ impl Store {
         let gaps = self.median_gaps(as_of)?;
         let model = match options.p_alive_below {
             None => None,
-            Some(threshold) => {
-                let saved = self.saved_clv()?.ok_or_else(|| {
-                    Error::invalid(
-                        "--p-alive-below",
-                        threshold.to_string(),
-                        "needs a stored CLV model: run `retention clv fit` first",
-                    )
-                })?;
-                Some((saved.model, threshold))
-            }
+            Some(threshold) => Some((self.fresh_clv("--p-alive-below", &threshold.to_string())?, threshold)),
         };
         let mut out: Vec<WinBack> = summaries
             .customers
@@ -201,7 +192,8 @@ impl Store {
         Ok(out)
     }
 
-    /// The top `share` (0 < share ≤ 1) of customers by spend or by CLV under the stored model.
+    /// The top `share` (0 < share ≤ 1) of customers by spend, or by CLV under the stored model
+    /// (then as of the model's day, whatever `as_of` says).
     pub fn vips(&self, as_of: Option<Day>, share: f64, by: VipBy, members: Option<&[bool]>) -> Result<Vec<Vip>> {
         if !(share > 0.0 && share <= 1.0) {
             return Err(Error::invalid("--top", share.to_string(), "expected a share in (0, 1], e.g. 1%"));
@@ -209,11 +201,11 @@ impl Store {
         let (summaries, clv) = match by {
             VipBy::Spend => (self.summaries(as_of)?, None),
             VipBy::Clv => {
-                let saved = self.saved_clv()?.ok_or_else(|| {
-                    Error::invalid("--by", "clv", "needs a stored CLV model: run `retention clv fit` first")
-                })?;
-                let values = self.clv_values(&saved.model, &ValueOptions::default())?;
-                (self.summaries(Some(saved.model.as_of))?, Some(values))
+                // Ranked as of the model's day, from one scan that both values and labels use.
+                let model = self.fresh_clv("--by", "clv")?;
+                let summaries = self.summaries(Some(model.as_of))?;
+                let values = model.valuation(ValueOptions::default())?.score(&summaries, &self.currency());
+                (summaries, Some(values))
             }
         };
         let mut ranked: Vec<(usize, f64)> = summaries
@@ -248,6 +240,23 @@ impl Store {
             .collect())
     }
 
+    /// The stored CLV model, refusing when there is none or when the store changed after its fit
+    /// (a list must not act on predictions for data that has moved on).
+    fn fresh_clv(&self, flag: &str, value: &str) -> Result<crate::clv::ClvModel> {
+        match self.saved_clv()? {
+            None => Err(Error::invalid(flag, value, "needs a stored CLV model: run `retention clv fit` first")),
+            Some(s) if s.stale => Err(Error::invalid(
+                flag,
+                value,
+                format!(
+                    "the stored CLV model (as of {}) is stale: the store changed since; run `retention clv fit` again",
+                    s.model.as_of
+                ),
+            )),
+            Some(s) => Ok(s.model),
+        }
+    }
+
     /// Each customer's lower-median gap between consecutive purchase days up to `as_of`, indexed
     /// by id (`None` without two purchase days): one parallel pass.
     fn median_gaps(&self, as_of: Day) -> Result<Vec<Option<u32>>> {
@@ -265,7 +274,7 @@ impl Store {
                     continue;
                 }
                 if let Some(previous) = last {
-                    gaps.push((day - previous) as u32);
+                    gaps.push(day.abs_diff(previous));
                 }
                 last = Some(day);
             }

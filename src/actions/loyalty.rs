@@ -202,6 +202,25 @@ impl Programme {
         Ok(Programme { points_per_unit: ppu as u64, rounding, expiry_days, rewards, tier_basis, tiers })
     }
 
+    /// Checks what `parse` guarantees, for programmes built in code: positive points per unit and
+    /// rewards, tiers by strictly increasing spend.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: &str, reason: &str| Err(Error::invalid("loyalty programme", what, reason));
+        if self.points_per_unit == 0 {
+            return bad("points_per_unit = 0", "must be at least 1");
+        }
+        if self.rewards.iter().any(|r| r.points == 0 || r.value <= 0) {
+            return bad("reward", "every reward needs points > 0 and a value > 0");
+        }
+        if self.rewards.windows(2).any(|w| w[0].points > w[1].points) {
+            return bad("reward", "rewards must be sorted by points");
+        }
+        if self.tiers.windows(2).any(|w| w[0].min_spend >= w[1].min_spend) {
+            return bad("tier", "tiers must be sorted by strictly increasing min_spend");
+        }
+        Ok(())
+    }
+
     /// Reads and parses a programme file.
     pub fn load(path: &std::path::Path, currency: &Currency) -> Result<Programme> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
@@ -221,7 +240,8 @@ impl Programme {
     }
 
     /// What a balance can be exchanged for now, redeeming the largest rewards first: (rewards,
-    /// value in minor units).
+    /// value in minor units). Greedy: when a smaller reward is worth more per point than a larger
+    /// one, a different mix could be worth more, and the liability is then understated.
     fn redeemable(&self, mut balance: u64) -> (u64, i64) {
         let (mut count, mut value) = (0u64, 0i64);
         for r in self.rewards.iter().rev() {
@@ -277,6 +297,7 @@ impl Store {
     /// Every customer's loyalty account under `programme` as of `as_of` (default: the latest
     /// order day), in id order, and the programme totals.
     pub fn loyalty(&self, programme: &Programme, as_of: Option<Day>) -> Result<(Vec<Account>, ProgrammeTotals)> {
+        programme.validate()?;
         let end = match as_of {
             Some(d) => d,
             None => self.stats()?.last_day.unwrap_or(Day::from_days(0)),
@@ -301,7 +322,7 @@ impl Store {
                 let points = programme.points(amount, scale);
                 if amount >= 0 {
                     bought = true;
-                    earned += points;
+                    earned = earned.saturating_add(points);
                     lots.push((day, points));
                 } else {
                     let mut left = points;
@@ -310,7 +331,7 @@ impl Store {
                         let taken = left.min(last.1);
                         last.1 -= taken;
                         left -= taken;
-                        deducted += taken;
+                        deducted = deducted.saturating_add(taken);
                         if last.1 == 0 {
                             lots.pop();
                         }
@@ -321,8 +342,8 @@ impl Store {
                 return Ok(());
             }
             let fresh = |day: i32| programme.expiry_days.is_none_or(|n| end - day < n as i32);
-            let balance: u64 = lots.iter().filter(|l| fresh(l.0)).map(|l| l.1).sum();
-            let expired: u64 = lots.iter().filter(|l| !fresh(l.0)).map(|l| l.1).sum();
+            let sum = |keep: bool| lots.iter().filter(|l| fresh(l.0) == keep).fold(0u64, |s, l| s.saturating_add(l.1));
+            let (balance, expired) = (sum(true), sum(false));
             let (rewards, reward_value) = programme.redeemable(balance);
             let tier_spend = match programme.tier_basis {
                 TierBasis::Lifetime => lifetime,
@@ -353,11 +374,83 @@ impl Store {
         }
         let totals = ProgrammeTotals {
             members: accounts.len() as u64,
-            points_outstanding: accounts.iter().map(|a| a.balance).sum(),
+            points_outstanding: accounts.iter().fold(0u64, |s, a| s.saturating_add(a.balance)),
             liability: accounts.iter().fold(0i64, |s, a| s.saturating_add(a.reward_value)),
             per_tier,
         };
         Ok((accounts, totals))
+    }
+}
+
+/// A customer about to drop out of their tier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Lapse {
+    /// The customer.
+    pub customer: CustomerId,
+    /// Index of their current tier in [`Programme::tiers`].
+    pub tier: usize,
+    /// Trailing-12-month net spend today, minor units.
+    pub tier_spend: i64,
+    /// The first day their trailing spend falls below the tier if they buy nothing more.
+    pub lapses_on: Day,
+    /// Spend needed by then to keep the tier, minor units.
+    pub to_keep: i64,
+}
+
+impl Store {
+    /// Customers whose trailing-12-month spend keeps them in a tier today but, without another
+    /// purchase, falls below it within `within_days` as old orders leave the 365-day window:
+    /// the about-to-lapse list. Only for programmes with `tier_basis = "trailing_12_months"`.
+    pub fn tier_lapses(&self, programme: &Programme, as_of: Option<Day>, within_days: u32) -> Result<Vec<Lapse>> {
+        programme.validate()?;
+        if programme.tier_basis != TierBasis::Trailing12Months {
+            return Err(Error::invalid("tier_basis", "lifetime", "tiers by lifetime spend never lapse"));
+        }
+        let end = match as_of {
+            Some(d) => d,
+            None => self.stats()?.last_day.unwrap_or(Day::from_days(0)),
+        }
+        .days();
+        let within = i32::try_from(within_days).unwrap_or(i32::MAX);
+        let meta = self.meta();
+        let shards = self.fold_records(&meta, Vec::new, |out: &mut Vec<Lapse>, id, record| {
+            let mut window: Vec<(i32, i64)> = Vec::new();
+            for pair in record.pairs() {
+                let (day, amount) = pair.map_err(|e| Error::corrupt(format!("customer {id}"), e.to_string()))?;
+                if day > end {
+                    break;
+                }
+                if day > end.saturating_sub(365) {
+                    window.push((day, amount));
+                }
+            }
+            let spend: i64 = window.iter().fold(0i64, |s, w| s.saturating_add(w.1));
+            let Some(tier) = programme.tiers.iter().rposition(|t| spend >= t.min_spend) else { return Ok(()) };
+            let min = programme.tiers[tier].min_spend;
+            // An order of day d leaves the window on day d + 365; walk them oldest first, a whole
+            // day's orders at a time (they leave together).
+            let mut remaining = spend;
+            for (i, &(day, amount)) in window.iter().enumerate() {
+                let leaves = day.saturating_add(365);
+                if leaves - end > within {
+                    break;
+                }
+                remaining = remaining.saturating_sub(amount);
+                let last_of_day = window.get(i + 1).is_none_or(|next| next.0 != day);
+                if last_of_day && remaining < min {
+                    out.push(Lapse {
+                        customer: CustomerId(id),
+                        tier,
+                        tier_spend: spend,
+                        lapses_on: Day::from_days(leaves),
+                        to_keep: min - remaining,
+                    });
+                    break;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(shards.into_iter().flatten().collect())
     }
 }
 

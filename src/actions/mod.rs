@@ -6,4 +6,4 @@ mod lifecycle;
 mod loyalty;
 
 pub use lifecycle::{FollowUp, Vip, VipBy, WinBack, WinBackOptions};
-pub use loyalty::{Account, Programme, ProgrammeTotals, Reward, Rounding, Tier, TierBasis};
+pub use loyalty::{Account, Lapse, Programme, ProgrammeTotals, Reward, Rounding, Tier, TierBasis};

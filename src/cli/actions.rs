@@ -104,6 +104,39 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
             }
             Ok(w.finish()?)
         }
+        ActionsCommand::Lapse(a) => {
+            let within = args::parse_duration("--within", &a.within)?;
+            let (store, as_of, members) = open(&a.list)?;
+            let c = store.currency();
+            let programme = Programme::load(&a.programme, &c)?;
+            let rows = store.tier_lapses(&programme, as_of, within)?;
+            let names = store.external_ids()?;
+            let mut w = RowWriter::new(
+                out,
+                format,
+                &["customer", "reason", "tier", "tier_spend", "lapses_on", "to_keep"],
+                &[14, 12, 12, 12, 12, 0],
+            )?;
+            for r in
+                rows.iter().filter(|r| members.as_ref().is_none_or(|m| m.get(r.customer.get() as usize) == Some(&true)))
+            {
+                let name = names.get(r.customer.get() as usize).map_or("", String::as_str);
+                let tier = programme.tiers.get(r.tier).map_or("", |t| t.name.as_str());
+                if format == Format::Json {
+                    w.write_json(&serde_json::json!({ "customer": name, "reason": "tier_lapse", "tier_name": tier, "figures": r }))?;
+                } else {
+                    w.write_text(&[
+                        name,
+                        "tier_lapse",
+                        tier,
+                        &c.format(r.tier_spend),
+                        &r.lapses_on.to_string(),
+                        &c.format(r.to_keep),
+                    ])?;
+                }
+            }
+            Ok(w.finish()?)
+        }
         ActionsCommand::Vip(a) => {
             let share = a.share()?;
             let by = match a.by.as_str() {

@@ -81,6 +81,20 @@ pub enum ActionsCommand {
     WinBack(WinBackArgs),
     /// The top customers by spend or CLV.
     Vip(VipArgs),
+    /// Customers who drop out of their loyalty tier within N days unless they buy again.
+    Lapse(LapseArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LapseArgs {
+    #[command(flatten)]
+    pub list: ListArgs,
+    /// The loyalty programme (TOML; tiers by trailing-12-month spend).
+    #[arg(long, value_name = "FILE")]
+    pub programme: PathBuf,
+    /// Look this far ahead (days, or weeks with a `w` suffix).
+    #[arg(long, default_value = "30")]
+    pub within: String,
 }
 
 #[derive(Args, Debug)]

@@ -129,11 +129,11 @@ pub fn cohorts(a: &CohortsArgs, format: Format, out: &mut impl Write) -> Result<
     }
     if format == Format::Table {
         let what = if a.revenue { "net revenue" } else { "share of the cohort buying" };
-        writeln!(
-            out,
-            "Acquisition cohorts by {}, {what} k {}s after acquisition, to {}\n",
-            a.period, a.period, c.as_of
-        )?;
+        let unit = match period {
+            CohortPeriod::Month => "month",
+            CohortPeriod::Week => "week",
+        };
+        writeln!(out, "Acquisition cohorts by {unit}, {what} k {unit}s after acquisition, to {}\n", c.as_of)?;
     }
     Ok(t.write(out, format)?)
 }

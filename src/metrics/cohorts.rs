@@ -29,7 +29,8 @@ impl CohortPeriod {
         }
     }
 
-    /// The index of the period holding `day` (months since 1900-01, weeks since a Monday in 1899).
+    /// The index of the period holding `day` (months since 1900-01; weeks counted from the week of
+    /// Monday 1969-12-29, which is week 0).
     fn index(self, day: i32) -> i32 {
         match self {
             CohortPeriod::Month => {
@@ -121,10 +122,17 @@ impl Store {
             return Ok(Cohorts { period, as_of, cohorts: Vec::new() });
         }
         if last - first >= MAX_PERIODS {
+            let name = match period {
+                CohortPeriod::Month => "month",
+                CohortPeriod::Week => "week",
+            };
             return Err(Error::invalid(
                 "--period",
-                format!("{period:?}"),
-                format!("the store spans more than {MAX_PERIODS} periods; use a longer period"),
+                name,
+                format!(
+                    "the store's orders span more than {MAX_PERIODS} {name}s (from {first_day} to {as_of}); use a later \
+                     first day or a coarser period"
+                ),
             ));
         }
         let width = (last - first + 1) as usize;

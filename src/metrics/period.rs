@@ -27,7 +27,11 @@ impl Default for MetricsOptions {
     }
 }
 
-/// Longest gap between purchases kept exactly in the distribution; longer ones share the last bucket.
+/// Longest period or activity window accepted: 100 years, far inside day-number arithmetic.
+const MAX_DAYS: u32 = 36_525;
+
+/// Longest gap between purchases kept exactly in the distribution; longer ones share the last
+/// bucket (and a median above it is reported as this).
 const MAX_GAP: usize = 3_660;
 /// P(k+1 | k) is reported for k = 1..=`MAX_K`.
 const MAX_K: usize = 10;
@@ -78,9 +82,12 @@ pub struct PeriodMetrics {
     pub new_customers: u64,
     /// Customers at the start who are still customers at the end.
     pub retained: u64,
-    /// CRR = (customers at end − new customers) / customers at start. Customers who were not
-    /// customers at the start but come back in the period (reactivated) count as kept, so CRR can
-    /// exceed the share retained.
+    /// CRR = (customers at end − new customers still customers at the end) / customers at
+    /// start. With an activity window at least as long as the period every new customer is still
+    /// one at the end, and this is the textbook (E − N)/S; with a shorter window, new customers who
+    /// have already lapsed are not subtracted from customers they never were. Customers who were
+    /// not customers at the start but come back in the period (reactivated) count as kept, so CRR
+    /// can exceed the share retained.
     pub retention_rate: Option<f64>,
     /// Churn = (customers at start − retained) / customers at start.
     pub churn_rate: Option<f64>,
@@ -102,6 +109,7 @@ struct Tally {
     at_start: u64,
     at_end: u64,
     new: u64,
+    new_at_end: u64,
     retained: u64,
     gaps: Vec<u64>,
 }
@@ -120,6 +128,7 @@ impl Tally {
             at_start: 0,
             at_end: 0,
             new: 0,
+            new_at_end: 0,
             retained: 0,
             gaps: vec![0; MAX_GAP + 1],
         }
@@ -142,6 +151,7 @@ impl Tally {
         self.at_start += other.at_start;
         self.at_end += other.at_end;
         self.new += other.new;
+        self.new_at_end += other.new_at_end;
         self.retained += other.retained;
     }
 }
@@ -184,7 +194,7 @@ fn tally(
             if in_period {
                 t.purchase_days += 1;
                 if let Some(previous) = last {
-                    t.gaps[((day - previous) as usize).min(MAX_GAP)] += 1;
+                    t.gaps[(day.abs_diff(previous) as usize).min(MAX_GAP)] += 1;
                 }
             }
         }
@@ -212,6 +222,7 @@ fn tally(
     t.retained += u64::from(at_start && at_end);
     if first > b.before {
         t.new += 1;
+        t.new_at_end += u64::from(at_end);
         t.revenue_new += period_revenue;
     }
     Ok(())
@@ -260,7 +271,7 @@ impl PeriodMetrics {
             customers_at_end: t.at_end,
             new_customers: t.new,
             retained: t.retained,
-            retention_rate: (t.at_start > 0).then(|| (t.at_end as f64 - t.new as f64) / t.at_start as f64),
+            retention_rate: (t.at_start > 0).then(|| (t.at_end - t.new_at_end) as f64 / t.at_start as f64),
             churn_rate: ratio(t.at_start - t.retained, t.at_start),
         }
     }
@@ -282,13 +293,10 @@ impl Store {
     /// # Ok(()) }
     /// ```
     pub fn period_metrics(&self, options: &MetricsOptions, members: Option<&[bool]>) -> Result<PeriodMetrics> {
-        if options.period_days == 0 || options.activity_window_days == 0 {
-            let (name, value) = if options.period_days == 0 {
-                ("--period", options.period_days)
-            } else {
-                ("--activity-window", options.activity_window_days)
-            };
-            return Err(Error::invalid(name, value.to_string(), "must be at least 1 day"));
+        for (name, value) in [("--period", options.period_days), ("--activity-window", options.activity_window_days)] {
+            if !(1..=MAX_DAYS).contains(&value) {
+                return Err(Error::invalid(name, format!("{value} days"), "must be 1 day to 100 years"));
+            }
         }
         let end = match options.as_of {
             Some(d) => d,

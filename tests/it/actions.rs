@@ -106,3 +106,25 @@ fn loyalty_accounts_by_hand() {
         (5, 305, 400, vec![1, 0])
     );
 }
+
+#[test]
+fn about_to_lapse_by_hand() {
+    use retention::actions::Programme;
+    let (_dir, store) = temp_store();
+    ingest_str(&store, SIX).unwrap();
+    let programme = Programme::parse(PROGRAMME, "loyalty.toml", &store.currency()).unwrap();
+    // D is Silver on 120.00 of trailing spend. Both orders of 2023-05-01 (100 + 20) leave the
+    // window together on 2024-04-30, 121 days on; what remains is 60 − 60 = 0.00, so keeping
+    // Silver (100.00) takes 100.00 of new spend by then.
+    let as_of = day(2023, 12, 31);
+    assert!(store.tier_lapses(&programme, as_of, 120).unwrap().is_empty());
+    let lapses = store.tier_lapses(&programme, as_of, 121).unwrap();
+    assert_eq!(lapses.len(), 1);
+    let d = &lapses[0];
+    assert_eq!(
+        (d.tier, d.tier_spend, d.lapses_on, d.to_keep),
+        (0, 12_000, Day::from_ymd(2024, 4, 30).unwrap(), 10_000)
+    );
+    let lifetime = Programme::parse("points_per_unit = 1\n", "l.toml", &store.currency()).unwrap();
+    assert!(store.tier_lapses(&lifetime, as_of, 30).is_err());
+}

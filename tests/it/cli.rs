@@ -518,6 +518,13 @@ fn actions_stream_lists_for_an_email_tool() {
     assert_eq!(stdout(&o).lines().count(), 1 + 24, "ceil(1% of 2,357) customers and a header");
     let o = retention(&["actions", "vip", "--db", db, "--top", "two"]);
     assert_eq!(o.status.code(), Some(2));
+    // New orders make the model stale: lists that act on it refuse until it is refitted.
+    let more = dir.path().join("more.txt");
+    std::fs::write(&more, "99999 99999 19980701 1 10.00\n").unwrap();
+    assert!(retention(&["ingest", more.to_str().unwrap(), "--preset", "cdnow", "--db", db]).status.success());
+    let o = retention(&["actions", "vip", "--db", db, "--by", "clv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is stale"), "{}", stderr(&o));
 }
 
 #[test]

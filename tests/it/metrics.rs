@@ -58,6 +58,14 @@ fn six_customers_by_hand() {
     assert!((m.churn_rate.unwrap() - 2.0 / 3.0).abs() < 1e-15); // (3 − 1) / 3
 
     // Restricted to A and E (ids 0 and 4).
+    // A window shorter than the period: D (new in May, last bought 2023-10-01) has lapsed by the
+    // end under a 60-day window, and is not subtracted from customers at the end (only E is one).
+    let short = MetricsOptions { activity_window_days: 60, ..options };
+    let m = store.period_metrics(&short, None).unwrap();
+    assert_eq!((m.customers_at_start, m.customers_at_end, m.new_customers), (2, 2, 1)); // C, E; A, E
+    assert_eq!(m.retention_rate, Some(1.0)); // (2 − 0) / 2
+    assert!(store.period_metrics(&MetricsOptions { period_days: 40_000, ..options }, None).is_err());
+
     let members = [true, false, false, false, true, false];
     let m = store.period_metrics(&options, Some(&members)).unwrap();
     assert_eq!((m.customers, m.buyers, m.orders, m.customers_at_start, m.retained), (2, 2, 4, 1, 1));
