@@ -5,9 +5,9 @@ use std::io::Write;
 use super::Failure;
 use super::args::{self, CohortsArgs, MetricsArgs};
 use super::output::{self, Format, Table};
+use retention::Store;
 use retention::metrics::CohortPeriod;
-use retention::rfm::{RfmOptions, Segments};
-use retention::{Error, Store};
+use retention::rfm::Segments;
 
 /// Which customers (by id) are in segment `name` of the default map as of `as_of`, and that day.
 pub fn segment_members(
@@ -15,21 +15,7 @@ pub fn segment_members(
     as_of: Option<retention::Day>,
     name: &str,
 ) -> Result<(Vec<bool>, retention::Day), Failure> {
-    let rfm = store.rfm(as_of, &RfmOptions::default())?;
-    let segments = Segments::default();
-    let wanted =
-        segments.names().iter().position(|n| n.eq_ignore_ascii_case(name)).ok_or_else(|| {
-            Error::invalid("--segment", name, format!("expected one of: {}", segments.names().join(", ")))
-        })? as u8;
-    let mut members = vec![false; store.customer_count() as usize];
-    for s in &rfm.scores {
-        if segments.of(s, rfm.bins) == wanted
-            && let Some(m) = members.get_mut(s.customer.get() as usize)
-        {
-            *m = true;
-        }
-    }
-    Ok((members, rfm.as_of))
+    Ok(store.segment_members(as_of, &Segments::default(), name)?)
 }
 
 pub fn period(a: &MetricsArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {

@@ -37,4 +37,33 @@ impl Store {
     pub fn rfm(&self, as_of: Option<Day>, options: &RfmOptions) -> Result<Rfm> {
         Rfm::compute(&self.summaries(as_of)?, options)
     }
+
+    /// Which customers are in segment `name` (any case) of `segments` as of `as_of`, as a flag per
+    /// internal id for the metrics and lists that take `members`, and the day scored.
+    ///
+    /// ```
+    /// use retention::rfm::Segments;
+    /// # fn main() -> retention::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let store = retention::Store::open(dir.path().join("shop"))?;
+    /// store.ingest("customer_id,order_id,timestamp,amount\na,1,2024-01-01,10\n".as_bytes(), &Default::default())?;
+    /// let (members, _) = store.segment_members(None, &Segments::default(), "lost")?;
+    /// assert_eq!(members, [true]);
+    /// # Ok(()) }
+    /// ```
+    pub fn segment_members(&self, as_of: Option<Day>, segments: &Segments, name: &str) -> Result<(Vec<bool>, Day)> {
+        let wanted = segments.names().iter().position(|n| n.eq_ignore_ascii_case(name)).ok_or_else(|| {
+            crate::Error::invalid("--segment", name, format!("expected one of: {}", segments.names().join(", ")))
+        })? as u8;
+        let rfm = self.rfm(as_of, &RfmOptions::default())?;
+        let mut members = vec![false; self.customer_count() as usize];
+        for s in &rfm.scores {
+            if segments.of(s, rfm.bins) == wanted
+                && let Some(m) = members.get_mut(s.customer.get() as usize)
+            {
+                *m = true;
+            }
+        }
+        Ok((members, rfm.as_of))
+    }
 }
