@@ -51,6 +51,7 @@ pub mod money;
 pub mod rfm;
 pub mod store;
 pub mod summary;
+mod toml_file;
 mod zone;
 
 pub use day::Day;

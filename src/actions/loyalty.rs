@@ -22,10 +22,11 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::day::Day;
-use crate::error::{Error, InputError, Result};
+use crate::error::{Error, Result};
 use crate::money::Currency;
 use crate::store::Store;
 use crate::summary::CustomerId;
+use crate::toml_file::TomlFile;
 
 /// How an order's points are rounded to whole points.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -130,23 +131,10 @@ impl Programme {
     /// assert!(bad.unwrap_err().to_string().starts_with("loyalty.toml:1:"));
     /// ```
     pub fn parse(text: &str, source_name: &str, currency: &Currency) -> Result<Programme> {
-        let at = |span: std::ops::Range<usize>, value: Option<&str>, reason: String| -> Error {
-            let line = text[..span.start.min(text.len())].bytes().filter(|&b| b == b'\n').count() as u64 + 1;
-            Error::from(InputError {
-                source_name: source_name.to_string(),
-                line,
-                column: None,
-                value: value.map(|v| InputError::shorten(v.as_bytes())),
-                reason,
-            })
-        };
-        let file: File =
-            toml::from_str(text).map_err(|e| at(e.span().unwrap_or(0..0), None, e.message().trim().to_string()))?;
-        let money = |s: &Spanned<String>| -> Result<i64> {
-            currency
-                .parse(s.get_ref())
-                .map_err(|reason| at(s.span(), Some(s.get_ref()), format!("invalid amount: {reason}")))
-        };
+        let src = TomlFile::new(text, source_name);
+        let at = |span: std::ops::Range<usize>, value: Option<&str>, reason: String| src.error(span, value, reason);
+        let file: File = src.parse()?;
+        let money = |s: &Spanned<String>| src.money(currency, s);
         let ppu = *file.points_per_unit.get_ref();
         if !(1..=1_000_000).contains(&ppu) {
             return Err(at(
@@ -223,7 +211,7 @@ impl Programme {
 
     /// Reads and parses a programme file.
     pub fn load(path: &std::path::Path, currency: &Currency) -> Result<Programme> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        let text = TomlFile::read(path)?;
         Programme::parse(&text, &path.display().to_string(), currency)
     }
 
@@ -298,11 +286,7 @@ impl Store {
     /// order day), in id order, and the programme totals.
     pub fn loyalty(&self, programme: &Programme, as_of: Option<Day>) -> Result<(Vec<Account>, ProgrammeTotals)> {
         programme.validate()?;
-        let end = match as_of {
-            Some(d) => d,
-            None => self.stats()?.last_day.unwrap_or(Day::from_days(0)),
-        }
-        .days();
+        let end = self.as_of_or_latest(as_of)?.days();
         let scale = self.currency().scale();
         let meta = self.meta();
         let shards = self.fold_records(&meta, Vec::new, |out: &mut Vec<Account>, id, record| {
@@ -401,19 +385,24 @@ impl Store {
     /// Customers whose trailing-12-month spend keeps them in a tier today but, without another
     /// purchase, falls below it within `within_days` as old orders leave the 365-day window:
     /// the about-to-lapse list. Only for programmes with `tier_basis = "trailing_12_months"`.
-    pub fn tier_lapses(&self, programme: &Programme, as_of: Option<Day>, within_days: u32) -> Result<Vec<Lapse>> {
+    pub fn tier_lapses(
+        &self,
+        programme: &Programme,
+        as_of: Option<Day>,
+        within_days: u32,
+        members: Option<&[bool]>,
+    ) -> Result<Vec<Lapse>> {
         programme.validate()?;
         if programme.tier_basis != TierBasis::Trailing12Months {
             return Err(Error::invalid("tier_basis", "lifetime", "tiers by lifetime spend never lapse"));
         }
-        let end = match as_of {
-            Some(d) => d,
-            None => self.stats()?.last_day.unwrap_or(Day::from_days(0)),
-        }
-        .days();
+        let end = self.as_of_or_latest(as_of)?.days();
         let within = i32::try_from(within_days).unwrap_or(i32::MAX);
         let meta = self.meta();
         let shards = self.fold_records(&meta, Vec::new, |out: &mut Vec<Lapse>, id, record| {
+            if members.is_some_and(|m| !m.get(id as usize).copied().unwrap_or(false)) {
+                return Ok(());
+            }
             let mut window: Vec<(i32, i64)> = Vec::new();
             for pair in record.pairs() {
                 let (day, amount) = pair.map_err(|e| Error::corrupt(format!("customer {id}"), e.to_string()))?;

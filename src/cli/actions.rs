@@ -40,7 +40,7 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
                 &[14, 10, 14, 16, 6, 0],
             )?;
             for r in &rows {
-                let name = names.get(r.customer.get() as usize).map_or("", String::as_str);
+                let name = output::name(&names, r.customer);
                 if format == Format::Json {
                     w.write_json(&serde_json::json!({ "customer": name, "reason": "follow_up", "figures": r }))?;
                 } else {
@@ -85,7 +85,7 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
             )?;
             let opt = |v: Option<String>| v.unwrap_or_default();
             for r in &rows {
-                let name = names.get(r.customer.get() as usize).map_or("", String::as_str);
+                let name = output::name(&names, r.customer);
                 if format == Format::Json {
                     w.write_json(&serde_json::json!({ "customer": name, "reason": r.reason, "figures": r }))?;
                 } else {
@@ -109,7 +109,7 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
             let (store, as_of, members) = open(&a.list)?;
             let c = store.currency();
             let programme = Programme::load(&a.programme, &c)?;
-            let rows = store.tier_lapses(&programme, as_of, within)?;
+            let rows = store.tier_lapses(&programme, as_of, within, members.as_deref())?;
             let names = store.external_ids()?;
             let mut w = RowWriter::new(
                 out,
@@ -117,10 +117,8 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
                 &["customer", "reason", "tier", "tier_spend", "lapses_on", "to_keep"],
                 &[14, 12, 12, 12, 12, 0],
             )?;
-            for r in
-                rows.iter().filter(|r| members.as_ref().is_none_or(|m| m.get(r.customer.get() as usize) == Some(&true)))
-            {
-                let name = names.get(r.customer.get() as usize).map_or("", String::as_str);
+            for r in &rows {
+                let name = output::name(&names, r.customer);
                 let tier = programme.tiers.get(r.tier).map_or("", |t| t.name.as_str());
                 if format == Format::Json {
                     w.write_json(&serde_json::json!({ "customer": name, "reason": "tier_lapse", "tier_name": tier, "figures": r }))?;
@@ -151,7 +149,7 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
             let mut w =
                 RowWriter::new(out, format, &["customer", "reason", "rank", "spend", "clv"], &[14, 8, 8, 14, 0])?;
             for r in &rows {
-                let name = names.get(r.customer.get() as usize).map_or("", String::as_str);
+                let name = output::name(&names, r.customer);
                 if format == Format::Json {
                     w.write_json(&serde_json::json!({ "customer": name, "reason": "vip", "figures": r }))?;
                 } else {
@@ -210,7 +208,7 @@ pub fn loyalty(a: &LoyaltyArgs, format: Format, out: &mut impl Write) -> Result<
         &[14, 8, 8, 8, 8, 7, 12, 12, 12, 0],
     )?;
     for acc in &accounts {
-        let name = names.get(acc.customer.get() as usize).map_or("", String::as_str);
+        let name = output::name(&names, acc.customer);
         if format == Format::Json {
             w.write_json(&serde_json::json!({ "customer": name, "tier_name": tier_name(acc.tier), "account": acc }))?;
         } else {

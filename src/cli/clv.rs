@@ -136,7 +136,7 @@ pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(
         &[14, 16, 8, 18, 20, 0],
     )?;
     for v in &values {
-        let customer = names.get(v.customer.get() as usize).map_or("", String::as_str);
+        let customer = output::name(&names, v.customer);
         if format == Format::Json {
             rows.write_json(&ScoreRow {
                 customer,
@@ -287,7 +287,7 @@ pub fn data(a: &ClvDataArgs, out: &mut impl Write) -> Result<(), Failure> {
     let io = |e: csv::Error| Error::io("writing output", output::csv_io(e));
     csv.write_record(["customer", "x", "t_x", "T", "m_x"]).map_err(io)?;
     for s in &summaries.customers {
-        let name = names.get(s.customer.get() as usize).map_or("", String::as_str);
+        let name = output::name(&names, s.customer);
         let m_x = s.average_repeat_value().map_or(0.0, |v| v / scale);
         csv.write_record([
             name,
@@ -347,7 +347,7 @@ pub fn demo(
     .numeric(&[1, 2, 3, 4, 5]);
     for v in top.iter().take(5) {
         t.push(vec![
-            names.get(v.customer.get() as usize).cloned().unwrap_or_default(),
+            output::name(&names, v.customer).to_string(),
             v.repeat_purchases.to_string(),
             format!("{:.3}", v.p_alive),
             format!("{:.2}", v.expected_purchases),

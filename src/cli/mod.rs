@@ -415,7 +415,7 @@ fn rfm(
         if wanted.is_some_and(|w| w != segment) || !filter.accepts(s) {
             continue;
         }
-        let name = names.get(s.customer.get() as usize).map_or("", String::as_str);
+        let name = output::name(&names, s.customer);
         let segment = segments.name(segment);
         if format == Format::Json {
             let row = RfmRow {

@@ -98,6 +98,11 @@ pub fn json(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
     writeln!(out)
 }
 
+/// A customer's external id from `Store::external_ids`, or "" for an id it does not hold.
+pub fn name(names: &[String], customer: retention::CustomerId) -> &str {
+    names.get(customer.get() as usize).map_or("", String::as_str)
+}
+
 /// Writes rows one at a time, for outputs of millions of rows: a table with fixed column widths
 /// (a width of 0 leaves the column unpadded), CSV, or a JSON array of objects.
 pub struct RowWriter<'w, W: Write> {

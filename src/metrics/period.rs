@@ -298,10 +298,7 @@ impl Store {
                 return Err(Error::invalid(name, format!("{value} days"), "must be 1 day to 100 years"));
             }
         }
-        let end = match options.as_of {
-            Some(d) => d,
-            None => self.stats()?.last_day.unwrap_or(Day::from_days(0)),
-        };
+        let end = self.as_of_or_latest(options.as_of)?;
         let period = i32::try_from(options.period_days).unwrap_or(i32::MAX);
         let bounds = Bounds {
             before: end.days().saturating_sub(period),

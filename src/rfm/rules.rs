@@ -25,8 +25,9 @@ use toml::Spanned;
 use super::scores::Cuts;
 use super::segments::{Conditions, Rule, Segments};
 use crate::day::Day;
-use crate::error::{Error, InputError, Result};
+use crate::error::Result;
 use crate::money::Currency;
+use crate::toml_file::TomlFile;
 
 /// A parsed rules file: the segments to use and any fixed thresholds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,23 +93,10 @@ impl RulesFile {
     /// assert!(bad.unwrap_err().to_string().starts_with("rules.toml:3:"));
     /// ```
     pub fn parse(text: &str, source_name: &str, currency: &Currency) -> Result<RulesFile> {
-        let at = |span: std::ops::Range<usize>, value: Option<&str>, reason: String| -> Error {
-            let line = text[..span.start.min(text.len())].bytes().filter(|&b| b == b'\n').count() as u64 + 1;
-            Error::from(InputError {
-                source_name: source_name.to_string(),
-                line,
-                column: None,
-                value: value.map(|v| InputError::shorten(v.as_bytes())),
-                reason,
-            })
-        };
-        let file: File =
-            toml::from_str(text).map_err(|e| at(e.span().unwrap_or(0..0), None, e.message().trim().to_string()))?;
-        let money = |s: &Spanned<String>| -> Result<i64> {
-            currency
-                .parse(s.get_ref())
-                .map_err(|reason| at(s.span(), Some(s.get_ref()), format!("invalid amount: {reason}")))
-        };
+        let src = TomlFile::new(text, source_name);
+        let at = |span: std::ops::Range<usize>, value: Option<&str>, reason: String| src.error(span, value, reason);
+        let file: File = src.parse()?;
+        let money = |s: &Spanned<String>| src.money(currency, s);
         let day = |s: &Spanned<String>| -> Result<Day> {
             s.get_ref().parse::<Day>().map_err(|_| at(s.span(), Some(s.get_ref()), "expected a date YYYY-MM-DD".into()))
         };
@@ -267,7 +255,7 @@ impl RulesFile {
 
     /// Reads and parses a rules file.
     pub fn load(path: &std::path::Path, currency: &Currency) -> Result<RulesFile> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        let text = TomlFile::read(path)?;
         RulesFile::parse(&text, &path.display().to_string(), currency)
     }
 }

@@ -114,6 +114,15 @@ impl Store {
         Ok(Summaries { as_of, customers, data_version: meta.data_version })
     }
 
+    /// `as_of`, or when `None` the latest order day in the store (a header-and-pairs scan; the
+    /// 1970-01-01 of an empty store).
+    pub(crate) fn as_of_or_latest(&self, as_of: Option<Day>) -> Result<Day> {
+        match as_of {
+            Some(d) => Ok(d),
+            None => Ok(self.stats()?.last_day.unwrap_or(Day::from_days(0))),
+        }
+    }
+
     /// Every customer's external id, indexed by internal id ([`CustomerId::get`]). A parallel scan
     /// reading only record headers; join it with [`Summaries`] to label results.
     pub fn external_ids(&self) -> Result<Vec<String>> {

@@ -117,14 +117,17 @@ fn about_to_lapse_by_hand() {
     // window together on 2024-04-30, 121 days on; what remains is 60 − 60 = 0.00, so keeping
     // Silver (100.00) takes 100.00 of new spend by then.
     let as_of = day(2023, 12, 31);
-    assert!(store.tier_lapses(&programme, as_of, 120).unwrap().is_empty());
-    let lapses = store.tier_lapses(&programme, as_of, 121).unwrap();
+    assert!(store.tier_lapses(&programme, as_of, 120, None).unwrap().is_empty());
+    let lapses = store.tier_lapses(&programme, as_of, 121, None).unwrap();
     assert_eq!(lapses.len(), 1);
     let d = &lapses[0];
     assert_eq!(
         (d.tier, d.tier_spend, d.lapses_on, d.to_keep),
         (0, 12_000, Day::from_ymd(2024, 4, 30).unwrap(), 10_000)
     );
+    // D is id 3: a group without D has nobody about to lapse.
+    let without_d = [true, true, true, false, true, true];
+    assert!(store.tier_lapses(&programme, as_of, 121, Some(&without_d)).unwrap().is_empty());
     let lifetime = Programme::parse("points_per_unit = 1\n", "l.toml", &store.currency()).unwrap();
-    assert!(store.tier_lapses(&lifetime, as_of, 30).is_err());
+    assert!(store.tier_lapses(&lifetime, as_of, 30, None).is_err());
 }

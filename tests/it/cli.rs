@@ -24,6 +24,24 @@ fn stats_json(db: &Path) -> String {
     stdout(&o)
 }
 
+/// A store in `dir` holding the CDNOW 1/10 sample; its path.
+fn cdnow_sample_db(dir: &Path) -> String {
+    let db = dir.join("db");
+    let cdnow = fixture("cdnow/CDNOW_sample.txt");
+    let o = retention(&["ingest", cdnow.to_str().unwrap(), "--preset", "cdnow", "--db", db.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    db.to_str().unwrap().to_string()
+}
+
+/// A store in `dir` holding [`GOOD`]; its path.
+fn good_db(dir: &Path) -> String {
+    let (db, file) = (dir.join("db"), dir.join("orders.csv"));
+    std::fs::write(&file, GOOD).unwrap();
+    let o = retention(&["ingest", file.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    db.to_str().unwrap().to_string()
+}
+
 const GOOD: &str = "customer_id,order_id,timestamp,amount,category\n\
                     ann,1,2024-01-05T10:00:00Z,20.00,books\n\
                     bob,2,2024-01-06T11:00:00Z,12.50,music\n\
@@ -347,11 +365,7 @@ fn rfm_streams_every_customer_and_segments_reports_them() {
 #[test]
 fn clv_fit_score_evaluate_and_customer() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let db = db.to_str().unwrap();
-    let cdnow = fixture("cdnow/CDNOW_sample.txt");
-    let o = retention(&["ingest", cdnow.to_str().unwrap(), "--preset", "cdnow", "--db", db]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let db = &cdnow_sample_db(dir.path());
 
     // No model yet: score explains what to run.
     let o = retention(&["clv", "score", "--db", db]);
@@ -433,11 +447,7 @@ fn clv_fit_on_degenerate_data_says_why() {
 #[test]
 fn last_order_filters_outside_the_window_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let file = dir.path().join("orders.csv");
-    std::fs::write(&file, GOOD).unwrap();
-    assert!(retention(&["ingest", file.to_str().unwrap(), "--db", db.to_str().unwrap()]).status.success());
-    let db = db.to_str().unwrap();
+    let db = &good_db(dir.path());
     let o = retention(&["rfm", "--db", db, "--as-of", "2024-01-31", "--last-order-from", "2024-02-15"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
@@ -453,14 +463,7 @@ fn last_order_filters_outside_the_window_are_refused() {
 #[test]
 fn metrics_for_the_store_and_a_segment() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let cdnow = fixture("cdnow/CDNOW_sample.txt");
-    assert!(
-        retention(&["ingest", cdnow.to_str().unwrap(), "--preset", "cdnow", "--db", db.to_str().unwrap()])
-            .status
-            .success()
-    );
-    let db = db.to_str().unwrap();
+    let db = &cdnow_sample_db(dir.path());
     let o = retention(&["metrics", "--db", db, "--as-of", "1998-06-30"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -487,14 +490,7 @@ fn metrics_for_the_store_and_a_segment() {
 #[test]
 fn actions_stream_lists_for_an_email_tool() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let cdnow = fixture("cdnow/CDNOW_sample.txt");
-    assert!(
-        retention(&["ingest", cdnow.to_str().unwrap(), "--preset", "cdnow", "--db", db.to_str().unwrap()])
-            .status
-            .success()
-    );
-    let db = db.to_str().unwrap();
+    let db = &cdnow_sample_db(dir.path());
     assert!(retention(&["clv", "fit", "--db", db, "--as-of", "1998-06-30"]).status.success());
     let o = retention(&["actions", "win-back", "--db", db, "--p-alive-below", "0.2", "--format", "csv"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -530,13 +526,10 @@ fn actions_stream_lists_for_an_email_tool() {
 #[test]
 fn loyalty_accounts_and_totals() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let file = dir.path().join("orders.csv");
-    std::fs::write(&file, GOOD).unwrap();
-    assert!(retention(&["ingest", file.to_str().unwrap(), "--db", db.to_str().unwrap()]).status.success());
+    let db = good_db(dir.path());
     let programme = dir.path().join("loyalty.toml");
     std::fs::write(&programme, "points_per_unit = 10\n[[reward]]\npoints = 100\nvalue = \"2.00\"\n[[tier]]\nname = \"Gold\"\nmin_spend = \"15.00\"\n").unwrap();
-    let (db, programme) = (db.to_str().unwrap(), programme.to_str().unwrap());
+    let (db, programme) = (db.as_str(), programme.to_str().unwrap());
     // ann: 20.00 → 200 points, a 5.00 return takes 50 back; bob: 12.50 → 125.
     let o = retention(&["loyalty", "--db", db, "--programme", programme, "--format", "csv"]);
     assert!(o.status.success(), "{}", stderr(&o));
