@@ -1,12 +1,12 @@
 //! Retention metrics over a generated shop of 1,000,000 customers (the target: each metric
 //! ≤ 0.5 s): the period metrics and the cohort matrix are one parallel pass over every record each
 //! (the cohorts also read the store totals for their date range); the lifecycle lists are timed
-//! alongside.
+//! alongside, and the category affinity, per-customer shares and cross-sell list (one pass each).
 
 mod common;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use retention::actions::{Programme, VipBy, WinBackOptions};
+use retention::actions::{CrossSellOptions, Programme, VipBy, WinBackOptions};
 use retention::metrics::{CohortPeriod, MetricsOptions};
 use std::time::Duration;
 
@@ -34,6 +34,13 @@ fn metrics(c: &mut Criterion) {
     .expect("programme");
     group.bench_function("loyalty", |b| b.iter(|| store.loyalty(&programme, as_of).expect("loyalty")));
     group.bench_function("cohorts_week", |b| b.iter(|| store.cohorts(CohortPeriod::Week, as_of).expect("cohorts")));
+    group.bench_function("affinity", |b| b.iter(|| store.category_affinity(as_of, 1, None).expect("affinity")));
+    group.bench_function("category_shares", |b| b.iter(|| store.category_shares(as_of, None).expect("shares")));
+    let affinity = store.category_affinity(as_of, 1, None).expect("affinity");
+    let cross_sell = CrossSellOptions::default();
+    group.bench_function("cross_sell", |b| {
+        b.iter(|| store.cross_sell(&affinity, &cross_sell, None).expect("cross-sell"))
+    });
     group.finish();
 }
 

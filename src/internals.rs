@@ -42,10 +42,28 @@ pub fn fuzz_decoders(data: &[u8]) {
         let view = RecordView::parse(data).expect("decoded record parses as a view");
         let pairs: Result<Vec<_>, DecodeError> = view.pairs().collect();
         assert_eq!(pairs.map(|p| p.len()).ok(), Some(rec.orders.len()));
+        // The streamed category column agrees with the full decode.
+        let (mut scratch, mut streamed) = (Vec::new(), Vec::new());
+        if view.category_spend(i32::MAX, &mut scratch, &mut streamed).is_ok() {
+            // Wrapping: the stream sums in another order, and its sum fitting means this one does too.
+            let add = |m: &mut std::collections::BTreeMap<u32, i64>, c: u32, a: i64| {
+                let e = m.entry(c).or_default();
+                *e = e.wrapping_add(a);
+            };
+            let mut decoded = std::collections::BTreeMap::<u32, i64>::new();
+            for o in &rec.orders {
+                match rec.lines_of(o) {
+                    [] => add(&mut decoded, 0, o.amount),
+                    lines => lines.iter().for_each(|l| add(&mut decoded, l.category, l.amount)),
+                }
+            }
+            assert_eq!(streamed, decoded.into_iter().collect::<Vec<_>>());
+        }
     }
     if let Ok(view) = RecordView::parse(data) {
         let _ = summarize(0, &view, i32::MAX);
         let _ = summarize(0, &view, 0);
+        let _ = view.category_spend(0, &mut Vec::new(), &mut Vec::new());
     }
     if let Ok(block) = BlockView::parse(data) {
         for i in 0..block.len() {

@@ -6,13 +6,13 @@ use super::Failure;
 use super::args::{self, ActionsCommand, ListArgs, LoyaltyArgs};
 use super::metrics::segment_members;
 use super::output::{self, Format, RowWriter};
-use retention::actions::{Programme, VipBy, WinBackOptions};
+use retention::actions::{CrossSellOptions, Programme, VipBy, WinBackOptions};
 use retention::{Day, Error, Store};
 
 /// The store, the list's day and the segment's members (if one was asked for).
-type Opened = (Store, Option<Day>, Option<Vec<bool>>);
+pub type Opened = (Store, Option<Day>, Option<Vec<bool>>);
 
-fn open(list: &ListArgs) -> Result<Opened, Failure> {
+pub fn open(list: &ListArgs) -> Result<Opened, Failure> {
     let store = Store::open_existing(&list.db)?;
     let as_of = args::parse_day("--as-of", list.as_of.as_deref())?;
     match &list.segment {
@@ -130,6 +130,47 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
                         &c.format(r.tier_spend),
                         &r.lapses_on.to_string(),
                         &c.format(r.to_keep),
+                    ])?;
+                }
+            }
+            Ok(w.finish()?)
+        }
+        ActionsCommand::CrossSell(a) => {
+            let options = CrossSellOptions {
+                top: a.top,
+                min_customers: a.min_customers,
+                min_lift: a.min_lift,
+                min_confidence: a.min_confidence,
+            };
+            let (store, as_of, members) = open(&a.list)?;
+            // Rules from every customer (the best estimates), offers for the chosen ones.
+            let affinity = store.category_affinity(as_of, a.min_customers, None)?;
+            let rows = store.cross_sell(&affinity, &options, members.as_deref())?;
+            let names = store.external_ids()?;
+            let mut w = RowWriter::new(
+                out,
+                format,
+                &["customer", "reason", "rank", "category", "because", "lift", "confidence", "customers_both"],
+                &[14, 11, 5, 16, 16, 7, 11, 0],
+            )?;
+            for r in &rows {
+                let name = output::name(&names, r.customer);
+                let (category, because) = (affinity.name(r.category), affinity.name(r.because));
+                if format == Format::Json {
+                    w.write_json(&serde_json::json!({
+                        "customer": name, "reason": "cross_sell", "category_name": category,
+                        "because_name": because, "figures": r,
+                    }))?;
+                } else {
+                    w.write_text(&[
+                        name,
+                        "cross_sell",
+                        &r.rank.to_string(),
+                        category,
+                        because,
+                        &format!("{:.3}", r.lift),
+                        &format!("{:.4}", r.confidence),
+                        &r.customers_both.to_string(),
                     ])?;
                 }
             }

@@ -55,6 +55,24 @@ pub enum Command {
     Actions(ActionsCommand),
     /// Loyalty accounts under a programme file: points, rewards, tier, spend to the next tier.
     Loyalty(LoyaltyArgs),
+    /// Category affinity: which categories the same customers buy (support, confidence, lift), the
+    /// figures per category, or each customer's spend by category.
+    Affinity(AffinityArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AffinityArgs {
+    #[command(flatten)]
+    pub list: ListArgs,
+    /// List only pairs bought together by at least this many customers.
+    #[arg(long, default_value_t = 1)]
+    pub min_customers: u64,
+    /// Show the figures per category (customers, revenue) instead of the pairs.
+    #[arg(long, conflicts_with = "customers")]
+    pub categories: bool,
+    /// Stream each customer's spend and share per category instead of the pairs.
+    #[arg(long)]
+    pub customers: bool,
 }
 
 #[derive(Args, Debug)]
@@ -83,6 +101,26 @@ pub enum ActionsCommand {
     Vip(VipArgs),
     /// Customers who drop out of their loyalty tier within N days unless they buy again.
     Lapse(LapseArgs),
+    /// Categories to offer each customer: the highest-lift rules from what they bought to what they have not.
+    CrossSell(CrossSellArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CrossSellArgs {
+    #[command(flatten)]
+    pub list: ListArgs,
+    /// Offers per customer.
+    #[arg(long, default_value_t = 3)]
+    pub top: usize,
+    /// A rule needs at least this many customers who bought both categories.
+    #[arg(long, default_value_t = 20)]
+    pub min_customers: u64,
+    /// A rule needs a lift above this.
+    #[arg(long, default_value_t = 1.0)]
+    pub min_lift: f64,
+    /// A rule needs P(offered | bought) of at least this.
+    #[arg(long, default_value_t = 0.0)]
+    pub min_confidence: f64,
 }
 
 #[derive(Args, Debug)]

@@ -2,6 +2,7 @@
 //! happens here; everything a command does is a library call a service can make too.
 
 mod actions;
+mod affinity;
 mod args;
 mod clv;
 mod metrics;
@@ -86,6 +87,7 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Cohorts(a) => metrics::cohorts(&a, cli.format, out),
         Command::Actions(a) => actions::run(&a, cli.format, out),
         Command::Loyalty(a) => actions::loyalty(&a, cli.format, out),
+        Command::Affinity(a) => affinity::run(&a, cli.format, out),
     }
 }
 

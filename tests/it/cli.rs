@@ -545,3 +545,38 @@ fn loyalty_accounts_and_totals() {
     assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("bad.toml:2:"), "{}", stderr(&o));
 }
+
+#[test]
+fn affinity_and_cross_sell_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, file) = (dir.path().join("db"), dir.path().join("baskets.csv"));
+    std::fs::write(&file, crate::affinity::BASKETS).unwrap();
+    let db = db.to_str().unwrap();
+    assert!(retention(&["ingest", file.to_str().unwrap(), "--db", db]).status.success());
+    let o = retention(&["affinity", "--db", db, "--as-of", "2024-01-31", "--min-customers", "2", "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "a,b,customers,support,P(b | a),P(a | b),lift\nbooks,music,2,0.3333,0.6667,0.6667,1.333\n");
+    let o = retention(&["affinity", "--db", db, "--as-of", "2024-01-31", "--customers", "--format", "csv"]);
+    assert!(stdout(&o).contains("\nE,toys,12.00,0.6000\nE,(uncategorised),8.00,0.4000\n"), "{}", stdout(&o));
+    let o = retention(&[
+        "actions",
+        "cross-sell",
+        "--db",
+        db,
+        "--as-of",
+        "2024-01-31",
+        "--min-customers",
+        "1",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "customer,reason,rank,category,because,lift,confidence,customers_both\n\
+         C,cross_sell,1,music,books,1.333,0.6667,2\n\
+         D,cross_sell,1,books,music,1.333,0.6667,2\n"
+    );
+    let o = retention(&["actions", "cross-sell", "--db", db, "--top", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

@@ -1,6 +1,7 @@
 //! Integration tests of the library and the `retention` binary, one module per topic.
 
 mod actions;
+mod affinity;
 mod cdnow;
 mod cli;
 mod clv;

@@ -275,6 +275,72 @@ impl<'a> RecordView<'a> {
     }
 }
 
+impl RecordView<'_> {
+    /// Net spend per category of the orders up to and including day `as_of`, into `out` sorted by
+    /// category with one entry each (cleared first). An order without category lines counts as
+    /// [`UNCATEGORIZED`]. `scratch` holds the order pairs between the two columns, so a scan that
+    /// reuses it allocates nothing per customer; the order-key column is never read.
+    pub(crate) fn category_spend(
+        &self,
+        as_of: i32,
+        scratch: &mut Vec<(i32, i64)>,
+        out: &mut Vec<(u32, i64)>,
+    ) -> DecodeResult<()> {
+        out.clear();
+        scratch.clear();
+        let mut pairs = self.pairs();
+        for pair in &mut pairs {
+            scratch.push(pair?);
+        }
+        let mut r = pairs.into_reader();
+        if !self.has_categories() {
+            let net = scratch.iter().filter(|p| p.0 <= as_of).try_fold(0i64, |s, p| s.checked_add(p.1));
+            if scratch.first().is_some_and(|p| p.0 <= as_of) {
+                out.push((UNCATEGORIZED, net.ok_or(DecodeError::Overflow)?));
+            }
+            return Ok(());
+        }
+        for &(day, amount) in scratch.iter() {
+            let counted = day <= as_of;
+            let k = r.u32()?;
+            if k as usize > r.remaining() {
+                return Err(DecodeError::Truncated);
+            }
+            match k {
+                0 if counted => out.push((UNCATEGORIZED, amount)),
+                0 => {}
+                1 => {
+                    let category = r.u32()?;
+                    if counted {
+                        out.push((category, amount));
+                    }
+                }
+                _ => {
+                    for _ in 0..k {
+                        let category = r.u32()?;
+                        let amount = r.i64()?;
+                        if counted {
+                            out.push((category, amount));
+                        }
+                    }
+                }
+            }
+        }
+        out.sort_unstable_by_key(|l| l.0);
+        let mut merged = 0;
+        for i in 0..out.len() {
+            if merged > 0 && out[merged - 1].0 == out[i].0 {
+                out[merged - 1].1 = out[merged - 1].1.checked_add(out[i].1).ok_or(DecodeError::Overflow)?;
+            } else {
+                out[merged] = out[i];
+                merged += 1;
+            }
+        }
+        out.truncate(merged);
+        Ok(())
+    }
+}
+
 /// Iterator over a record's (day, amount) pairs.
 pub(crate) struct Pairs<'a> {
     r: Reader<'a>,
@@ -380,6 +446,29 @@ mod tests {
         let pairs: Vec<_> = view.pairs().map(Result::unwrap).collect();
         assert_eq!(pairs, [(10_000, 2_599), (10_003, 5_000), (10_003, -1_000)]);
         assert_eq!(view.external_id(), b"C42");
+    }
+
+    #[test]
+    fn category_spend_streams_the_category_column() {
+        let mut out = Vec::new();
+        sample().encode(&mut out);
+        let view = RecordView::parse(&out).unwrap();
+        let (mut scratch, mut spend) = (Vec::new(), Vec::new());
+        view.category_spend(10_003, &mut scratch, &mut spend).unwrap();
+        // Order 1 (no lines) and the uncategorised line of order 2 both land in category 0.
+        assert_eq!(spend, [(0, 2_599 + 1_000), (2, -1_000), (4, 4_000)]);
+        view.category_spend(10_002, &mut scratch, &mut spend).unwrap();
+        assert_eq!(spend, [(0, 2_599)]);
+        view.category_spend(9_999, &mut scratch, &mut spend).unwrap();
+        assert!(spend.is_empty());
+
+        let mut plain = Record::new(b"P".to_vec());
+        plain.push_order(5, 100, 1, &[]);
+        plain.push_order(9, 50, 2, &[]);
+        let mut bytes = Vec::new();
+        plain.encode(&mut bytes);
+        RecordView::parse(&bytes).unwrap().category_spend(8, &mut scratch, &mut spend).unwrap();
+        assert_eq!(spend, [(0, 100)]);
     }
 
     #[test]

@@ -1,0 +1,89 @@
+//! The `affinity` command: category pairs with support, confidence and lift, the figures per
+//! category, or each customer's spend by category.
+
+use std::io::Write;
+
+use super::Failure;
+use super::actions::open;
+use super::args::AffinityArgs;
+use super::output::{self, Format, RowWriter, Table};
+
+pub fn run(a: &AffinityArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let (store, as_of, members) = open(&a.list)?;
+    let c = store.currency();
+    let affinity = store.category_affinity(as_of, a.min_customers, members.as_deref())?;
+    if a.customers {
+        let shares = store.category_shares(Some(affinity.as_of), members.as_deref())?;
+        let names = store.external_ids()?;
+        let mut w = RowWriter::new(out, format, &["customer", "category", "spend", "share"], &[14, 16, 12, 0])?;
+        for customer in &shares {
+            let name = output::name(&names, customer.customer);
+            if format == Format::Json {
+                let categories: Vec<_> = customer
+                    .categories
+                    .iter()
+                    .map(|s| serde_json::json!({ "category": affinity.name(s.category), "spend": s.spend, "share": s.share }))
+                    .collect();
+                w.write_json(
+                    &serde_json::json!({ "customer": name, "spend": customer.spend, "categories": categories }),
+                )?;
+                continue;
+            }
+            for s in &customer.categories {
+                w.write_text(&[name, affinity.name(s.category), &c.format(s.spend), &format!("{:.4}", s.share)])?;
+            }
+        }
+        return Ok(w.finish()?);
+    }
+    if format == Format::Json {
+        let named = |id: u32| affinity.name(id);
+        let pairs: Vec<_> = affinity
+            .pairs
+            .iter()
+            .map(|p| serde_json::json!({ "a_name": named(p.a), "b_name": named(p.b), "pair": p }))
+            .collect();
+        return Ok(output::json(
+            out,
+            &serde_json::json!({
+                "segment": a.list.segment, "as_of": affinity.as_of, "customers": affinity.customers,
+                "categories": affinity.categories, "pairs": pairs,
+            }),
+        )?);
+    }
+    if format == Format::Table {
+        let scope = a.list.segment.as_deref().unwrap_or("all customers");
+        writeln!(
+            out,
+            "Category affinity to {} ({scope}, {} customers buying a category)\n",
+            affinity.as_of, affinity.customers
+        )?;
+    }
+    if a.categories {
+        let mut t = Table::new(&["category", "customers", "revenue", "share"]).numeric(&[1, 2, 3]);
+        let mut by_revenue: Vec<_> = affinity.categories.iter().collect();
+        by_revenue.sort_by_key(|f| std::cmp::Reverse(f.revenue));
+        for f in by_revenue {
+            t.push(vec![
+                f.name.clone(),
+                f.customers.to_string(),
+                c.format(f.revenue),
+                format!("{:.1}%", 100.0 * f.revenue_share),
+            ]);
+        }
+        return Ok(t.write(out, format)?);
+    }
+    let mut t =
+        Table::new(&["a", "b", "customers", "support", "P(b | a)", "P(a | b)", "lift"]).numeric(&[2, 3, 4, 5, 6]);
+    for p in &affinity.pairs {
+        t.push(vec![
+            affinity.name(p.a).to_string(),
+            affinity.name(p.b).to_string(),
+            p.customers.to_string(),
+            format!("{:.4}", p.support),
+            format!("{:.4}", p.confidence_ab),
+            format!("{:.4}", p.confidence_ba),
+            format!("{:.3}", p.lift),
+        ]);
+    }
+    Ok(t.write(out, format)?)
+}
