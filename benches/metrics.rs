@@ -1,13 +1,15 @@
 //! Retention metrics over a generated shop of 1,000,000 customers (the target: each metric
 //! ≤ 0.5 s): the period metrics and the cohort matrix are one parallel pass over every record each
 //! (the cohorts also read the store totals for their date range); the lifecycle lists are timed
-//! alongside, and the category affinity, per-customer shares and cross-sell list (one pass each).
+//! alongside, and the category affinity, per-customer shares and cross-sell list (one pass each), and the full HTML report (target ≤ 3 s).
 
 mod common;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use retention::actions::{CrossSellOptions, Programme, VipBy, WinBackOptions};
+use retention::clv::{FitOptions, ModelKind, TimeUnit};
 use retention::metrics::{CohortPeriod, MetricsOptions};
+use retention::report::ReportOptions;
 use std::time::Duration;
 
 const CUSTOMERS: u64 = 1_000_000;
@@ -38,6 +40,11 @@ fn metrics(c: &mut Criterion) {
     group.bench_function("category_shares", |b| b.iter(|| store.category_shares(as_of, None).expect("shares")));
     let affinity = store.category_affinity(as_of, 1, None).expect("affinity");
     let cross_sell = CrossSellOptions::default();
+    // The full report, with a stored CLV model and a programme so every section is drawn.
+    let model = store.fit_clv(as_of, ModelKind::BgNbd, TimeUnit::Weeks, &FitOptions::default()).expect("fit");
+    store.save_clv(&model).expect("save");
+    let report = ReportOptions { as_of, programme: Some(programme.clone()), ..ReportOptions::default() };
+    group.bench_function("report_html", |b| b.iter(|| store.report(&report).expect("report").to_html()));
     group.bench_function("cross_sell", |b| {
         b.iter(|| store.cross_sell(&affinity, &cross_sell, None).expect("cross-sell"))
     });

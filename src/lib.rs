@@ -48,6 +48,7 @@ pub mod ingest;
 pub mod internals;
 pub mod metrics;
 pub mod money;
+pub mod report;
 pub mod rfm;
 pub mod store;
 pub mod summary;

@@ -153,6 +153,8 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
                 &["customer", "reason", "rank", "category", "because", "lift", "confidence", "customers_both"],
                 &[14, 11, 5, 16, 16, 7, 11, 0],
             )?;
+            // Figures belong to rules, and there are few rules: format each once, not per row.
+            let mut figures: std::collections::HashMap<(u32, u32), [String; 3]> = std::collections::HashMap::new();
             for r in &rows {
                 let name = output::name(&names, r.customer);
                 let (category, because) = (affinity.name(r.category), affinity.name(r.because));
@@ -162,15 +164,18 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
                         "because_name": because, "figures": r,
                     }))?;
                 } else {
+                    let [lift, confidence, both] = figures.entry((r.because, r.category)).or_insert_with(|| {
+                        [format!("{:.3}", r.lift), format!("{:.4}", r.confidence), r.customers_both.to_string()]
+                    });
                     w.write_text(&[
                         name,
                         "cross_sell",
                         &r.rank.to_string(),
                         category,
                         because,
-                        &format!("{:.3}", r.lift),
-                        &format!("{:.4}", r.confidence),
-                        &r.customers_both.to_string(),
+                        lift,
+                        confidence,
+                        both,
                     ])?;
                 }
             }

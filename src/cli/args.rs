@@ -58,6 +58,34 @@ pub enum Command {
     /// Category affinity: which categories the same customers buy (support, confidence, lift), the
     /// figures per category, or each customer's spend by category.
     Affinity(AffinityArgs),
+    /// One self-contained HTML page (or, with --format json, the same figures): overview, segments,
+    /// cohort heatmap, repeat curve, CLV distribution, loyalty tiers, categories.
+    Report(ReportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The report's day (YYYY-MM-DD); default: the latest order day.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Length of the metrics period: days, or weeks with a `w` suffix.
+    #[arg(long, default_value = "365")]
+    pub period: String,
+    /// Activity window of the retention rate (days or weeks).
+    #[arg(long, default_value = "365")]
+    pub activity_window: String,
+    /// Cohorts by month or week.
+    #[arg(long, default_value = "month")]
+    pub cohorts: String,
+    /// A loyalty programme (TOML) for the tiers section.
+    #[arg(long, value_name = "FILE")]
+    pub programme: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -8,6 +8,7 @@ mod clv;
 mod metrics;
 mod output;
 mod progress;
+mod report;
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -88,6 +89,7 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Actions(a) => actions::run(&a, cli.format, out),
         Command::Loyalty(a) => actions::loyalty(&a, cli.format, out),
         Command::Affinity(a) => affinity::run(&a, cli.format, out),
+        Command::Report(a) => report::run(&a, cli.format, out),
     }
 }
 
@@ -333,10 +335,14 @@ fn demo(a: &DemoArgs, format: Format, out: &mut impl Write) -> Result<(), Failur
         }
     }
     clv::demo(&store, &summaries, format, out)?;
+    let page = a.db.with_extension("html");
+    report::write_whole(&page, store.report(&Default::default())?.to_html().as_bytes())?;
     writeln!(
         out,
-        "\nDone in {:.2} s. Next: retention segments --db {db}   |   retention clv score --db {db}   |   \
+        "\nReport: {} (open it in a browser; `retention report --db {db}` writes it again).\n\
+         Done in {:.2} s. Next: retention segments --db {db}   |   retention clv score --db {db}   |   \
          retention customer ID --db {db}",
+        page.display(),
         started.elapsed().as_secs_f64(),
         db = a.db.display()
     )?;

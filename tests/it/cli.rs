@@ -296,6 +296,10 @@ fn demo_runs_on_a_small_shop() {
     // The demo saved its model: scoring works straight away.
     let o = retention(&["clv", "score", "--db", db.to_str().unwrap(), "--format", "csv"]);
     assert!(o.status.success() && stdout(&o).lines().count() == 2_001, "{}", stderr(&o));
+    // It wrote the report beside the store, with the CLV section.
+    let page = std::fs::read_to_string(dir.path().join("demo.html")).unwrap();
+    assert!(page.contains(r#"<section id="clv">"#) && page.contains("Model bgnbd"), "{page}");
+    assert!(out.contains("demo.html"), "{out}");
     // A shop too small for the model still gets its demo.
     let tiny = dir.path().join("tiny");
     let o = retention(&["demo", "--db", tiny.to_str().unwrap(), "--customers", "10"]);
@@ -579,4 +583,30 @@ fn affinity_and_cross_sell_lists() {
     );
     let o = retention(&["actions", "cross-sell", "--db", db, "--top", "0"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn report_writes_html_or_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = &cdnow_sample_db(dir.path());
+    let html = dir.path().join("report.html");
+    let o = retention(&["report", "--db", db, "--out", html.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
+    assert!(page.contains(r#"<section id="cohorts">"#));
+    let o = retention(&["report", "--db", db, "--format", "json", "--as-of", "1998-06-30"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["as_of"], "1998-06-30");
+    assert_eq!(v["metrics"]["customers"].as_u64(), Some(2_357));
+    assert!(v["clv"].is_null() && v["clv_note"].as_str().unwrap().contains("clv fit"));
+    let o = retention(&["report", "--db", db, "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    // A failed write names the file and leaves nothing behind.
+    let missing = dir.path().join("no/such/dir/report.html");
+    let o = retention(&["report", "--db", db, "--out", missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("report.html"), "{}", stderr(&o));
 }

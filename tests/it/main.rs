@@ -10,4 +10,5 @@ mod common;
 mod fuzz_corpus;
 mod ingest;
 mod metrics;
+mod report;
 mod rfm;

@@ -1,0 +1,307 @@
+//! The report's charts as inline SVG strings: horizontal bars, paired bars, a line with points,
+//! vertical histogram bars and a heatmap. Fixed `viewBox` sizes scaled by the page's CSS; every
+//! label is escaped, since category and segment names come from user data.
+
+use std::fmt::Write;
+
+/// Escapes text for HTML and SVG content and attribute values.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const WIDTH: f64 = 960.0;
+const FONT: &str = r#"font-family="system-ui, sans-serif" font-size="12""#;
+pub(crate) const BLUE: &str = "#2563eb";
+pub(crate) const ORANGE: &str = "#ea580c";
+
+fn open(out: &mut String, height: f64, label: &str) {
+    let _ = write!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{}" {FONT}>"#,
+        escape(label)
+    );
+}
+
+/// Clamps a share into [0, 1] (and NaN to 0) so a bad figure draws an empty bar, not garbage.
+fn unit(v: f64) -> f64 {
+    if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 }
+}
+
+/// One bar per row, length `fraction` of the plot width, with `text` to its right.
+pub(crate) fn bars(label: &str, rows: &[(String, f64, String)], color: &str) -> String {
+    let (row_h, left, right) = (22.0, 170.0, 150.0);
+    let plot = WIDTH - left - right;
+    let mut out = String::new();
+    open(&mut out, row_h * rows.len() as f64 + 8.0, label);
+    for (i, (name, fraction, text)) in rows.iter().enumerate() {
+        let y = 4.0 + i as f64 * row_h;
+        let w = plot * unit(*fraction);
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{}" text-anchor="end">{}</text><rect x="{left}" y="{}" width="{w:.1}" height="{}" fill="{color}"><title>{}: {}</title></rect><text x="{}" y="{}">{}</text>"#,
+            left - 8.0,
+            y + 15.0,
+            escape(name),
+            y + 3.0,
+            row_h - 6.0,
+            escape(name),
+            escape(text),
+            left + w + 6.0,
+            y + 15.0,
+            escape(text),
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Two bars per row (shares in [0, 1]) with a legend: for example customers and revenue per segment.
+pub(crate) fn paired_bars(label: &str, rows: &[(String, f64, f64)], legend: [&str; 2]) -> String {
+    let (row_h, left, top) = (30.0, 170.0, 24.0);
+    let plot = WIDTH - left - 80.0;
+    let mut out = String::new();
+    open(&mut out, top + row_h * rows.len() as f64 + 6.0, label);
+    for (k, (name, color)) in legend.iter().zip([BLUE, ORANGE]).enumerate() {
+        let x = left + k as f64 * 160.0;
+        let _ = write!(
+            out,
+            r#"<rect x="{x}" y="4" width="12" height="12" fill="{color}"/><text x="{}" y="14">{}</text>"#,
+            x + 18.0,
+            escape(name)
+        );
+    }
+    for (i, (name, a, b)) in rows.iter().enumerate() {
+        let y = top + i as f64 * row_h;
+        let _ = write!(out, r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#, left - 8.0, y + 17.0, escape(name));
+        for (k, (v, color)) in [(*a, BLUE), (*b, ORANGE)].into_iter().enumerate() {
+            let w = plot * unit(v);
+            let yy = y + 3.0 + k as f64 * 12.0;
+            let _ = write!(
+                out,
+                r#"<rect x="{left}" y="{yy}" width="{w:.1}" height="11" fill="{color}"><title>{}: {:.1}%</title></rect><text x="{}" y="{}" font-size="10">{:.1}%</text>"#,
+                escape(name),
+                100.0 * v,
+                left + w + 4.0,
+                yy + 9.5,
+                100.0 * v,
+            );
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// A line through `points` (x labels, values in [0, 1] or missing) on a 0–100% axis.
+pub(crate) fn percent_line(label: &str, points: &[(String, Option<f64>)], x_title: &str) -> String {
+    let (height, left, bottom, top) = (300.0, 60.0, 40.0, 16.0);
+    let plot_h = height - bottom - top;
+    let plot_w = WIDTH - left - 30.0;
+    let step = plot_w / points.len().max(1) as f64;
+    let mut out = String::new();
+    open(&mut out, height, label);
+    for tick in 0..=4 {
+        let y = top + plot_h * (1.0 - tick as f64 / 4.0);
+        let _ = write!(
+            out,
+            r##"<line x1="{left}" x2="{}" y1="{y}" y2="{y}" stroke="#e5e7eb"/><text x="{}" y="{}" text-anchor="end">{}%</text>"##,
+            WIDTH - 30.0,
+            left - 6.0,
+            y + 4.0,
+            tick * 25
+        );
+    }
+    let xy = |i: usize, v: f64| (left + step * (i as f64 + 0.5), top + plot_h * (1.0 - unit(v)));
+    let path: Vec<String> = points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, v))| v.map(|v| xy(i, v)))
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .collect();
+    if path.len() > 1 {
+        let _ = write!(out, r#"<polyline points="{}" fill="none" stroke="{BLUE}" stroke-width="2"/>"#, path.join(" "));
+    }
+    for (i, (name, v)) in points.iter().enumerate() {
+        let (x, _) = xy(i, 0.0);
+        let _ = write!(
+            out,
+            r#"<text x="{x:.1}" y="{}" text-anchor="middle">{}</text>"#,
+            height - bottom + 16.0,
+            escape(name)
+        );
+        if let Some(v) = v {
+            let (x, y) = xy(i, *v);
+            let _ = write!(
+                out,
+                r#"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="{BLUE}"><title>{}: {:.1}%</title></circle><text x="{x:.1}" y="{:.1}" text-anchor="middle" font-size="11">{:.0}%</text>"#,
+                escape(name),
+                100.0 * v,
+                y - 8.0,
+                100.0 * v,
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        left + plot_w / 2.0,
+        height - 6.0,
+        escape(x_title)
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// Vertical bars for a histogram: `(bin label, count)`, heights relative to the largest count.
+pub(crate) fn histogram(label: &str, bins: &[(String, u64)], x_title: &str) -> String {
+    let (height, left, bottom, top) = (280.0, 60.0, 56.0, 20.0);
+    let plot_h = height - bottom - top;
+    let plot_w = WIDTH - left - 20.0;
+    let step = plot_w / bins.len().max(1) as f64;
+    let max = bins.iter().map(|b| b.1).max().unwrap_or(0).max(1) as f64;
+    let mut out = String::new();
+    open(&mut out, height, label);
+    for (i, (name, n)) in bins.iter().enumerate() {
+        let h = plot_h * *n as f64 / max;
+        let x = left + step * i as f64;
+        let _ = write!(
+            out,
+            r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{h:.1}" fill="{BLUE}"><title>{}: {n} customers</title></rect>"#,
+            x + 1.0,
+            top + plot_h - h,
+            (step - 2.0).max(1.0),
+            escape(name),
+        );
+        // Every other label when bins are narrow, so they do not overlap.
+        if bins.len() <= 12 || i % 2 == 0 {
+            let (cx, cy) = (x + step / 2.0, height - bottom + 14.0);
+            let _ = write!(
+                out,
+                r#"<text x="{cx:.1}" y="{cy}" text-anchor="end" font-size="10" transform="rotate(-35 {cx:.1} {cy})">{}</text>"#,
+                escape(name)
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        r##"<line x1="{left}" x2="{}" y1="{}" y2="{}" stroke="#9ca3af"/>"##,
+        WIDTH - 20.0,
+        top + plot_h,
+        top + plot_h
+    );
+    let _ = write!(out, r#"<text x="8" y="{}">{}</text>"#, top + 4.0, max as u64);
+    let _ = write!(
+        out,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        left + plot_w / 2.0,
+        height - 4.0,
+        escape(x_title)
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// A heatmap of shares in [0, 1]: one row per label, one column per period. Colour runs from white
+/// to blue on a square-root scale of the row-independent maximum outside column 0 (column 0 is
+/// 100% by definition for cohorts and would wash out the rest).
+pub(crate) fn heatmap(label: &str, rows: &[(String, Vec<Option<f64>>)], x_title: &str) -> String {
+    let columns = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(1);
+    let (left, top, row_h) = (90.0, 26.0, 20.0);
+    let cell_w = (WIDTH - left - 10.0) / columns as f64;
+    let height = top + row_h * rows.len() as f64 + 30.0;
+    let max = rows.iter().flat_map(|r| r.1.iter().skip(1).flatten()).fold(0.0f64, |m, &v| m.max(unit(v)));
+    let mut out = String::new();
+    open(&mut out, height, label);
+    for k in 0..columns {
+        if columns <= 24 || k % 2 == 0 {
+            let x = left + cell_w * (k as f64 + 0.5);
+            let _ = write!(out, r#"<text x="{x:.1}" y="{}" text-anchor="middle" font-size="10">{k}</text>"#, top - 8.0);
+        }
+    }
+    for (i, (name, cells)) in rows.iter().enumerate() {
+        let y = top + row_h * i as f64;
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{}" text-anchor="end" font-size="11">{}</text>"#,
+            left - 6.0,
+            y + 14.0,
+            escape(name)
+        );
+        for (k, v) in cells.iter().enumerate() {
+            let Some(v) = v.map(unit) else { continue };
+            let t = if max > 0.0 { (v / max).min(1.0).sqrt() } else { 0.0 };
+            // White (255, 255, 255) to #1d4ed8 (29, 78, 216).
+            let mix = |hi: f64, lo: f64| (hi + (lo - hi) * t).round() as u8;
+            let fill = format!("#{:02x}{:02x}{:02x}", mix(255.0, 29.0), mix(255.0, 78.0), mix(255.0, 216.0));
+            let x = left + cell_w * k as f64;
+            let _ = write!(
+                out,
+                r#"<rect x="{x:.1}" y="{y}" width="{:.1}" height="{}" fill="{fill}"><title>{}, {k}: {:.1}%</title></rect>"#,
+                cell_w - 1.0,
+                row_h - 1.0,
+                escape(name),
+                100.0 * v,
+            );
+            if cell_w >= 26.0 {
+                let ink = if t > 0.55 { "#ffffff" } else { "#111827" };
+                let _ = write!(
+                    out,
+                    r#"<text x="{:.1}" y="{}" text-anchor="middle" font-size="9" fill="{ink}">{:.0}</text>"#,
+                    x + cell_w / 2.0,
+                    y + 13.0,
+                    100.0 * v
+                );
+            }
+        }
+    }
+    let _ = write!(
+        out,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        left + (WIDTH - left) / 2.0,
+        height - 8.0,
+        escape(x_title)
+    );
+    out.push_str("</svg>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_escaped() {
+        assert_eq!(escape(r#"<b>"Tom & Jerry's"</b>"#), "&lt;b&gt;&quot;Tom &amp; Jerry&#39;s&quot;&lt;/b&gt;");
+        let svg = bars("x", &[("<script>".into(), 0.5, "50%".into())], BLUE);
+        assert!(!svg.contains("<script>") && svg.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn bad_figures_draw_empty_not_garbage() {
+        let svg = bars("x", &[("a".into(), f64::NAN, String::new()), ("b".into(), 7.0, String::new())], BLUE);
+        assert!(svg.contains(r#"width="0.0""#) && svg.contains(r#"width="640.0""#), "{svg}");
+        assert!(!svg.contains("NaN") && !svg.contains("inf"));
+    }
+
+    #[test]
+    fn heatmap_scales_outside_column_zero() {
+        let rows = vec![
+            ("2024-01".to_string(), vec![Some(1.0), Some(0.2), None]),
+            ("2024-02".into(), vec![Some(1.0), Some(0.1)]),
+        ];
+        let svg = heatmap("h", &rows, "months");
+        // 0.2 is the darkest cell outside column 0, drawn at full colour like column 0.
+        assert_eq!(svg.matches("#1d4ed8").count(), 3);
+        assert_eq!(svg.matches("<rect").count(), 4, "missing cells are not drawn");
+    }
+}

@@ -1,0 +1,135 @@
+//! The report: its figures are the library's own (JSON), and its HTML is one well-formed,
+//! self-contained page with a chart per section. The pixels are checked by
+//! `scripts/report_screenshot.sh` in headless Chromium.
+
+use retention::actions::Programme;
+use retention::clv::{FitOptions, ModelKind, TimeUnit};
+use retention::metrics::{CohortPeriod, MetricsOptions};
+use retention::report::ReportOptions;
+use retention::{Day, IngestOptions, Preset, Store};
+
+use crate::common::{fixture, ingest_str, temp_store};
+
+/// Checks that every tag is closed in order (void and self-closed tags aside) and returns the
+/// opening tags' names in document order.
+fn well_formed(html: &str) -> Vec<String> {
+    const VOID: [&str; 2] = ["meta", "br"];
+    let mut stack: Vec<String> = Vec::new();
+    let mut opened = Vec::new();
+    let mut rest = html.strip_prefix("<!DOCTYPE html>\n").expect("doctype first");
+    while let Some(start) = rest.find('<') {
+        let end = rest[start..].find('>').expect("unterminated tag") + start;
+        let tag = &rest[start + 1..end];
+        assert!(!tag.contains('<'), "'<' inside a tag: {tag}");
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(stack.pop().as_deref(), Some(name), "closing tag out of order");
+        } else {
+            let name = tag.split([' ', '/']).next().unwrap().to_string();
+            opened.push(name.clone());
+            if !tag.ends_with('/') && !VOID.contains(&name.as_str()) {
+                stack.push(name);
+            }
+        }
+        rest = &rest[end + 1..];
+    }
+    assert!(stack.is_empty(), "unclosed tags: {stack:?}");
+    assert!(!rest.contains('>'), "stray '>' in text");
+    opened
+}
+
+/// Nothing the page could fetch: no scripts, links, images, frames, CSS imports or URLs (the SVG
+/// namespace is a name, not a fetch).
+fn self_contained(html: &str) {
+    let without_ns = html.replace(r#"xmlns="http://www.w3.org/2000/svg""#, "");
+    for banned in ["<script", "<link", "<img", "<iframe", "src=", "href=", "url(", "@import", "http:", "https:"] {
+        assert!(!without_ns.contains(banned), "the page must not fetch anything: found {banned}");
+    }
+}
+
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html.find(&format!(r#"<section id="{id}">"#)).unwrap_or_else(|| panic!("no section {id}"));
+    let end = html[start..].find("</section>").unwrap() + start;
+    &html[start..end]
+}
+
+fn cdnow_store() -> (tempfile::TempDir, Store) {
+    let (dir, store) = temp_store();
+    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    store.ingest_files(&[fixture("cdnow/CDNOW_master.txt")], &options).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn cdnow_report_has_the_library_figures_and_renders_every_section() {
+    let (_dir, store) = cdnow_store();
+    let as_of = Day::from_ymd(1998, 6, 30);
+    let programme = Programme::parse(
+        "points_per_unit = 1\n[[reward]]\npoints = 250\nvalue = \"5.00\"\n[[tier]]\nname = \"Silver\"\nmin_spend = \"100\"\n\
+         [[tier]]\nname = \"Gold & <Co>\"\nmin_spend = \"500\"\n",
+        "p.toml",
+        &store.currency(),
+    )
+    .unwrap();
+    // No CLV model yet: the section says why.
+    let options = ReportOptions { as_of, programme: Some(programme), ..ReportOptions::default() };
+    let report = store.report(&options).unwrap();
+    assert!(report.clv.is_none());
+    assert!(report.clv_note.as_deref().unwrap().contains("clv fit"));
+    let html = report.to_html();
+    assert!(section(&html, "clv").contains("run `retention clv fit`"));
+
+    let model = store.fit_clv(as_of, ModelKind::BgNbd, TimeUnit::Weeks, &FitOptions::default()).unwrap();
+    store.save_clv(&model).unwrap();
+    let report = store.report(&options).unwrap();
+    // The figures are the library's own.
+    let metrics = store.period_metrics(&MetricsOptions { as_of, ..MetricsOptions::default() }, None).unwrap();
+    assert_eq!(report.metrics, metrics);
+    assert_eq!(report.cohorts, store.cohorts(CohortPeriod::Month, as_of).unwrap());
+    assert_eq!(report.stats, store.stats().unwrap());
+    let clv = report.clv.as_ref().expect("a fresh model gives a CLV section");
+    assert_eq!(clv.customers, 23_570);
+    assert_eq!(clv.bins.iter().map(|b| b.customers).sum::<u64>(), 23_570);
+    let total: f64 = clv.bins.iter().map(|b| b.value).sum();
+    assert!((total - clv.total).abs() < 1e-6 * clv.total);
+    assert!(clv.median <= clv.p90 && clv.p90 <= clv.p99 && clv.top_10_share > 0.1);
+    let loyalty = report.loyalty.as_ref().unwrap();
+    assert_eq!(loyalty.members, 23_570);
+    assert_eq!(loyalty.below_tiers + loyalty.tiers.iter().map(|t| t.customers).sum::<u64>(), 23_570);
+    assert!(report.categories.is_empty(), "CDNOW has no categories");
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["metrics"]["repeat_rate"].as_f64(), Some(metrics.repeat_rate));
+
+    let html = report.to_html();
+    let tags = well_formed(&html);
+    self_contained(&html);
+    assert_eq!(tags.iter().filter(|t| *t == "svg").count(), 5, "segments, cohorts, repeat curve, CLV, tiers");
+    assert_eq!(tags.iter().filter(|t| *t == "section").count(), 6);
+    assert!(!html.contains(r#"id="categories""#));
+    assert!(section(&html, "overview").contains(&format!("{:.1}%", 100.0 * metrics.repeat_rate)));
+    assert!(section(&html, "overview").contains("23,570"));
+    // One heatmap row per cohort (three: 1997-01..03), one point per k.
+    let cohorts = section(&html, "cohorts");
+    for month in ["1997-01", "1997-02", "1997-03"] {
+        assert!(cohorts.contains(&format!(">{month}</text>")));
+    }
+    assert_eq!(cohorts.matches("<rect").count(), 18 + 17 + 16);
+    assert_eq!(section(&html, "repeat").matches("<circle").count(), 10);
+    assert_eq!(section(&html, "clv").matches("<rect").count(), clv.bins.len());
+    // User text is escaped.
+    assert!(section(&html, "loyalty").contains("Gold &amp; &lt;Co&gt;"));
+}
+
+#[test]
+fn category_names_are_escaped_and_charted() {
+    let (_dir, store) = temp_store();
+    ingest_str(&store, &crate::affinity::BASKETS.replace("toys", "<toys & \"games\">")).unwrap();
+    let report = store.report(&ReportOptions::default()).unwrap();
+    assert_eq!(report.categories.len(), 5, "four named and the uncategorised");
+    let html = report.to_html();
+    well_formed(&html);
+    self_contained(&html);
+    let categories = section(&html, "categories");
+    assert!(categories.contains("&lt;toys &amp; &quot;games&quot;&gt;"));
+    assert_eq!(categories.matches("<rect").count(), 5);
+    assert!(report.loyalty.is_none() && !html.contains(r#"id="loyalty""#));
+}
