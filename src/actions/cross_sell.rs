@@ -1,5 +1,6 @@
-//! Cross-sell: for each customer, the categories they have not bought that customers like them buy,
-//! ranked by the lift of the best rule "bought A → buys B" over the categories they have bought.
+//! Cross-sell: for each customer, the categories they have never bought that customers like them
+//! buy, ranked by the lift of the best rule "bought A → buys B" over the categories they have bought
+//! (net spend positive). A category they bought and returned is not offered again.
 //! Rules come from a store-wide [`Affinity`]; one more parallel pass applies them.
 
 use serde::Serialize;
@@ -57,6 +58,17 @@ struct Rule {
     both: u64,
 }
 
+/// One shard's offers and the buffers it reuses per customer.
+#[derive(Default)]
+struct Shard {
+    out: Vec<CrossSell>,
+    scratch: Vec<(i32, i64)>,
+    spend: Vec<crate::store::codec::record::CategorySpend>,
+    have: Vec<u32>,
+    ever: Vec<u32>,
+    offers: Vec<CrossSell>,
+}
+
 impl Store {
     /// Cross-sell offers for every customer in `members` (all when `None`) under the rules of
     /// `affinity` (computed on the whole store for the best estimates), as of the affinity's day:
@@ -93,17 +105,18 @@ impl Store {
         let top = options.top;
         let shards = self.fold_records(
             &meta,
-            || (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()),
-            |(out, scratch, spend, have, offers): &mut (Vec<CrossSell>, _, _, Vec<u32>, Vec<CrossSell>), id, record| {
+            Shard::default,
+            |Shard { out, scratch, spend, have, ever, offers }, id, record| {
                 if members.is_some_and(|m| !m.get(id as usize).copied().unwrap_or(false)) {
                     return Ok(());
                 }
                 spend_of(&record, as_of, id, scratch, spend)?;
-                bought_categories(spend, have);
+                bought_categories(spend, have, ever);
                 offers.clear();
                 for &from in have.iter() {
                     for r in rules.get(from as usize).map_or(&[][..], Vec::as_slice) {
-                        if have.binary_search(&r.then).is_err() {
+                        // Never offer what they bought, even if they returned it since.
+                        if ever.binary_search(&r.then).is_err() {
                             offers.push(CrossSell {
                                 customer: CustomerId(id),
                                 rank: 0,
@@ -133,6 +146,6 @@ impl Store {
                 Ok(())
             },
         )?;
-        Ok(shards.into_iter().flat_map(|s| s.0).collect())
+        Ok(shards.into_iter().flat_map(|s| s.out).collect())
     }
 }

@@ -7,13 +7,18 @@ use super::Failure;
 use super::actions::open;
 use super::args::AffinityArgs;
 use super::output::{self, Format, RowWriter, Table};
+use retention::metrics::UNCATEGORIZED_NAME;
 
 pub fn run(a: &AffinityArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
     let (store, as_of, members) = open(&a.list)?;
     let c = store.currency();
-    let affinity = store.category_affinity(as_of, a.min_customers, members.as_deref())?;
     if a.customers {
-        let shares = store.category_shares(Some(affinity.as_of), members.as_deref())?;
+        let shares = store.category_shares(as_of, members.as_deref())?;
+        let categories = store.categories()?;
+        let category = |id: u32| match id {
+            0 => UNCATEGORIZED_NAME,
+            id => categories.get(id as usize - 1).map_or("", String::as_str),
+        };
         let names = store.external_ids()?;
         let mut w = RowWriter::new(out, format, &["customer", "category", "spend", "share"], &[14, 16, 12, 0])?;
         for customer in &shares {
@@ -22,7 +27,9 @@ pub fn run(a: &AffinityArgs, format: Format, out: &mut impl Write) -> Result<(),
                 let categories: Vec<_> = customer
                     .categories
                     .iter()
-                    .map(|s| serde_json::json!({ "category": affinity.name(s.category), "spend": s.spend, "share": s.share }))
+                    .map(
+                        |s| serde_json::json!({ "category": category(s.category), "spend": s.spend, "share": s.share }),
+                    )
                     .collect();
                 w.write_json(
                     &serde_json::json!({ "customer": name, "spend": customer.spend, "categories": categories }),
@@ -30,11 +37,14 @@ pub fn run(a: &AffinityArgs, format: Format, out: &mut impl Write) -> Result<(),
                 continue;
             }
             for s in &customer.categories {
-                w.write_text(&[name, affinity.name(s.category), &c.format(s.spend), &format!("{:.4}", s.share)])?;
+                w.write_text(&[name, category(s.category), &c.format(s.spend), &format!("{:.4}", s.share)])?;
             }
         }
         return Ok(w.finish()?);
     }
+    // With --categories no pair is listed (the JSON then has none either).
+    let min_customers = if a.categories { u64::MAX } else { a.min_customers };
+    let affinity = store.category_affinity(as_of, min_customers, members.as_deref())?;
     if format == Format::Json {
         let named = |id: u32| affinity.name(id);
         let pairs: Vec<_> = affinity

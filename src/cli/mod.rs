@@ -335,7 +335,10 @@ fn demo(a: &DemoArgs, format: Format, out: &mut impl Write) -> Result<(), Failur
         }
     }
     clv::demo(&store, &summaries, format, out)?;
-    let page = a.db.with_extension("html");
+    // Appended, not replaced: `--db shop.v2` must not write over `shop.html`.
+    let mut page = a.db.clone().into_os_string();
+    page.push(".html");
+    let page = std::path::PathBuf::from(page);
     report::write_whole(&page, store.report(&Default::default())?.to_html().as_bytes())?;
     writeln!(
         out,

@@ -35,20 +35,22 @@ pub fn run(a: &ReportArgs, format: Format, out: &mut impl Write) -> Result<(), F
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path` and renames it over `path`, so a reader never
-/// sees half a report and a failed write leaves the old one.
+/// Writes `bytes` to a fresh temporary file beside `path` (unique name, never a followed link),
+/// syncs it and renames it over `path`: a reader never sees half a report, a failed write leaves
+/// the old one, and two runs cannot mix their files.
 pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let what = || format!("writing {}", path.display());
-    let name =
-        path.file_name().ok_or_else(|| Error::invalid("--out", path.display().to_string(), "not a file name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(".tmp");
-    let tmp = path.with_file_name(tmp_name);
-    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(what(), e));
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(what(), e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(what(), e))?;
+    // A temporary file is private (0600); the report is an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode());
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode)).map_err(|e| Error::io(what(), e))?;
     }
+    tmp.as_file().sync_all().map_err(|e| Error::io(what(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(what(), e.error))?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::day::Day;
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::store::codec::record::{RecordView, UNCATEGORIZED};
+use crate::store::codec::record::{CategorySpend, RecordView, UNCATEGORIZED};
 use crate::summary::CustomerId;
 
 /// Name shown for spend that had no category.
@@ -19,10 +19,15 @@ pub const UNCATEGORIZED_NAME: &str = "(uncategorised)";
 /// in a map holding only the pairs some customer actually bought together.
 const DENSE_CATEGORIES: u32 = 1_024;
 
+/// Distinct category pairs one shard may count before the pass stops with [`Error::Limit`]: about
+/// 0.5 GB of map per shard. Only dictionaries of many thousands of categories (SKUs rather than
+/// categories) with customers buying hundreds of them come near it.
+const MAX_PAIRS: usize = 20_000_000;
+
 /// What a customer has "bought" in a category: net spend in it up to the as-of day is positive, so
 /// an order fully returned does not count. Spend without a category never pairs.
-fn bought(spend: &[(u32, i64)]) -> impl Iterator<Item = u32> + '_ {
-    spend.iter().filter(|&&(c, s)| c != UNCATEGORIZED && s > 0).map(|&(c, _)| c)
+fn bought(spend: &[CategorySpend]) -> impl Iterator<Item = u32> + '_ {
+    spend.iter().filter(|s| s.category != UNCATEGORIZED && s.net > 0).map(|s| s.category)
 }
 
 /// One category's figures.
@@ -77,7 +82,8 @@ pub struct Affinity {
 impl Affinity {
     /// The name of category `id` (empty if the store has no such category).
     pub fn name(&self, id: u32) -> &str {
-        self.categories.iter().find(|c| c.category == id).map_or("", |c| c.name.as_str())
+        // `categories` is sorted by id.
+        self.categories.binary_search_by_key(&id, |c| c.category).map_or("", |i| self.categories[i].name.as_str())
     }
 }
 
@@ -126,15 +132,26 @@ impl PairCounts {
         j * (j - 1) / 2 + i
     }
 
-    fn add(&mut self, a: u32, b: u32) {
+    /// Counts the pair `a < b`; false when a sparse map is full ([`MAX_PAIRS`]).
+    fn add(&mut self, a: u32, b: u32) -> bool {
         match self {
             PairCounts::Dense(t) => {
                 if let Some(n) = t.get_mut(Self::slot(a, b)) {
                     *n += 1;
                 }
             }
-            PairCounts::Sparse(m) => *m.entry((a as u64) << 32 | b as u64).or_default() += 1,
+            PairCounts::Sparse(m) => {
+                let full = m.len() >= MAX_PAIRS;
+                match m.get_mut(&((a as u64) << 32 | b as u64)) {
+                    Some(n) => *n += 1,
+                    None if full => return false,
+                    None => {
+                        m.insert((a as u64) << 32 | b as u64, 1);
+                    }
+                }
+            }
         }
+        true
     }
 
     /// Every pair with a non-zero count, as (a, b, count).
@@ -161,9 +178,10 @@ struct Tally {
     /// Per category id 0..=c.
     buyers: Vec<u64>,
     revenue: Vec<i64>,
-    pairs: PairCounts,
+    /// `None` when only the per-category figures are wanted.
+    pairs: Option<PairCounts>,
     scratch: Vec<(i32, i64)>,
-    spend: Vec<(u32, i64)>,
+    spend: Vec<CategorySpend>,
 }
 
 impl Store {
@@ -191,16 +209,34 @@ impl Store {
         min_customers: u64,
         members: Option<&[bool]>,
     ) -> Result<Affinity> {
+        self.affinity_pass(as_of, Some(min_customers), members)
+    }
+
+    /// Customers and net revenue per category as of `as_of` (default: the latest order day), by
+    /// id: the per-category half of [`Store::category_affinity`], without counting pairs.
+    pub fn category_figures(&self, as_of: Option<Day>, members: Option<&[bool]>) -> Result<Vec<CategoryFigures>> {
+        Ok(self.affinity_pass(as_of, None, members)?.categories)
+    }
+
+    /// One parallel pass; pairs are counted when `min_customers` is set.
+    fn affinity_pass(
+        &self,
+        as_of: Option<Day>,
+        min_customers: Option<u64>,
+        members: Option<&[bool]>,
+    ) -> Result<Affinity> {
         let as_of = self.as_of_or_latest(as_of)?;
         let meta = self.meta();
-        let c = meta.categories;
+        // The dictionary first: it is checked against the metadata before anything is sized by it.
+        let names = self.categories()?;
+        let c = names.len() as u32;
         let shards = self.fold_records(
             &meta,
             || Tally {
                 customers: 0,
                 buyers: vec![0; c as usize + 1],
                 revenue: vec![0; c as usize + 1],
-                pairs: PairCounts::new(c),
+                pairs: min_customers.map(|_| PairCounts::new(c)),
                 scratch: Vec::new(),
                 spend: Vec::new(),
             },
@@ -210,39 +246,46 @@ impl Store {
                 }
                 spend_of(&record, as_of, id, &mut t.scratch, &mut t.spend)?;
                 let mut any = false;
-                for &(category, spend) in &t.spend {
-                    let i = category as usize;
+                for s in &t.spend {
+                    let i = s.category as usize;
                     if i >= t.buyers.len() {
                         return Err(Error::corrupt(format!("customer {id}"), "category id beyond the dictionary"));
                     }
-                    t.revenue[i] = t.revenue[i].saturating_add(spend);
-                    if spend > 0 {
+                    t.revenue[i] = t.revenue[i].saturating_add(s.net);
+                    if s.net > 0 {
                         t.buyers[i] += 1;
-                        any |= category != UNCATEGORIZED;
+                        any |= s.category != UNCATEGORIZED;
                     }
                 }
                 t.customers += any as u64;
+                let Some(pairs) = &mut t.pairs else { return Ok(()) };
                 let spend = &t.spend;
                 for (n, a) in bought(spend).enumerate() {
                     for b in bought(spend).skip(n + 1) {
-                        t.pairs.add(a, b);
+                        if !pairs.add(a, b) {
+                            return Err(Error::Limit(format!(
+                                "more than {MAX_PAIRS} distinct category pairs in one part of the store: \
+                                 affinity is meant for categories, not thousands of SKUs; group them first"
+                            )));
+                        }
                     }
                 }
                 Ok(())
             },
         )?;
-        let names = self.categories()?;
         let mut customers = 0;
         let mut buyers = vec![0u64; c as usize + 1];
         let mut revenue = vec![0i64; c as usize + 1];
         let mut together: HashMap<u64, u64> = HashMap::new();
-        for s in &shards {
+        for s in shards {
             customers += s.customers;
             for i in 0..buyers.len() {
                 buyers[i] += s.buyers[i];
                 revenue[i] = revenue[i].saturating_add(s.revenue[i]);
             }
-            s.pairs.for_each(c, |a, b, n| *together.entry((a as u64) << 32 | b as u64).or_default() += n);
+            if let Some(pairs) = &s.pairs {
+                pairs.for_each(c, |a, b, n| *together.entry((a as u64) << 32 | b as u64).or_default() += n);
+            }
         }
         let total: i64 = revenue.iter().fold(0i64, |s, &r| s.saturating_add(r));
         let categories = (0..=c)
@@ -260,9 +303,10 @@ impl Store {
             })
             .collect();
         let n = customers as f64;
+        let min_customers = min_customers.unwrap_or(u64::MAX).max(1);
         let mut pairs: Vec<CategoryPair> = together
             .into_iter()
-            .filter(|&(_, both)| both >= min_customers.max(1))
+            .filter(|&(_, both)| both >= min_customers)
             .map(|(key, both)| {
                 let (a, b) = ((key >> 32) as u32, key as u32);
                 let (na, nb, both_f) = (buyers[a as usize] as f64, buyers[b as usize] as f64, both as f64);
@@ -296,12 +340,16 @@ impl Store {
                     return Ok(());
                 }
                 spend_of(&record, as_of, id, scratch, spend)?;
-                let total = spend.iter().filter(|l| l.1 > 0).fold(0i64, |s, l| s.saturating_add(l.1));
+                let total = spend.iter().filter(|l| l.net > 0).fold(0i64, |s, l| s.saturating_add(l.net));
                 if total > 0 {
                     let mut categories: Vec<CategoryShare> = spend
                         .iter()
-                        .filter(|l| l.1 > 0)
-                        .map(|&(category, spend)| CategoryShare { category, spend, share: spend as f64 / total as f64 })
+                        .filter(|l| l.net > 0)
+                        .map(|l| CategoryShare {
+                            category: l.category,
+                            spend: l.net,
+                            share: l.net as f64 / total as f64,
+                        })
                         .collect();
                     categories.sort_by(|x, y| y.spend.cmp(&x.spend).then(x.category.cmp(&y.category)));
                     out.push(CustomerCategories { customer: CustomerId(id), spend: total, categories });
@@ -319,17 +367,20 @@ pub(crate) fn spend_of(
     as_of: Day,
     id: u32,
     scratch: &mut Vec<(i32, i64)>,
-    spend: &mut Vec<(u32, i64)>,
+    spend: &mut Vec<CategorySpend>,
 ) -> Result<()> {
     record
         .category_spend(as_of.days(), scratch, spend)
         .map_err(|e| Error::corrupt(format!("customer {id}"), e.to_string()))
 }
 
-/// The categories a customer bought (positive net spend, named), ascending.
-pub(crate) fn bought_categories(spend: &[(u32, i64)], out: &mut Vec<u32>) {
-    out.clear();
-    out.extend(bought(spend));
+/// The categories a customer bought (positive net spend, named), ascending, into `bought_now`; and
+/// every category they ever had a purchase line in, returned or not, into `ever`.
+pub(crate) fn bought_categories(spend: &[CategorySpend], bought_now: &mut Vec<u32>, ever: &mut Vec<u32>) {
+    bought_now.clear();
+    bought_now.extend(bought(spend));
+    ever.clear();
+    ever.extend(spend.iter().filter(|s| s.bought > 0).map(|s| s.category));
 }
 
 #[cfg(test)]

@@ -51,6 +51,11 @@ fn grouped(number: &str) -> String {
     out
 }
 
+/// "1 customer", "2,000 customers".
+fn customers(n: u64) -> String {
+    format!("{} customer{}", count(n), if n == 1 { "" } else { "s" })
+}
+
 /// A count with separators.
 fn count(n: u64) -> String {
     grouped(&n.to_string())
@@ -112,14 +117,23 @@ pub(super) fn render(r: &Report) -> String {
         escape(&r.currency)
     );
 
-    section(&mut out, "overview", "Overview", "Store totals cover every order; the rest covers the period.");
+    let total = &r.segments.total;
+    section(
+        &mut out,
+        "overview",
+        "Overview",
+        &format!(
+            "Customers, orders and revenue up to {}; the period's figures cover {} to {}.",
+            r.as_of, m.start, m.end
+        ),
+    );
     cards(
         &mut out,
         &[
-            ("Customers", count(r.stats.customers)),
-            ("Orders", count(r.stats.orders)),
-            ("Net revenue (all time)", money(r.stats.revenue)),
-            ("Repeat-purchase rate", pct(Some(m.repeat_rate))),
+            ("Customers", count(total.customers)),
+            ("Orders", count(total.orders)),
+            ("Net revenue to date", money(total.revenue)),
+            ("Repeat-purchase rate (all history)", pct(Some(m.repeat_rate))),
             ("Buyers in the period", count(m.buyers)),
             ("Revenue in the period", money(m.revenue)),
             ("From returning customers", money(m.revenue_returning)),
@@ -181,7 +195,9 @@ pub(super) fn render(r: &Report) -> String {
         "cohorts",
         "Cohort retention",
         &format!(
-            "Share of each acquisition {unit}'s customers buying k {unit}s later (the latest {HEATMAP_ROWS} cohorts, up to {HEATMAP_COLUMNS} {unit}s)."
+            "Share of each acquisition {unit}'s customers buying k {unit}s later (the latest {HEATMAP_ROWS} cohorts, up to {HEATMAP_COLUMNS} {unit}s). \
+             The last cell of each row is the {unit} of {}, counted only up to that day.",
+            r.as_of
         ),
     );
     let skip = r.cohorts.cohorts.len().saturating_sub(HEATMAP_ROWS);
@@ -214,18 +230,22 @@ pub(super) fn render(r: &Report) -> String {
         (Some(d), _) => {
             let _ = write!(
                 out,
-                r#"<p class="note">Model {} as of {}: predicted value per customer over the default horizon.</p>"#,
+                r#"<p class="note">Model {} as of {}: each customer's predicted revenue over the next {} days{}, discounted at {:.0}% a year, in {}.</p>"#,
                 escape(d.model),
-                d.as_of
+                d.as_of,
+                d.horizon_days,
+                if d.margin == 1.0 { String::new() } else { format!(" at a {:.0}% margin", 100.0 * d.margin) },
+                100.0 * d.annual_discount,
+                escape(&r.currency),
             );
             cards(
                 &mut out,
                 &[
                     ("Customers valued", count(d.customers)),
-                    ("Total CLV", grouped(&format!("{:.0}", d.total))),
-                    ("Mean", format!("{:.2}", d.mean)),
-                    ("Median", format!("{:.2}", d.median)),
-                    ("90th percentile", format!("{:.2}", d.p90)),
+                    ("Total CLV", format!("{} {}", grouped(&format!("{:.0}", d.total)), r.currency)),
+                    ("Mean", format!("{:.2} {}", d.mean, r.currency)),
+                    ("Median", format!("{:.2} {}", d.median, r.currency)),
+                    ("90th percentile", format!("{:.2} {}", d.p90, r.currency)),
                     ("Top 10% hold", pct(Some(d.top_10_share))),
                     ("Mean P(alive)", pct(Some(d.mean_p_alive))),
                 ],
@@ -264,16 +284,9 @@ pub(super) fn render(r: &Report) -> String {
             ),
         );
         let members = l.members.max(1) as f64;
-        let mut rows: Vec<(String, f64, String)> = l
-            .tiers
-            .iter()
-            .map(|t| (t.name.clone(), t.customers as f64 / members, format!("{} customers", count(t.customers))))
-            .collect();
-        rows.push((
-            "below every tier".into(),
-            l.below_tiers as f64 / members,
-            format!("{} customers", count(l.below_tiers)),
-        ));
+        let mut rows: Vec<(String, f64, String)> =
+            l.tiers.iter().map(|t| (t.name.clone(), t.customers as f64 / members, customers(t.customers))).collect();
+        rows.push(("below every tier".into(), l.below_tiers as f64 / members, customers(l.below_tiers)));
         out.push_str(&svg::bars("Customers per tier", &rows, svg::BLUE));
         let rows: Vec<Vec<String>> = l
             .tiers
@@ -299,7 +312,7 @@ pub(super) fn render(r: &Report) -> String {
                 (
                     c.name.clone(),
                     c.revenue_share,
-                    format!("{} · {} customers", pct(Some(c.revenue_share)), count(c.customers)),
+                    format!("{} · {}", pct(Some(c.revenue_share)), customers(c.customers)),
                 )
             })
             .collect();

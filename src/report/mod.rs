@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::actions::Programme;
 use crate::clv::ValueOptions;
 use crate::day::Day;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::metrics::{CategoryFigures, CohortPeriod, Cohorts, MetricsOptions, PeriodMetrics};
 use crate::money::Currency;
 use crate::rfm::{RfmOptions, SegmentReport, Segments};
@@ -29,13 +29,20 @@ pub struct ReportOptions {
     pub programme: Option<Programme>,
 }
 
-/// The distribution of CLV under the stored model.
+/// The distribution of CLV under the stored model. Values are in major currency units (floating
+/// point, as predictions are), unlike the store's integer minor units elsewhere in the report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClvDistribution {
     /// The purchase model (`bgnbd`, `mbgnbd` or `pnbd`).
     pub model: &'static str,
     /// The model's day (values are as of it).
     pub as_of: Day,
+    /// CLV horizon in days.
+    pub horizon_days: u32,
+    /// Annual discount rate applied.
+    pub annual_discount: f64,
+    /// Share of revenue counted as value (1 = revenue, not profit).
+    pub margin: f64,
     /// Customers valued.
     pub customers: u64,
     /// Sum of CLV over customers, major units.
@@ -104,11 +111,12 @@ pub struct Report {
     pub as_of: Day,
     /// The store's currency code.
     pub currency: String,
-    /// Store-wide totals (all orders, whatever the day).
+    /// Store-wide totals of every order in the store, including any after `as_of`.
     pub stats: Stats,
     /// Retention metrics of the period ending on `as_of`.
     pub metrics: PeriodMetrics,
-    /// Customers and revenue per RFM segment (default map) and spend concentration.
+    /// Customers and revenue per RFM segment (default map) and spend concentration, as of
+    /// `as_of`; `segments.total` holds the customers, orders and net revenue up to that day.
     pub segments: SegmentReport,
     /// Acquisition cohorts.
     pub cohorts: Cohorts,
@@ -141,18 +149,17 @@ impl Store {
     /// category revenue, the CLV distribution under the stored model (skipped, with a note, when
     /// none is stored or it is stale) and loyalty tiers when `options.programme` is set.
     pub fn report(&self, options: &ReportOptions) -> Result<Report> {
-        let as_of = self.as_of_or_latest(options.as_of)?;
         let stats = self.stats()?;
+        if stats.buyers == 0 {
+            return Err(Error::invalid("report", "an empty store", "there are no orders to report on yet"));
+        }
+        let as_of = self.as_of_or_latest(options.as_of)?;
         let metrics = self.period_metrics(&MetricsOptions { as_of: Some(as_of), ..options.metrics }, None)?;
         let rfm = self.rfm(Some(as_of), &RfmOptions::default())?;
         let segments = SegmentReport::new(&rfm, &Segments::default());
         drop(rfm);
         let cohorts = self.cohorts(options.cohort_period.unwrap_or(CohortPeriod::Month), Some(as_of))?;
-        let categories = if stats.categories > 0 {
-            self.category_affinity(Some(as_of), u64::MAX, None)?.categories
-        } else {
-            Vec::new()
-        };
+        let categories = if stats.categories > 0 { self.category_figures(Some(as_of), None)? } else { Vec::new() };
         let (clv, clv_note) = match self.saved_clv()? {
             None => (None, Some("no CLV model is stored: run `retention clv fit` to add this section".to_string())),
             Some(s) if s.stale => (
@@ -163,10 +170,15 @@ impl Store {
                 )),
             ),
             Some(s) => {
-                let values = self.clv_values(&s.model, &ValueOptions::default())?;
-                let clv: Vec<f64> = values.iter().map(|v| v.clv).collect();
-                let mean_p_alive = values.iter().map(|v| v.p_alive).sum::<f64>() / values.len().max(1) as f64;
-                (Some(distribution(s.model.purchases.model.kind().key(), s.model.as_of, clv, mean_p_alive)), None)
+                let value = ValueOptions::default();
+                let values = self.clv_values(&s.model, &value)?;
+                let finite: Vec<_> = values.iter().filter(|v| v.clv.is_finite() && v.p_alive.is_finite()).collect();
+                let mean_p_alive = finite.iter().map(|v| v.p_alive).sum::<f64>() / finite.len().max(1) as f64;
+                let clv = finite.iter().map(|v| v.clv).collect();
+                (
+                    Some(distribution(s.model.purchases.model.kind().key(), s.model.as_of, &value, clv, mean_p_alive)),
+                    None,
+                )
             }
         };
         let loyalty = match &options.programme {
@@ -213,7 +225,13 @@ impl Store {
 /// Summary and histogram of CLV values (major units, non-negative). CLV is heavily skewed, so the
 /// bins are log-spaced on the 1-2-5 sequence, from about the 5th percentile to the first edge at or
 /// above the 99th, with a bin for values below the first edge and an open one above the last.
-fn distribution(model: &'static str, as_of: Day, mut clv: Vec<f64>, mean_p_alive: f64) -> ClvDistribution {
+fn distribution(
+    model: &'static str,
+    as_of: Day,
+    value: &ValueOptions,
+    mut clv: Vec<f64>,
+    mean_p_alive: f64,
+) -> ClvDistribution {
     clv.retain(|v| v.is_finite());
     clv.sort_unstable_by(f64::total_cmp);
     let n = clv.len();
@@ -244,6 +262,9 @@ fn distribution(model: &'static str, as_of: Day, mut clv: Vec<f64>, mean_p_alive
     ClvDistribution {
         model,
         as_of,
+        horizon_days: value.horizon_days,
+        annual_discount: value.annual_discount,
+        margin: value.margin,
         customers: n as u64,
         total,
         mean: if n > 0 { total / n as f64 } else { 0.0 },
@@ -292,7 +313,7 @@ mod tests {
     fn distribution_by_hand() {
         // 1..=100: p5 = 6 → first edge 10; p99 = 100 → edges 0, 10, 20, 50, 100.
         let values: Vec<f64> = (1..=100).map(f64::from).collect();
-        let d = distribution("bgnbd", Day::from_days(0), values, 0.5);
+        let d = distribution("bgnbd", Day::from_days(0), &ValueOptions::default(), values, 0.5);
         assert_eq!((d.customers, d.total, d.median, d.p90, d.p99), (100, 5_050.0, 51.0, 91.0, 100.0));
         // The top 10 (91..=100) hold 955 of 5,050.
         assert!((d.top_10_share - 955.0 / 5_050.0).abs() < 1e-15);
@@ -309,10 +330,10 @@ mod tests {
         );
         assert_eq!(d.bins[0].value, 45.0);
         // All zero: one bin holds everyone, nothing divides by zero.
-        let d = distribution("bgnbd", Day::from_days(0), vec![0.0; 3], 0.1);
+        let d = distribution("bgnbd", Day::from_days(0), &ValueOptions::default(), vec![0.0; 3], 0.1);
         assert_eq!(d.bins.len(), 1);
         assert_eq!((d.bins[0].customers, d.top_10_share, d.mean), (3, 0.0, 0.0));
-        let d = distribution("bgnbd", Day::from_days(0), Vec::new(), 0.0);
+        let d = distribution("bgnbd", Day::from_days(0), &ValueOptions::default(), Vec::new(), 0.0);
         assert_eq!((d.customers, d.bins[0].customers), (0, 0));
     }
 }

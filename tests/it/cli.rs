@@ -596,6 +596,11 @@ fn report_writes_html_or_json() {
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
     assert!(page.contains(r#"<section id="cohorts">"#));
+    // Written through a temporary file that is renamed away: only the report and the store remain.
+    let mut left: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, ["db", "report.html"]);
     let o = retention(&["report", "--db", db, "--format", "json", "--as-of", "1998-06-30"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -133,3 +133,16 @@ fn category_names_are_escaped_and_charted() {
     assert_eq!(categories.matches("<rect").count(), 5);
     assert!(report.loyalty.is_none() && !html.contains(r#"id="loyalty""#));
 }
+
+#[test]
+fn an_empty_store_has_no_report_and_as_of_limits_the_totals() {
+    let (_dir, store) = temp_store();
+    assert!(store.report(&ReportOptions::default()).is_err());
+    ingest_str(&store, crate::affinity::BASKETS).unwrap();
+    // As of 2024-01-03: A (books), B (one order), C, E's two orders; nothing later counts.
+    let report = store.report(&ReportOptions { as_of: Day::from_ymd(2024, 1, 3), ..ReportOptions::default() }).unwrap();
+    let total = &report.segments.total;
+    assert_eq!((total.customers, total.orders, total.revenue), (4, 5, 1_000 + 2_000 + 1_500 + 2_000));
+    assert!(section(&report.to_html(), "overview").contains("65.00"));
+    assert_eq!((report.stats.orders, report.stats.returns), (10, 1), "the store totals count every order");
+}

@@ -275,16 +275,26 @@ impl<'a> RecordView<'a> {
     }
 }
 
+/// One category's spend in a customer's record: net (purchases less returns) and bought (the sum
+/// of its positive lines, saturating), so "bought it once, returned it" stays visible.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct CategorySpend {
+    pub category: u32,
+    pub net: i64,
+    pub bought: i64,
+}
+
 impl RecordView<'_> {
-    /// Net spend per category of the orders up to and including day `as_of`, into `out` sorted by
+    /// Spend per category of the orders up to and including day `as_of`, into `out` sorted by
     /// category with one entry each (cleared first). An order without category lines counts as
     /// [`UNCATEGORIZED`]. `scratch` holds the order pairs between the two columns, so a scan that
-    /// reuses it allocates nothing per customer; the order-key column is never read.
+    /// reuses it allocates nothing per customer; the order-key column is never read. The column is
+    /// validated as [`Record::decode`] does (ascending categories, lines summing to the order).
     pub(crate) fn category_spend(
         &self,
         as_of: i32,
         scratch: &mut Vec<(i32, i64)>,
-        out: &mut Vec<(u32, i64)>,
+        out: &mut Vec<CategorySpend>,
     ) -> DecodeResult<()> {
         out.clear();
         scratch.clear();
@@ -293,44 +303,56 @@ impl RecordView<'_> {
             scratch.push(pair?);
         }
         let mut r = pairs.into_reader();
+        let line = |category, amount: i64| CategorySpend { category, net: amount, bought: amount.max(0) };
         if !self.has_categories() {
-            let net = scratch.iter().filter(|p| p.0 <= as_of).try_fold(0i64, |s, p| s.checked_add(p.1));
-            if scratch.first().is_some_and(|p| p.0 <= as_of) {
-                out.push((UNCATEGORIZED, net.ok_or(DecodeError::Overflow)?));
+            for &(_, amount) in scratch.iter().filter(|p| p.0 <= as_of) {
+                out.push(line(UNCATEGORIZED, amount));
             }
-            return Ok(());
-        }
-        for &(day, amount) in scratch.iter() {
-            let counted = day <= as_of;
-            let k = r.u32()?;
-            if k as usize > r.remaining() {
-                return Err(DecodeError::Truncated);
-            }
-            match k {
-                0 if counted => out.push((UNCATEGORIZED, amount)),
-                0 => {}
-                1 => {
-                    let category = r.u32()?;
-                    if counted {
-                        out.push((category, amount));
-                    }
+        } else {
+            for &(day, amount) in scratch.iter() {
+                let counted = day <= as_of;
+                let k = r.u32()?;
+                if k as usize > r.remaining() {
+                    return Err(DecodeError::Truncated);
                 }
-                _ => {
-                    for _ in 0..k {
+                match k {
+                    0 if counted => out.push(line(UNCATEGORIZED, amount)),
+                    0 => {}
+                    1 => {
                         let category = r.u32()?;
-                        let amount = r.i64()?;
                         if counted {
-                            out.push((category, amount));
+                            out.push(line(category, amount));
+                        }
+                    }
+                    _ => {
+                        let (mut sum, mut last) = (0i64, None);
+                        for _ in 0..k {
+                            let category = r.u32()?;
+                            if last.is_some_and(|l| l >= category) {
+                                return Err(DecodeError::Invalid("order categories not ascending"));
+                            }
+                            last = Some(category);
+                            let amount = r.i64()?;
+                            sum = sum.checked_add(amount).ok_or(DecodeError::Overflow)?;
+                            if counted {
+                                out.push(line(category, amount));
+                            }
+                        }
+                        if sum != amount {
+                            return Err(DecodeError::Invalid("category lines do not sum to the order amount"));
                         }
                     }
                 }
             }
         }
-        out.sort_unstable_by_key(|l| l.0);
+        out.sort_unstable_by_key(|l| l.category);
         let mut merged = 0;
         for i in 0..out.len() {
-            if merged > 0 && out[merged - 1].0 == out[i].0 {
-                out[merged - 1].1 = out[merged - 1].1.checked_add(out[i].1).ok_or(DecodeError::Overflow)?;
+            if merged > 0 && out[merged - 1].category == out[i].category {
+                let next = out[i];
+                let m = &mut out[merged - 1];
+                m.net = m.net.checked_add(next.net).ok_or(DecodeError::Overflow)?;
+                m.bought = m.bought.saturating_add(next.bought);
             } else {
                 out[merged] = out[i];
                 merged += 1;
@@ -454,21 +476,28 @@ mod tests {
         sample().encode(&mut out);
         let view = RecordView::parse(&out).unwrap();
         let (mut scratch, mut spend) = (Vec::new(), Vec::new());
+        let got = |spend: &[CategorySpend]| spend.iter().map(|s| (s.category, s.net, s.bought)).collect::<Vec<_>>();
         view.category_spend(10_003, &mut scratch, &mut spend).unwrap();
         // Order 1 (no lines) and the uncategorised line of order 2 both land in category 0.
-        assert_eq!(spend, [(0, 2_599 + 1_000), (2, -1_000), (4, 4_000)]);
+        assert_eq!(got(&spend), [(0, 2_599 + 1_000, 2_599 + 1_000), (2, -1_000, 0), (4, 4_000, 4_000)]);
         view.category_spend(10_002, &mut scratch, &mut spend).unwrap();
-        assert_eq!(spend, [(0, 2_599)]);
+        assert_eq!(got(&spend), [(0, 2_599, 2_599)]);
         view.category_spend(9_999, &mut scratch, &mut spend).unwrap();
         assert!(spend.is_empty());
 
         let mut plain = Record::new(b"P".to_vec());
         plain.push_order(5, 100, 1, &[]);
+        plain.push_order(7, -100, 3, &[]);
         plain.push_order(9, 50, 2, &[]);
         let mut bytes = Vec::new();
         plain.encode(&mut bytes);
         RecordView::parse(&bytes).unwrap().category_spend(8, &mut scratch, &mut spend).unwrap();
-        assert_eq!(spend, [(0, 100)]);
+        assert_eq!(got(&spend), [(0, 0, 100)], "bought, then returned in full");
+
+        // Corrupt lines are errors, as in the full decode.
+        let mut bad = out.clone();
+        bad[24] = 5;
+        assert!(RecordView::parse(&bad).unwrap().category_spend(i32::MAX, &mut scratch, &mut spend).is_err());
     }
 
     #[test]
