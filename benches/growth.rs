@@ -46,7 +46,8 @@ fn growth(c: &mut Criterion) {
         let data = CountData::from_summaries(&summaries, TimeUnit::Weeks);
         let spend = SpendData::from_summaries(&summaries, &store.currency());
         let options = FitOptions::default();
-        group.bench_function(BenchmarkId::new("fit_bgnbd", n), |b| b.iter(|| BgNbd::fit(&data, &options).expect("fit")));
+        group
+            .bench_function(BenchmarkId::new("fit_bgnbd", n), |b| b.iter(|| BgNbd::fit(&data, &options).expect("fit")));
         group.bench_function(BenchmarkId::new("fit_gamma_gamma", n), |b| {
             b.iter(|| GammaGamma::fit(&spend, &options).expect("fit"))
         });

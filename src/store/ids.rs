@@ -111,13 +111,8 @@ impl IdIndex {
     /// Returns the id and whether it was new.
     #[inline]
     pub(crate) fn resolve(&mut self, hash: u64, name: &[u8]) -> Result<(u32, bool)> {
-        if let Some(slot) = self.slots.get(&hash) {
-            if self.name_at(slot.name) == name {
-                return Ok((slot.id, false));
-            }
-            if let Some(&id) = self.collided.get(name) {
-                return Ok((id, false));
-            }
+        if let Some(id) = self.find(hash, name) {
+            return Ok((id, false));
         }
         let id = self.first_new as u64 + self.new.len() as u64;
         if id >= MAX_CUSTOMERS {
@@ -126,6 +121,16 @@ impl IdIndex {
         let at = self.insert(hash, name, id as u32)?;
         self.new.push((hash, at));
         Ok((id as u32, true))
+    }
+
+    /// The internal id of `name` (whose hash is `hash`) if it has one. Read-only, so an ingest can
+    /// look up a chunk's rows in parallel and leave only new customers to [`IdIndex::resolve`].
+    pub(crate) fn find(&self, hash: u64, name: &[u8]) -> Option<u32> {
+        let slot = self.slots.get(&hash)?;
+        if self.name_at(slot.name) == name {
+            return Some(slot.id);
+        }
+        self.collided.get(name).copied()
     }
 
     /// One past the largest assigned id.
