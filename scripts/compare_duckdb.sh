@@ -27,7 +27,8 @@ rm -rf "$work/store"
 start=$(date +%s.%N)
 "$bin" ingest "$csv" --db "$work/store" > /dev/null
 end=$(date +%s.%N)
-echo "retention ingest           $(echo "$end - $start" | bc) s, store $(du -sb "$work/store" | cut -f1) bytes"
+load_s=$(echo "$end - $start" | bc)
+echo "retention ingest           $load_s s, store $(du -sb "$work/store" | cut -f1) bytes"
 target/release/examples/top_customers "$work/store" 5 | grep scan | sed 's/^/retention /'
 times=()
 for _ in 1 2 3 4 5 6; do
@@ -39,9 +40,10 @@ done
 median=$(printf '%s\n' "${times[@]:1}" | sort -n | sed -n 3p)
 echo "retention segments (whole command: open, scan, scores, segments, report) first ${times[0]} s, median of 5 more $median s"
 
-DUCK_CSV="$csv" DUCK_DB="$work/duck.db" "$venv/bin/python" - <<'PY'
+RET_LOAD="$load_s" RET_RFM="$median" DUCK_CSV="$csv" DUCK_DB="$work/duck.db" "$venv/bin/python" - <<'PY'
 import os, time, duckdb, statistics
 path, db = os.environ["DUCK_CSV"], os.environ["DUCK_DB"]
+ret_load, ret_rfm = float(os.environ["RET_LOAD"]), float(os.environ["RET_RFM"])
 if os.path.exists(db):
     os.remove(db)
 con = duckdb.connect(db)
@@ -110,5 +112,8 @@ for i in range(6):
     # The segment report's first part: customers and revenue per segment.
     con.execute("SELECT segment, count(*), sum(monetary) FROM rfm GROUP BY segment").fetchall()
     times.append(time.perf_counter() - t)
-print(f"duckdb rfm + segments      first {times[0]:.3f} s, median of 5 more {statistics.median(times[1:]):.3f} s")
+duck_rfm = statistics.median(times[1:])
+print(f"duckdb rfm + segments      first {times[0]:.3f} s, median of 5 more {duck_rfm:.3f} s")
+print(f"ratio load: retention {ret_load:.2f} s, duckdb {load:.2f} s: retention {load / ret_load:.1f}x faster")
+print(f"ratio RFM + segments (medians): retention {ret_rfm:.3f} s, duckdb {duck_rfm:.3f} s: retention {duck_rfm / ret_rfm:.1f}x faster")
 PY
