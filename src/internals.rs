@@ -83,3 +83,22 @@ pub fn fuzz_decoders(data: &[u8]) {
         }
     }
 }
+
+/// Feeds arbitrary bytes to the CSV row parser of every preset (see [`crate::ingest::fuzz_parse`]).
+pub fn fuzz_csv(data: &[u8]) {
+    for preset in [crate::Preset::Generic, crate::Preset::Cdnow, crate::Preset::LineItems] {
+        let _ = crate::ingest::fuzz_parse(preset, data);
+    }
+}
+
+/// Feeds arbitrary text to the settings-file parsers: RFM rules files and loyalty programmes, in
+/// two currencies (2 and 0 decimals). A file that parses must describe a programme that validates.
+pub fn fuzz_settings(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    for currency in [crate::Currency::default(), crate::Currency::new("JPY", 0).expect("JPY has 0 decimals")] {
+        let _ = crate::rfm::RulesFile::parse(text, "fuzz.toml", &currency);
+        if let Ok(p) = crate::actions::Programme::parse(text, "fuzz.toml", &currency) {
+            assert!(p.validate().is_ok(), "a parsed programme validates");
+        }
+    }
+}

@@ -369,41 +369,7 @@ impl State<'_> {
 
     /// Works out the layout from the start of the input, removing a header from `first`.
     fn layout(&self, source: &str, first: &mut Chunk) -> Result<Layout> {
-        if self.options.preset == Preset::Cdnow {
-            return cdnow_layout(source, first);
-        }
-        let delimiter = self.options.delimiter.unwrap_or(b',');
-        let (names, consumed) = {
-            let mut reader = csv::ReaderBuilder::new()
-                .delimiter(delimiter)
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(&first.data[..]);
-            let mut header = csv::ByteRecord::new();
-            let found = reader.read_byte_record(&mut header).map_err(|e| Error::InputFormat {
-                source_name: source.into(),
-                reason: format!("cannot read the header: {e}"),
-            })?;
-            if !found {
-                return Err(Error::InputFormat {
-                    source_name: source.into(),
-                    reason: "the input has no header line".into(),
-                });
-            }
-            let names = header
-                .iter()
-                .map(|h| std::str::from_utf8(h).map(str::to_string))
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|_| Error::InputFormat {
-                    source_name: source.into(),
-                    reason: "the header is not valid UTF-8".into(),
-                })?;
-            (names, reader.position().clone())
-        };
-        let layout = Layout::from_header(self.options.preset, &self.options.columns, names, delimiter, source)?;
-        first.data.drain(..consumed.byte() as usize);
-        first.first_line += consumed.line() - 1;
-        Ok(layout)
+        layout_of(&self.options, source, first)
     }
 
     /// Resolves ids and categories of a parsed chunk and spools its rows, in input order.
@@ -493,6 +459,46 @@ impl State<'_> {
     }
 }
 
+/// Works out the layout from the start of the input, removing a header from `first`.
+pub(crate) fn layout_of(options: &IngestOptions, source: &str, first: &mut Chunk) -> Result<Layout> {
+    if options.preset == Preset::Cdnow {
+        return cdnow_layout(source, first);
+    }
+    let delimiter = options.delimiter.unwrap_or(b',');
+
+    let (names, consumed) = {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&first.data[..]);
+        let mut header = csv::ByteRecord::new();
+        let found = reader.read_byte_record(&mut header).map_err(|e| Error::InputFormat {
+            source_name: source.into(),
+            reason: format!("cannot read the header: {e}"),
+        })?;
+        if !found {
+            return Err(Error::InputFormat {
+                source_name: source.into(),
+                reason: "the input has no header line".into(),
+            });
+        }
+        let names = header
+            .iter()
+            .map(|h| std::str::from_utf8(h).map(str::to_string))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|_| Error::InputFormat {
+                source_name: source.into(),
+                reason: "the header is not valid UTF-8".into(),
+            })?;
+        (names, reader.position().clone())
+    };
+    let layout = Layout::from_header(options.preset, &options.columns, names, delimiter, source)?;
+    first.data.drain(..consumed.byte() as usize);
+    first.first_line += consumed.line() - 1;
+    Ok(layout)
+}
+
 /// CDNOW: skip an optional header line, then count the columns of the first row.
 fn cdnow_layout(source: &str, first: &mut Chunk) -> Result<Layout> {
     let tokens = |line: &[u8]| line.split(|c| c.is_ascii_whitespace()).filter(|f| !f.is_empty()).count();
@@ -527,4 +533,46 @@ fn cdnow_rows(source: &str, rest: &Chunk) -> Result<Layout> {
         .find(|&n| n > 0)
         .unwrap_or(4);
     Layout::cdnow(width, source)
+}
+
+/// Parses arbitrary bytes as an input of `preset` exactly as an ingest does (chunking, header and
+/// layout, every row), without a store: the fuzz target for the row parsers. Checks the parser's
+/// bookkeeping (every row seen is parsed, rejected or skipped; every range it returns is inside
+/// its text) and returns the rows parsed, or the error that stopped the input.
+#[doc(hidden)]
+pub fn fuzz_parse(preset: Preset, data: &[u8]) -> Result<u64> {
+    let options = IngestOptions { preset, skip_invalid: true, ..IngestOptions::default() };
+    let quoted = preset != Preset::Cdnow;
+    let mut chunker = Chunker::new(data, "fuzz", quoted);
+    let Some(mut first) = chunker.next_chunk()? else {
+        return Err(Error::InputFormat { source_name: "fuzz".into(), reason: "the input is empty".into() });
+    };
+    let layout = layout_of(&options, "fuzz", &mut first)?;
+    let zone = crate::zone::Zone::Utc;
+    let parser = RowParser {
+        layout: &layout,
+        zone: &zone,
+        exponent: 2,
+        date_order: options.date_order,
+        source: "fuzz",
+        stop_at_error: false,
+    };
+    let mut rows = 0;
+    let mut next = Some(first);
+    while let Some(chunk) = next.take().map_or_else(|| chunker.next_chunk(), |c| Ok(Some(c)))? {
+        let parsed = parser.parse(&chunk);
+        assert_eq!(
+            parsed.seen,
+            parsed.rows.len() as u64 + parsed.rejected.len() as u64 + parsed.skipped,
+            "every row is parsed, rejected or skipped"
+        );
+        for row in &parsed.rows {
+            let _ = parsed.str_at(row.customer);
+            if let Some(range) = row.category {
+                let _ = parsed.str_at(range);
+            }
+        }
+        rows += parsed.rows.len() as u64;
+    }
+    Ok(rows)
 }

@@ -19,3 +19,25 @@ fn decode_record_corpus() {
     let n = replay("decode_record", retention::internals::fuzz_decoders);
     assert!(n >= 8, "corpus has only {n} inputs");
 }
+
+#[test]
+fn parse_csv_corpus() {
+    let n = replay("parse_csv", retention::internals::fuzz_csv);
+    assert!(n >= 8, "corpus has only {n} inputs");
+}
+
+#[test]
+fn settings_files_corpus() {
+    let n = replay("settings_files", retention::internals::fuzz_settings);
+    assert!(n >= 6, "corpus has only {n} inputs");
+}
+
+/// The parser's bookkeeping holds on the seeds: good rows parse, bad rows are rejected, not lost.
+#[test]
+fn fuzz_parse_counts_rows() {
+    use retention::Preset;
+    let good = b"customer_id,order_id,timestamp,amount\na,1,2024-01-01,1.00\nb,2,2024-01-02,x\n";
+    assert_eq!(retention::ingest::fuzz_parse(Preset::Generic, good).unwrap(), 1);
+    assert!(retention::ingest::fuzz_parse(Preset::Generic, b"").is_err());
+    assert_eq!(retention::ingest::fuzz_parse(Preset::Cdnow, b"00001 19970101 1 11.77\n").unwrap(), 1);
+}

@@ -1,0 +1,151 @@
+//! Crash safety: a child `retention ingest` is killed with SIGKILL at random moments; after every
+//! kill the store opens, and every customer is either as after the ingest (the ids below some
+//! boundary) or as before it (the rest): the committed batches form a prefix. Re-running the
+//! ingest to completion then gives exactly the store of a clean ingest: nothing lost, nothing twice.
+//!
+//! `CRASH_KILLS=N` sets the number of kills (default 20), `CRASH_CUSTOMERS` the shop's size
+//! (default 150,000) and `CRASH_SEED=S` replays a run.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use retention::generate::{Shop, ShopConfig};
+use retention::{Day, Store, Summary};
+
+/// Far past every order, so summaries compare whatever the latest order day.
+fn far() -> Option<Day> {
+    Day::from_ymd(2100, 1, 1)
+}
+
+fn summaries(db: &Path) -> BTreeMap<u32, Summary> {
+    let store = Store::open_existing(db).expect("the store opens after a kill");
+    let s = store.summaries(far()).expect("scan after a kill");
+    s.customers.into_iter().map(|c| (c.customer.get(), c)).collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn ingest(db: &Path, file: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_retention"));
+    c.args(["ingest", file.to_str().unwrap(), "--db", db.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+/// SplitMix64.
+fn next(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[test]
+fn killed_ingests_leave_a_prefix_and_finish_exactly() {
+    let kills: u32 = std::env::var("CRASH_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let seed: u64 = std::env::var("CRASH_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0xC4A5);
+    let dir = tempfile::tempdir().unwrap();
+    // A shop split in time: the first half is the store before, the second half the killed ingest
+    // (new orders of existing customers and new customers).
+    let mut csv = Vec::new();
+    // Large enough that the commit spans several of sled's log writes (a smaller ingest reaches
+    // the disk in one piece at its final flush, and a kill can only find before or after).
+    let customers: u64 = std::env::var("CRASH_CUSTOMERS").ok().and_then(|v| v.parse().ok()).unwrap_or(150_000);
+    Shop::new(ShopConfig::new(customers, 11)).unwrap().write_csv(&mut csv).unwrap();
+    let text = String::from_utf8(csv).unwrap();
+    let (header, rows) = text.split_once('\n').unwrap();
+    let lines: Vec<&str> = rows.lines().collect();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let write = |name: &str, part: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("{header}\n{}\n", part.join("\n"))).unwrap();
+        path
+    };
+    let (a, b) = (write("a.csv", first), write("b.csv", second));
+
+    // The two states every customer must be in, from clean ingests.
+    let clean = dir.path().join("clean");
+    assert!(ingest(&clean, &a).status().unwrap().success());
+    let before = summaries(&clean);
+    let started = Instant::now();
+    assert!(ingest(&clean, &b).status().unwrap().success());
+    let full = started.elapsed();
+    let after = summaries(&clean);
+    let clean_stats = Store::open_existing(&clean).unwrap().stats().unwrap();
+    assert!(after.len() > before.len(), "the second half brings new customers");
+
+    let pristine = dir.path().join("before");
+    assert!(ingest(&pristine, &a).status().unwrap().success());
+    let db = dir.path().join("db");
+    let mut state = seed;
+    let (mut partial, mut nothing, mut complete) = (0, 0, 0);
+    for kill in 0..kills {
+        // Most rounds start again from the store before the ingest, so every kill can land in
+        // the commit; every fourth continues on the store the last kill left (crash upon crash).
+        if kill % 4 != 3 {
+            let _ = std::fs::remove_dir_all(&db);
+            copy_dir(&pristine, &db);
+        }
+        // Anywhere from the start to a little past the clean run's length; most kills aimed at
+        // its last part, where the blocks are written (a kill while parsing leaves nothing).
+        let span = full.as_micros() as u64;
+        let delay = Duration::from_micros(match next(&mut state) % 4 {
+            0 => next(&mut state) % (span + 1),
+            _ => span * 6 / 10 + next(&mut state) % (span * 45 / 100 + 1),
+        });
+        let mut child = ingest(&db, &b).spawn().unwrap();
+        std::thread::sleep(delay);
+        child.kill().unwrap(); // SIGKILL; a child that already finished is fine
+        child.wait().unwrap();
+        let now = summaries(&db);
+        // The first customer not yet as after the ingest is the boundary; from there on every
+        // customer is as before it (and customers new to it are not visible at all).
+        let boundary = after.iter().find(|(id, s)| now.get(id) != Some(s)).map_or(u32::MAX, |(id, _)| *id);
+        for (id, s) in &now {
+            let expected = if *id < boundary { after.get(id) } else { before.get(id) };
+            assert_eq!(
+                Some(s),
+                expected,
+                "kill {kill} (seed {seed}, after {delay:?}): customer {id} is neither before nor after the ingest's prefix"
+            );
+        }
+        for id in before.keys() {
+            assert!(now.contains_key(id), "kill {kill}: customer {id} of the store before vanished");
+        }
+        match (now == before, now == after) {
+            (true, _) => nothing += 1,
+            (_, true) => complete += 1,
+            _ => partial += 1,
+        }
+        // Every other round: finishing the ingest gives exactly the clean store.
+        if kill % 2 == 1 {
+            assert!(ingest(&db, &b).status().unwrap().success());
+            assert_eq!(summaries(&db), after, "kill {kill}: the finished ingest differs from a clean one");
+            assert_eq!(Store::open_existing(&db).unwrap().stats().unwrap(), clean_stats);
+        }
+    }
+    eprintln!(
+        "clean ingest of the second half {full:?}; {kills} kills: {partial} mid-commit, {nothing} before any batch, {complete} after the last"
+    );
+    // And after the last kill, whatever it left.
+    assert!(ingest(&db, &b).status().unwrap().success());
+    assert_eq!(summaries(&db), after);
+    if kills >= 10 {
+        assert!(partial > 0, "no kill landed inside the commit: the test needs a longer ingest");
+    }
+}
