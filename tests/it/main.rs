@@ -7,6 +7,7 @@ mod cli;
 mod clv;
 mod clv_reference;
 mod common;
+mod concurrency;
 mod crash;
 mod fuzz_corpus;
 mod ingest;
