@@ -2,6 +2,7 @@
 
 mod actions;
 mod affinity;
+mod bad_input;
 mod cdnow;
 mod cli;
 mod clv;
