@@ -61,6 +61,18 @@ pub enum Command {
     /// One self-contained HTML page (or, with --format json, the same figures): overview, segments,
     /// cohort heatmap, repeat curve, CLV distribution, loyalty tiers, categories.
     Report(ReportArgs),
+    /// Every order as CSV that `retention ingest` reads back into an identical store: a backup.
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// Write to this file (atomically, when complete) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -90,6 +90,7 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Loyalty(a) => actions::loyalty(&a, cli.format, out),
         Command::Affinity(a) => affinity::run(&a, cli.format, out),
         Command::Report(a) => report::run(&a, cli.format, out),
+        Command::Export(a) => report::export(&a, cli.format, out),
     }
 }
 

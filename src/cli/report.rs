@@ -35,6 +35,28 @@ pub fn run(a: &ReportArgs, format: Format, out: &mut impl Write) -> Result<(), F
     }
 }
 
+/// The `export` command: every order as CSV, to standard output or, streamed through a temporary
+/// file renamed when complete, to `--out`.
+pub fn export(a: &super::args::ExportArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    if format != Format::Table && format != Format::Csv {
+        return Err(Error::invalid("--format", "json", "an export is CSV").into());
+    }
+    let store = Store::open_existing(&a.db)?;
+    let Some(path) = &a.out else {
+        store.export(out)?;
+        return Ok(());
+    };
+    let what = || format!("writing {}", path.display());
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(what(), e))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp);
+    store.export(&mut w)?;
+    let tmp = w.into_inner().map_err(|e| Error::io(what(), e.into_error()))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(what(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(what(), e.error))?;
+    Ok(())
+}
+
 /// Writes `bytes` to a fresh temporary file beside `path` (unique name, never a followed link),
 /// syncs it and renames it over `path`: a reader never sees half a report, a failed write leaves
 /// the old one, and two runs cannot mix their files.

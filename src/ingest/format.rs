@@ -91,11 +91,17 @@ pub(crate) struct Layout {
     pub category: Option<usize>,
     /// Rows without a customer id are skipped (counted) instead of rejected.
     pub skip_missing_customer: bool,
+    /// The order column is `order_key`: the stored key itself, as `retention export` writes it
+    /// (16 hex digits), so a restored store keeps every order's identity for later upserts.
+    pub order_is_key: bool,
 }
 
 // Normalised spellings (lower case, letters and digits only) recognised per column, best first.
 const CUSTOMER: &[&str] = &["customerid", "customer", "clientid", "userid", "customerno"];
-const ORDER: &[&str] = &["orderid", "order", "invoiceno", "invoice", "ordernumber", "orderno", "transactionid"];
+const ORDER: &[&str] =
+    &["orderid", "order", "invoiceno", "invoice", "ordernumber", "orderno", "transactionid", ORDER_KEY];
+/// The normalised name of the column `retention export` writes order keys into.
+pub(crate) const ORDER_KEY: &str = "orderkey";
 const TIMESTAMP: &[&str] =
     &["timestamp", "date", "orderdate", "invoicedate", "createdat", "datetime", "time", "purchasedate"];
 const AMOUNT: &[&str] = &["amount", "total", "ordertotal", "value", "revenue", "sales", "dollarvalue"];
@@ -170,6 +176,7 @@ impl Layout {
                 (None, None) => return Err(missing("amount", "--amount-col", &columns.amount, AMOUNT)),
             }
         };
+        let order_is_key = columns.order.is_none() && order.is_some_and(|i| norm[i] == ORDER_KEY);
         Ok(Layout {
             split: Split::Delimited(delimiter),
             names: header,
@@ -179,6 +186,7 @@ impl Layout {
             value,
             category,
             skip_missing_customer: preset == Preset::LineItems,
+            order_is_key,
         })
     }
 
@@ -205,6 +213,7 @@ impl Layout {
             value: Value::Amount(amount),
             category: None,
             skip_missing_customer: false,
+            order_is_key: false,
         })
     }
 

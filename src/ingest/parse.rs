@@ -259,6 +259,18 @@ impl RowParser<'_> {
                     format!("the order id is longer than {MAX_ID_BYTES} bytes"),
                 ));
             }
+            Some(o) if l.order_is_key => {
+                let key = (o.len() == 16)
+                    .then(|| std::str::from_utf8(o).ok().and_then(|h| u64::from_str_radix(h, 16).ok()))
+                    .flatten()
+                    .ok_or_else(|| {
+                        err(
+                            l.order.unwrap_or_default(),
+                            "an order_key is the 16 hex digits `retention export` writes; name the column order_id for order ids".into(),
+                        )
+                    })?;
+                (key, false)
+            }
             Some(o) => (fingerprint::order(o), false),
             None => (fingerprint::content(day, amount, category.unwrap_or_default()), true),
         };

@@ -5,6 +5,7 @@
 pub(crate) mod categories;
 pub(crate) mod codec;
 pub(crate) mod engine;
+mod export;
 pub(crate) mod ids;
 pub(crate) mod keys;
 pub(crate) mod meta;
@@ -17,6 +18,7 @@ mod scores;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
+pub use export::{EXPORT_HEADER, ExportReport};
 pub use meta::FORMAT_VERSION;
 pub use read::{CustomerProfile, OrderLine, Stats, StoredOrderView};
 pub use scores::{SavedScore, SavedScores};

@@ -615,3 +615,23 @@ fn report_writes_html_or_json() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("report.html"), "{}", stderr(&o));
 }
+
+#[test]
+fn export_restores_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = cdnow_sample_db(dir.path());
+    let backup = dir.path().join("backup.csv");
+    let o = retention(&["export", "--db", &db, "--out", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&backup).unwrap();
+    assert!(text.starts_with("customer_id,order_key,date,amount,category\n"), "{}", &text[..200]);
+    let restored = dir.path().join("restored");
+    let o = retention(&["ingest", backup.to_str().unwrap(), "--db", restored.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stats_json(&restored), stats_json(Path::new(&db)));
+    // To standard output, the same bytes.
+    let o = retention(&["export", "--db", restored.to_str().unwrap()]);
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), text);
+    let o = retention(&["export", "--db", &db, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+}
