@@ -539,8 +539,7 @@ fn cdnow_rows(source: &str, rest: &Chunk) -> Result<Layout> {
 /// layout, every row), without a store: the fuzz target for the row parsers. Checks the parser's
 /// bookkeeping (every row seen is parsed, rejected or skipped; every range it returns is inside
 /// its text) and returns the rows parsed, or the error that stopped the input.
-#[doc(hidden)]
-pub fn fuzz_parse(preset: Preset, data: &[u8]) -> Result<u64> {
+pub(crate) fn fuzz_parse(preset: Preset, data: &[u8]) -> Result<u64> {
     let options = IngestOptions { preset, skip_invalid: true, ..IngestOptions::default() };
     let quoted = preset != Preset::Cdnow;
     let mut chunker = Chunker::new(data, "fuzz", quoted);

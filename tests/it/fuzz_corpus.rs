@@ -37,7 +37,7 @@ fn settings_files_corpus() {
 fn fuzz_parse_counts_rows() {
     use retention::Preset;
     let good = b"customer_id,order_id,timestamp,amount\na,1,2024-01-01,1.00\nb,2,2024-01-02,x\n";
-    assert_eq!(retention::ingest::fuzz_parse(Preset::Generic, good).unwrap(), 1);
-    assert!(retention::ingest::fuzz_parse(Preset::Generic, b"").is_err());
-    assert_eq!(retention::ingest::fuzz_parse(Preset::Cdnow, b"00001 19970101 1 11.77\n").unwrap(), 1);
+    assert_eq!(retention::internals::parse_rows(Preset::Generic, good).unwrap(), 1);
+    assert!(retention::internals::parse_rows(Preset::Generic, b"").is_err());
+    assert_eq!(retention::internals::parse_rows(Preset::Cdnow, b"00001 19970101 1 11.77\n").unwrap(), 1);
 }
