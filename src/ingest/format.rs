@@ -92,8 +92,19 @@ pub(crate) struct Layout {
     /// Rows without a customer id are skipped (counted) instead of rejected.
     pub skip_missing_customer: bool,
     /// The order column is `order_key`: the stored key itself, as `retention export` writes it
-    /// (16 hex digits), so a restored store keeps every order's identity for later upserts.
+    /// (16 hex digits), so a restored store keeps every order's identity for later upserts. Only
+    /// in an export (see `export`).
     pub order_is_key: bool,
+    /// The settings of the store an export came from, when the input is one.
+    pub export: Option<ExportSettings>,
+}
+
+/// The store settings a `retention export` was written with: a restore needs the same.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ExportSettings {
+    /// `CODE:DECIMALS`.
+    pub currency: String,
+    pub time_zone: String,
 }
 
 // Normalised spellings (lower case, letters and digits only) recognised per column, best first.
@@ -176,7 +187,6 @@ impl Layout {
                 (None, None) => return Err(missing("amount", "--amount-col", &columns.amount, AMOUNT)),
             }
         };
-        let order_is_key = columns.order.is_none() && order.is_some_and(|i| norm[i] == ORDER_KEY);
         Ok(Layout {
             split: Split::Delimited(delimiter),
             names: header,
@@ -186,7 +196,8 @@ impl Layout {
             value,
             category,
             skip_missing_customer: preset == Preset::LineItems,
-            order_is_key,
+            order_is_key: false,
+            export: None,
         })
     }
 
@@ -214,6 +225,7 @@ impl Layout {
             category: None,
             skip_missing_customer: false,
             order_is_key: false,
+            export: None,
         })
     }
 

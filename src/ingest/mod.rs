@@ -33,7 +33,7 @@ use crate::store::categories::Categories;
 use crate::store::ids::{self, IdIndex};
 use crate::store::meta::Meta;
 use chunk::{Chunk, Chunker};
-use format::Layout;
+use format::{ExportSettings, Layout};
 use parse::{ParsedChunk, RowParser};
 use spool::{NO_CATEGORY, Spool, SpoolRow};
 
@@ -308,6 +308,22 @@ impl State<'_> {
             return Err(Error::InputFormat { source_name: source.into(), reason: "the input is empty".into() });
         };
         let layout = self.layout(source, &mut first)?;
+        if let Some(e) = &layout.export {
+            let ours = ExportSettings {
+                currency: format!("{}:{}", self.meta.currency.code(), self.meta.currency.exponent()),
+                time_zone: self.meta.time_zone.clone(),
+            };
+            if *e != ours {
+                return Err(Error::InputFormat {
+                    source_name: source.into(),
+                    reason: format!(
+                        "this export was written by a store in {} ({}), this store is {} ({}): restore it into a new store \
+                         created with --currency {} --time-zone {}",
+                        e.currency, e.time_zone, ours.currency, ours.time_zone, e.currency, e.time_zone
+                    ),
+                });
+            }
+        }
         let store = self.store;
         let parser = RowParser {
             layout: &layout,
@@ -465,6 +481,7 @@ pub(crate) fn layout_of(options: &IngestOptions, source: &str, first: &mut Chunk
         return cdnow_layout(source, first);
     }
     let delimiter = options.delimiter.unwrap_or(b',');
+    let export = take_export_preamble(source, first)?;
 
     let (names, consumed) = {
         let mut reader = csv::ReaderBuilder::new()
@@ -493,10 +510,48 @@ pub(crate) fn layout_of(options: &IngestOptions, source: &str, first: &mut Chunk
             })?;
         (names, reader.position().clone())
     };
-    let layout = Layout::from_header(options.preset, &options.columns, names, delimiter, source)?;
+    let mut layout = Layout::from_header(options.preset, &options.columns, names, delimiter, source)?;
+    // Order keys are read raw only from an export: in a shop's own file a column that happens to be
+    // called order_key holds order ids.
+    layout.order_is_key = export.is_some() && layout.names.join(",") == crate::store::EXPORT_HEADER;
+    if export.is_some() && !layout.order_is_key {
+        return Err(Error::InputFormat {
+            source_name: source.into(),
+            reason: format!("a retention export must have the header {}", crate::store::EXPORT_HEADER),
+        });
+    }
+    layout.export = export;
     first.data.drain(..consumed.byte() as usize);
     first.first_line += consumed.line() - 1;
     Ok(layout)
+}
+
+/// The store settings an export was written with (its first line, see `Store::export`), removed
+/// from `first`; `None` for any other input.
+fn take_export_preamble(source: &str, first: &mut Chunk) -> Result<Option<ExportSettings>> {
+    let Some(rest) = first.data.strip_prefix(crate::store::EXPORT_PREAMBLE.as_bytes()) else {
+        return Ok(None);
+    };
+    let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+    let bad = || Error::InputFormat {
+        source_name: source.into(),
+        reason: "the first line of a retention export is damaged: expected currency=CODE:DECIMALS time_zone=ZONE"
+            .into(),
+    };
+    let line = std::str::from_utf8(&rest[..end]).map_err(|_| bad())?;
+    let (mut currency, mut time_zone) = (None, None);
+    for field in line.split_ascii_whitespace() {
+        match field.split_once('=') {
+            Some(("currency", v)) => currency = Some(v.to_string()),
+            Some(("time_zone", v)) => time_zone = Some(v.to_string()),
+            _ => return Err(bad()),
+        }
+    }
+    let settings = ExportSettings { currency: currency.ok_or_else(bad)?, time_zone: time_zone.ok_or_else(bad)? };
+    let consumed = crate::store::EXPORT_PREAMBLE.len() + (end + 1).min(rest.len());
+    first.data.drain(..consumed);
+    first.first_line += 1;
+    Ok(Some(settings))
 }
 
 /// CDNOW: skip an optional header line, then count the columns of the first row.

@@ -260,13 +260,13 @@ impl RowParser<'_> {
                 ));
             }
             Some(o) if l.order_is_key => {
-                let key = (o.len() == 16)
+                let key = (o.len() == 16 && o.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')))
                     .then(|| std::str::from_utf8(o).ok().and_then(|h| u64::from_str_radix(h, 16).ok()))
                     .flatten()
                     .ok_or_else(|| {
                         err(
                             l.order.unwrap_or_default(),
-                            "an order_key is the 16 hex digits `retention export` writes; name the column order_id for order ids".into(),
+                            "an order_key is the 16 lower-case hex digits `retention export` writes".into(),
                         )
                     })?;
                 (key, false)

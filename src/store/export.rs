@@ -17,7 +17,10 @@ use super::keys;
 use crate::day::Day;
 use crate::error::{Error, Result};
 
-/// The header `Store::export` writes.
+/// The start of an export's first line, which records the store's currency and time zone
+/// (`# retention export: currency=USD:2 time_zone=UTC`): a restore checks them.
+pub const EXPORT_PREAMBLE: &str = "# retention export: ";
+/// The header `Store::export` writes on its second line.
 pub const EXPORT_HEADER: &str = "customer_id,order_key,date,amount,category";
 
 /// What an export wrote.
@@ -35,7 +38,9 @@ impl Store {
     /// Writes every order as CSV (header [`EXPORT_HEADER`]) to `out`: a restorable backup.
     /// Ingesting it into a new store with the same currency and time zone gives the same
     /// customers (ids and external ids), orders (days, amounts, keys), category lines and totals;
-    /// only the internal numbering of categories may differ.
+    /// only the internal numbering of categories may differ, and categories no order uses any
+    /// more (an order re-ingested under another category) are not carried over. The first line
+    /// records the store's currency and time zone, and an ingest refuses a store with others.
     ///
     /// ```
     /// # fn main() -> retention::Result<()> {
@@ -54,12 +59,19 @@ impl Store {
     pub fn export(&self, out: &mut impl Write) -> Result<ExportReport> {
         let meta = self.meta();
         let engine = &self.inner().engine;
-        let categories = Categories::load(engine, &meta)?;
+        let mut categories = Categories::load(engine, &meta)?;
         let currency = self.currency();
         let io = |e| Error::io("writing the export", e);
         let mut report = ExportReport::default();
         let mut line = String::new();
-        writeln!(out, "{EXPORT_HEADER}").map_err(io)?;
+        writeln!(
+            out,
+            "{EXPORT_PREAMBLE}currency={}:{} time_zone={}\n{EXPORT_HEADER}",
+            currency.code(),
+            currency.exponent(),
+            meta.time_zone
+        )
+        .map_err(io)?;
         for b in 0..meta.block_count() {
             let what = || format!("customer block {b}");
             let block = engine.get(&keys::block(b))?.ok_or_else(|| Error::corrupt(what(), "block is missing"))?;
@@ -72,6 +84,14 @@ impl Store {
                     view.record(i).ok_or_else(|| Error::corrupt(what(), format!("customer {id} is missing")))?;
                 let record =
                     Record::decode(bytes).map_err(|e| Error::corrupt(format!("customer {id}"), e.to_string()))?;
+                // An ingest running alongside (same process) may have added categories since the
+                // dictionary was loaded: load it again rather than write a line without its name.
+                if record.lines.iter().any(|l| l.category > categories.len()) {
+                    categories = Categories::load(engine, &self.meta())?;
+                    if record.lines.iter().any(|l| l.category > categories.len()) {
+                        return Err(Error::corrupt(format!("customer {id}"), "category id beyond the dictionary"));
+                    }
+                }
                 let external = String::from_utf8_lossy(&record.external_id);
                 let name = csv_field(&external);
                 report.customers += 1;

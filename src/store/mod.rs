@@ -18,7 +18,7 @@ mod scores;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
-pub use export::{EXPORT_HEADER, ExportReport};
+pub use export::{EXPORT_HEADER, EXPORT_PREAMBLE, ExportReport};
 pub use meta::FORMAT_VERSION;
 pub use read::{CustomerProfile, OrderLine, Stats, StoredOrderView};
 pub use scores::{SavedScore, SavedScores};

@@ -18,6 +18,13 @@ fn retention(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_retention")).args(args).output().expect("run retention")
 }
 
+/// Every order, key and category line of the store.
+fn export(db: &str) -> Vec<u8> {
+    let o = retention(&["export", "--db", db]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o.stdout
+}
+
 fn stats(db: &str) -> String {
     let o = retention(&["stats", "--db", db, "--format", "json"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -45,7 +52,7 @@ impl Shop {
     /// Ingests `content` as `name` (plus `extra` flags), expects exit `code` and every part of
     /// `expect` in the message, and checks the store did not change.
     fn rejects(&self, name: &str, content: &[u8], extra: &[&str], code: i32, expect: &[&str]) {
-        let before = stats(&self.db);
+        let before = export(&self.db);
         let path = self.file(name, content);
         let o = retention(&[&["ingest", path.as_str(), "--db", self.db.as_str()], extra].concat());
         let err = String::from_utf8_lossy(&o.stderr);
@@ -53,12 +60,16 @@ impl Shop {
         for part in expect {
             assert!(err.contains(part), "{name}: {err:?} lacks {part:?}");
         }
-        assert_eq!(stats(&self.db), before, "{name} changed the store");
+        assert!(export(&self.db) == before, "{name} changed the store");
+        let o = retention(&["customer", "fresh", "--db", self.db.as_str()]);
+        assert_eq!(o.status.code(), Some(5), "{name}: the valid row before the bad one was written");
     }
 }
 
+/// A file with a valid row of a new customer ("fresh"), then the bad row: a failed ingest must
+/// not have written the first.
 fn row(fields: &str) -> Vec<u8> {
-    format!("{HEADER}{fields}\n").into_bytes()
+    format!("{HEADER}fresh,1000,2024-02-01,3.00\n{fields}\n").into_bytes()
 }
 
 #[test]
@@ -109,12 +120,14 @@ fn wrong_delimiter() {
 fn invalid_utf8() {
     let content = [HEADER.as_bytes(), b"z\xffd,9,2024-01-01,1\n"].concat();
     shop().rejects("utf8.csv", &content, &[], 3, &["utf8.csv:2:", "column 1 (customer_id)", "not valid UTF-8"]);
+    let content = [&row("")[..row("").len() - 1], b"z\xffd,9,2024-01-01,1\n"].concat();
+    shop().rejects("utf8-later.csv", &content, &[], 3, &["utf8-later.csv:3:", "not valid UTF-8"]);
 }
 
 #[test]
 fn a_ten_megabyte_line() {
-    let content = format!("{HEADER}z,9,2024-01-01,1{}\n", ",x".repeat(5_000_000)).into_bytes();
-    shop().rejects("long.csv", &content, &[], 3, &["long.csv", "line 2", "longer than 8 MiB"]);
+    let content = row(&format!("z,9,2024-01-01,1{}", ",x".repeat(5_000_000)));
+    shop().rejects("long.csv", &content, &[], 3, &["long.csv", "line 3", "longer than 8 MiB"]);
 }
 
 #[test]
@@ -124,7 +137,7 @@ fn amount_with_thousands_separators() {
         &row("z,9,2024-01-01,\"1,234.50\""),
         &[],
         3,
-        &["k.csv:2:", "column 4 (amount)", "thousands separators"],
+        &["k.csv:3:", "column 4 (amount)", "thousands separators"],
     );
 }
 
@@ -135,7 +148,7 @@ fn amount_with_a_currency_symbol() {
         &row("z,9,2024-01-01,$12.50"),
         &[],
         3,
-        &["sym.csv:2:", "currency symbols are not accepted", "\"$12.50\""],
+        &["sym.csv:3:", "currency symbols are not accepted", "\"$12.50\""],
     );
 }
 
@@ -146,7 +159,7 @@ fn amount_with_more_decimals_than_the_currency() {
         &row("z,9,2024-01-01,1.005"),
         &[],
         3,
-        &["dec.csv:2:", "3 decimals, more than the currency's 2"],
+        &["dec.csv:3:", "3 decimals, more than the currency's 2"],
     );
 }
 
@@ -157,14 +170,14 @@ fn amount_beyond_i64_minor_units() {
         &row("z,9,2024-01-01,99999999999999999999"),
         &[],
         3,
-        &["big.csv:2:", "does not fit in 64-bit minor units"],
+        &["big.csv:3:", "does not fit in 64-bit minor units"],
     );
 }
 
 #[test]
 fn amounts_that_add_up_beyond_i64() {
-    let content = format!("{HEADER}z,9,2024-01-01,90000000000000000.00\nz,10,2024-01-02,90000000000000000.00\n");
-    shop().rejects("sum.csv", content.as_bytes(), &[], 3, &["sum.csv:3:", "add up to more than 64-bit minor units"]);
+    let content = row("z,9,2024-01-01,90000000000000000.00\nz,10,2024-01-02,90000000000000000.00");
+    shop().rejects("sum.csv", &content, &[], 3, &["sum.csv:4:", "add up to more than 64-bit minor units"]);
 }
 
 #[test]
@@ -174,18 +187,18 @@ fn malformed_date() {
         &row("z,9,01/02/24x,1"),
         &[],
         3,
-        &["date.csv:2:", "column 3 (timestamp)", "not a date", "\"01/02/24x\""],
+        &["date.csv:3:", "column 3 (timestamp)", "not a date", "\"01/02/24x\""],
     );
 }
 
 #[test]
 fn date_before_1900() {
-    shop().rejects("old.csv", &row("z,9,1899-12-31,1"), &[], 3, &["old.csv:2:", "outside 1900..=2200"]);
+    shop().rejects("old.csv", &row("z,9,1899-12-31,1"), &[], 3, &["old.csv:3:", "outside 1900..=2200"]);
 }
 
 #[test]
 fn date_after_2200() {
-    shop().rejects("late.csv", &row("z,9,2201-01-01,1"), &[], 3, &["late.csv:2:", "year 2201 is outside 1900..=2200"]);
+    shop().rejects("late.csv", &row("z,9,2201-01-01,1"), &[], 3, &["late.csv:3:", "year 2201 is outside 1900..=2200"]);
 }
 
 #[test]
@@ -217,13 +230,27 @@ fn one_order_id_for_two_customers_is_two_orders() {
 }
 
 #[test]
+fn one_invoice_for_two_customers_in_line_items() {
+    // The line-items preset (UCI Online Retail): an invoice number under two CustomerIDs is two
+    // orders, one per customer, as in the generic layout.
+    let s = shop();
+    let content = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n\
+                   536365,A,x,2,12/1/2010 8:26,1.50,17850,UK\n536365,B,y,1,12/1/2010 8:26,4.00,13047,UK\n";
+    let path = s.file("lines.csv", content.as_bytes());
+    let o = retention(&["ingest", &path, "--db", &s.db, "--preset", "line-items"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stats(&s.db)).unwrap();
+    assert_eq!((v["customers"].as_u64(), v["orders"].as_u64(), v["revenue"].as_i64()), (Some(3), Some(3), Some(2_700)));
+}
+
+#[test]
 fn customer_id_of_only_spaces() {
     shop().rejects(
         "blank.csv",
         &row("   ,9,2024-01-01,1"),
         &[],
         3,
-        &["blank.csv:2:", "column 1 (customer_id)", "empty"],
+        &["blank.csv:3:", "column 1 (customer_id)", "empty"],
     );
 }
 

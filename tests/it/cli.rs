@@ -624,7 +624,13 @@ fn export_restores_through_the_cli() {
     let o = retention(&["export", "--db", &db, "--out", backup.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&backup).unwrap();
-    assert!(text.starts_with("customer_id,order_key,date,amount,category\n"), "{}", &text[..200]);
+    assert!(
+        text.starts_with(
+            "# retention export: currency=USD:2 time_zone=UTC\ncustomer_id,order_key,date,amount,category\n"
+        ),
+        "{}",
+        &text[..200]
+    );
     let restored = dir.path().join("restored");
     let o = retention(&["ingest", backup.to_str().unwrap(), "--db", restored.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -4,6 +4,7 @@
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use retention::Day;
 use retention::rfm::RfmOptions;
 
 use crate::common::{ingest_str, temp_store};
@@ -12,10 +13,14 @@ use crate::common::{ingest_str, temp_store};
 const CUSTOMERS: u32 = 20_000;
 const BATCHES: u32 = 8;
 
-/// Every customer starts with one 10.00 order; batch k adds one 1.00 order to each. So a whole
-/// record with n orders has spend 10.00 + (n − 1) × 1.00: a torn one would break the sum.
-fn whole(orders: u32, spend: i64) -> bool {
-    (1..=BATCHES + 1).contains(&orders) && spend == 1_000 + (orders as i64 - 1) * 100
+/// New customers each batch brings (ids, id-map entries and `next_id` change under the readers).
+const NEW_PER_BATCH: u32 = 1_000;
+
+/// Every customer c… starts with one 10.00 order on 2024-01-01; batch k adds one 1.00 order on
+/// 2024-01-(k+1). So a whole record with n orders has spend 10.00 + (n − 1) × 1.00 and its last
+/// purchase on 2024-01-n: a torn one would break one of them.
+fn whole(orders: u32, spend: i64, last_day_of_month: u32) -> bool {
+    (1..=BATCHES + 1).contains(&orders) && spend == 1_000 + (orders as i64 - 1) * 100 && last_day_of_month == orders
 }
 
 fn batch(k: u32) -> String {
@@ -24,7 +29,15 @@ fn batch(k: u32) -> String {
         let (order, amount) = if k == 0 { (format!("0-{c}"), "10.00") } else { (format!("{k}-{c}"), "1.00") };
         csv.push_str(&format!("c{c},{order},2024-01-{:02},{amount}\n", k + 1));
     }
+    // Batch k ≥ 1 also brings customers n{k}-0.., one 5.00 order each.
+    for c in 0..if k == 0 { 0 } else { NEW_PER_BATCH } {
+        csv.push_str(&format!("n{k}-{c},1,2024-01-{:02},5.00\n", k + 1));
+    }
     csv
+}
+
+fn day_of_month(day: Day) -> u32 {
+    day.days() as u32 - Day::from_ymd(2024, 1, 1).unwrap().days() as u32 + 1
 }
 
 #[test]
@@ -33,6 +46,8 @@ fn readers_see_whole_records_while_an_ingest_writes() {
     ingest_str(&store, &batch(0)).unwrap();
     let done = AtomicBool::new(false);
     let reads = AtomicU64::new(0);
+    // Scans that met an ingest half-committed (customers at two different batches).
+    let mixed = AtomicU64::new(0);
     std::thread::scope(|s| {
         let writer = s.spawn(|| {
             for k in 1..=BATCHES {
@@ -49,37 +64,69 @@ fn readers_see_whole_records_while_an_ingest_writes() {
                     i = (i * 7 + 13) % CUSTOMERS;
                     let p = store.customer(&format!("c{i}")).unwrap().expect("customer exists");
                     let sum: i64 = p.orders.iter().map(|o| o.amount).sum();
-                    assert!(whole(p.orders.len() as u32, sum), "c{i}: {} orders summing to {sum}", p.orders.len());
+                    let days: Vec<u32> = p.orders.iter().map(|o| day_of_month(o.day)).collect();
+                    assert_eq!(days, (1..=p.orders.len() as u32).collect::<Vec<_>>(), "c{i}: batches 0..n, in order");
+                    assert!(whole(p.orders.len() as u32, sum, days.len() as u32), "c{i}: {days:?} summing to {sum}");
                     let s = p.summary.expect("has a purchase");
                     assert_eq!((s.orders as usize, s.spend), (p.orders.len(), sum), "summary and orders of c{i} agree");
+                    // A customer of some batch: absent until its batch commits, then whole.
+                    let k = 1 + i % BATCHES;
+                    if let Some(n) = store.customer(&format!("n{k}-{}", i % NEW_PER_BATCH)).unwrap() {
+                        assert_eq!(n.orders.len(), 1);
+                        assert_eq!((n.orders[0].amount, day_of_month(n.orders[0].day)), (500, k + 1));
+                    }
                     reads.fetch_add(1, Ordering::Relaxed);
                 }
             });
         }
         // Full scans and RFM scoring.
-        let (store2, done2, reads2) = (store.clone(), &done, &reads);
+        let (store2, done2, reads2, mixed) = (store.clone(), &done, &reads, &mixed);
         s.spawn(move || {
             let mut last_total = 0;
             while !done2.load(Ordering::Acquire) {
                 let summaries = store2.summaries(None).unwrap();
-                assert_eq!(summaries.customers.len() as u32, CUSTOMERS);
+                let n = summaries.customers.len() as u32;
+                assert!((CUSTOMERS..=CUSTOMERS + BATCHES * NEW_PER_BATCH).contains(&n), "{n} customers");
+                let mut counts = std::collections::BTreeSet::new();
                 for c in &summaries.customers {
-                    assert!(whole(c.orders, c.spend), "{:?}: {} orders, spend {}", c.customer, c.orders, c.spend);
+                    if c.customer.get() < CUSTOMERS {
+                        let last = day_of_month(c.last_purchase);
+                        assert!(
+                            whole(c.orders, c.spend, last),
+                            "{:?}: {} orders, spend {}",
+                            c.customer,
+                            c.orders,
+                            c.spend
+                        );
+                        counts.insert(c.orders);
+                    } else {
+                        assert_eq!((c.orders, c.spend), (1, 500), "{:?}", c.customer);
+                    }
                 }
+                mixed.fetch_add((counts.len() > 1) as u64, Ordering::Relaxed);
                 // Batches commit whole or in id order: the store's total never goes back.
                 let total: u64 = summaries.customers.iter().map(|c| c.orders as u64).sum();
                 assert!(total >= last_total, "orders went from {last_total} to {total}");
                 last_total = total;
                 let rfm = store2.rfm(None, &RfmOptions::default()).unwrap();
-                assert_eq!(rfm.scores.len() as u32, CUSTOMERS);
+                assert!(rfm.scores.len() as u32 >= CUSTOMERS);
+                assert!(rfm.scores.iter().all(|s| s.spend > 0 && s.frequency >= 1));
                 reads2.fetch_add(1, Ordering::Relaxed);
             }
         });
         writer.join().unwrap();
     });
     assert!(reads.load(Ordering::Relaxed) > 10, "the readers ran alongside the writer");
+    eprintln!(
+        "{} reads, {} scans met a half-committed ingest",
+        reads.load(Ordering::Relaxed),
+        mixed.load(Ordering::Relaxed)
+    );
     let s = store.summaries(None).unwrap();
-    assert!(s.customers.iter().all(|c| c.orders == BATCHES + 1 && c.spend == 1_000 + BATCHES as i64 * 100));
+    assert_eq!(s.customers.len() as u32, CUSTOMERS + BATCHES * NEW_PER_BATCH);
+    let old = s.customers.iter().filter(|c| c.customer.get() < CUSTOMERS);
+    assert!(old.clone().count() as u32 == CUSTOMERS);
+    assert!(old.into_iter().all(|c| c.orders == BATCHES + 1 && c.spend == 1_000 + BATCHES as i64 * 100));
 }
 
 #[test]
