@@ -18,6 +18,7 @@
 //! ```
 
 mod bg;
+mod counts;
 mod data;
 mod evaluate;
 mod fit;
