@@ -11,9 +11,11 @@ use crate::error::Error;
 ///
 /// ```
 /// use retention::Day;
-/// let d: Day = "1997-09-30".parse().unwrap();
+/// # fn main() -> retention::Result<()> {
+/// let d: Day = "1997-09-30".parse()?;
 /// assert_eq!(d.to_string(), "1997-09-30");
-/// assert_eq!(d - "1997-01-01".parse::<Day>().unwrap(), 272);
+/// assert_eq!(d - "1997-01-01".parse::<Day>()?, 272);
+/// # Ok(()) }
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(into = "String", try_from = "String")]

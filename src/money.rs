@@ -10,10 +10,12 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```
 /// use retention::Currency;
-/// let usd = Currency::new("USD", 2).unwrap();
+/// # fn main() -> retention::Result<()> {
+/// let usd = Currency::new("USD", 2)?;
 /// assert_eq!(usd.format(-123_456), "-1234.56");
-/// let jpy = Currency::new("JPY", 0).unwrap();
+/// let jpy = Currency::new("JPY", 0)?;
 /// assert_eq!(jpy.format(500), "500");
+/// # Ok(()) }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Currency {

@@ -82,11 +82,18 @@ impl Store {
         if options.top == 0 {
             return Err(Error::invalid("--top", "0", "must be at least 1 offer"));
         }
-        if !options.min_lift.is_finite() || !(0.0..=1.0).contains(&options.min_confidence) {
+        if !options.min_lift.is_finite() {
             return Err(Error::invalid(
-                "--min-lift/--min-confidence",
-                format!("{} / {}", options.min_lift, options.min_confidence),
-                "expected a finite lift and a confidence from 0 to 1",
+                "--min-lift",
+                options.min_lift.to_string(),
+                "expected a finite lift such as 1.2",
+            ));
+        }
+        if !(0.0..=1.0).contains(&options.min_confidence) {
+            return Err(Error::invalid(
+                "--min-confidence",
+                options.min_confidence.to_string(),
+                "expected a probability from 0 to 1",
             ));
         }
         let categories = affinity.categories.iter().map(|c| c.category).max().unwrap_or(0) as usize;

@@ -124,11 +124,13 @@ impl Programme {
     ///
     /// ```
     /// use retention::{actions::Programme, Currency};
+    /// # fn main() -> retention::Result<()> {
     /// let text = "points_per_unit = 1\n[[reward]]\npoints = 250\nvalue = \"5.00\"\n";
-    /// let p = Programme::parse(text, "loyalty.toml", &Currency::default()).unwrap();
+    /// let p = Programme::parse(text, "loyalty.toml", &Currency::default())?;
     /// assert_eq!((p.rewards[0].points, p.rewards[0].value), (250, 500));
     /// let bad = Programme::parse("points_per_unit = 0\n", "loyalty.toml", &Currency::default());
-    /// assert!(bad.unwrap_err().to_string().starts_with("loyalty.toml:1:"));
+    /// assert!(bad.is_err_and(|e| e.to_string().starts_with("loyalty.toml:1:")));
+    /// # Ok(()) }
     /// ```
     pub fn parse(text: &str, source_name: &str, currency: &Currency) -> Result<Programme> {
         let src = TomlFile::new(text, source_name);

@@ -46,26 +46,25 @@ pub fn export(a: &super::args::ExportArgs, format: Format, out: &mut impl Write)
         store.export(out)?;
         return Ok(());
     };
+    Ok(write_atomically(path, |mut w| store.export(&mut w).map(drop))?)
+}
+
+/// Writes `bytes` to `path` as [`write_atomically`] does.
+pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    write_atomically(path, |w| w.write_all(bytes).map_err(|e| Error::io(format!("writing {}", path.display()), e)))
+}
+
+/// Lets `fill` write (buffered) into a fresh temporary file beside `path` (unique name, never a
+/// followed link), syncs it and renames it over `path`: a reader never sees half a file, a failed
+/// write leaves the old one, and two runs cannot mix their files.
+fn write_atomically(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<(), Error>) -> Result<(), Error> {
     let what = || format!("writing {}", path.display());
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(what(), e))?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp);
-    store.export(&mut w)?;
+    fill(&mut w)?;
     let tmp = w.into_inner().map_err(|e| Error::io(what(), e.into_error()))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(what(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(what(), e.error))?;
-    Ok(())
-}
-
-/// Writes `bytes` to a fresh temporary file beside `path` (unique name, never a followed link),
-/// syncs it and renames it over `path`: a reader never sees half a report, a failed write leaves
-/// the old one, and two runs cannot mix their files.
-pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let what = || format!("writing {}", path.display());
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(what(), e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(what(), e))?;
-    // A temporary file is private (0600); the report is an ordinary file.
+    // A temporary file is private (0600); the result is an ordinary file (or keeps the old one's mode).
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -79,8 +79,10 @@ impl CountData {
     ///
     /// ```
     /// use retention::clv::{CountData, TimeUnit};
-    /// let data = CountData::from_days([(0, 0, 30), (2, 10, 30), (0, 0, 30)], TimeUnit::Days).unwrap();
+    /// # fn main() -> retention::Result<()> {
+    /// let data = CountData::from_days([(0, 0, 30), (2, 10, 30), (0, 0, 30)], TimeUnit::Days)?;
     /// assert_eq!((data.customers(), data.cells().len(), data.repeaters()), (3, 2, 1));
+    /// # Ok(()) }
     /// ```
     pub fn from_days(triples: impl IntoIterator<Item = (u32, u32, u32)>, unit: TimeUnit) -> Result<CountData> {
         let mut keys: Vec<(u32, u32, u32)> = Vec::new();

@@ -127,7 +127,7 @@ impl Store {
     /// store.ingest(csv.as_slice(), &Default::default())?;
     /// let model = store.fit_clv(None, ModelKind::BgNbd, TimeUnit::Weeks, &FitOptions::default())?;
     /// store.save_clv(&model)?;
-    /// let values = store.clv_values(&store.saved_clv()?.unwrap().model, &ValueOptions::default())?;
+    /// let values = store.clv_values(&store.saved_clv()?.expect("just saved").model, &ValueOptions::default())?;
     /// assert!(values.iter().all(|v| v.clv >= 0.0 && v.p_alive <= 1.0));
     /// # Ok(()) }
     /// ```

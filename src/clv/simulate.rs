@@ -16,7 +16,7 @@ use crate::clv::gamma_gamma::GammaGamma;
 /// ```
 /// use retention::clv::{BgNbd, simulate};
 /// let truth = BgNbd { r: 0.25, alpha: 4.0 * 24.0 * 7.0, a: 0.8, b: 2.5 };
-/// let customers = simulate::bgnbd(&truth, 1_000, (24 * 7 * 20, 24 * 7 * 52), 1).unwrap();
+/// let customers = simulate::bgnbd(&truth, 1_000, (24 * 7 * 20, 24 * 7 * 52), 1).expect("valid parameters");
 /// assert_eq!(customers.len(), 1_000);
 /// assert!(customers.iter().all(|&(x, t_x, t)| t_x <= t && (x > 0 || t_x == 0)));
 /// ```

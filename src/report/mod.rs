@@ -151,7 +151,8 @@ impl Store {
     pub fn report(&self, options: &ReportOptions) -> Result<Report> {
         let stats = self.stats()?;
         if stats.buyers == 0 {
-            return Err(Error::invalid("report", "an empty store", "there are no orders to report on yet"));
+            let path = self.path().display().to_string();
+            return Err(Error::invalid("--db", path, "the store has no orders yet: ingest an order file first"));
         }
         let as_of = self.as_of_or_latest(options.as_of)?;
         let metrics = self.period_metrics(&MetricsOptions { as_of: Some(as_of), ..options.metrics }, None)?;

@@ -39,10 +39,12 @@ impl KMeans {
     ///
     /// ```
     /// use retention::rfm::KMeans;
+    /// # fn main() -> retention::Result<()> {
     /// let points = [[0.0, 0.0, 0.0], [0.1, 0.0, 0.0], [9.0, 9.0, 9.0], [9.1, 9.0, 9.0]];
-    /// let fit = KMeans::fit(&points, 2, 7).unwrap();
+    /// let fit = KMeans::fit(&points, 2, 7)?;
     /// assert_eq!(fit.assignment[0], fit.assignment[1]);
     /// assert_ne!(fit.assignment[0], fit.assignment[2]);
+    /// # Ok(()) }
     /// ```
     pub fn fit(points: &[Point], k: usize, seed: u64) -> Result<KMeans> {
         if !(1..=64).contains(&k) {
@@ -250,7 +252,7 @@ impl Clusters {
     /// # let dir = tempfile::tempdir().unwrap();
     /// let store = retention::Store::open(dir.path().join("shop"))?;
     /// let mut csv = Vec::new();
-    /// Shop::new(ShopConfig::new(500, 1))?.write_csv(&mut csv).unwrap();
+    /// Shop::new(ShopConfig::new(500, 1))?.write_csv(&mut csv).map_err(|e| retention::Error::io("generating", e))?;
     /// store.ingest(&csv[..], &Default::default())?;
     /// let rfm = store.rfm(None, &RfmOptions::default())?;
     /// let fit = Clusters::fit(&rfm, Some(3), 42)?;

@@ -84,13 +84,15 @@ impl RulesFile {
     ///
     /// ```
     /// use retention::{rfm::RulesFile, Currency};
+    /// # fn main() -> retention::Result<()> {
     /// let text = "mode = \"extend\"\n[[segment]]\nname = \"Whales\"\nmin_spend = \"1000\"\n";
-    /// let rules = RulesFile::parse(text, "rules.toml", &Currency::default()).unwrap();
+    /// let rules = RulesFile::parse(text, "rules.toml", &Currency::default())?;
     /// assert_eq!(rules.segments.names()[0], "Whales");
     /// assert_eq!(rules.segments.names().len(), 12); // Whales, then the 11 default segments
     ///
     /// let bad = RulesFile::parse("[[segment]]\nname = \"A\"\nmin_spend = \"1,000\"\n", "rules.toml", &Currency::default());
-    /// assert!(bad.unwrap_err().to_string().starts_with("rules.toml:3:"));
+    /// assert!(bad.is_err_and(|e| e.to_string().starts_with("rules.toml:3:")));
+    /// # Ok(()) }
     /// ```
     pub fn parse(text: &str, source_name: &str, currency: &Currency) -> Result<RulesFile> {
         let src = TomlFile::new(text, source_name);

@@ -54,20 +54,36 @@ pub(crate) struct Sled {
     db: sled::Db,
 }
 
+/// Re-tries of a locked open, 50 ms apart (sled's flusher wakes every 500 ms at most).
+const LOCK_RETRIES: u32 = 12;
+
 impl Sled {
     /// Opens (or creates) the sled database in `dir`.
     pub(crate) fn open(dir: &Path, store_path: &Path, cache_capacity: u64) -> Result<Sled> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_capacity)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|e| match e {
-            // sled reports the advisory lock held by another handle as a plain I/O error.
-            sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
-                Error::Locked { path: store_path.to_path_buf() }
+        let open =
+            || sled::Config::new().path(dir).cache_capacity(cache_capacity).mode(sled::Mode::HighThroughput).open();
+        // sled reports the advisory lock held by another handle as a plain I/O error.
+        let locked =
+            |e: &sled::Error| matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"));
+        let mut result = open();
+        // A handle this process just dropped lets go of the lock only when sled's background
+        // flusher has stopped, a moment later: a close-then-reopen must not fail for that. Another
+        // process holding the store still gets `Locked`, after this short wait.
+        for _ in 0..LOCK_RETRIES {
+            match &result {
+                Err(e) if locked(e) => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    result = open();
+                }
+                _ => break,
             }
-            other => Error::Engine(format!("opening {}: {other}", dir.display())),
+        }
+        let db = result.map_err(|e| {
+            if locked(&e) {
+                Error::Locked { path: store_path.to_path_buf() }
+            } else {
+                Error::Engine(format!("opening {}: {e}", dir.display()))
+            }
         })?;
         Ok(Sled { db })
     }

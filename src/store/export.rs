@@ -4,6 +4,7 @@
 //! so later re-ingests of the shop's own files still upsert the restored orders instead of adding
 //! them twice.
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use serde::Serialize;
@@ -102,7 +103,7 @@ impl Store {
                     let mut row = |amount: i64, category: &str| -> Result<()> {
                         line.clear();
                         line.push_str(&name);
-                        line.push_str(&format!(",{:016x},{day},", o.fingerprint));
+                        let _ = write!(line, ",{:016x},{day},", o.fingerprint); // a String cannot fail
                         currency.write(&mut line, amount);
                         line.push(',');
                         line.push_str(&csv_field(category));

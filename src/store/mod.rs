@@ -33,12 +33,14 @@ use meta::Meta;
 ///
 /// ```
 /// use retention::{Currency, StoreOptions};
+/// # fn main() -> retention::Result<()> {
 /// let opts = StoreOptions {
-///     currency: Some(Currency::new("EUR", 2).unwrap()),
+///     currency: Some(Currency::new("EUR", 2)?),
 ///     time_zone: Some("Europe/Berlin".into()),
 ///     ..StoreOptions::default()
 /// };
 /// # let _ = opts;
+/// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
@@ -70,7 +72,7 @@ impl Default for StoreOptions {
 ///
 /// ```
 /// # fn main() -> retention::Result<()> {
-/// let dir = tempfile::tempdir().unwrap();
+/// # let dir = tempfile::tempdir().unwrap();
 /// let store = retention::Store::open(dir.path().join("shop"))?;
 /// let csv = "customer_id,order_id,timestamp,amount\nann,1,2024-01-05,20.00\nann,2,2024-02-01,15.50\n";
 /// let report = store.ingest(csv.as_bytes(), &retention::IngestOptions::default())?;
@@ -104,7 +106,7 @@ impl Store {
     /// [`Error::NotAStore`](crate::Error::NotAStore).
     ///
     /// ```
-    /// let dir = tempfile::tempdir().unwrap();
+    /// # let dir = tempfile::tempdir().unwrap();
     /// let missing = retention::Store::open_existing(dir.path().join("typo"));
     /// assert!(matches!(missing, Err(retention::Error::NotAStore { .. })));
     /// ```

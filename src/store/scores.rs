@@ -79,12 +79,12 @@ impl Store {
     /// store.ingest("customer_id,order_id,timestamp,amount\na,1,2024-01-01,10\n".as_bytes(), &Default::default())?;
     /// let rfm = store.rfm(None, &RfmOptions::default())?;
     /// store.save_scores(&rfm, &Segments::default())?;
-    /// let a = store.customer("a")?.unwrap().id;
+    /// let a = store.customer("a")?.expect("a was ingested").id;
     /// let saved = store.saved_score(a)?.expect("a was scored");
     /// assert_eq!((saved.r, saved.segment.as_str(), saved.saved.stale), (1, "Lost", false));
     ///
     /// store.ingest("customer_id,order_id,timestamp,amount\na,2,2024-02-01,10\n".as_bytes(), &Default::default())?;
-    /// assert!(store.saved_score(a)?.unwrap().saved.stale); // never served silently
+    /// assert!(store.saved_score(a)?.expect("scores were saved").saved.stale); // never served silently
     /// # Ok(()) }
     /// ```
     pub fn save_scores(&self, rfm: &Rfm, segments: &Segments) -> Result<()> {

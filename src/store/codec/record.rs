@@ -122,33 +122,9 @@ impl Record {
         let mut r = pairs.into_reader();
         if view.has_categories() {
             for o in rec.orders.iter_mut() {
-                let k = r.u32()?;
-                if k as usize > r.remaining() {
-                    return Err(DecodeError::Truncated);
-                }
                 o.lines_start = rec.lines.len() as u32;
-                o.lines_len = k;
-                match k {
-                    0 => {}
-                    1 => rec.lines.push(Line { category: r.u32()?, amount: o.amount }),
-                    _ => {
-                        let mut sum = 0i64;
-                        let mut last = None;
-                        for _ in 0..k {
-                            let category = r.u32()?;
-                            if last.is_some_and(|l| l >= category) {
-                                return Err(DecodeError::Invalid("order categories not ascending"));
-                            }
-                            last = Some(category);
-                            let amount = r.i64()?;
-                            sum = sum.checked_add(amount).ok_or(DecodeError::Overflow)?;
-                            rec.lines.push(Line { category, amount });
-                        }
-                        if sum != o.amount {
-                            return Err(DecodeError::Invalid("category lines do not sum to the order amount"));
-                        }
-                    }
-                }
+                o.lines_len =
+                    read_lines(&mut r, o.amount, |category, amount| rec.lines.push(Line { category, amount }))?;
             }
         }
         if view.has_categories() && rec.lines.is_empty() {
@@ -171,6 +147,37 @@ impl Record {
         }
         Ok(rec)
     }
+}
+
+/// Reads one order's category lines (count, then one category, or (category, amount) pairs that
+/// must ascend by category and sum to `amount`), handing each line to `push`; returns the count.
+/// The one reader of this column, for full decodes and category scans alike.
+fn read_lines(r: &mut Reader<'_>, amount: i64, mut push: impl FnMut(u32, i64)) -> DecodeResult<u32> {
+    let k = r.u32()?;
+    if k as usize > r.remaining() {
+        return Err(DecodeError::Truncated);
+    }
+    match k {
+        0 => {}
+        1 => push(r.u32()?, amount),
+        _ => {
+            let (mut sum, mut last) = (0i64, None);
+            for _ in 0..k {
+                let category = r.u32()?;
+                if last.is_some_and(|l| l >= category) {
+                    return Err(DecodeError::Invalid("order categories not ascending"));
+                }
+                last = Some(category);
+                let line = r.i64()?;
+                sum = sum.checked_add(line).ok_or(DecodeError::Overflow)?;
+                push(category, line);
+            }
+            if sum != amount {
+                return Err(DecodeError::Invalid("category lines do not sum to the order amount"));
+            }
+        }
+    }
+    Ok(k)
 }
 
 /// The order-key column. A numeric key (top bit clear) is written as a varint of its zig-zag delta
@@ -311,37 +318,13 @@ impl RecordView<'_> {
         } else {
             for &(day, amount) in scratch.iter() {
                 let counted = day <= as_of;
-                let k = r.u32()?;
-                if k as usize > r.remaining() {
-                    return Err(DecodeError::Truncated);
-                }
-                match k {
-                    0 if counted => out.push(line(UNCATEGORIZED, amount)),
-                    0 => {}
-                    1 => {
-                        let category = r.u32()?;
-                        if counted {
-                            out.push(line(category, amount));
-                        }
+                let lines = read_lines(&mut r, amount, |category, amount| {
+                    if counted {
+                        out.push(line(category, amount));
                     }
-                    _ => {
-                        let (mut sum, mut last) = (0i64, None);
-                        for _ in 0..k {
-                            let category = r.u32()?;
-                            if last.is_some_and(|l| l >= category) {
-                                return Err(DecodeError::Invalid("order categories not ascending"));
-                            }
-                            last = Some(category);
-                            let amount = r.i64()?;
-                            sum = sum.checked_add(amount).ok_or(DecodeError::Overflow)?;
-                            if counted {
-                                out.push(line(category, amount));
-                            }
-                        }
-                        if sum != amount {
-                            return Err(DecodeError::Invalid("category lines do not sum to the order amount"));
-                        }
-                    }
+                })?;
+                if lines == 0 && counted {
+                    out.push(line(UNCATEGORIZED, amount));
                 }
             }
         }
