@@ -14,6 +14,7 @@ Environment:
 
 Prints one JSON object on stdout. Times are time.perf_counter() seconds around the lifetimes call
 alone (reading the CSV is not timed); a lifetimes fit includes its Hessian (standard errors).
+"se" holds lifetimes' `summary` standard errors; MBG/NBD is fitted (untimed) for them too.
 
 Log-likelihoods: lifetimes minimises the *mean* negative log-likelihood, and BetaGeoFitter does so
 on times rescaled so that max(T) = 1 (fitter._negative_log_likelihood_ is that scaled mean). The
@@ -39,7 +40,7 @@ warnings.simplefilter("ignore")
 import autograd  # noqa: E402
 import lifetimes  # noqa: E402
 import scipy  # noqa: E402
-from lifetimes import BetaGeoFitter, GammaGammaFitter  # noqa: E402
+from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter  # noqa: E402
 
 
 def timed(runs, f):
@@ -50,6 +51,12 @@ def timed(runs, f):
         out = f()
         times.append(time.perf_counter() - start)
     return statistics.median(times), out
+
+
+def standard_errors(fitter):
+    """lifetimes' `summary` column se(coef): p * sqrt(diag(H^-1) / n), H the Hessian of the mean
+    negative log-likelihood over log-parameters (autograd), n the number of customers."""
+    return {k: float(v) for k, v in fitter.summary["se(coef)"].items()}
 
 
 def version(dist):
@@ -91,6 +98,12 @@ def run():
         np.log([r, alpha, a, b]), x.values, t_x.values, T.values, np.ones(n), 0.0)
     loglik = -float(mean_nll) * n
 
+    # MBG/NBD (fitted once: its time is not compared)
+    mbgf = ModifiedBetaGeoFitter(penalizer_coef=0.0).fit(x, t_x, T)
+    mbg = {k: float(mbgf.params_[k]) for k in ("r", "alpha", "a", "b")}
+    mbg_loglik = -float(ModifiedBetaGeoFitter._negative_log_likelihood(
+        np.log([mbg[k] for k in ("r", "alpha", "a", "b")]), x.values, t_x.values, T.values, np.ones(n), 0.0)) * n
+
     # predictions on all customers
     pa_s, p_alive = timed(runs, lambda: bgf.conditional_probability_alive(x.values, t_x.values, T.values))
     ey_s, expected = timed(runs, lambda: bgf.conditional_expected_number_of_purchases_up_to_time(
@@ -117,12 +130,15 @@ def run():
             "loglik": loglik,
             "lifetimes_negative_log_likelihood_": float(bgf._negative_log_likelihood_),
             "lifetimes_time_scale": float(bgf._scale),
+            "se": standard_errors(bgf),
             "fit_seconds": fit_s,
         },
+        "mbgnbd": dict(mbg, loglik=mbg_loglik, se=standard_errors(mbgf)),
         "gamma_gamma": {
             "customers": len(rep),
             "p": p, "q": q, "v": v,
             "loglik": gg_loglik,
+            "se": standard_errors(ggf),
             "fit_seconds": gg_fit_s,
         },
         "predict_seconds": {"p_alive": pa_s, "expected": ey_s, "clv": clv_s},

@@ -8,7 +8,9 @@ use serde::Serialize;
 use super::Failure;
 use super::args::{self, ClvCurveArgs, ClvDataArgs, ClvEvaluateArgs, ClvFitArgs, ClvScoreArgs};
 use super::output::{self, Format, Table};
-use retention::clv::{ClvModel, Evaluation, ModelKind, PurchaseModel, TimeUnit, ValueOptions, population_curve};
+use retention::clv::{
+    ClvModel, Evaluation, FitSummary, ModelKind, PurchaseModel, TimeUnit, ValueOptions, population_curve,
+};
 use retention::{Error, Store};
 
 pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
@@ -23,10 +25,20 @@ pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), F
     if !a.no_save {
         store.save_clv(&model)?;
     }
+    let purchases = model.purchases.summary(0.95)?;
+    let spend = model.spend.as_ref().map(|s| s.fitted.spend_summary(0.95)).transpose()?;
     if format == Format::Json {
-        return Ok(output::json(out, &serde_json::json!({ "model": model, "seconds": seconds, "saved": !a.no_save }))?);
+        return Ok(output::json(
+            out,
+            &serde_json::json!({
+                "model": model,
+                "summary": { "purchases": purchases, "spend": spend },
+                "seconds": seconds,
+                "saved": !a.no_save,
+            }),
+        )?);
     }
-    print_model(&model, format, out)?;
+    print_model(&model, &purchases, spend.as_ref(), format, out)?;
     if format == Format::Table {
         let saved = if a.no_save { "not saved (--no-save)" } else { "saved in the store" };
         writeln!(out, "\nFitted in {seconds:.2} s; {saved}. Next: retention clv score --db {}", a.db.display())?;
@@ -34,39 +46,73 @@ pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), F
     Ok(())
 }
 
-/// The fitted models as name/value pairs, and the population curve.
-fn print_model(model: &ClvModel, format: Format, out: &mut impl Write) -> Result<(), Failure> {
-    let p = &model.purchases;
-    let d = &p.diagnostics;
-    let mut pairs: Vec<(&str, String)> = vec![
-        ("model", p.model.name().to_string()),
-        ("as of", model.as_of.to_string()),
-        ("unit", model.purchases.unit.name().to_string()),
-        ("customers", model.data.customers.to_string()),
-        ("repeat customers", model.data.repeaters.to_string()),
-    ];
-    for (i, (name, value)) in p.model.parameters().into_iter().enumerate() {
-        let se = d.standard_errors.get(i).map_or(String::new(), |se| format!("  (standard error {se:.4})"));
-        pairs.push((name, format!("{value:.6}{se}")));
+/// One table row per parameter: estimate, standard error and the 95% interval.
+fn estimates_table(summaries: &[&FitSummary]) -> Table {
+    let mut t =
+        Table::new(&["model", "parameter", "estimate", "std_error", "lower_95", "upper_95"]).numeric(&[2, 3, 4, 5]);
+    for s in summaries {
+        for e in &s.estimates {
+            t.push(vec![
+                s.model.clone(),
+                e.name.clone(),
+                format!("{:.6}", e.value),
+                format!("{:.6}", e.standard_error),
+                format!("{:.6}", e.lower),
+                format!("{:.6}", e.upper),
+            ]);
+        }
     }
-    pairs.extend([
-        ("log-likelihood", format!("{:.4}", d.log_likelihood)),
-        ("gradient norm", format!("{:.2e}", d.gradient_norm)),
-        ("iterations", format!("{} ({}, start {} of {})", d.iterations, d.method, d.start + 1, d.starts)),
-        ("penalty", d.penalty.to_string()),
-    ]);
-    match (&model.spend, &model.spend_error) {
-        (Some(s), _) => {
+    t
+}
+
+/// The fit criteria of a summary as name/value pairs.
+fn criteria(s: &FitSummary, prefix: &str) -> Vec<(String, String)> {
+    let bounds = if s.at_bound.is_empty() { "none".to_string() } else { s.at_bound.join(", ") };
+    vec![
+        (format!("{prefix}log-likelihood"), format!("{:.4}", s.log_likelihood)),
+        (format!("{prefix}AIC / BIC"), format!("{:.2} / {:.2} (n = {})", s.aic, s.bic, s.observations)),
+        (
+            format!("{prefix}convergence"),
+            format!(
+                "{} iterations ({}), gradient norm {:.2e}, parameters at a bound: {bounds}",
+                s.iterations, s.method, s.gradient_norm
+            ),
+        ),
+    ]
+}
+
+/// The fitted models: a header, the parameter table with uncertainty, the fit criteria and the
+/// population curve (CSV: the parameter table only).
+fn print_model(
+    model: &ClvModel,
+    purchases: &FitSummary,
+    spend: Option<&FitSummary>,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let all: Vec<&FitSummary> = std::iter::once(purchases).chain(spend).collect();
+    if format != Format::Table {
+        return Ok(estimates_table(&all).write(out, format)?);
+    }
+    let p = &model.purchases;
+    let mut pairs: Vec<(String, String)> = vec![
+        ("model".into(), p.model.name().to_string()),
+        ("as of".into(), model.as_of.to_string()),
+        ("unit".into(), model.purchases.unit.name().to_string()),
+        ("customers".into(), model.data.customers.to_string()),
+        ("repeat customers".into(), model.data.repeaters.to_string()),
+        ("penalty".into(), p.diagnostics.penalty.to_string()),
+    ];
+    pairs.extend(criteria(purchases, ""));
+    match (&model.spend, &model.spend_error, spend) {
+        (Some(s), _, Some(summary)) => {
             let m = s.fitted.model;
+            pairs.push(("spend model".into(), format!("Gamma-Gamma on {} repeat customers", s.customers)));
+            pairs.extend(criteria(summary, "spend "));
             pairs.extend([
-                ("spend model", format!("Gamma-Gamma on {} repeat customers", s.customers)),
-                ("p", format!("{:.6}", m.p)),
-                ("q", format!("{:.6}", m.q)),
-                ("gamma", format!("{:.6}", m.gamma)),
-                ("spend log-likelihood", format!("{:.4}", s.fitted.diagnostics.log_likelihood)),
-                ("mean order value", format!("{:.2}", m.mean_spend())),
+                ("mean order value".into(), format!("{:.2}", m.mean_spend())),
                 (
-                    "frequency-spend corr.",
+                    "frequency-spend corr.".into(),
                     s.frequency_spend_correlation.map_or("n/a".into(), |r| {
                         let warn = if r.abs() > 0.3 { " (high: the model assumes independence)" } else { "" };
                         format!("{r:.3}{warn}")
@@ -74,16 +120,17 @@ fn print_model(model: &ClvModel, format: Format, out: &mut impl Write) -> Result
                 ),
             ]);
         }
-        (None, Some(e)) => pairs.push(("spend model", format!("not fitted: {e}"))),
-        (None, None) => {}
+        (_, Some(e), _) => pairs.push(("spend model".into(), format!("not fitted: {e}"))),
+        _ => {}
     }
+    let pairs: Vec<(&str, String)> = pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     output::pairs(out, &pairs, format)?;
-    if format == Format::Table {
-        let days = [7, 30, 91, 182, 365, 730];
-        let curve = population_curve(&p.model, p.unit, &days);
-        let shown: Vec<String> = curve.iter().map(|(d, e)| format!("{d} d: {e:.3}")).collect();
-        writeln!(out, "\nExpected repeat purchases of a new customer after {}", shown.join(", "))?;
-    }
+    writeln!(out, "\nParameters (95% intervals: exp(ln θ ± 1.96·se(ln θ)), which stay positive)\n")?;
+    estimates_table(&all).write(out, format)?;
+    let days = [7, 30, 91, 182, 365, 730];
+    let curve = population_curve(&p.model, p.unit, &days);
+    let shown: Vec<String> = curve.iter().map(|(d, e)| format!("{d} d: {e:.3}")).collect();
+    writeln!(out, "\nExpected repeat purchases of a new customer after {}", shown.join(", "))?;
     Ok(())
 }
 

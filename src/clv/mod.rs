@@ -31,6 +31,7 @@ pub mod simulate;
 pub mod special;
 #[cfg(test)]
 mod traps;
+mod uncertainty;
 mod value;
 
 pub use bg::{BgNbd, MbgNbd};
@@ -42,4 +43,5 @@ pub use model::{CountModel, Fitted, ModelKind, PurchaseModel};
 pub use optimize::{Diagnostics, Tolerances};
 pub use pareto::ParetoNbd;
 pub use saved::{ClvModel, DataFingerprint, SavedClv};
+pub use uncertainty::{Estimate, FitSummary};
 pub use value::{CustomerValue, Valuation, ValueOptions, population_curve};

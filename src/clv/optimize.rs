@@ -32,9 +32,15 @@ pub struct Diagnostics {
     /// the data (large data only); `None` when every start ran on all the data.
     pub warm_start_sample: Option<u64>,
     /// Asymptotic standard error of each parameter (natural scale, same order as the
-    /// parameters), from the inverse Hessian of the log-likelihood over log-parameters (delta
-    /// method). Empty when the Hessian is not positive definite.
+    /// parameters): θᵢ·√Σᵢᵢ with Σ = [`covariance`](Self::covariance) (the delta method, as
+    /// lifetimes' `summary` computes it).
     pub standard_errors: Vec<f64>,
+    /// Covariance of the log-parameter estimates (ln θ₁, ln θ₂, ...): the inverse of the observed
+    /// information, i.e. of the Hessian of the negative log-likelihood (plus the penalty, if any)
+    /// over log-parameters at the optimum. Prediction intervals are built on it.
+    pub covariance: Vec<Vec<f64>>,
+    /// Observations (customers) the model was fitted on: the n of BIC.
+    pub observations: u64,
 }
 
 /// Stopping rules. A fit has converged when the largest gradient component (mean log-likelihood,

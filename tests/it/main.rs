@@ -16,3 +16,4 @@ mod ingest;
 mod metrics;
 mod report;
 mod rfm;
+mod uncertainty;

@@ -1,0 +1,134 @@
+//! Parameter uncertainty: standard errors on the CDNOW calibration sample against lifetimes 0.11.3's
+//! `summary` (BG/NBD, MBG/NBD, Gamma-Gamma) and, for Pareto/NBD (lifetimes has none), against an
+//! independent central-difference Hessian of the log-likelihood.
+
+use retention::clv::{CountData, FitOptions, GammaGamma, MbgNbd, ParetoNbd, PurchaseModel, SpendData, TimeUnit};
+use retention::{Day, IngestOptions, Preset, Store, Summaries};
+
+use crate::common::{fixture, temp_store};
+
+fn calibration() -> (tempfile::TempDir, Store, Summaries) {
+    let (dir, store) = temp_store();
+    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    store.ingest_files(&[fixture("cdnow/CDNOW_sample.txt")], &options).unwrap();
+    let summaries = store.summaries(Some(Day::from_ymd(1997, 9, 30).unwrap())).unwrap();
+    (dir, store, summaries)
+}
+
+/// lifetimes' `summary` standard errors (tests/fixtures/clv/lifetimes_cdnow.json, SOURCE.md).
+fn lifetimes_se(model: &str, names: &[&str]) -> Vec<f64> {
+    let text = std::fs::read_to_string(fixture("clv/lifetimes_cdnow.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    names.iter().map(|n| v[model]["se"][n].as_f64().unwrap_or_else(|| panic!("{model} se {n}"))).collect()
+}
+
+fn within_one_percent(what: &str, got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() <= 0.01 * w, "{what}: standard errors {got:?}, want {want:?} (±1%)");
+    }
+}
+
+#[test]
+fn standard_errors_match_lifetimes_summary() {
+    let (_dir, store, summaries) = calibration();
+    let data = CountData::from_summaries(&summaries, TimeUnit::Weeks);
+    let options = FitOptions::default();
+
+    let bg = retention::clv::BgNbd::fit(&data, &options).unwrap();
+    within_one_percent("BG/NBD", &bg.diagnostics.standard_errors, &lifetimes_se("bgnbd", &["r", "alpha", "a", "b"]));
+    let mbg = MbgNbd::fit(&data, &options).unwrap();
+    within_one_percent("MBG/NBD", &mbg.diagnostics.standard_errors, &lifetimes_se("mbgnbd", &["r", "alpha", "a", "b"]));
+    let gg = GammaGamma::fit(&SpendData::from_summaries(&summaries, &store.currency()), &options).unwrap();
+    within_one_percent(
+        "Gamma-Gamma",
+        &gg.fitted.diagnostics.standard_errors,
+        &lifetimes_se("gamma_gamma", &["p", "q", "v"]),
+    );
+
+    // The summary: intervals on the log scale contain the estimate, AIC and BIC by definition.
+    let s = bg.summary(0.95).unwrap();
+    for (e, se) in s.estimates.iter().zip(&bg.diagnostics.standard_errors) {
+        assert_eq!(e.standard_error, *se);
+        assert!(e.lower > 0.0 && e.lower < e.value && e.value < e.upper, "{e:?}");
+        // exp(±1.96·se/θ) around θ: the log-scale interval's geometric mean is the estimate.
+        assert!(((e.lower * e.upper).sqrt() / e.value - 1.0).abs() < 1e-12, "{e:?}");
+        let half = (e.upper / e.value).ln();
+        assert!((half - 1.959963984540054 * se / e.value).abs() < 1e-12, "{e:?}");
+    }
+    let ll = bg.diagnostics.log_likelihood;
+    assert!((s.aic - (8.0 - 2.0 * ll)).abs() < 1e-9 && (s.bic - (4.0 * 2_357f64.ln() - 2.0 * ll)).abs() < 1e-9);
+    assert!(s.converged && s.gradient_norm < 1e-6 && s.at_bound.is_empty());
+    let c = &s.correlation;
+    assert!(
+        (0..4).all(|i| (c[i][i] - 1.0).abs() < 1e-12 && (0..4).all(|j| c[i][j] == c[j][i] && c[i][j].abs() <= 1.0))
+    );
+}
+
+/// The total log-likelihood over the data's cells, straight from the per-customer formula.
+fn total(model: &dyn PurchaseModel, data: &CountData) -> f64 {
+    let unit = data.unit().days();
+    data.cells()
+        .iter()
+        .map(|c| c.count as f64 * model.log_likelihood(c.x as f64, c.t_x as f64 / unit, c.age as f64 / unit))
+        .sum()
+}
+
+/// Central second differences of the total log-likelihood over log-parameters (the value only,
+/// not the gradient the fit differentiates), inverted: the Pareto/NBD standard errors a careful
+/// analyst would compute by hand.
+#[test]
+fn pareto_standard_errors_match_a_central_difference_hessian() {
+    let (_dir, _store, summaries) = calibration();
+    let data = CountData::from_summaries(&summaries, TimeUnit::Weeks);
+    let fit = ParetoNbd::fit(&data, &FitOptions::default()).unwrap();
+    let m = fit.model;
+    let theta = [m.r.ln(), m.alpha.ln(), m.s.ln(), m.beta.ln()];
+    let ll =
+        |t: &[f64; 4]| total(&ParetoNbd { r: t[0].exp(), alpha: t[1].exp(), s: t[2].exp(), beta: t[3].exp() }, &data);
+    let h = 1e-3;
+    let mut hess = [[0.0; 4]; 4];
+    for i in 0..4 {
+        for j in 0..4 {
+            let at = |di: f64, dj: f64| {
+                let mut t = theta;
+                t[i] += di;
+                t[j] += dj;
+                ll(&t)
+            };
+            hess[i][j] = -(at(h, h) - at(h, -h) - at(-h, h) + at(-h, -h)) / (4.0 * h * h);
+        }
+    }
+    let cov = invert(hess);
+    let params = [m.r, m.alpha, m.s, m.beta];
+    let want: Vec<f64> = (0..4).map(|i| params[i] * cov[i][i].sqrt()).collect();
+    within_one_percent("Pareto/NBD", &fit.diagnostics.standard_errors, &want);
+}
+
+/// Gauss–Jordan inverse of a 4×4 matrix (positive definite here).
+fn invert(mut a: [[f64; 4]; 4]) -> [[f64; 4]; 4] {
+    let mut inv = [[0.0; 4]; 4];
+    for (i, row) in inv.iter_mut().enumerate() {
+        row[i] = 1.0;
+    }
+    for col in 0..4 {
+        let pivot = (col..4).max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs())).unwrap();
+        a.swap(col, pivot);
+        inv.swap(col, pivot);
+        let d = a[col][col];
+        for k in 0..4 {
+            a[col][k] /= d;
+            inv[col][k] /= d;
+        }
+        for r in 0..4 {
+            if r != col {
+                let f = a[r][col];
+                for k in 0..4 {
+                    a[r][k] -= f * a[col][k];
+                    inv[r][k] -= f * inv[col][k];
+                }
+            }
+        }
+    }
+    inv
+}
