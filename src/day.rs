@@ -59,6 +59,29 @@ impl Day {
     pub fn add_days(self, n: i32) -> Day {
         Day(self.0.saturating_add(n))
     }
+
+    /// The same day of the month `n` months later, or that month's last day when it is shorter
+    /// (the month-end rule of every calendar library: Jan 31 + 1 month = Feb 28 or 29, Feb 29 +
+    /// 12 months = Feb 28). Adding 2 months is not adding 1 month twice: Jan 31 + 2 months is
+    /// Mar 31, while (Jan 31 + 1 month) + 1 month is Mar 29, so schedules count from their start.
+    ///
+    /// ```
+    /// use retention::Day;
+    /// # fn main() -> retention::Result<()> {
+    /// let d: Day = "2024-01-31".parse()?;
+    /// assert_eq!(d.add_months(1).to_string(), "2024-02-29");
+    /// assert_eq!(d.add_months(2).to_string(), "2024-03-31");
+    /// assert_eq!("2024-02-29".parse::<Day>()?.add_months(12).to_string(), "2025-02-28");
+    /// # Ok(()) }
+    /// ```
+    pub fn add_months(self, n: u32) -> Day {
+        let (y, m, d) = self.to_ymd();
+        let index = (m - 1) as i64 + n as i64;
+        let year = y as i64 + index.div_euclid(12);
+        let Ok(year) = i32::try_from(year) else { return Day(i32::MAX) };
+        let month = index.rem_euclid(12) as u32 + 1;
+        Day(days_from_civil(year, month, d.min(days_in_month(year, month))))
+    }
 }
 
 impl std::ops::Sub for Day {

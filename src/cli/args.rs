@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use super::output::Format;
-use retention::clv::{EvaluateOptions, FitOptions, ModelKind, TimeUnit, ValueOptions};
+use retention::clv::{
+    DiscountRate, EvaluateOptions, FitOptions, IntervalOptions, ModelKind, Periods, Span, TimeUnit, ValueOptions,
+};
 use retention::metrics::MetricsOptions;
 use retention::rfm::{Conditions, Monetary, RfmOptions};
 use retention::{ColumnNames, Currency, DateOrder, Day, Error, IngestOptions, Preset, StoreOptions};
@@ -384,29 +386,56 @@ pub struct ClvScoreArgs {
 
 #[derive(Args, Debug)]
 pub struct ValueArgs {
-    /// CLV horizon: days, or weeks with a `w` suffix (365, 52w).
-    #[arg(long, default_value = "365")]
+    /// CLV horizon, in calendar units from the as-of day: 12months, 90days, 2years, 52w.
+    #[arg(long, default_value = "12months")]
     pub horizon: String,
-    /// Window of the expected-purchases column (days or weeks); default: the horizon.
-    #[arg(long, value_name = "DURATION")]
-    pub purchases_window: Option<String>,
-    /// Annual discount rate (0.10 = 10% a year).
-    #[arg(long, default_value_t = 0.10)]
-    pub discount: f64,
+    /// Window of the expected-purchases, no-purchase (churn) and count columns; default: the horizon.
+    #[arg(long, visible_alias = "purchases-window", value_name = "DURATION")]
+    pub window: Option<String>,
+    /// Discount rate per calendar unit: 10%/year, 1%/month (a bare 0.10 is per year).
+    #[arg(long, default_value = "10%/year")]
+    pub discount: String,
     /// Profit margin applied to revenue (1 = value revenue).
     #[arg(long, default_value_t = 1.0)]
     pub margin: f64,
+    /// Add CLV per period of the horizon: month, quarter or year.
+    #[arg(long, value_name = "PERIOD")]
+    pub periods: Option<String>,
+    /// Add P(n purchases in the window) columns for n = 0..=N.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub counts: u32,
+    /// Add prediction intervals at this level (0.9) for P(alive), expected purchases and CLV,
+    /// from the parameters' uncertainty (delta method).
+    #[arg(long, value_name = "LEVEL")]
+    pub interval: Option<f64>,
+    /// Compute the intervals from N draws of the parameters instead of the delta method.
+    #[arg(long, value_name = "N", requires = "interval")]
+    pub draws: Option<u32>,
+    /// Seed of the draws.
+    #[arg(long, default_value_t = 1, requires = "draws")]
+    pub seed: u64,
 }
 
 impl ValueArgs {
     pub fn options(&self) -> Result<ValueOptions, Error> {
-        let horizon_days = parse_duration("--horizon", &self.horizon)?;
-        let purchases_days = match &self.purchases_window {
-            None => horizon_days,
-            Some(v) => parse_duration("--purchases-window", v)?,
+        let horizon = Span::parse("--horizon", &self.horizon)?;
+        let window = match &self.window {
+            None => horizon,
+            Some(v) => Span::parse("--window", v)?,
         };
-        let options =
-            ValueOptions { purchases_days, horizon_days, annual_discount: self.discount, margin: self.margin };
+        let options = ValueOptions {
+            window,
+            horizon,
+            discount: DiscountRate::parse(&self.discount)?,
+            margin: self.margin,
+            periods: self.periods.as_deref().map(Periods::parse).transpose()?,
+            max_count: self.counts,
+            interval: self.interval.map(|level| IntervalOptions {
+                level,
+                draws: self.draws.unwrap_or(0),
+                seed: self.seed,
+            }),
+        };
         options.validate()?;
         Ok(options)
     }

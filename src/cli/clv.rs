@@ -9,7 +9,8 @@ use super::Failure;
 use super::args::{self, ClvCurveArgs, ClvDataArgs, ClvEvaluateArgs, ClvFitArgs, ClvScoreArgs};
 use super::output::{self, Format, Table};
 use retention::clv::{
-    ClvModel, Evaluation, FitSummary, ModelKind, PurchaseModel, TimeUnit, ValueOptions, population_curve,
+    ClvModel, CustomerIntervals, CustomerValue, Evaluation, FitSummary, ModelKind, PurchaseModel, TimeUnit,
+    ValueOptions, population_curve,
 };
 use retention::{Error, Store};
 
@@ -137,10 +138,19 @@ fn print_model(
 #[derive(Serialize)]
 struct ScoreRow<'a> {
     customer: &'a str,
-    repeat_purchases: u32,
-    p_alive: f64,
-    expected_purchases: f64,
-    expected_order_value: f64,
+    #[serde(flatten)]
+    value: &'a CustomerValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    intervals: Option<&'a CustomerIntervals>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clv_by_period: Option<Vec<PeriodValue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purchase_counts: Option<&'a [f64]>,
+}
+
+#[derive(Serialize)]
+struct PeriodValue {
+    end: retention::Day,
     clv: f64,
 }
 
@@ -174,35 +184,91 @@ pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(
     let options = a.value.options()?;
     let store = Store::open_existing(&a.db)?;
     let model = saved_model(&store, &a.db)?;
-    let values = store.clv_values(&model, &options)?;
+    let scores = store.clv_scores(&model, &options)?;
     let names = store.external_ids()?;
-    let mut rows = output::RowWriter::new(
-        out,
-        format,
-        &["customer", "repeat_purchases", "p_alive", "expected_purchases", "expected_order_value", "clv"],
-        &[14, 16, 8, 18, 20, 0],
-    )?;
-    for v in &values {
+    let mut headers: Vec<String> = [
+        "customer",
+        "repeat_purchases",
+        "p_alive",
+        "p_alive_window_end",
+        "expected_purchases",
+        "p_no_purchase",
+        "expected_order_value",
+        "discounted_purchases",
+        "clv",
+    ]
+    .iter()
+    .map(|h| h.to_string())
+    .collect();
+    let mut widths = vec![14, 16, 8, 18, 18, 13, 20, 20, 10];
+    let with_intervals = !scores.intervals.is_empty();
+    if with_intervals {
+        for h in ["p_alive_lower", "p_alive_upper", "expected_lower", "expected_upper", "clv_lower", "clv_upper"] {
+            headers.push(h.into());
+            widths.push(14);
+        }
+    }
+    for end in &scores.period_ends {
+        headers.push(format!("clv_to_{end}"));
+        widths.push(18);
+    }
+    let counts = scores.counts_of(0).len();
+    for n in 0..counts {
+        headers.push(format!("p_{n}_purchases"));
+        widths.push(14);
+    }
+    if let Some(w) = widths.last_mut() {
+        *w = 0;
+    }
+    let header_refs: Vec<&str> = headers.iter().map(|h| h.as_str()).collect();
+    let mut rows = output::RowWriter::new(out, format, &header_refs, &widths)?;
+    let mut cells: Vec<String> = Vec::with_capacity(headers.len());
+    for (i, v) in scores.values.iter().enumerate() {
         let customer = output::name(&names, v.customer);
         if format == Format::Json {
+            let periods = (!scores.period_ends.is_empty()).then(|| {
+                scores
+                    .period_ends
+                    .iter()
+                    .zip(scores.periods_of(i))
+                    .map(|(&end, &clv)| PeriodValue { end, clv })
+                    .collect()
+            });
             rows.write_json(&ScoreRow {
                 customer,
-                repeat_purchases: v.repeat_purchases,
-                p_alive: v.p_alive,
-                expected_purchases: v.expected_purchases,
-                expected_order_value: v.expected_order_value,
-                clv: v.clv,
+                value: v,
+                intervals: scores.intervals.get(i),
+                clv_by_period: periods,
+                purchase_counts: (counts > 0).then(|| scores.counts_of(i)),
             })?;
-        } else {
-            rows.write_text(&[
-                customer,
-                &v.repeat_purchases.to_string(),
-                &format!("{:.4}", v.p_alive),
-                &format!("{:.4}", v.expected_purchases),
-                &format!("{:.2}", v.expected_order_value),
-                &format!("{:.2}", v.clv),
-            ])?;
+            continue;
         }
+        cells.clear();
+        cells.extend([
+            customer.to_string(),
+            v.repeat_purchases.to_string(),
+            format!("{:.4}", v.p_alive),
+            format!("{:.4}", v.p_alive_at_window_end),
+            format!("{:.4}", v.expected_purchases),
+            format!("{:.4}", v.p_no_purchase),
+            format!("{:.2}", v.expected_order_value),
+            format!("{:.4}", v.discounted_purchases),
+            format!("{:.2}", v.clv),
+        ]);
+        if let Some(iv) = scores.intervals.get(i) {
+            cells.extend([
+                format!("{:.4}", iv.p_alive.lower),
+                format!("{:.4}", iv.p_alive.upper),
+                format!("{:.4}", iv.expected_purchases.lower),
+                format!("{:.4}", iv.expected_purchases.upper),
+                format!("{:.2}", iv.clv.lower),
+                format!("{:.2}", iv.clv.upper),
+            ]);
+        }
+        cells.extend(scores.periods_of(i).iter().map(|c| format!("{c:.2}")));
+        cells.extend(scores.counts_of(i).iter().map(|p| format!("{p:.4}")));
+        let refs: Vec<&str> = cells.iter().map(|c| c.as_str()).collect();
+        rows.write_text(&refs)?;
     }
     Ok(rows.finish()?)
 }
@@ -307,15 +373,17 @@ pub fn customer_lines(store: &Store, id: retention::CustomerId) -> Result<Vec<(&
     Ok(vec![
         ("clv model", format!("{} as of {}{note}", saved.model.purchases.model.name(), saved.model.as_of)),
         ("p(alive)", format!("{:.4}", v.p_alive)),
-        ("expected purchases", format!("{:.3} in the next {} days", v.expected_purchases, options.purchases_days)),
+        ("expected purchases", format!("{:.3} in the next {}", v.expected_purchases, options.window)),
+        ("p(no purchase)", format!("{:.4} in the next {}", v.p_no_purchase, options.window)),
         ("expected order value", format!("{:.2}", v.expected_order_value)),
         (
             "clv",
             format!(
-                "{:.2} over {} days at {:.0}% a year",
+                "{:.2} over the next {} at {}% per {}",
                 v.clv,
-                options.horizon_days,
-                100.0 * options.annual_discount
+                options.horizon,
+                100.0 * options.discount.rate,
+                options.discount.per.singular()
             ),
         ),
     ])

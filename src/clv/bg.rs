@@ -6,10 +6,11 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::clv::counts::bg_family_pmf;
 use crate::clv::data::{Cell, CountData};
 use crate::clv::fit::{FitOptions, Problem, Sample, maximise, sample_step};
-use crate::clv::model::{Fitted, PurchaseModel};
-use crate::clv::special::{btyd_numerator, digamma, ln_gamma, log_add_exp};
+use crate::clv::model::{CountModel, Fitted, PurchaseModel};
+use crate::clv::special::{btyd_numerator, btyd_survival, digamma, ln_gamma, log_add_exp};
 use crate::error::Result;
 
 /// BG/NBD parameters: purchase rates λ ~ Gamma(shape r, rate α), dropout probability after each
@@ -107,11 +108,16 @@ impl Params {
     /// E[purchases in (T, T + t] | alive, x, T]: the numerator of FHL 2005 eq. 10 (BDF 2007 eq. 14
     /// for MBG/NBD), whose denominator is 1/P(alive), evaluated by [`btyd_numerator`].
     fn numerator(&self, t: f64, x: f64, age: f64) -> f64 {
-        let beta = match self.variant {
+        btyd_numerator(self.a, self.posterior_b(x), self.r + x, t / (self.alpha + age))
+    }
+
+    /// The second shape of the dropout probability's distribution given that the customer is
+    /// still active after x repeat purchases: each purchase (MBG/NBD: and the first) was survived.
+    fn posterior_b(&self, x: f64) -> f64 {
+        match self.variant {
             Variant::Bg => self.b + x,
             Variant::Mbg => self.b + x + 1.0,
-        };
-        btyd_numerator(self.a, beta, self.r + x, t / (self.alpha + age))
+        }
     }
 
     /// The data's log-likelihood and its gradient in (r, α, a, b), with every term that depends on x
@@ -275,6 +281,10 @@ macro_rules! bg_model {
                 vec![("r", self.r), ("alpha", self.alpha), ("a", self.a), ("b", self.b)]
             }
 
+            fn with_parameters(&self, v: &[f64]) -> CountModel {
+                CountModel::$ty($ty { r: v[0], alpha: v[1], a: v[2], b: v[3] })
+            }
+
             fn log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
                 self.params().log_likelihood(x, t_x, age)
             }
@@ -285,6 +295,17 @@ macro_rules! bg_model {
 
             fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {
                 self.params().numerator(t, x, age)
+            }
+
+            fn survival_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {
+                let p = self.params();
+                btyd_survival(p.a, p.posterior_b(x), p.r + x, t / (p.alpha + age))
+            }
+
+            fn counts_if_alive(&self, t: f64, x: f64, age: f64, max: u32) -> Vec<f64> {
+                let p = self.params();
+                let beta = p.posterior_b(x);
+                (0..=max).map(|n| bg_family_pmf(p.r + x, p.alpha + age, p.a, beta, n, t)).collect()
             }
         }
     };

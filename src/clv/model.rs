@@ -16,6 +16,9 @@ pub trait PurchaseModel: Sync {
     fn name(&self) -> &'static str;
     /// Parameter names and values, in the literature's order.
     fn parameters(&self) -> Vec<(&'static str, f64)>;
+    /// The same model with other parameter values (in the order of
+    /// [`parameters`](Self::parameters)): what prediction intervals perturb and draw.
+    fn with_parameters(&self, values: &[f64]) -> CountModel;
     /// One customer's log-likelihood.
     fn log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64;
     /// Probability that the customer is still active at the end of the window.
@@ -23,6 +26,27 @@ pub trait PurchaseModel: Sync {
     /// Expected purchases in the next `t` units of a customer known to be alive at `age`. It does
     /// not depend on t_x, which is why scoring can tabulate it per (x, T).
     fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64;
+    /// P(still active `t` units from now | active now, x, T). Like
+    /// [`expected_if_alive`](Self::expected_if_alive) it does not depend on t_x.
+    fn survival_if_alive(&self, t: f64, x: f64, age: f64) -> f64;
+    /// P(n purchases in the next `t` units | active now, x, T) for n = 0..=`max`.
+    fn counts_if_alive(&self, t: f64, x: f64, age: f64, max: u32) -> Vec<f64>;
+    /// P(active `t` units after the end of the window | x, t_x, T): P(alive) times the chance of
+    /// surviving the next `t` units.
+    fn p_alive_at(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
+        self.p_alive(x, t_x, age) * self.survival_if_alive(t, x, age)
+    }
+    /// P(X(T, T + t] = n | x, t_x, T): `n` purchases in the next `t` units, for n = 0..=`max`. A
+    /// customer who is no longer active makes none, so P(0) (the chance of no order in the window,
+    /// "churn in the window") is P(alive)·P(0 | active) + 1 − P(alive).
+    fn purchase_counts(&self, t: f64, x: f64, t_x: f64, age: f64, max: u32) -> Vec<f64> {
+        let alive = self.p_alive(x, t_x, age);
+        let mut p: Vec<f64> = self.counts_if_alive(t, x, age, max).into_iter().map(|q| alive * q).collect();
+        if let Some(p0) = p.first_mut() {
+            *p0 += 1.0 - alive;
+        }
+        p
+    }
     /// Expected purchases in the next `t` units: P(alive) · [`expected_if_alive`](Self::expected_if_alive).
     /// With x = t_x = age = 0 it is the expected number of repeat purchases of a new customer in
     /// their first `t` units (the population curve).
@@ -135,6 +159,9 @@ impl PurchaseModel for CountModel {
     fn parameters(&self) -> Vec<(&'static str, f64)> {
         self.inner().parameters()
     }
+    fn with_parameters(&self, values: &[f64]) -> CountModel {
+        self.inner().with_parameters(values)
+    }
     fn log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
         self.inner().log_likelihood(x, t_x, age)
     }
@@ -143,5 +170,11 @@ impl PurchaseModel for CountModel {
     }
     fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {
         self.inner().expected_if_alive(t, x, age)
+    }
+    fn survival_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {
+        self.inner().survival_if_alive(t, x, age)
+    }
+    fn counts_if_alive(&self, t: f64, x: f64, age: f64, max: u32) -> Vec<f64> {
+        self.inner().counts_if_alive(t, x, age, max)
     }
 }

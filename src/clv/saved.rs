@@ -8,7 +8,7 @@ use crate::clv::data::{CountData, SpendData, TimeUnit};
 use crate::clv::fit::FitOptions;
 use crate::clv::gamma_gamma::{GammaGamma, SpendFit};
 use crate::clv::model::{CountModel, Fitted, ModelKind};
-use crate::clv::value::{CustomerValue, Valuation, ValueOptions};
+use crate::clv::value::{CustomerValue, Scores, Valuation, ValueOptions};
 use crate::day::Day;
 use crate::error::Result;
 use crate::store::Store;
@@ -74,8 +74,12 @@ impl ClvModel {
     }
 
     /// A valuation with these models.
-    pub fn valuation(&self, options: ValueOptions) -> Result<Valuation<'_>> {
-        Valuation::new(&self.purchases, self.gamma_gamma(), options)
+    pub fn valuation(&self, options: ValueOptions) -> Result<Valuation> {
+        let valuation = Valuation::new(&self.purchases, self.gamma_gamma(), options)?;
+        Ok(match &self.spend {
+            Some(s) => valuation.with_spend_covariance(s.fitted.diagnostics.covariance.clone()),
+            None => valuation,
+        })
     }
 
     /// Fits `kind` and Gamma-Gamma on `summaries`. A spend-model failure is kept in
@@ -157,7 +161,13 @@ impl Store {
 
     /// Every customer's predictions from `model`, as of the model's day, in id order.
     pub fn clv_values(&self, model: &ClvModel, options: &ValueOptions) -> Result<Vec<CustomerValue>> {
+        Ok(self.clv_scores(model, options)?.values)
+    }
+
+    /// As [`clv_values`](Self::clv_values) with the per-period, purchase-count and interval
+    /// breakdowns `options` ask for.
+    pub fn clv_scores(&self, model: &ClvModel, options: &ValueOptions) -> Result<Scores> {
         let summaries = self.summaries(Some(model.as_of))?;
-        Ok(model.valuation(*options)?.score(&summaries, &self.currency()))
+        Ok(model.valuation(*options)?.score_all(&summaries, &self.currency()))
     }
 }

@@ -234,7 +234,11 @@ fn clv_is_finite_and_decreasing_in_the_discount_rate() {
     let gg = GammaGamma { p: 6.0, q: 4.0, gamma: 15.0 };
     let mut previous: Option<Vec<f64>> = None;
     for discount in [0.0, 0.05, 0.2, 1.0, 5.0] {
-        let options = ValueOptions { horizon_days: 3_650, annual_discount: discount, ..ValueOptions::default() };
+        let options = ValueOptions {
+            horizon: crate::clv::Span::months(120),
+            discount: crate::clv::DiscountRate { rate: discount, per: crate::clv::CalendarUnit::Year },
+            ..ValueOptions::default()
+        };
         let values: Vec<f64> = Valuation::new(&pnbd, Some(gg), options)
             .unwrap()
             .score(&summaries, &crate::Currency::default())

@@ -8,62 +8,77 @@ use serde::Serialize;
 
 use crate::clv::data::TimeUnit;
 use crate::clv::gamma_gamma::GammaGamma;
-use crate::clv::model::{Fitted, PurchaseModel};
+use crate::clv::horizon::{DiscountRate, Periods, Schedule, Span};
+use crate::clv::intervals::{self, CustomerIntervals, IntervalOptions};
+use crate::clv::model::{CountModel, Fitted, PurchaseModel};
 use crate::error::{Error, Result};
+use crate::generate::rng::Rng;
 use crate::money::Currency;
 use crate::summary::{CustomerId, Summaries, Summary};
 
-/// How a customer's future is valued.
+/// How a customer's future is valued. Durations are calendar spans counted from the as-of day
+/// of the data scored, so they mean the same whatever time unit the model was fitted in.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct ValueOptions {
-    /// Window of the "expected purchases" figure, in days.
-    pub purchases_days: u32,
-    /// CLV horizon in days.
-    pub horizon_days: u32,
-    /// Annual discount rate (0.10 = 10% a year), applied continuously over the horizon.
-    pub annual_discount: f64,
+    /// Window of the expected-purchases, no-purchase (churn) and purchase-count figures and of
+    /// P(alive) at its end.
+    pub window: Span,
+    /// CLV horizon.
+    pub horizon: Span,
+    /// Discount rate per calendar unit, applied to each month of the horizon at its midpoint.
+    pub discount: DiscountRate,
     /// Share of revenue that is profit (1.0 = value revenue).
     pub margin: f64,
+    /// Break the CLV down into months, quarters or years of the horizon (see [`Scores`]).
+    pub periods: Option<Periods>,
+    /// Give P(n purchases in the window) for n = 0..=`max_count` (see [`Scores`]); 0 keeps only
+    /// [`CustomerValue::p_no_purchase`].
+    pub max_count: u32,
+    /// Prediction intervals for P(alive), expected purchases and CLV (see [`Scores`]).
+    pub interval: Option<IntervalOptions>,
 }
 
 impl Default for ValueOptions {
+    /// 12 months for both window and horizon, 10% a year, revenue, no breakdowns.
     fn default() -> Self {
-        ValueOptions { purchases_days: 365, horizon_days: 365, annual_discount: 0.10, margin: 1.0 }
+        ValueOptions {
+            window: Span::months(12),
+            horizon: Span::months(12),
+            discount: DiscountRate::default(),
+            margin: 1.0,
+            periods: None,
+            max_count: 0,
+            interval: None,
+        }
     }
 }
 
 impl ValueOptions {
     /// Checks the options, naming the bad one.
     pub fn validate(&self) -> Result<()> {
-        if self.horizon_days == 0 || self.horizon_days > 36_525 {
-            return Err(Error::invalid(
-                "--horizon",
-                format!("{} days", self.horizon_days),
-                "must be 1 day to 100 years",
-            ));
+        for (flag, span) in [("--horizon", self.horizon), ("--window", self.window)] {
+            let days = span.days_from(crate::Day::from_days(0));
+            if span.count == 0 || days > 36_525 {
+                return Err(Error::invalid(flag, span.to_string(), "must be 1 day to 100 years"));
+            }
         }
-        if !(self.annual_discount >= 0.0 && self.annual_discount < 10.0) {
+        if !(self.discount.rate >= 0.0 && self.discount.rate < 10.0) {
             return Err(Error::invalid(
                 "--discount",
-                self.annual_discount.to_string(),
-                "expected an annual rate from 0 to 10",
+                self.discount.rate.to_string(),
+                "expected a rate from 0% to 1000%",
             ));
         }
         if !(self.margin > 0.0 && self.margin <= 1.0) {
             return Err(Error::invalid("--margin", self.margin.to_string(), "expected a share in (0, 1]"));
         }
+        if let Some(interval) = &self.interval {
+            interval.validate()?;
+        }
+        if self.max_count > 1_000 {
+            return Err(Error::invalid("--counts", self.max_count.to_string(), "expected at most 1000"));
+        }
         Ok(())
-    }
-
-    /// The CLV horizon split into steps of about 30 days (the last may be shorter): CLV sums each
-    /// step's expected purchases discounted at the step's midpoint.
-    fn steps(&self) -> Vec<f64> {
-        let k = self.horizon_days.div_ceil(30);
-        (1..=k).map(|i| (i * 30).min(self.horizon_days) as f64).collect()
-    }
-
-    fn discount_at(&self, day: f64) -> f64 {
-        (-(1.0 + self.annual_discount).ln() * day / 365.25).exp()
     }
 }
 
@@ -74,121 +89,466 @@ pub struct CustomerValue {
     pub customer: CustomerId,
     /// Repeat purchases so far (x).
     pub repeat_purchases: u32,
-    /// Probability that the customer is still active.
+    /// Probability that the customer is still active at the as-of day.
     pub p_alive: f64,
-    /// Expected purchases in the next [`ValueOptions::purchases_days`] days.
+    /// Probability that the customer is still active at the end of the window.
+    pub p_alive_at_window_end: f64,
+    /// Expected purchases in the window.
     pub expected_purchases: f64,
+    /// Probability of no purchase in the window: the "churn in the next 90 days" figure.
+    pub p_no_purchase: f64,
     /// Expected value of a future purchase, major currency units.
     pub expected_order_value: f64,
+    /// Discounted expected purchases over the horizon (DERT over a finite horizon).
+    pub discounted_purchases: f64,
     /// Discounted value of the expected purchases over the horizon, times the margin, major units.
     pub clv: f64,
 }
 
+/// Predictions for every customer with the breakdowns the options asked for, in flat arrays (one
+/// row per customer, in the order of `values`) so a million customers cost no allocation each.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Scores {
+    /// Each customer's predictions.
+    pub values: Vec<CustomerValue>,
+    /// The last day of each period of [`ValueOptions::periods`] (empty without it).
+    pub period_ends: Vec<crate::Day>,
+    /// CLV per period, `period_ends.len()` per customer; each row sums to the customer's CLV.
+    pub period_values: Vec<f64>,
+    /// P(n purchases in the window), n = 0..=[`ValueOptions::max_count`], per customer (empty when
+    /// `max_count` is 0).
+    pub counts: Vec<f64>,
+    /// Each customer's intervals, in the order of `values` (empty without
+    /// [`ValueOptions::interval`]).
+    pub intervals: Vec<CustomerIntervals>,
+}
+
+impl Scores {
+    /// Customer `i`'s CLV per period.
+    pub fn periods_of(&self, i: usize) -> &[f64] {
+        let k = self.period_ends.len();
+        self.period_values.get(i * k..(i + 1) * k).unwrap_or(&[])
+    }
+
+    /// Customer `i`'s P(n purchases in the window) for n = 0, 1, ...
+    pub fn counts_of(&self, i: usize) -> &[f64] {
+        let k = if self.values.is_empty() { 0 } else { self.counts.len() / self.values.len() };
+        self.counts.get(i * k..(i + 1) * k).unwrap_or(&[])
+    }
+}
+
 /// Predicts with a fitted purchase model and, optionally, a spend model.
-pub struct Valuation<'a> {
-    purchases: &'a dyn PurchaseModel,
+pub struct Valuation {
+    purchases: CountModel,
+    /// Covariance of the purchase model's log-parameters (empty if unknown).
+    covariance: Vec<Vec<f64>>,
     unit: TimeUnit,
     spend: Option<GammaGamma>,
+    /// Covariance of the spend model's log-parameters (empty: the spend model is taken as exact).
+    spend_covariance: Vec<Vec<f64>>,
     options: ValueOptions,
 }
 
-impl<'a> Valuation<'a> {
-    /// A valuation with a fitted purchase model (its time unit comes with it). Without a spend
-    /// model a customer's expected order value is their own average purchase-day value so far.
+impl Valuation {
+    /// A valuation with a fitted purchase model (its time unit and parameter covariance come with
+    /// it). Without a spend model a customer's expected order value is their own average
+    /// purchase-day value so far.
     pub fn new<M: PurchaseModel>(
-        purchases: &'a Fitted<M>,
+        purchases: &Fitted<M>,
         spend: Option<GammaGamma>,
         options: ValueOptions,
     ) -> Result<Self> {
         options.validate()?;
-        Ok(Valuation { purchases: &purchases.model, unit: purchases.unit, spend, options })
+        let values: Vec<f64> = purchases.model.parameters().iter().map(|p| p.1).collect();
+        let covariance = purchases.diagnostics.covariance.clone();
+        if options.interval.is_some() && covariance.len() != values.len() {
+            return Err(Error::invalid(
+                "--interval",
+                purchases.model.name(),
+                "the model carries no parameter covariance (saved by an older version): fit it again",
+            ));
+        }
+        Ok(Valuation {
+            purchases: purchases.model.with_parameters(&values),
+            covariance,
+            unit: purchases.unit,
+            spend,
+            spend_covariance: Vec::new(),
+            options,
+        })
+    }
+
+    /// Adds the spend model's parameter covariance (of ln p, ln q, ln γ), so that CLV intervals
+    /// carry its uncertainty too.
+    pub fn with_spend_covariance(mut self, covariance: Vec<Vec<f64>>) -> Self {
+        self.spend_covariance = if covariance.len() == 3 { covariance } else { Vec::new() };
+        self
     }
 
     /// Predictions for every customer of `summaries`, in their order, computed in parallel.
     pub fn score(&self, summaries: &Summaries, currency: &Currency) -> Vec<CustomerValue> {
+        self.score_all(summaries, currency).values
+    }
+
+    /// Predictions for every customer with the per-period, purchase-count and interval
+    /// breakdowns the options ask for.
+    pub fn score_all(&self, summaries: &Summaries, currency: &Currency) -> Scores {
         let as_of = summaries.as_of;
-        let table = self.table(summaries.customers.iter().map(|s| (s.x(), s.age(as_of))));
+        let delta = self.options.interval.filter(|i| i.draws == 0);
+        let table = self.table(as_of, summaries.customers.iter().map(|s| (s.x(), s.age(as_of))), delta.is_some());
         let scale = currency.scale() as f64;
-        summaries.customers.par_iter().map(|s| self.score_one(s, as_of, &table, scale)).collect()
+        let periods = if self.options.periods.is_some() { table.schedule.period_ends.len() } else { 0 };
+        let counts = if self.options.max_count > 0 { self.options.max_count as usize + 1 } else { 0 };
+        let rows: Vec<(CustomerValue, Option<CustomerIntervals>, Vec<f64>)> = summaries
+            .customers
+            .par_iter()
+            .map(|s| {
+                let mut extra = Vec::new();
+                let (v, i) = self.score_one(s, as_of, &table, scale, (periods, counts), &mut extra);
+                (v, i, extra)
+            })
+            .collect();
+        let mut scores = Scores {
+            values: Vec::with_capacity(rows.len()),
+            period_ends: if periods > 0 { table.schedule.period_ends.clone() } else { Vec::new() },
+            period_values: Vec::with_capacity(rows.len() * periods),
+            counts: Vec::with_capacity(rows.len() * counts),
+            intervals: Vec::new(),
+        };
+        for (v, i, extra) in rows {
+            scores.values.push(v);
+            scores.intervals.extend(i);
+            scores.period_values.extend_from_slice(&extra[..periods]);
+            scores.counts.extend_from_slice(&extra[periods..]);
+        }
+        if let Some(options) = self.options.interval.filter(|i| i.draws > 0) {
+            scores.intervals = self.draw_intervals(summaries, &table.schedule, scale, &options);
+        }
+        scores
     }
 
     /// One customer's predictions.
     pub fn score_customer(&self, summary: &Summary, as_of: crate::Day, currency: &Currency) -> CustomerValue {
-        let table = self.table(std::iter::once((summary.x(), summary.age(as_of))));
-        self.score_one(summary, as_of, &table, currency.scale() as f64)
+        let table = self.table(as_of, std::iter::once((summary.x(), summary.age(as_of))), false);
+        self.score_one(summary, as_of, &table, currency.scale() as f64, (0, 0), &mut Vec::new()).0
     }
 
-    fn score_one(&self, s: &Summary, as_of: crate::Day, table: &Table, scale: f64) -> CustomerValue {
+    /// The expected order value of a customer under `spend` (or their own average without it).
+    fn order_value(&self, spend: Option<&GammaGamma>, s: &Summary, scale: f64) -> f64 {
+        match spend {
+            Some(gg) => gg.expected_spend(s.x(), s.average_repeat_value().unwrap_or(0.0) / scale),
+            None => s.spend as f64 / s.purchase_days.max(1) as f64 / scale,
+        }
+    }
+
+    /// One customer's predictions and, with delta-method intervals asked for, their intervals;
+    /// `extra` receives the CLV of each of the first `breakdowns.0` periods, then P(n) for n
+    /// below `breakdowns.1`.
+    fn score_one(
+        &self,
+        s: &Summary,
+        as_of: crate::Day,
+        table: &Table,
+        scale: f64,
+        breakdowns: (usize, usize),
+        extra: &mut Vec<f64>,
+    ) -> (CustomerValue, Option<CustomerIntervals>) {
         let unit = self.unit.days();
         let (x, age) = (s.x(), s.age(as_of));
-        let p_alive = self.purchases.p_alive(x as f64, s.t_x() as f64 / unit, age as f64 / unit);
-        let row = table.row(x, age).unwrap_or(&[]);
-        let order_value = match &self.spend {
-            Some(gg) => gg.expected_spend(x, s.average_repeat_value().unwrap_or(0.0) / scale),
-            None => s.spend as f64 / s.purchase_days.max(1) as f64 / scale,
-        };
+        let (xf, t_x, t) = (x as f64, s.t_x() as f64 / unit, age as f64 / unit);
+        let p_alive = self.purchases.p_alive(xf, t_x, t);
+        let index = table.index(x, age);
+        let row = index.map_or(&[][..], |i| table.row(i));
+        let cell = |i: usize| row.get(i).copied().unwrap_or(0.0);
+        let order_value = self.order_value(self.spend.as_ref(), s, scale);
+        let value = order_value * self.options.margin;
+        let schedule = &table.schedule;
+        let (periods, counts) = breakdowns;
+        extra.resize(periods, 0.0);
         let mut previous = 0.0;
         let mut discounted = 0.0;
-        for (k, &cumulative) in row.iter().skip(1).enumerate() {
-            discounted += (cumulative - previous) * table.discounts[k];
+        for (k, d) in schedule.discounts.iter().enumerate() {
+            let cumulative = cell(table.steps_at + k);
+            let step = (cumulative - previous) * d;
             previous = cumulative;
+            discounted += step;
+            if periods > 0 {
+                extra[schedule.period_of_step[k]] += p_alive * step * value;
+            }
         }
-        CustomerValue {
+        for n in 0..counts {
+            let q = cell(2 + n);
+            extra.push(p_alive * q + if n == 0 { 1.0 - p_alive } else { 0.0 });
+        }
+        let v = CustomerValue {
             customer: s.customer,
             repeat_purchases: x,
             p_alive,
-            expected_purchases: p_alive * row.first().copied().unwrap_or(0.0),
+            p_alive_at_window_end: p_alive * cell(1),
+            expected_purchases: p_alive * cell(0),
+            p_no_purchase: p_alive * cell(2) + (1.0 - p_alive),
             expected_order_value: order_value,
-            clv: p_alive * discounted * order_value * self.options.margin,
+            discounted_purchases: p_alive * discounted,
+            clv: p_alive * discounted * value,
+        };
+        let intervals = match (&self.options.interval, index) {
+            (Some(o), Some(i)) if o.draws == 0 && !table.perturbed.is_empty() => {
+                Some(self.delta_intervals(s, (xf, t_x, t), &v, table, i, scale, o.level))
+            }
+            _ => None,
+        };
+        (v, intervals)
+    }
+
+    /// Delta-method intervals: each prediction recomputed with one log-parameter moved by
+    /// [`intervals::STEP`] (the table holds the perturbed models' rows), the gradient of its logit
+    /// or log against the parameters' covariance.
+    #[allow(clippy::too_many_arguments)]
+    fn delta_intervals(
+        &self,
+        s: &Summary,
+        (x, t_x, t): (f64, f64, f64),
+        v: &CustomerValue,
+        table: &Table,
+        index: usize,
+        scale: f64,
+        level: f64,
+    ) -> CustomerIntervals {
+        let z = crate::clv::uncertainty::interval_z(level).unwrap_or(1.96);
+        let k = table.perturbed.len();
+        let (mut p, mut log_e, mut log_d) = (Vec::with_capacity(k), Vec::with_capacity(k), Vec::with_capacity(k));
+        let base_e = v.expected_purchases.ln();
+        let base_d = v.discounted_purchases.ln();
+        for (j, model) in table.perturbed_models.iter().enumerate() {
+            let pj = model.p_alive(x, t_x, t);
+            let row = table.perturbed_row(j, index);
+            let mut previous = 0.0;
+            let mut discounted = 0.0;
+            for (step, d) in table.schedule.discounts.iter().enumerate() {
+                discounted += (row[1 + step] - previous) * d;
+                previous = row[1 + step];
+            }
+            p.push(pj);
+            log_e.push(((pj * row[0]).ln() - base_e) / intervals::STEP);
+            log_d.push(((pj * discounted).ln() - base_d) / intervals::STEP);
+        }
+        let mut spend_gradient = Vec::new();
+        if let (Some(gg), false) = (&self.spend, self.spend_covariance.is_empty()) {
+            let base = self.order_value(Some(gg), s, scale).ln();
+            let values = [gg.p, gg.q, gg.gamma];
+            for j in 0..3 {
+                let mut w = values;
+                w[j] *= intervals::STEP.exp();
+                let moved = GammaGamma { p: w[0], q: w[1], gamma: w[2] };
+                spend_gradient.push((self.order_value(Some(&moved), s, scale).ln() - base) / intervals::STEP);
+            }
+        }
+        let purchases = (&log_d[..], &self.covariance[..]);
+        let spend = (&spend_gradient[..], &self.spend_covariance[..]);
+        CustomerIntervals {
+            p_alive: intervals::probability(v.p_alive, &p, &self.covariance, z),
+            expected_purchases: intervals::positive(v.expected_purchases, &[(&log_e, &self.covariance)], z),
+            clv: intervals::positive(v.clv, &[purchases, spend], z),
         }
     }
 
-    /// For each distinct (x, T): expected purchases if alive over the purchases window, then
-    /// cumulatively at the end of each CLV step.
-    fn table(&self, keys: impl Iterator<Item = (u32, u32)>) -> Table {
+    /// Intervals from `options.draws` parameter draws: customers are taken in blocks of distinct
+    /// (x, T), each block's expectations computed under every draw and each customer's
+    /// predictions sorted for their quantiles, so memory is one block × draws, never customers ×
+    /// draws.
+    fn draw_intervals(
+        &self,
+        summaries: &Summaries,
+        schedule: &Schedule,
+        scale: f64,
+        options: &IntervalOptions,
+    ) -> Vec<CustomerIntervals> {
+        let as_of = summaries.as_of;
+        let unit = self.unit.days();
+        let window = self.options.window.days_from(as_of) as f64 / unit;
+        let mut rng = Rng::seed_from_u64(options.seed);
+        let n = options.draws as usize;
+        // Log-parameters θ̂ + L z with the z moment-matched (see `intervals::standardised_normals`).
+        let draw_all = |mean: &[f64], cov: &[Vec<f64>], rng: &mut Rng| -> Vec<Vec<f64>> {
+            let l = intervals::cholesky(cov);
+            intervals::standardised_normals(n, mean.len(), rng)
+                .into_iter()
+                .map(|z| {
+                    (0..mean.len())
+                        .map(|i| (mean[i].ln() + (0..=i).map(|k| l[i][k] * z[k]).sum::<f64>()).exp())
+                        .collect()
+                })
+                .collect()
+        };
+        let theta: Vec<f64> = self.purchases.parameters().iter().map(|p| p.1).collect();
+        let models = draw_all(&theta, &self.covariance, &mut rng);
+        let spends: Vec<Option<GammaGamma>> = match self.spend {
+            Some(gg) if !self.spend_covariance.is_empty() => {
+                draw_all(&[gg.p, gg.q, gg.gamma], &self.spend_covariance, &mut rng)
+                    .into_iter()
+                    .map(|v| Some(GammaGamma { p: v[0], q: v[1], gamma: v[2] }))
+                    .collect()
+            }
+            spend => vec![spend; n],
+        };
+        let draws: Vec<(CountModel, Option<GammaGamma>)> =
+            models.iter().zip(spends).map(|(v, spend)| (self.purchases.with_parameters(v), spend)).collect();
+        // Customers by (x, T), cut into blocks of at most BLOCK_KEYS distinct pairs.
+        let mut order: Vec<(u64, usize)> = summaries
+            .customers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (((s.x() as u64) << 32) | s.age(as_of) as u64, i))
+            .collect();
+        order.par_sort_unstable();
+        let mut blocks: Vec<&[(u64, usize)]> = Vec::new();
+        let (mut start, mut keys) = (0, 0);
+        for i in 0..order.len() {
+            if i > start && order[i].0 != order[i - 1].0 {
+                keys += 1;
+                if keys == BLOCK_KEYS {
+                    blocks.push(&order[start..i]);
+                    (start, keys) = (i, 0);
+                }
+            }
+        }
+        blocks.push(&order[start..]);
+        let width = 1 + schedule.step_ends.len();
+        let level = options.level;
+        let results: Vec<Vec<(usize, CustomerIntervals)>> = blocks
+            .par_iter()
+            .map(|block| {
+                let mut keys: Vec<u64> = block.iter().map(|b| b.0).collect();
+                keys.dedup();
+                // expectations[d][key][column]: the window, then each step's cumulative value.
+                let mut expectations = vec![0.0; draws.len() * keys.len() * width];
+                for (d, (model, _)) in draws.iter().enumerate() {
+                    for (k, key) in keys.iter().enumerate() {
+                        let (x, age) = ((key >> 32) as f64, (key & 0xffff_ffff) as f64 / unit);
+                        let at = (d * keys.len() + k) * width;
+                        expectations[at] = model.expected_if_alive(window, x, age);
+                        for (c, end) in schedule.step_ends.iter().enumerate() {
+                            expectations[at + 1 + c] = model.expected_if_alive(end / unit, x, age);
+                        }
+                    }
+                }
+                let (mut pa, mut ex, mut cl) = (Vec::new(), Vec::new(), Vec::new());
+                block
+                    .iter()
+                    .map(|&(key, i)| {
+                        let s = &summaries.customers[i];
+                        let k = keys.partition_point(|&q| q < key);
+                        let (x, t_x, t) = (s.x() as f64, s.t_x() as f64 / unit, s.age(as_of) as f64 / unit);
+                        pa.clear();
+                        ex.clear();
+                        cl.clear();
+                        for (d, (model, spend)) in draws.iter().enumerate() {
+                            let p = model.p_alive(x, t_x, t);
+                            let row = &expectations[(d * keys.len() + k) * width..][..width];
+                            let mut previous = 0.0;
+                            let mut discounted = 0.0;
+                            for (c, factor) in schedule.discounts.iter().enumerate() {
+                                discounted += (row[1 + c] - previous) * factor;
+                                previous = row[1 + c];
+                            }
+                            let value = self.order_value(spend.as_ref(), s, scale) * self.options.margin;
+                            pa.push(p);
+                            ex.push(p * row[0]);
+                            cl.push(p * discounted * value);
+                        }
+                        let intervals = CustomerIntervals {
+                            p_alive: intervals::quantile_interval(&mut pa, level),
+                            expected_purchases: intervals::quantile_interval(&mut ex, level),
+                            clv: intervals::quantile_interval(&mut cl, level),
+                        };
+                        (i, intervals)
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut out = vec![CustomerIntervals::default(); summaries.customers.len()];
+        for (i, intervals) in results.into_iter().flatten() {
+            out[i] = intervals;
+        }
+        out
+    }
+
+    /// For each distinct (x, T), given that the customer is active: expected purchases in the
+    /// window, survival to the window's end, P(n purchases in the window) for n = 0..=max_count,
+    /// then expected purchases cumulatively at the end of each monthly step of the horizon; with
+    /// `perturbed`, also the window and step columns under each perturbed model.
+    fn table(&self, as_of: crate::Day, keys: impl Iterator<Item = (u32, u32)>, perturbed: bool) -> Table {
         let mut keys: Vec<u64> = keys.map(|(x, age)| ((x as u64) << 32) | age as u64).collect();
         keys.par_sort_unstable();
         keys.dedup();
         let unit = self.unit.days();
-        let steps = self.options.steps();
-        let width = steps.len() + 1;
-        let purchases_t = self.options.purchases_days as f64 / unit;
+        let o = &self.options;
+        let schedule = Schedule::new(as_of, o.horizon, o.discount, o.periods.unwrap_or(Periods::Month));
+        let window = o.window.days_from(as_of) as f64 / unit;
+        let max_count = o.max_count;
+        let steps_at = 3 + max_count as usize;
+        let width = steps_at + schedule.step_ends.len();
+        let model = &self.purchases;
         let values: Vec<f64> = keys
             .par_iter()
             .flat_map_iter(|&key| {
                 let (x, age) = ((key >> 32) as f64, (key & 0xffff_ffff) as f64 / unit);
-                std::iter::once(purchases_t)
-                    .chain(steps.iter().map(|d| d / unit))
-                    .map(move |t| self.purchases.expected_if_alive(t, x, age))
-                    .collect::<Vec<_>>()
+                let mut row = Vec::with_capacity(width);
+                row.push(model.expected_if_alive(window, x, age));
+                row.push(model.survival_if_alive(window, x, age));
+                row.extend(model.counts_if_alive(window, x, age, max_count));
+                row.extend(schedule.step_ends.iter().map(|d| model.expected_if_alive(d / unit, x, age)));
+                row
             })
             .collect();
-        let mut start = 0.0;
-        let discounts = steps
+        let perturbed_models = if perturbed { intervals::perturbed(model) } else { Vec::new() };
+        let perturbed_width = 1 + schedule.step_ends.len();
+        let perturbed = perturbed_models
             .iter()
-            .map(|&end| {
-                let d = self.options.discount_at(0.5 * (start + end));
-                start = end;
-                d
+            .map(|m| {
+                keys.par_iter()
+                    .flat_map_iter(|&key| {
+                        let (x, age) = ((key >> 32) as f64, (key & 0xffff_ffff) as f64 / unit);
+                        std::iter::once(window)
+                            .chain(schedule.step_ends.iter().map(|d| d / unit))
+                            .map(move |t| m.expected_if_alive(t, x, age))
+                    })
+                    .collect()
             })
             .collect();
-        Table { keys, values, width, discounts }
+        Table { keys, values, width, steps_at, schedule, perturbed_models, perturbed, perturbed_width }
     }
 }
+
+/// Distinct (x, T) pairs per block of the draws method.
+const BLOCK_KEYS: usize = 16;
 
 struct Table {
     keys: Vec<u64>,
     values: Vec<f64>,
     width: usize,
-    discounts: Vec<f64>,
+    /// Column of the first cumulative step.
+    steps_at: usize,
+    schedule: Schedule,
+    /// The model with each log-parameter moved (delta-method intervals only).
+    perturbed_models: Vec<CountModel>,
+    /// Per perturbed model, per key: the window's expectation, then each step's cumulative one.
+    perturbed: Vec<Vec<f64>>,
+    perturbed_width: usize,
 }
 
 impl Table {
-    /// The row of (x, T); every scored pair was put in the table, so `None` cannot happen.
-    fn row(&self, x: u32, age: u32) -> Option<&[f64]> {
-        let key = ((x as u64) << 32) | age as u64;
-        let i = self.keys.binary_search(&key).ok()?;
-        self.values.get(i * self.width..(i + 1) * self.width)
+    /// The index of (x, T); every scored pair was put in the table.
+    fn index(&self, x: u32, age: u32) -> Option<usize> {
+        self.keys.binary_search(&(((x as u64) << 32) | age as u64)).ok()
+    }
+
+    fn row(&self, i: usize) -> &[f64] {
+        &self.values[i * self.width..(i + 1) * self.width]
+    }
+
+    fn perturbed_row(&self, model: usize, i: usize) -> &[f64] {
+        &self.perturbed[model][i * self.perturbed_width..(i + 1) * self.perturbed_width]
     }
 }
 

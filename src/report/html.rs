@@ -230,12 +230,13 @@ pub(super) fn render(r: &Report) -> String {
         (Some(d), _) => {
             let _ = write!(
                 out,
-                r#"<p class="note">Model {} as of {}: each customer's predicted revenue over the next {} days{}, discounted at {:.0}% a year, in {}.</p>"#,
+                r#"<p class="note">Model {} as of {}: each customer's predicted revenue over the next {}{}, discounted at {}% per {}, in {}.</p>"#,
                 escape(d.model),
                 d.as_of,
-                d.horizon_days,
+                d.horizon,
                 if d.margin == 1.0 { String::new() } else { format!(" at a {:.0}% margin", 100.0 * d.margin) },
-                100.0 * d.annual_discount,
+                100.0 * d.discount.rate,
+                d.discount.per.singular(),
                 escape(&r.currency),
             );
             cards(

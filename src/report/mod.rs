@@ -37,10 +37,10 @@ pub struct ClvDistribution {
     pub model: &'static str,
     /// The model's day (values are as of it).
     pub as_of: Day,
-    /// CLV horizon in days.
-    pub horizon_days: u32,
-    /// Annual discount rate applied.
-    pub annual_discount: f64,
+    /// CLV horizon.
+    pub horizon: crate::clv::Span,
+    /// Discount rate applied.
+    pub discount: crate::clv::DiscountRate,
     /// Share of revenue counted as value (1 = revenue, not profit).
     pub margin: f64,
     /// Customers valued.
@@ -263,8 +263,8 @@ fn distribution(
     ClvDistribution {
         model,
         as_of,
-        horizon_days: value.horizon_days,
-        annual_discount: value.annual_discount,
+        horizon: value.horizon,
+        discount: value.discount,
         margin: value.margin,
         customers: n as u64,
         total,

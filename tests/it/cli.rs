@@ -387,10 +387,57 @@ fn clv_fit_score_evaluate_and_customer() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let mut lines = out.lines();
-    assert_eq!(lines.next(), Some("customer,repeat_purchases,p_alive,expected_purchases,expected_order_value,clv"));
+    assert_eq!(
+        lines.next(),
+        Some(
+            "customer,repeat_purchases,p_alive,p_alive_window_end,expected_purchases,p_no_purchase,\
+             expected_order_value,discounted_purchases,clv"
+        )
+    );
     let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').skip(1).map(|f| f.parse().unwrap()).collect()).collect();
     assert_eq!(rows.len(), 2_357);
-    assert!(rows.iter().all(|r| (0.0..=1.0).contains(&r[1]) && r[2] >= 0.0 && r[3] > 0.0 && r[4] >= 0.0));
+    assert!(rows.iter().all(|r| (0.0..=1.0).contains(&r[1]) && r[3] >= 0.0 && r[5] > 0.0 && r[7] >= 0.0));
+
+    // Calendar horizons, a rate per unit, per-quarter CLV, counts and 90% intervals.
+    let o = retention(&[
+        "clv",
+        "score",
+        "--db",
+        db,
+        "--format",
+        "csv",
+        "--horizon",
+        "12months",
+        "--window",
+        "90days",
+        "--discount",
+        "10%/year",
+        "--periods",
+        "quarter",
+        "--counts",
+        "2",
+        "--interval",
+        "0.9",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let header: Vec<&str> = out.lines().next().unwrap().split(',').collect();
+    assert_eq!(header.len(), 9 + 6 + 4 + 3, "{header:?}");
+    assert_eq!(&header[15..19], ["clv_to_1997-12-30", "clv_to_1998-03-30", "clv_to_1998-06-30", "clv_to_1998-09-30"]);
+    for line in out.lines().skip(1).take(200) {
+        let f: Vec<f64> = line.split(',').skip(1).map(|v| v.parse().unwrap()).collect();
+        let (clv, lower, upper) = (f[7], f[12], f[13]);
+        assert!(lower <= clv + 0.01 && clv <= upper + 0.01, "{line}");
+        let quarters: f64 = f[14..18].iter().sum();
+        assert!((quarters - clv).abs() <= 0.03, "{line}");
+        assert_eq!(f[18], f[4], "P(0) is the no-purchase column: {line}");
+    }
+    let o = retention(&["clv", "score", "--db", db, "--horizon", "12 fortnights"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--horizon") && stderr(&o).contains("12months"), "{}", stderr(&o));
+    let o = retention(&["clv", "score", "--db", db, "--discount", "10%/fortnight"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--discount"), "{}", stderr(&o));
 
     let o = retention(&["customer", "00004", "--db", db]);
     assert!(stdout(&o).contains("clv model             BG/NBD as of 1997-09-30"), "{}", stdout(&o));

@@ -133,7 +133,11 @@ fn clv_is_discounted_and_scales_with_margin() {
         .fit_clv(Some(Day::from_ymd(1997, 9, 30).unwrap()), ModelKind::BgNbd, TimeUnit::Weeks, &FitOptions::default())
         .unwrap();
     let at = |discount: f64, margin: f64| {
-        let options = ValueOptions { annual_discount: discount, margin, ..ValueOptions::default() };
+        let options = ValueOptions {
+            discount: retention::clv::DiscountRate { rate: discount, per: retention::clv::CalendarUnit::Year },
+            margin,
+            ..ValueOptions::default()
+        };
         store.clv_values(&model, &options).unwrap()
     };
     let (none, some, half) = (at(0.0, 1.0), at(0.2, 1.0), at(0.0, 0.5));

@@ -14,6 +14,7 @@ mod export;
 mod fuzz_corpus;
 mod ingest;
 mod metrics;
+mod predictions;
 mod report;
 mod rfm;
 mod uncertainty;
