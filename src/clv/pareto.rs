@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::clv::data::CountData;
 use crate::clv::fit::{FitOptions, Problem, Sample, maximise, sample_step};
 use crate::clv::model::{CountModel, Fitted, PurchaseModel};
-use crate::clv::special::{gauss_kronrod, ln_gamma, ln_hyp2f1_a_a1, log_add_exp, log_sub_exp};
+use crate::clv::special::{discount_g, gauss_kronrod, ln_gamma, ln_hyp2f1_a_a1, log_add_exp, log_sub_exp};
 use crate::error::Result;
 
 /// Pareto/NBD parameters: λ ~ Gamma(shape r, rate α), μ ~ Gamma(shape s, rate β), rates per time
@@ -245,6 +245,34 @@ impl PurchaseModel for ParetoNbd {
 }
 
 impl ParetoNbd {
+    /// Discounted expected residual transactions with continuous discounting at `delta` per
+    /// time unit (FHL 2005, "RFM and CLV", eq. 2): E[∫₀^∞ e^(−δτ) dX(T + τ) | x, t_x, T], which
+    /// times the expected order value (and margin) is the residual CLV over an unbounded horizon.
+    ///
+    /// Given activity at T, λ ~ Gamma(r + x, α + T) and the remaining lifetime is exponential with
+    /// μ ~ Gamma(s, β + T), so DERT = P(alive)·(r + x)/(α + T)·E[1/(δ + μ)], and
+    /// E[1/(δ + μ)] = G(s, δ(β + T))/δ with [`discount_g`](crate::clv::special::discount_g): finite
+    /// and decreasing in δ for any β and discount (CLVTools#163, #171, #186). At δ = 0 it is
+    /// (β + T)/(s − 1) for s > 1 and infinite otherwise (lifetimes then never end on average).
+    ///
+    /// ```
+    /// let m = retention::clv::ParetoNbd { r: 0.55328, alpha: 10.578, s: 0.60621, beta: 11.668 };
+    /// // 15% a year compounded annually, continuous and weekly: ln(1.15)/52.
+    /// let dert = m.dert(1.15f64.ln() / 52.0, 2.0, 30.43, 38.86);
+    /// assert!((dert - 6.5002033293877457).abs() < 1e-9);
+    /// ```
+    pub fn dert(&self, delta: f64, x: f64, t_x: f64, age: f64) -> f64 {
+        let b = self.beta + age;
+        let per_rate = if delta > 0.0 {
+            discount_g(self.s, delta * b) / delta
+        } else if self.s > 1.0 {
+            b / (self.s - 1.0)
+        } else {
+            f64::INFINITY
+        };
+        self.p_alive(x, t_x, age) * (self.r + x) / (self.alpha + age) * per_rate
+    }
+
     /// P(X(t) = n): the probability that a customer who has just made their first purchase makes
     /// exactly `n` repeat purchases in the next `t` units (Fader & Hardie 2006, "Deriving an
     /// Expression for P(X(t) = x) under the Pareto/NBD Model").
@@ -350,5 +378,27 @@ mod tests {
         // Fader & Hardie (2005), CDNOW: x = 26, t_x = 30.86, T = 31 has P(alive) 0.9979.
         let m = ParetoNbd { r: 0.5534, alpha: 10.5802, s: 0.6061, beta: 11.6562 };
         assert!((m.p_alive(26.0, 30.86, 31.0) - 0.9979).abs() < 5e-5);
+    }
+
+    /// DERT at mpmath's values (FHL 2005's closed form with Kummer's U at 50 digits), for the
+    /// CDNOW parameters (α < β) and BTYD's documented example (α > β), and decreasing in δ.
+    #[test]
+    #[allow(clippy::excessive_precision)]
+    fn dert_matches_high_precision_values() {
+        let m = ParetoNbd { r: 0.55328, alpha: 10.578, s: 0.60621, beta: 11.668 };
+        for ((x, t_x), want) in [
+            ((0.0, 0.0), [2.6076808711183108, 0.47694019522961805, 0.029927353106355695, 0.0003298643655558889]),
+            ((2.0, 30.43), [35.441864011363984, 6.4822539169190355, 0.4067526785057307, 0.0044832970612745849]),
+            ((10.0, 38.0), [166.63358388920579, 30.476986241742841, 1.9123897251626342, 0.021078684143717454]),
+            ((1.0, 1.71), [4.1646509495393246, 0.76170725449417214, 0.047796101475458538, 0.00052681674297145675]),
+        ] {
+            for (delta, want) in [1e-4, 0.0027, 0.1, 10.0].into_iter().zip(want) {
+                let got = m.dert(delta, x, t_x, 38.86);
+                assert!((got / want - 1.0).abs() < 1e-11, "({x}, {t_x}) δ {delta}: {got} vs {want}");
+            }
+        }
+        let btyd = ParetoNbd { r: 0.5629966, alpha: 12.5590370, s: 0.4081095, beta: 10.5148048 };
+        let got = btyd.dert(0.0027, 7.0, 35.0, 77.86);
+        assert!((got / 1.8641833280713295 - 1.0).abs() < 1e-11, "{got}");
     }
 }

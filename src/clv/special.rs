@@ -125,6 +125,147 @@ pub fn normal_quantile(p: f64) -> f64 {
     if q < 0.0 { -z } else { z }
 }
 
+/// G(s, z) = E[z/(z + Y)] for Y ~ Gamma(s, 1), s > 0, z ≥ 0: the discounting factor of the
+/// Pareto/NBD's residual value, since E[1/(δ + μ)] = G(s, δb)/δ for μ ~ Gamma(s, rate b). It is
+/// z^s e^z Γ(1 − s, z) = z U(1, 2 − s, z) (Kummer's U, FHL 2005's Ψ(s, s; z) = z^(−s) G).
+///
+/// The published route, U(s, s, z) = Γ(1 − s) e^z + z^(1−s) ₁F₁(1; 2 − s; z)/(s − 1), cancels
+/// catastrophically beyond z ≈ 10 and has poles at integer s (CLVTools#171, #186). Here: for
+/// z ≥ 1 or s ≥ 20 Legendre's continued fraction of Γ(1 − s, z) by modified Lentz (at most about
+/// 100 iterations there); otherwise the series of Γ(a, z) at s₀ = s − n ∈ (0, 1.5], a = 1 − s₀,
+/// written as expm1(a·c)/a with c = −ln z + lnΓ(1 + a)/a so that s = 1 is no pole, then the
+/// upward recurrence G(t + 1, z) = z(1 − G(t, z))/t, which only shrinks errors there. About 1e-14
+/// relative everywhere (checked against mpmath on s from 1e-3 to 1000, z from 1e-8 to 1e6).
+pub fn discount_g(s: f64, z: f64) -> f64 {
+    if !(s > 0.0 && z >= 0.0) {
+        return f64::NAN;
+    }
+    if z == 0.0 {
+        return 0.0;
+    }
+    if z.is_infinite() {
+        return 1.0;
+    }
+    if z >= 1.0 || s >= 20.0 {
+        return discount_g_fraction(s, z);
+    }
+    let n = if s <= 1.5 { 0.0 } else { (s - 1.5).ceil() };
+    let s0 = s - n;
+    let mut g = discount_g_series(s0, z);
+    let mut t = s0;
+    for _ in 0..n as u32 {
+        g = z * (1.0 - g) / t;
+        t += 1.0;
+    }
+    g
+}
+
+fn discount_g_fraction(s: f64, z: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let mut b = z + s;
+    let mut c = 1.0 / TINY;
+    let mut d = 1.0 / b;
+    let mut h = d;
+    for i in 1..10_000 {
+        let i = i as f64;
+        let an = -i * (i - 1.0 + s);
+        b += 2.0;
+        d = an * d + b;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = b + an / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        let step = d * c;
+        h *= step;
+        if (step - 1.0).abs() < 1e-16 {
+            break;
+        }
+    }
+    z * h
+}
+
+/// G(s₀, z) for 0 < s₀ ≤ 1.5 and z < 1, from Γ(a, z) = [Γ(1 + a) − z^a]/a − z^a Σₖ (−z)ᵏ/(k!(a + k)).
+fn discount_g_series(s0: f64, z: f64) -> f64 {
+    let a = 1.0 - s0;
+    let c = -z.ln() + ln_gamma_1p_over(a);
+    let head = if a == 0.0 { c } else { (a * c).exp_m1() / a };
+    let (mut term, mut sum) = (1.0f64, 0.0f64);
+    for k in 1..200 {
+        let k = k as f64;
+        term *= -z / k;
+        let part = term / (a + k);
+        sum += part;
+        if part.abs() <= 1e-17 * sum.abs() {
+            break;
+        }
+    }
+    z * z.exp() * (head - sum)
+}
+
+/// Euler–Mascheroni γ.
+const EULER: f64 = 0.577_215_664_901_532_9;
+
+/// ζ(k) − 1 for k = 2, 3, ...: the coefficients of lnΓ(1 + a) (Abramowitz & Stegun 6.1.33).
+#[allow(clippy::excessive_precision, clippy::unreadable_literal)]
+const ZETA_MINUS_ONE: [f64; 30] = [
+    0.6449340668482264,
+    0.2020569031595943,
+    0.08232323371113819,
+    0.03692775514336993,
+    0.01734306198444914,
+    0.008349277381922827,
+    0.00407735619794434,
+    0.0020083928260822143,
+    0.0009945751278180853,
+    0.0004941886041194645,
+    0.0002460865533080483,
+    0.00012271334757848915,
+    6.124813505870483e-05,
+    3.058823630702049e-05,
+    1.528225940865187e-05,
+    7.637197637899763e-06,
+    3.81729326499984e-06,
+    1.908212716553939e-06,
+    9.539620338727962e-07,
+    4.769329867878064e-07,
+    2.38450502727733e-07,
+    1.1921992596531106e-07,
+    5.960818905125948e-08,
+    2.980350351465228e-08,
+    1.4901554828365043e-08,
+    7.45071178983543e-09,
+    3.725334024788457e-09,
+    1.862659723513049e-09,
+    9.313274324196682e-10,
+    4.656629065033784e-10,
+];
+/// lnΓ(1 + a)/a for −0.5 ≤ a < 1, to about 1e-16 absolute, with its limit −γ at a = 0: the series
+/// of A&S 6.1.33 where a is small (there lnΓ(1 + a) itself has no relative accuracy left to
+/// divide), lnΓ otherwise.
+fn ln_gamma_1p_over(a: f64) -> f64 {
+    if a == 0.0 {
+        return -EULER;
+    }
+    if a.abs() >= 0.5 {
+        return ln_gamma(1.0 + a) / a;
+    }
+    let mut sum = 0.0;
+    let mut power = -a; // (−a)^(k−1)
+    for (i, zeta) in ZETA_MINUS_ONE.iter().enumerate() {
+        let term = zeta * power / (i + 2) as f64;
+        sum += term;
+        if term.abs() <= 1e-17 * sum.abs().max(1e-300) {
+            break;
+        }
+        power *= -a;
+    }
+    -a.ln_1p() / a + (1.0 - EULER) - sum
+}
+
 /// Terms a series may sum before it is declared non-convergent. Every series here has a term ratio
 /// bounded by its argument z, so this is only reached for z within about 1e-3 of 1, where callers
 /// switch to quadrature first.
@@ -366,6 +507,41 @@ pub(crate) fn gauss_kronrod(f: &dyn Fn(f64) -> f64, a: f64, b: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    /// G(s, z) at mpmath's values (60 digits, z·U(1, 2 − s, z) and its integral agreeing to 1e-30),
+    /// across both branches, s = 1 and 1 + 1e-9, and s up to 1000; G/z decreases in z.
+    #[test]
+    #[allow(clippy::excessive_precision)]
+    fn discount_g_matches_high_precision_values() {
+        for (s, z, want) in [
+            (0.001, 1e-8, 0.98231559502039577),
+            (0.60621, 1e-8, 3.1837281813772888e-5),
+            (0.60621, 0.1364256, 0.38991736676399417),
+            (0.60621, 1.0, 0.71814618362623446),
+            (0.60621, 100.0, 0.99403281990839635),
+            (0.60621, 1e6, 0.9999993937909737),
+            (1.0, 1e-8, 1.7843465267485485e-7),
+            (1.0, 0.1364256, 0.24184800970598199),
+            (1.000000001, 1.0, 0.59634736205722867),
+            (2.0, 1.0, 0.40365263767680593),
+            (10.0, 100.0, 0.90983068619603731),
+            (1000.0, 1e-8, 1.001001000990971e-11),
+            (1000.0, 100.0, 0.090984272076201663),
+            (1000.0, 1e6, 0.999000999998003),
+        ] {
+            let got = super::discount_g(s, z);
+            assert!((got / want - 1.0).abs() < 1e-13, "G({s}, {z}) = {got:e}, want {want:e}");
+        }
+        for s in [0.001, 0.5, 1.0, 1.0 + 1e-9, 2.5, 19.9, 20.1, 300.0] {
+            let mut previous = f64::INFINITY;
+            for i in 0..400 {
+                let z = 10f64.powf(-6.0 + i as f64 * 0.03);
+                let ratio = super::discount_g(s, z) / z;
+                assert!(ratio.is_finite() && ratio <= previous * (1.0 + 1e-14), "s {s}, z {z}");
+                previous = ratio;
+            }
+        }
+    }
+
     /// Φ⁻¹ at R's `qnorm` values (printed to 16 digits).
     #[test]
     fn normal_quantile_matches_published_values() {

@@ -269,3 +269,53 @@ fn gamma_gamma_refuses_infinite_mean_and_keeps_spend_positive() {
     let with_zero = SpendData::new([(0, 0.0), (3, -2.0), (2, 10.0)]);
     assert_eq!((with_zero.observations().len(), with_zero.excluded()), (1, 2));
 }
+
+/// CLVTools#163, #171, #186: the residual value (DERT) through Kummer's U blew up for large β or
+/// a large discount. It must be finite, positive and decreasing in the discount rate for any of
+/// them, and approach its δ = 0 limit (β + T)/(s − 1)·… for s > 1.
+#[test]
+fn dert_is_finite_and_decreasing_for_large_beta_and_discount() {
+    for (s, beta) in [(0.6, 11.0), (1.0, 1e4), (1.0 + 1e-9, 1e6), (2.5, 1e5), (40.0, 1e3), (0.05, 1e7)] {
+        let m = ParetoNbd { r: 0.55, alpha: 10.0, s, beta };
+        let mut previous = f64::INFINITY;
+        for i in 0..60 {
+            let delta = 10f64.powf(-8.0 + i as f64 * 0.15);
+            let d = m.dert(delta, 3.0, 30.0, 39.0);
+            assert!(d.is_finite() && d > 0.0 && d <= previous, "s {s} β {beta} δ {delta}: {d} after {previous}");
+            previous = d;
+        }
+        if s > 1.0 + 1e-6 {
+            let limit = m.dert(0.0, 3.0, 30.0, 39.0);
+            let near = m.dert(1e-12, 3.0, 30.0, 39.0);
+            assert!((near / limit - 1.0).abs() < 1e-3, "s {s} β {beta}: {near} vs {limit}");
+        }
+    }
+}
+
+/// lifetimes#25 and CLVTools#100 for the window predictions: P(alive) at a later day, the
+/// purchase-count distribution and P(no purchase) stay finite probabilities up to x = 10,000,
+/// at t_x = T, with α = β for the Pareto/NBD and tiny a, b for the BG/NBD family.
+#[test]
+fn window_predictions_stay_probabilities_for_extreme_customers() {
+    use crate::clv::CountModel;
+    let models = [
+        CountModel::BgNbd(BgNbd { r: 0.24, alpha: 4.4, a: 0.001, b: 0.039 }),
+        CountModel::MbgNbd(crate::clv::MbgNbd { r: 0.24, alpha: 4.4, a: 0.31, b: 0.5 }),
+        CountModel::ParetoNbd(ParetoNbd { r: 0.55, alpha: 10.6, s: 0.61, beta: 10.6 }),
+        CountModel::ParetoNbd(ParetoNbd { r: 0.55, alpha: 10.6, s: 1.0, beta: 1e4 }),
+    ];
+    for m in models {
+        for x in [0.0, 1.0, 300.0, 1_000.0, 10_000.0] {
+            for (t_x, age) in [(if x > 0.0 { 38.86 } else { 0.0 }, 38.86), (if x > 0.0 { 20.0 } else { 0.0 }, 52.0)] {
+                for t in [1.0, 13.0, 52.0] {
+                    let later = m.p_alive_at(t, x, t_x, age);
+                    let counts = m.purchase_counts(t, x, t_x, age, 3);
+                    let name = m.name();
+                    assert!((0.0..=1.0).contains(&later), "{name} x {x} t {t}: P(alive) later {later}");
+                    assert!(counts.iter().all(|p| (0.0..=1.0).contains(p)), "{name} x {x} t {t}: {counts:?}");
+                    assert!(counts.iter().sum::<f64>() <= 1.0 + 1e-9, "{name} x {x} t {t}: {counts:?}");
+                }
+            }
+        }
+    }
+}

@@ -101,3 +101,27 @@ fn window_columns_agree_with_the_purchase_counts() {
         }
     }
 }
+
+/// The discounted purchases over a 100-year horizon, summed month by month at each month's
+/// midpoint discount, agree with the Pareto/NBD's closed-form DERT (an unbounded horizon with
+/// continuous discounting): two independent routes to the same number.
+#[test]
+fn discounted_purchases_approach_the_closed_form_dert() {
+    let (_dir, store) = shop();
+    let model = store.fit_clv(jan_1_2024(), ModelKind::ParetoNbd, TimeUnit::Weeks, &Default::default()).unwrap();
+    let retention::clv::CountModel::ParetoNbd(pnbd) = model.purchases.model else { panic!("{model:?}") };
+    let daily = 0.0004; // 0.04% a day, about 15.7% a year
+    let options = ValueOptions {
+        horizon: Span::months(1_200),
+        discount: DiscountRate { rate: daily, per: CalendarUnit::Day },
+        ..ValueOptions::default()
+    };
+    let values = store.clv_values(&model, &options).unwrap();
+    let summaries = store.summaries(jan_1_2024()).unwrap();
+    let delta = 7.0 * f64::ln_1p(daily); // per week, continuous
+    for (v, s) in values.iter().zip(&summaries.customers).step_by(7) {
+        let as_of = summaries.as_of;
+        let closed = pnbd.dert(delta, s.x() as f64, s.t_x() as f64 / 7.0, s.age(as_of) as f64 / 7.0);
+        assert!((v.discounted_purchases / closed - 1.0).abs() < 1e-4, "{v:?}: closed form {closed}");
+    }
+}
