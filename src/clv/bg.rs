@@ -105,6 +105,22 @@ impl Params {
         }
     }
 
+    /// The gradient of logit P(alive) = −gap over (ln r, ln α, ln a, ln b), gap as in
+    /// [`p_alive`](Self::p_alive).
+    fn logit_p_alive_gradient(&self, x: f64, t_x: f64, age: f64) -> [f64; 4] {
+        if self.variant == Variant::Bg && x == 0.0 {
+            return [0.0; 4]; // alive for certain, whatever the parameters
+        }
+        let (r, alpha, b) = (self.r, self.alpha, self.b);
+        let log_ratio = (alpha + age).ln() - (alpha + t_x).ln();
+        // gap = ln a − ln(b + x − 1) + (r + x) ln((α+T)/(α+t_x)) for BG/NBD, ln(b + x) for MBG/NBD.
+        let gap_b = match self.variant {
+            Variant::Bg => -b / (b + x - 1.0),
+            Variant::Mbg => -b / (b + x),
+        };
+        [-(r * log_ratio), -((r + x) * alpha * (1.0 / (alpha + age) - 1.0 / (alpha + t_x))), -1.0, -gap_b]
+    }
+
     /// E[purchases in (T, T + t] | alive, x, T]: the numerator of FHL 2005 eq. 10 (BDF 2007 eq. 14
     /// for MBG/NBD), whose denominator is 1/P(alive), evaluated by [`btyd_numerator`].
     fn numerator(&self, t: f64, x: f64, age: f64) -> f64 {
@@ -291,6 +307,10 @@ macro_rules! bg_model {
 
             fn p_alive(&self, x: f64, t_x: f64, age: f64) -> f64 {
                 self.params().p_alive(x, t_x, age)
+            }
+
+            fn logit_p_alive_gradient(&self, x: f64, t_x: f64, age: f64) -> [f64; 4] {
+                self.params().logit_p_alive_gradient(x, t_x, age)
             }
 
             fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {

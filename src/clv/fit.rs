@@ -233,6 +233,7 @@ pub(crate) fn maximise(
     // found on all the data: it estimates the same per-customer information to about 1%. When the
     // sample's curvature is not positive definite, all the data decide.
     check_point_mass(problem, &params)?;
+    let covariance_started = std::time::Instant::now();
     let on_the_sample = match (&on_sample, sample_size) {
         (Some(on_sample), Some(_)) if !problem.analytic_gradient => {
             hessian(&**on_sample, &m.point).and_then(|h| inverse_spd(&h))
@@ -242,6 +243,7 @@ pub(crate) fn maximise(
     let inverse = on_the_sample.or_else(|| hessian(objective, &m.point).and_then(|h| inverse_spd(&h)));
     let covariance: Option<Vec<Vec<f64>>> =
         inverse.map(|inv| inv.into_iter().map(|row| row.into_iter().map(|v| v / n).collect()).collect());
+    let covariance_seconds = covariance_started.elapsed().as_secs_f64();
     let log_se: Option<Vec<f64>> = covariance.as_ref().map(|c| (0..params.len()).map(|i| c[i][i].sqrt()).collect());
     match (&covariance, &log_se) {
         (Some(c), Some(se)) => check_identified(problem, &params, c, se)?,
@@ -271,6 +273,7 @@ pub(crate) fn maximise(
         standard_errors: log_se.as_ref().map_or(Vec::new(), |se| se.iter().zip(&params).map(|(s, p)| s * p).collect()),
         covariance: covariance.unwrap_or_default(),
         observations: problem.observations as u64,
+        covariance_seconds,
     };
     Ok((params, diagnostics))
 }

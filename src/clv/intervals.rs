@@ -69,7 +69,7 @@ pub struct CustomerIntervals {
 /// 1e-5 relative, far below what an interval's width is known to.
 pub(crate) const STEP: f64 = 1e-5;
 
-/// The model with each log-parameter in turn moved by [`STEP`].
+/// The model with each log-parameter in turn moved by [`STEP`] (multiplied by e^STEP).
 pub(crate) fn perturbed(model: &CountModel) -> Vec<CountModel> {
     let base: Vec<f64> = model.parameters().iter().map(|p| p.1).collect();
     (0..base.len())
@@ -96,16 +96,15 @@ fn logit(p: f64) -> f64 {
     p.ln() - (-p).ln_1p()
 }
 
-/// The delta-method interval of a probability from its value at the estimate and at each
-/// perturbed parameter, on the logit scale so it stays in [0, 1]. A probability of exactly 0 or
-/// 1 (BG/NBD: a customer without repeat purchases is alive) has no uncertainty.
-pub(crate) fn probability(p: f64, perturbed: &[f64], cov: &[Vec<f64>], z: f64) -> Interval {
+/// The delta-method interval of a probability from the gradient of its logit, on the logit scale
+/// so it stays in [0, 1]. A probability of exactly 0 or 1 (BG/NBD: a customer without repeat
+/// purchases is alive) has no uncertainty.
+pub(crate) fn probability(p: f64, logit_gradient: &[f64], cov: &[Vec<f64>], z: f64) -> Interval {
     if !(p > 0.0 && p < 1.0) {
         return Interval { lower: p, upper: p };
     }
     let at = logit(p);
-    let g: Vec<f64> = perturbed.iter().map(|&q| (logit(q.clamp(1e-300, 1.0 - 1e-16)) - at) / STEP).collect();
-    let sd = quadratic_form(&g, cov).sqrt();
+    let sd = quadratic_form(logit_gradient, cov).sqrt();
     let expit = |v: f64| 1.0 / (1.0 + (-v).exp());
     Interval { lower: expit(at - z * sd), upper: expit(at + z * sd) }
 }
@@ -220,11 +219,47 @@ mod tests {
     fn probability_intervals_stay_in_range() {
         let cov = vec![vec![1.0]];
         let p = 0.999;
-        let q = 1.0 / (1.0 + (-(logit(p) + 5.0 * STEP)).exp());
-        let i = probability(p, &[q], &cov, 1.96);
+        let i = probability(p, &[5.0], &cov, 1.96);
         assert!(i.lower > 0.0 && i.lower < p && p < i.upper && i.upper < 1.0, "{i:?}");
         // logit sd = 5: the interval is expit(logit p ± 9.8).
         assert!((logit(i.upper) - logit(p) - 9.8).abs() < 1e-3, "{i:?}");
-        assert_eq!(probability(1.0, &[1.0], &cov, 1.96), Interval { lower: 1.0, upper: 1.0 });
+        assert_eq!(probability(1.0, &[3.0], &cov, 1.96), Interval { lower: 1.0, upper: 1.0 });
+    }
+
+    /// The closed-form gradient of logit P(alive) of the BG/NBD family equals central
+    /// differences of the model itself.
+    #[test]
+    fn closed_form_logit_gradient_matches_differences() {
+        use crate::clv::{BgNbd, MbgNbd};
+        let logit = |p: f64| p.ln() - (-p).ln_1p();
+        for model in [
+            CountModel::BgNbd(BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 }),
+            CountModel::MbgNbd(MbgNbd { r: 0.525, alpha: 6.183, a: 0.891, b: 1.614 }),
+        ] {
+            for (x, t_x, age) in [(2.0, 30.43, 38.86), (1.0, 1.71, 38.86), (12.0, 20.0, 52.0), (0.0, 0.0, 38.86)] {
+                let got = model.logit_p_alive_gradient(x, t_x, age);
+                let base: Vec<f64> = model.parameters().iter().map(|p| p.1).collect();
+                for j in 0..4 {
+                    let at = |h: f64| {
+                        let mut v = base.clone();
+                        v[j] *= h.exp();
+                        let p = model.with_parameters(&v).p_alive(x, t_x, age);
+                        if p == 1.0 { f64::INFINITY } else { logit(p) }
+                    };
+                    let h = 1e-5;
+                    let want = if x == 0.0 && matches!(model, CountModel::BgNbd(_)) {
+                        0.0
+                    } else {
+                        (at(h) - at(-h)) / (2.0 * h)
+                    };
+                    assert!(
+                        (got[j] - want).abs() < 1e-6 * want.abs().max(1.0),
+                        "{} ({x}, {t_x}) θ{j}: {} vs {want}",
+                        model.name(),
+                        got[j]
+                    );
+                }
+            }
+        }
     }
 }

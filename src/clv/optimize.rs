@@ -41,6 +41,8 @@ pub struct Diagnostics {
     pub covariance: Vec<Vec<f64>>,
     /// Observations (customers) the model was fitted on: the n of BIC.
     pub observations: u64,
+    /// Wall-clock seconds of the covariance (Hessian and its inverse), part of `seconds`.
+    pub covariance_seconds: f64,
 }
 
 /// Stopping rules. A fit has converged when the largest gradient component (mean log-likelihood,
