@@ -100,6 +100,15 @@ pub struct ReportArgs {
     /// A loyalty programme (TOML) for the tiers section.
     #[arg(long, value_name = "FILE")]
     pub programme: Option<PathBuf>,
+    /// Add a "does the model fit?" section: fit on orders to this day (YYYY-MM-DD) ...
+    #[arg(long, value_name = "DATE", requires = "holdout_end")]
+    pub calibration_end: Option<String>,
+    /// ... and compare with what the customers did to this day.
+    #[arg(long, value_name = "DATE", requires = "calibration_end")]
+    pub holdout_end: Option<String>,
+    /// Models of that section, comma-separated (bgnbd,mbgnbd,pnbd).
+    #[arg(long, default_value = "bgnbd,mbgnbd,pnbd")]
+    pub models: String,
 }
 
 #[derive(Args, Debug)]
@@ -452,6 +461,17 @@ pub fn parse_duration(flag: &str, v: &str) -> Result<u32, Error> {
     n.checked_mul(factor).filter(|d| *d > 0).ok_or_else(bad)
 }
 
+/// The views of `clv evaluate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvaluateView {
+    /// Totals, errors and holdout purchases by calibration frequency.
+    Holdout,
+    /// Customers by calibration repeat purchases, actual against each model.
+    Histogram,
+    /// Repeat purchases per week, incremental and cumulative, actual against each model.
+    Tracking,
+}
+
 #[derive(Args, Debug)]
 pub struct ClvEvaluateArgs {
     /// The store directory.
@@ -466,24 +486,39 @@ pub struct ClvEvaluateArgs {
     /// Models to compare, comma-separated (bgnbd,mbgnbd,pnbd).
     #[arg(long, default_value = "bgnbd,mbgnbd,pnbd")]
     pub models: String,
+    /// What to print: the holdout summary (default), the period-transaction `histogram`, or the
+    /// weekly `tracking` of repeat purchases across calibration and holdout.
+    #[arg(long, value_enum, default_value_t = EvaluateView::Holdout)]
+    pub show: EvaluateView,
     #[command(flatten)]
     pub fit: FitArgs,
 }
 
 impl ClvEvaluateArgs {
     pub fn options(&self) -> Result<EvaluateOptions, Error> {
-        let day = |flag: &str, v: &str| -> Result<Day, Error> {
-            parse_day(flag, Some(v))?.ok_or_else(|| Error::invalid(flag, v, "expected a date"))
-        };
-        let models = self.models.split(',').map(|m| ModelKind::parse(m.trim())).collect::<Result<Vec<_>, _>>()?;
-        Ok(EvaluateOptions {
-            calibration_end: day("--calibration-end", &self.calibration_end)?,
-            holdout_end: day("--holdout-end", &self.holdout_end)?,
-            unit: self.fit.unit()?,
-            fit: self.fit.options(),
-            models,
-        })
+        evaluate_options(&self.calibration_end, &self.holdout_end, &self.models, self.fit.unit()?, self.fit.options())
     }
+}
+
+/// A calibration/holdout split from the flags that name it.
+pub fn evaluate_options(
+    calibration_end: &str,
+    holdout_end: &str,
+    models: &str,
+    unit: TimeUnit,
+    fit: FitOptions,
+) -> Result<EvaluateOptions, Error> {
+    let day = |flag: &str, v: &str| -> Result<Day, Error> {
+        parse_day(flag, Some(v))?.ok_or_else(|| Error::invalid(flag, v, "expected a date"))
+    };
+    let models = models.split(',').map(|m| ModelKind::parse(m.trim())).collect::<Result<Vec<_>, _>>()?;
+    Ok(EvaluateOptions {
+        calibration_end: day("--calibration-end", calibration_end)?,
+        holdout_end: day("--holdout-end", holdout_end)?,
+        unit,
+        fit,
+        models,
+    })
 }
 
 #[derive(Args, Debug)]

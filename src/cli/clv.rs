@@ -6,7 +6,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::Failure;
-use super::args::{self, ClvCurveArgs, ClvDataArgs, ClvEvaluateArgs, ClvFitArgs, ClvScoreArgs};
+use super::args::{self, ClvCurveArgs, ClvDataArgs, ClvEvaluateArgs, ClvFitArgs, ClvScoreArgs, EvaluateView};
 use super::output::{self, Format, Table};
 use retention::clv::{
     ClvModel, CustomerIntervals, CustomerValue, Evaluation, FitSummary, ModelKind, PurchaseModel, TimeUnit,
@@ -280,7 +280,53 @@ pub fn evaluate(a: &ClvEvaluateArgs, format: Format, out: &mut impl Write) -> Re
     if format == Format::Json {
         return Ok(output::json(out, &eval)?);
     }
-    print_evaluation(&eval, format, out)
+    match a.show {
+        EvaluateView::Holdout => print_evaluation(&eval, format, out),
+        EvaluateView::Histogram => Ok(histogram_table(&eval).write(out, format)?),
+        EvaluateView::Tracking => Ok(tracking_table(&eval).write(out, format)?),
+    }
+}
+
+/// Customers by calibration repeat purchases: actual, then each fitted model's expectation.
+fn histogram_table(eval: &Evaluation) -> Table {
+    let fitted: Vec<_> = eval.models.iter().filter(|m| m.fitted.is_some()).collect();
+    let mut headers = vec!["repeat_purchases".to_string(), "actual".to_string()];
+    headers.extend(fitted.iter().map(|m| m.kind.key().to_string()));
+    let refs: Vec<&str> = headers.iter().map(|h| h.as_str()).collect();
+    let mut t = Table::new(&refs).numeric(&(1..refs.len()).collect::<Vec<_>>());
+    for (i, actual) in eval.histogram_actual.iter().enumerate() {
+        let label = if i + 1 == eval.histogram_actual.len() { format!("{i}+") } else { i.to_string() };
+        let mut row = vec![label, actual.to_string()];
+        row.extend(fitted.iter().map(|m| format!("{:.1}", m.histogram_expected[i])));
+        t.push(row);
+    }
+    t
+}
+
+/// Repeat purchases per week (and cumulatively): actual, then each fitted model's expectation.
+fn tracking_table(eval: &Evaluation) -> Table {
+    let fitted: Vec<_> = eval.models.iter().filter(|m| m.fitted.is_some()).collect();
+    let mut headers = vec!["week_end".to_string(), "period".to_string(), "actual".to_string()];
+    headers.extend(fitted.iter().map(|m| m.kind.key().to_string()));
+    headers.push("actual_cumulative".into());
+    headers.extend(fitted.iter().map(|m| format!("{}_cumulative", m.kind.key())));
+    let refs: Vec<&str> = headers.iter().map(|h| h.as_str()).collect();
+    let mut t = Table::new(&refs).numeric(&(2..refs.len()).collect::<Vec<_>>());
+    let Some(tracking) = &eval.tracking else { return t };
+    let cumulative = tracking.cumulative_actual();
+    let mut sums = vec![0.0; fitted.len()];
+    for (w, end) in tracking.week_ends.iter().enumerate() {
+        let period = if w < tracking.calibration_weeks { "calibration" } else { "holdout" };
+        let mut row = vec![end.to_string(), period.to_string(), tracking.actual[w].to_string()];
+        row.extend(fitted.iter().map(|m| format!("{:.2}", m.weekly_expected[w])));
+        row.push(cumulative[w].to_string());
+        for (sum, m) in sums.iter_mut().zip(&fitted) {
+            *sum += m.weekly_expected[w];
+            row.push(format!("{sum:.1}"));
+        }
+        t.push(row);
+    }
+    t
 }
 
 fn print_evaluation(eval: &Evaluation, format: Format, out: &mut impl Write) -> Result<(), Failure> {

@@ -24,7 +24,13 @@ pub fn run(a: &ReportArgs, format: Format, out: &mut impl Write) -> Result<(), F
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
     let store = Store::open_existing(&a.db)?;
     let programme = a.programme.as_ref().map(|p| Programme::load(p, &store.currency())).transpose()?;
-    let report = store.report(&ReportOptions { as_of, metrics, cohort_period, programme })?;
+    let model_fit = match (&a.calibration_end, &a.holdout_end) {
+        (Some(c), Some(h)) => {
+            Some(args::evaluate_options(c, h, &a.models, retention::clv::TimeUnit::Weeks, Default::default())?)
+        }
+        _ => None,
+    };
+    let report = store.report(&ReportOptions { as_of, metrics, cohort_period, programme, model_fit })?;
     let text = match format {
         Format::Json => serde_json::to_string_pretty(&report).map_err(|e| Error::io("writing JSON", e.into()))? + "\n",
         _ => report.to_html(),

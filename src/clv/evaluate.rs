@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::clv::data::{CountData, TimeUnit};
 use crate::clv::fit::FitOptions;
 use crate::clv::model::{CountModel, Fitted, ModelKind, PurchaseModel};
+use crate::clv::tracking::{Tracking, histogram_actual, histogram_expected, weekly_expected};
 use crate::day::Day;
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -60,9 +61,16 @@ pub struct ModelEvaluation {
     pub rmse: f64,
     /// Pearson correlation of predicted and actual per customer.
     pub correlation: f64,
+    /// Expected calibration customers with 0, 1, ..., 6 and 7+ repeat purchases (compare with
+    /// [`Evaluation::histogram_actual`]).
+    pub histogram_expected: Vec<f64>,
+    /// Expected repeat purchases in each week of [`Evaluation::tracking`] (empty without it).
+    pub weekly_expected: Vec<f64>,
 }
 
-/// The evaluation of every requested model on one calibration/holdout split.
+/// The evaluation of every requested model on one calibration/holdout split, with the
+/// diagnostics of how each fits: the period-transaction histogram, weekly tracking across both
+/// periods and the holdout by calibration frequency.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Evaluation {
     /// Last calibration day.
@@ -81,6 +89,10 @@ pub struct Evaluation {
     pub models: Vec<ModelEvaluation>,
     /// The model with the lowest per-customer MAE (ties: smallest error in the total).
     pub best: Option<ModelKind>,
+    /// Calibration customers with 0, 1, ..., 6 and 7+ repeat purchases.
+    pub histogram_actual: Vec<u64>,
+    /// Weekly repeat purchases across calibration and holdout, when the evaluation ran on a store.
+    pub tracking: Option<Tracking>,
 }
 
 /// Calibration-frequency groups reported: 0..=6 and 7+.
@@ -90,6 +102,17 @@ impl Evaluation {
     /// Evaluates on summaries taken at the calibration end and at the holdout end (both from the
     /// same store, so customers carry the same ids).
     pub fn run(calibration: &Summaries, holdout: &Summaries, options: &EvaluateOptions) -> Result<Evaluation> {
+        Self::run_with(calibration, holdout, None, options)
+    }
+
+    /// As [`run`](Self::run), with the weekly tracking of the calibration customers' repeat
+    /// purchases (see [`Store::tracking`]) for each model to be compared with.
+    pub fn run_with(
+        calibration: &Summaries,
+        holdout: &Summaries,
+        tracking: Option<Tracking>,
+        options: &EvaluateOptions,
+    ) -> Result<Evaluation> {
         if holdout.as_of <= calibration.as_of {
             return Err(Error::invalid(
                 "--holdout-end",
@@ -123,6 +146,8 @@ impl Evaluation {
                     mae: f64::NAN,
                     rmse: f64::NAN,
                     correlation: f64::NAN,
+                    histogram_expected: Vec::new(),
+                    weekly_expected: Vec::new(),
                 },
                 Ok(fitted) => {
                     let predicted: Vec<f64> = calibration
@@ -133,7 +158,15 @@ impl Evaluation {
                             fitted.model.expected_purchases(length, x, t_x, age)
                         })
                         .collect();
-                    compare(kind, fitted, calibration, &predicted, &actual)
+                    let histogram_expected = histogram_expected(&fitted.model, options.unit, calibration);
+                    let weekly_expected = tracking
+                        .as_ref()
+                        .map_or(Vec::new(), |t| weekly_expected(&fitted.model, options.unit, calibration, t));
+                    ModelEvaluation {
+                        histogram_expected,
+                        weekly_expected,
+                        ..compare(kind, fitted, calibration, &predicted, &actual)
+                    }
                 }
             })
             .collect::<Vec<_>>();
@@ -155,6 +188,8 @@ impl Evaluation {
             actual_total: actual_total as u64,
             models,
             best,
+            histogram_actual: histogram_actual(calibration),
+            tracking,
         })
     }
 }
@@ -195,6 +230,8 @@ fn compare(
         mae,
         rmse,
         correlation: pearson(predicted, actual),
+        histogram_expected: Vec::new(),
+        weekly_expected: Vec::new(),
     }
 }
 
@@ -212,10 +249,12 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
 
 impl Store {
     /// Fits each model on orders up to `calibration_end` and scores its predictions of the
-    /// repeat purchases up to `holdout_end`: two summary scans and the fits.
+    /// repeat purchases up to `holdout_end`, with the diagnostics: two summary scans, one tracking
+    /// scan and the fits.
     pub fn evaluate_clv(&self, options: &EvaluateOptions) -> Result<Evaluation> {
         let calibration = self.summaries(Some(options.calibration_end))?;
         let holdout = self.summaries(Some(options.holdout_end))?;
-        Evaluation::run(&calibration, &holdout, options)
+        let tracking = self.tracking(options.calibration_end, options.holdout_end)?;
+        Evaluation::run_with(&calibration, &holdout, Some(tracking), options)
     }
 }

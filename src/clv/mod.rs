@@ -31,6 +31,7 @@ mod pareto;
 mod saved;
 pub mod simulate;
 pub mod special;
+mod tracking;
 #[cfg(test)]
 mod traps;
 mod uncertainty;
@@ -47,5 +48,6 @@ pub use model::{CountModel, Fitted, ModelKind, PurchaseModel};
 pub use optimize::{Diagnostics, Tolerances};
 pub use pareto::ParetoNbd;
 pub use saved::{ClvModel, DataFingerprint, SavedClv};
+pub use tracking::{HISTOGRAM_BINS, Tracking};
 pub use uncertainty::{Estimate, FitSummary};
 pub use value::{CustomerValue, Scores, Valuation, ValueOptions, population_curve};

@@ -272,6 +272,10 @@ pub(super) fn render(r: &Report) -> String {
     }
     out.push_str("</section>");
 
+    if let Some(e) = &r.model_fit {
+        model_fit(&mut out, e);
+    }
+
     if let Some(l) = &r.loyalty {
         section(
             &mut out,
@@ -322,6 +326,83 @@ pub(super) fn render(r: &Report) -> String {
     }
     out.push_str("</main></body></html>\n");
     out
+}
+
+/// "Does the model fit?": the period-transaction histogram, weekly tracking (cumulative and
+/// incremental) and the holdout by calibration frequency, actual against each fitted model.
+fn model_fit(out: &mut String, e: &crate::clv::Evaluation) {
+    let fitted: Vec<_> = e.models.iter().filter(|m| m.fitted.is_some()).collect();
+    section(
+        out,
+        "model-fit",
+        "Does the model fit?",
+        &format!(
+            "Models fitted on orders to {} ({} customers), checked against what the same customers did to {}.",
+            e.calibration_end, e.customers, e.holdout_end
+        ),
+    );
+    let bins: Vec<String> = (0..e.histogram_actual.len())
+        .map(|i| if i + 1 == e.histogram_actual.len() { format!("{i}+") } else { i.to_string() })
+        .collect();
+    let mut series: Vec<(&str, Vec<f64>)> = vec![("actual", e.histogram_actual.iter().map(|&v| v as f64).collect())];
+    series.extend(fitted.iter().map(|m| (m.kind.key(), m.histogram_expected.clone())));
+    out.push_str("<h3>Customers by repeat purchases in the calibration period</h3>");
+    out.push_str(&svg::columns("Period-transaction histogram", &bins, &series, "repeat purchases"));
+    if let Some(t) = &e.tracking {
+        let labels: Vec<String> = t.week_ends.iter().map(|d| d.to_string()).collect();
+        let marker = Some((t.calibration_weeks, "holdout"));
+        let cumulate = |v: &[f64]| -> Vec<f64> {
+            v.iter()
+                .scan(0.0, |s, x| {
+                    *s += x;
+                    Some(*s)
+                })
+                .collect()
+        };
+        let weekly: Vec<f64> = t.actual.iter().map(|&v| v as f64).collect();
+        let mut cumulative: Vec<(&str, Vec<f64>)> = vec![("actual", cumulate(&weekly))];
+        cumulative.extend(fitted.iter().map(|m| (m.kind.key(), cumulate(&m.weekly_expected))));
+        out.push_str("<h3>Cumulative repeat purchases</h3>");
+        out.push_str(&svg::lines("Cumulative repeat purchases", &labels, &cumulative, marker, "week ending"));
+        let mut incremental: Vec<(&str, Vec<f64>)> = vec![("actual", weekly)];
+        incremental.extend(fitted.iter().map(|m| (m.kind.key(), m.weekly_expected.clone())));
+        out.push_str("<h3>Repeat purchases per week</h3>");
+        out.push_str(&svg::lines("Weekly repeat purchases", &labels, &incremental, marker, "week ending"));
+    }
+    if let Some(first) = fitted.first() {
+        let groups: Vec<String> = first.groups.iter().map(|g| g.label.clone()).collect();
+        let mut series: Vec<(&str, Vec<f64>)> = vec![("actual", first.groups.iter().map(|g| g.actual_mean).collect())];
+        series.extend(fitted.iter().map(|m| (m.kind.key(), m.groups.iter().map(|g| g.predicted_mean).collect())));
+        out.push_str("<h3>Mean repeat purchases in the holdout, by calibration repeat purchases</h3>");
+        out.push_str(&svg::columns(
+            "Calibration against holdout",
+            &groups,
+            &series,
+            "repeat purchases in the calibration period",
+        ));
+        let rows: Vec<Vec<String>> = fitted
+            .iter()
+            .map(|m| {
+                vec![
+                    m.kind.key().to_string(),
+                    format!("{:.1}", m.predicted_total),
+                    e.actual_total.to_string(),
+                    format!("{:.4}", m.mae),
+                    format!("{:.3}", m.correlation),
+                ]
+            })
+            .collect();
+        table(out, &["model", "predicted holdout purchases", "actual", "MAE per customer", "correlation"], &rows);
+    }
+    for m in e.models.iter().filter(|m| m.fitted.is_none()) {
+        let _ = write!(
+            out,
+            r#"<p class="note">{}: {}</p>"#,
+            m.kind.key(),
+            escape(m.error.as_deref().unwrap_or("not fitted"))
+        );
+    }
+    out.push_str("</section>");
 }
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ pub struct ReportOptions {
     pub cohort_period: Option<CohortPeriod>,
     /// A loyalty programme, for the tiers section.
     pub programme: Option<Programme>,
+    /// A calibration/holdout split for the "does the model fit?" section.
+    pub model_fit: Option<crate::clv::EvaluateOptions>,
 }
 
 /// The distribution of CLV under the stored model. Values are in major currency units (floating
@@ -128,6 +130,8 @@ pub struct Report {
     pub clv_note: Option<String>,
     /// Loyalty tiers, when a programme was given.
     pub loyalty: Option<LoyaltySummary>,
+    /// How the models fit a calibration/holdout split, when one was given.
+    pub model_fit: Option<crate::clv::Evaluation>,
     #[serde(skip)]
     currency_format: Currency,
 }
@@ -182,6 +186,7 @@ impl Store {
                 )
             }
         };
+        let model_fit = options.model_fit.as_ref().map(|o| self.evaluate_clv(o)).transpose()?;
         let loyalty = match &options.programme {
             None => None,
             Some(p) => {
@@ -218,6 +223,7 @@ impl Store {
             clv,
             clv_note,
             loyalty,
+            model_fit,
             currency_format: currency,
         })
     }

@@ -1,5 +1,5 @@
 //! The report's charts as inline SVG strings: horizontal bars, paired bars, a line with points,
-//! vertical histogram bars and a heatmap. Fixed `viewBox` sizes scaled by the page's CSS; every
+//! vertical histogram bars, grouped columns, multi-series lines and a heatmap. Fixed `viewBox` sizes scaled by the page's CSS; every
 //! label is escaped, since category and segment names come from user data.
 
 use std::fmt::Write;
@@ -200,6 +200,169 @@ pub(crate) fn histogram(label: &str, bins: &[(String, u64)], x_title: &str) -> S
         top + plot_h
     );
     let _ = write!(out, r#"<text x="8" y="{}">{}</text>"#, top + 4.0, max as u64);
+    let _ = write!(
+        out,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        left + plot_w / 2.0,
+        height - 4.0,
+        escape(x_title)
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// Colours of the series of a multi-series chart: the actual data first, then the models.
+pub(crate) const SERIES: [&str; 4] = ["#111827", BLUE, ORANGE, "#16a34a"];
+
+/// A legend row of named colour swatches.
+fn legend(out: &mut String, left: f64, names: &[&str]) {
+    for (k, name) in names.iter().enumerate() {
+        let x = left + k as f64 * 150.0;
+        let _ = write!(
+            out,
+            r#"<rect x="{x}" y="4" width="12" height="12" fill="{}"/><text x="{}" y="14">{}</text>"#,
+            SERIES[k % SERIES.len()],
+            x + 18.0,
+            escape(name)
+        );
+    }
+}
+
+/// A y axis from 0 to `max` with at most five gridlines a 1-2-2.5-5 step apart; returns the
+/// axis' top value.
+fn y_axis(out: &mut String, left: f64, top: f64, plot_h: f64, max: f64) -> f64 {
+    let max = if max.is_finite() && max > 0.0 { max } else { 1.0 };
+    let magnitude = 10f64.powf((max / 5.0).log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| max / s <= 5.0).unwrap_or(max);
+    let ticks = ((max / step).ceil() as u32).max(1);
+    let top_value = step * ticks as f64;
+    for tick in 0..=ticks {
+        let y = top + plot_h * (1.0 - tick as f64 / ticks as f64);
+        let value = step * tick as f64;
+        let text = if step >= 1.0 { format!("{value:.0}") } else { format!("{value:.2}") };
+        let _ = write!(
+            out,
+            r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#e5e7eb"/><text x="{}" y="{:.1}" text-anchor="end">{text}</text>"##,
+            WIDTH - 20.0,
+            left - 6.0,
+            y + 4.0,
+        );
+    }
+    top_value
+}
+
+/// Grouped vertical columns: one group per category, one column per series (actual first).
+pub(crate) fn columns(label: &str, categories: &[String], series: &[(&str, Vec<f64>)], x_title: &str) -> String {
+    let (height, left, bottom, top) = (300.0, 60.0, 40.0, 28.0);
+    let plot_h = height - bottom - top;
+    let plot_w = WIDTH - left - 20.0;
+    let step = plot_w / categories.len().max(1) as f64;
+    let max = series.iter().flat_map(|s| s.1.iter().copied()).filter(|v| v.is_finite()).fold(0.0, f64::max);
+    let mut out = String::new();
+    open(&mut out, height, label);
+    let names: Vec<&str> = series.iter().map(|s| s.0).collect();
+    legend(&mut out, left, &names);
+    let top_value = y_axis(&mut out, left, top, plot_h, max);
+    let width = (step - 8.0).max(2.0) / series.len().max(1) as f64;
+    for (i, category) in categories.iter().enumerate() {
+        let x0 = left + step * i as f64 + 4.0;
+        for (k, (name, values)) in series.iter().enumerate() {
+            let v = values.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0).max(0.0);
+            let h = plot_h * (v / top_value).min(1.0);
+            let _ = write!(
+                out,
+                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{h:.1}" fill="{}"><title>{}, {}: {v:.1}</title></rect>"#,
+                x0 + width * k as f64,
+                top + plot_h - h,
+                (width - 1.0).max(1.0),
+                SERIES[k % SERIES.len()],
+                escape(category),
+                escape(name),
+            );
+        }
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
+            left + step * (i as f64 + 0.5),
+            height - bottom + 16.0,
+            escape(category)
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        left + plot_w / 2.0,
+        height - 4.0,
+        escape(x_title)
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// Lines over a shared x axis (actual first), with a dashed vertical marker before point
+/// `marker` (the end of the calibration period) and about a dozen x labels.
+pub(crate) fn lines(
+    label: &str,
+    x_labels: &[String],
+    series: &[(&str, Vec<f64>)],
+    marker: Option<(usize, &str)>,
+    x_title: &str,
+) -> String {
+    let (height, left, bottom, top) = (320.0, 60.0, 48.0, 28.0);
+    let plot_h = height - bottom - top;
+    let plot_w = WIDTH - left - 20.0;
+    let n = x_labels.len().max(2);
+    let step = plot_w / (n - 1) as f64;
+    let max = series.iter().flat_map(|s| s.1.iter().copied()).filter(|v| v.is_finite()).fold(0.0, f64::max);
+    let mut out = String::new();
+    open(&mut out, height, label);
+    let names: Vec<&str> = series.iter().map(|s| s.0).collect();
+    legend(&mut out, left, &names);
+    let top_value = y_axis(&mut out, left, top, plot_h, max);
+    let xy = |i: usize, v: f64| (left + step * i as f64, top + plot_h * (1.0 - (v.max(0.0) / top_value).min(1.0)));
+    if let Some((at, text)) = marker {
+        let x = left + step * (at as f64 - 0.5).max(0.0);
+        let _ = write!(
+            out,
+            r##"<line x1="{x:.1}" x2="{x:.1}" y1="{top}" y2="{}" stroke="#6b7280" stroke-dasharray="4 4"/><text x="{:.1}" y="{}" font-size="11" fill="#6b7280">{}</text>"##,
+            top + plot_h,
+            x + 4.0,
+            top + 12.0,
+            escape(text)
+        );
+    }
+    for (k, (_, values)) in series.iter().enumerate() {
+        let path: Vec<String> = values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .map(|(i, v)| {
+                let (x, y) = xy(i, *v);
+                format!("{x:.1},{y:.1}")
+            })
+            .collect();
+        let dash = if k == 0 { "" } else { r#" stroke-dasharray="6 3""# };
+        let _ = write!(
+            out,
+            r#"<polyline points="{}" fill="none" stroke="{}" stroke-width="2"{dash}/>"#,
+            path.join(" "),
+            SERIES[k % SERIES.len()]
+        );
+    }
+    let every = x_labels.len().div_ceil(12).max(1);
+    for (i, text) in x_labels.iter().enumerate().step_by(every) {
+        let (x, _) = xy(i, 0.0);
+        // A centred label this close to the right edge would run off it.
+        if x > WIDTH - 60.0 && i > 0 {
+            continue;
+        }
+        let _ = write!(
+            out,
+            r#"<text x="{x:.1}" y="{}" text-anchor="middle" font-size="10">{}</text>"#,
+            height - bottom + 16.0,
+            escape(text)
+        );
+    }
     let _ = write!(
         out,
         r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,

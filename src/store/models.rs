@@ -9,7 +9,7 @@ use crate::clv::{ClvModel, SavedClv};
 use crate::error::Result;
 
 /// Layout version of the saved model value.
-const MODEL_VERSION: u8 = 4;
+const MODEL_VERSION: u8 = 5;
 
 impl Store {
     /// Saves `model` as the store's CLV model, replacing any earlier one.

@@ -461,6 +461,24 @@ fn clv_fit_score_evaluate_and_customer() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["actual_total"], 1882);
     assert_eq!(v["models"].as_array().unwrap().len(), 3);
+    assert_eq!(v["histogram_actual"][0], 1411);
+
+    // The diagnostics as CSV: the period-transaction histogram and the weekly tracking.
+    let split =
+        ["--calibration-end", "1997-09-30", "--holdout-end", "1998-06-30", "--models", "bgnbd", "--format", "csv"];
+    let o = retention(&[&["clv", "evaluate", "--db", db, "--show", "histogram"][..], &split[..]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "repeat_purchases,actual,bgnbd");
+    assert_eq!(lines.len(), 9);
+    assert!(lines[1].starts_with("0,1411,") && lines[8].starts_with("7+,"), "{out}");
+    let o = retention(&[&["clv", "evaluate", "--db", db, "--show", "tracking"][..], &split[..]].concat());
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "week_end,period,actual,bgnbd,actual_cumulative,bgnbd_cumulative");
+    assert_eq!(lines.iter().filter(|l| l.contains(",holdout,")).count(), 39);
+    assert!(lines.last().unwrap().starts_with("1998-06-30,holdout,"), "{out}");
 
     // The population curve rises, and `clv data` exports what the fit saw.
     let o = retention(&["clv", "curve", "--db", db, "--to", "52w", "--step", "1w", "--format", "csv"]);

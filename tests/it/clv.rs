@@ -100,6 +100,45 @@ fn cdnow_holdout_matches_the_published_predictions() {
     assert_eq!(model(ModelKind::BgNbd).groups.len(), 8);
     assert_eq!(model(ModelKind::BgNbd).groups[7].label, "7+");
     assert!(eval.best.is_some());
+
+    // The period-transaction histogram: 1,411 customers without a repeat purchase, as above; the
+    // expected counts of every model add up to the customers.
+    assert_eq!(eval.histogram_actual.iter().sum::<u64>(), 2_357);
+    assert_eq!(eval.histogram_actual[0], 1_411);
+    for m in &eval.models {
+        let expected: f64 = m.histogram_expected.iter().sum();
+        assert!((expected - 2_357.0).abs() < 1e-6, "{:?}: {expected}", m.kind);
+    }
+    // BG/NBD reproduces the histogram closely (FHL 2005, figure 3): every bin within 15%.
+    for (a, e) in eval.histogram_actual.iter().zip(&model(ModelKind::BgNbd).histogram_expected) {
+        assert!(
+            (*a as f64 - e).abs() <= 0.15 * *a as f64,
+            "{:?} vs {:?}",
+            eval.histogram_actual,
+            model(ModelKind::BgNbd).histogram_expected
+        );
+    }
+
+    // Weekly tracking: 39 holdout weeks after the calibration weeks; the scan's repeat purchases
+    // are the summaries' (Σx in the calibration, the evaluation's total in the holdout).
+    let t = eval.tracking.as_ref().unwrap();
+    assert_eq!(t.week_ends.len() - t.calibration_weeks, 39);
+    assert_eq!(t.week_ends[t.calibration_weeks - 1], options.calibration_end);
+    assert_eq!(t.week_ends.last(), Some(&options.holdout_end));
+    let cumulative = t.cumulative_actual();
+    let calibration = store.summaries(Some(options.calibration_end)).unwrap();
+    let repeat: u64 = calibration.customers.iter().map(|s| s.x() as u64).sum();
+    assert_eq!(cumulative[t.calibration_weeks - 1], repeat);
+    assert_eq!(cumulative.last().unwrap() - repeat, 1_882);
+    // The model's weekly expectations over the holdout add up to what a new customer of each
+    // first-purchase day is expected to buy, close to the conditional total above (the papers'
+    // cumulative tracking plots show both within a few percent of the actual 78-week total).
+    let bg = model(ModelKind::BgNbd);
+    assert_eq!(bg.weekly_expected.len(), t.week_ends.len());
+    let expected_total: f64 = bg.weekly_expected.iter().sum();
+    let actual_total = *cumulative.last().unwrap() as f64;
+    assert!((expected_total / actual_total - 1.0).abs() < 0.05, "{expected_total} vs {actual_total}");
+    assert!(bg.weekly_expected.iter().all(|w| *w >= 0.0));
 }
 
 #[test]

@@ -146,3 +146,45 @@ fn an_empty_store_has_no_report_and_as_of_limits_the_totals() {
     assert!(section(&report.to_html(), "overview").contains("65.00"));
     assert_eq!((report.stats.orders, report.stats.returns), (10, 1), "the store totals count every order");
 }
+
+/// With a calibration/holdout split the report adds "Does the model fit?": the histogram, the
+/// cumulative and weekly tracking and the holdout by frequency, drawn from the library's
+/// evaluation (the same numbers as `clv evaluate`).
+#[test]
+fn model_fit_section_draws_the_evaluation() {
+    let (_dir, store) = cdnow_store();
+    let split = retention::clv::EvaluateOptions {
+        calibration_end: Day::from_ymd(1997, 9, 30).unwrap(),
+        holdout_end: Day::from_ymd(1998, 6, 30).unwrap(),
+        unit: TimeUnit::Weeks,
+        fit: FitOptions::default(),
+        models: vec![ModelKind::BgNbd, ModelKind::ParetoNbd],
+    };
+    let options = ReportOptions { model_fit: Some(split.clone()), ..ReportOptions::default() };
+    let report = store.report(&options).unwrap();
+    let fit = report.model_fit.as_ref().expect("the section's figures");
+    let direct = store.evaluate_clv(&split).unwrap();
+    // The same evaluation (only the fits' timings differ).
+    assert_eq!((&fit.histogram_actual, &fit.tracking), (&direct.histogram_actual, &direct.tracking));
+    for (a, b) in fit.models.iter().zip(&direct.models) {
+        assert_eq!(
+            (&a.histogram_expected, &a.weekly_expected, &a.groups),
+            (&b.histogram_expected, &b.weekly_expected, &b.groups)
+        );
+    }
+    let html = report.to_html();
+    well_formed(&html);
+    self_contained(&html);
+    let section = section(&html, "model-fit");
+    assert_eq!(section.matches("<svg").count(), 4, "histogram, cumulative, weekly, holdout");
+    for title in ["Period-transaction histogram", "Cumulative repeat purchases", "Weekly repeat purchases"] {
+        assert!(section.contains(title), "{title}");
+    }
+    // One polyline per series in each tracking chart: actual and two models.
+    assert_eq!(section.matches("<polyline").count(), 6);
+    let total = format!("{:.1}", fit.models[0].predicted_total);
+    assert!(section.contains(&total) && section.contains(&fit.actual_total.to_string()), "holdout totals in the table");
+    // Without a split there is no such section.
+    let plain = store.report(&ReportOptions::default()).unwrap().to_html();
+    assert!(!plain.contains(r#"id="model-fit""#));
+}
