@@ -9,8 +9,8 @@ use super::Failure;
 use super::args::{self, ClvCurveArgs, ClvDataArgs, ClvEvaluateArgs, ClvFitArgs, ClvScoreArgs, EvaluateView};
 use super::output::{self, Format, Table};
 use retention::clv::{
-    ClvModel, CustomerIntervals, CustomerValue, Evaluation, FitSummary, ModelKind, PurchaseModel, TimeUnit,
-    ValueOptions, population_curve,
+    ClvModel, CustomerIntervals, CustomerValue, Evaluation, FitSummary, IntervalOptions, ModelKind, PurchaseModel,
+    TimeUnit, ValueOptions, population_curve,
 };
 use retention::{Error, Store};
 
@@ -482,38 +482,47 @@ pub fn demo(
             Err(e) => return Err(e.into()),
         };
     store.save_clv(&model)?;
-    let options = ValueOptions::default();
-    let values = model.valuation(options)?.score(summaries, &store.currency());
+    let options = ValueOptions { interval: Some(IntervalOptions::delta(0.9)), ..ValueOptions::default() };
+    let scores = model.valuation(options)?.score_all(summaries, &store.currency());
+    let values = &scores.values;
     let seconds = started.elapsed().as_secs_f64();
     let expected: f64 = values.iter().map(|v| v.expected_purchases).sum();
     let clv: f64 = values.iter().map(|v| v.clv).sum();
     writeln!(
         out,
         "\nCLV: BG/NBD and Gamma-Gamma fitted on {} customers and everyone scored in {seconds:.2} s (saved in the store).\n\
-         Next 365 days: {expected:.0} purchases expected, worth {} discounted at 10% a year.\n",
+         Next 12 months: {expected:.0} purchases expected, worth {} discounted at 10% a year \
+         (intervals: 90%, from the models' parameter uncertainty).\n",
         values.len(),
         store.currency().format((clv * store.currency().scale() as f64).round() as i64)
     )?;
-    let mut top: Vec<&retention::clv::CustomerValue> = values.iter().collect();
-    top.sort_by(|a, b| b.clv.total_cmp(&a.clv));
+    let mut top: Vec<usize> = (0..values.len()).collect();
+    top.sort_by(|&a, &b| values[b].clv.total_cmp(&values[a].clv));
     let names = store.external_ids()?;
     let mut t = Table::new(&[
         "most valuable",
         "repeat purchases",
         "P(alive)",
+        "P(no order, 12 months)",
         "expected purchases",
         "order value",
         "1-year CLV",
+        "90% interval",
     ])
-    .numeric(&[1, 2, 3, 4, 5]);
-    for v in top.iter().take(5) {
+    .numeric(&[1, 2, 3, 4, 5, 6, 7]);
+    for &i in top.iter().take(5) {
+        let v = &values[i];
+        let interval =
+            scores.intervals.get(i).map_or(String::new(), |iv| format!("{:.2}–{:.2}", iv.clv.lower, iv.clv.upper));
         t.push(vec![
             output::name(&names, v.customer).to_string(),
             v.repeat_purchases.to_string(),
             format!("{:.3}", v.p_alive),
+            format!("{:.3}", v.p_no_purchase),
             format!("{:.2}", v.expected_purchases),
             format!("{:.2}", v.expected_order_value),
             format!("{:.2}", v.clv),
+            interval,
         ]);
     }
     Ok(t.write(out, format)?)
