@@ -9,8 +9,8 @@ use super::Failure;
 use super::args::{self, ClvCurveArgs, ClvDataArgs, ClvEvaluateArgs, ClvFitArgs, ClvScoreArgs, EvaluateView};
 use super::output::{self, Format, Table};
 use retention::clv::{
-    ClvModel, CustomerIntervals, CustomerValue, Evaluation, FitSummary, IntervalOptions, ModelKind, PurchaseModel,
-    TimeUnit, ValueOptions, population_curve,
+    ClvModel, CustomerIntervals, Evaluation, FitSummary, IntervalOptions, ModelKind, PurchaseModel, TimeUnit,
+    ValueOptions, population_curve,
 };
 use retention::{Error, Store};
 
@@ -135,11 +135,18 @@ fn print_model(
     Ok(())
 }
 
+/// One JSON row: the customer's external id, then the library's figures (not its internal id).
 #[derive(Serialize)]
 struct ScoreRow<'a> {
     customer: &'a str,
-    #[serde(flatten)]
-    value: &'a CustomerValue,
+    repeat_purchases: u32,
+    p_alive: f64,
+    p_alive_at_window_end: f64,
+    expected_purchases: f64,
+    p_no_purchase: f64,
+    expected_order_value: f64,
+    discounted_purchases: f64,
+    clv: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     intervals: Option<&'a CustomerIntervals>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -236,7 +243,14 @@ pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(
             });
             rows.write_json(&ScoreRow {
                 customer,
-                value: v,
+                repeat_purchases: v.repeat_purchases,
+                p_alive: v.p_alive,
+                p_alive_at_window_end: v.p_alive_at_window_end,
+                expected_purchases: v.expected_purchases,
+                p_no_purchase: v.p_no_purchase,
+                expected_order_value: v.expected_order_value,
+                discounted_purchases: v.discounted_purchases,
+                clv: v.clv,
                 intervals: scores.intervals.get(i),
                 clv_by_period: periods,
                 purchase_counts: (counts > 0).then(|| scores.counts_of(i)),

@@ -432,6 +432,30 @@ fn clv_fit_score_evaluate_and_customer() {
         assert!((quarters - clv).abs() <= 0.03, "{line}");
         assert_eq!(f[18], f[4], "P(0) is the no-purchase column: {line}");
     }
+    // JSON rows: one "customer" key (the shop's id), the intervals and breakdowns nested.
+    let o = retention(&[
+        "clv",
+        "score",
+        "--db",
+        db,
+        "--format",
+        "json",
+        "--interval",
+        "0.9",
+        "--periods",
+        "year",
+        "--counts",
+        "1",
+    ]);
+    let text = stdout(&o);
+    let first = text.lines().nth(1).unwrap();
+    assert_eq!(first.matches("\"customer\"").count(), 1, "{first}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let row = &v[0];
+    assert_eq!(row["customer"], "00004");
+    assert!(row["intervals"]["clv"]["lower"].as_f64().unwrap() < row["clv"].as_f64().unwrap());
+    assert_eq!(row["clv_by_period"][0]["clv"], row["clv"]);
+    assert_eq!(row["purchase_counts"][0], row["p_no_purchase"]);
     let o = retention(&["clv", "score", "--db", db, "--horizon", "12 fortnights"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--horizon") && stderr(&o).contains("12months"), "{}", stderr(&o));
