@@ -27,6 +27,9 @@ pub const MIN_YEAR: i32 = 1900;
 /// The latest year accepted in input data.
 pub const MAX_YEAR: i32 = 2200;
 
+/// The latest year whose day count fits an i32 (day 2³¹ − 1 is in the year 5,881,580).
+const MAX_CIVIL_YEAR: i64 = 5_000_000;
+
 impl Day {
     /// The day with this number of days since 1970-01-01.
     pub const fn from_days(days: i32) -> Day {
@@ -77,8 +80,12 @@ impl Day {
     pub fn add_months(self, n: u32) -> Day {
         let (y, m, d) = self.to_ymd();
         let index = (m - 1) as i64 + n as i64;
+        // Beyond about five million years the day count itself would leave i32: saturate there.
         let year = y as i64 + index.div_euclid(12);
-        let Ok(year) = i32::try_from(year) else { return Day(i32::MAX) };
+        if year > MAX_CIVIL_YEAR {
+            return Day(i32::MAX);
+        }
+        let year = year as i32;
         let month = index.rem_euclid(12) as u32 + 1;
         Day(days_from_civil(year, month, d.min(days_in_month(year, month))))
     }
@@ -190,6 +197,14 @@ fn civil_from_days(z: i32) -> (i32, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn add_months_saturates_instead_of_overflowing() {
+        let d = Day::from_ymd(2024, 1, 31).unwrap();
+        assert_eq!(d.add_months(u32::MAX), Day::from_days(i32::MAX));
+        assert_eq!(d.add_months(70_000_000), Day::from_days(i32::MAX));
+        assert_eq!(d.add_months(12 * 1_000).to_ymd(), (3024, 1, 31));
+    }
 
     #[test]
     fn epoch_and_known_days() {

@@ -65,6 +65,20 @@ impl GammaGamma {
         self.p * (self.gamma + xf * m_x) / (self.p * xf + self.q - 1.0)
     }
 
+    /// The gradient of ln [`expected_spend`](Self::expected_spend) over (ln p, ln q, ln γ), with
+    /// the same branch: for the population mean ln(pγ/(q − 1)) it is (1, −q/(q − 1), 1); for a
+    /// customer's own ln p + ln(γ + x m) − ln(p x + q − 1) it is
+    /// (1 − p x/(p x + q − 1), −q/(p x + q − 1), γ/(γ + x m)).
+    pub fn log_spend_gradient(&self, x: u32, m_x: f64) -> [f64; 3] {
+        let (p, q, g) = (self.p, self.q, self.gamma);
+        if x == 0 || m_x.is_nan() || m_x <= 0.0 {
+            return [1.0, -q / (q - 1.0), 1.0];
+        }
+        let xf = x as f64;
+        let denominator = p * xf + q - 1.0;
+        [1.0 - p * xf / denominator, -q / denominator, g / (g + xf * m_x)]
+    }
+
     /// The population's mean order value p γ / (q − 1) (infinite mean for q ≤ 1, which fits refuse).
     pub fn mean_spend(&self) -> f64 {
         self.p * self.gamma / (self.q - 1.0)
@@ -206,6 +220,25 @@ mod tests {
         let few = m.expected_spend(1, 100.0);
         let many = m.expected_spend(50, 100.0);
         assert!(few < many && many < 100.0 && few > m.mean_spend());
+    }
+
+    /// The closed-form gradient of ln E[M] equals central differences, on both branches.
+    #[test]
+    fn log_spend_gradient_matches_differences() {
+        let m = GammaGamma { p: 6.2496, q: 3.7442, gamma: 15.444 };
+        for (x, m_x) in [(0, 0.0), (3, 0.0), (1, 12.5), (12, 80.0)] {
+            let got = m.log_spend_gradient(x, m_x);
+            let v = [m.p, m.q, m.gamma];
+            for j in 0..3 {
+                let at = |h: f64| {
+                    let mut w = v;
+                    w[j] *= h.exp();
+                    GammaGamma { p: w[0], q: w[1], gamma: w[2] }.expected_spend(x, m_x).ln()
+                };
+                let want = (at(1e-6) - at(-1e-6)) / 2e-6;
+                assert!((got[j] - want).abs() < 1e-7, "x {x} m {m_x} θ{j}: {} vs {want}", got[j]);
+            }
+        }
     }
 
     #[test]

@@ -106,12 +106,17 @@ impl Span {
         let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
         let count: u32 = t[..split].parse().map_err(|_| bad())?;
         let unit = CalendarUnit::parse(t[split..].trim()).ok_or_else(bad)?;
-        let span = Span { count, unit };
-        let days = span.days_from(Day::from_days(0));
-        if count == 0 || days > MAX_DAYS {
+        // Checked on the count first, so that no calendar arithmetic sees a huge one.
+        let most = match unit {
+            CalendarUnit::Day => MAX_DAYS as u32,
+            CalendarUnit::Week => MAX_DAYS as u32 / 7,
+            CalendarUnit::Month => 1_200,
+            CalendarUnit::Year => 100,
+        };
+        if count == 0 || count > most {
             return Err(Error::invalid(flag, text, "must be from 1 day to 100 years"));
         }
-        Ok(span)
+        Ok(Span { count, unit })
     }
 
     /// The last day of the span that starts after `from`: `from` + count units.
@@ -164,17 +169,24 @@ impl DiscountRate {
         let bad = |why: &str| Error::invalid("--discount", text, why);
         let t = text.trim().to_ascii_lowercase().replace(' ', "");
         let (value, per) = match t.split_once('/') {
-            Some((v, unit)) => (v, CalendarUnit::parse(unit.strip_prefix('1').unwrap_or(unit))),
+            Some((v, unit)) => {
+                let unit = unit.strip_prefix('1').unwrap_or(unit);
+                (v, if unit.is_empty() { None } else { CalendarUnit::parse(unit) })
+            }
             None => (t.as_str(), Some(CalendarUnit::Year)),
         };
         let per = per.ok_or_else(|| bad("expected a rate per day, week, month or year, such as 10%/year"))?;
         let rate = match value.strip_suffix('%') {
             Some(p) => p.parse::<f64>().map(|p| p / 100.0),
-            None => value.parse::<f64>(),
+            // A bare number is a fraction: 0.10 is 10%. "5" is far more likely to mean 5% than 500%.
+            None => match value.parse::<f64>() {
+                Ok(v) if v >= 1.0 => return Err(bad("a bare rate is a fraction (0.10 = 10%); write 5%/year for 5%")),
+                other => other,
+            },
         }
         .map_err(|_| bad("expected a rate such as 10%/year, 1%/month or 0.10"))?;
         if !(rate.is_finite() && (0.0..10.0).contains(&rate)) {
-            return Err(bad("expected a rate from 0% to 1000% per unit"));
+            return Err(bad("expected a rate from 0% to below 1000% per unit"));
         }
         Ok(DiscountRate { rate, per })
     }
@@ -195,8 +207,15 @@ impl DiscountRate {
             CalendarUnit::Day => offset,
             CalendarUnit::Week => offset / 7.0,
             CalendarUnit::Month | CalendarUnit::Year => {
-                let mut k = 0u32;
-                while step(k + 1) <= offset {
+                if !(offset.is_finite() && offset >= 0.0) {
+                    return f64::NAN;
+                }
+                // A month is 28 to 31 days, a year 365 or 366: start a unit or two short of the
+                // answer and step forward (at most a few steps; offsets beyond a million years
+                // are not calendar questions).
+                let per_unit = if self.per == CalendarUnit::Month { 31.0 } else { 366.0 };
+                let mut k = ((offset / per_unit).floor().min(12_000_000.0) as u32).saturating_sub(1);
+                while step(k + 1) <= offset && k < 12_000_000 {
                     k += 1;
                 }
                 let (start, end) = (step(k), step(k + 1));
@@ -310,7 +329,21 @@ mod tests {
         assert_eq!(Span::parse("h", "2years").unwrap().end(jan1), day("2026-01-01"));
         assert_eq!(Span::parse("h", "1month").unwrap().end(day("2024-01-31")), day("2024-02-29"));
         assert_eq!(Span::parse("h", "1 Month").unwrap().end(day("2023-01-31")), day("2023-02-28"));
-        for bad in ["", "0days", "x", "12 fortnights", "101years", "-3days", "1.5months"] {
+        for bad in [
+            "",
+            "0days",
+            "x",
+            "12 fortnights",
+            "101years",
+            "1201months",
+            "5219w",
+            "36526days",
+            "-3days",
+            "1.5months",
+            "100000000months",
+            "6000000years",
+            "4294967295days",
+        ] {
             assert!(Span::parse("--horizon", bad).is_err(), "{bad}");
         }
         let e = Span::parse("--horizon", "12 fortnights").unwrap_err().to_string();
@@ -331,8 +364,12 @@ mod tests {
         assert!((month.factor(from, 31.0 + 29.0) - 1.01f64.powi(-2)).abs() < 1e-15);
         let week = DiscountRate::parse("0.5%/week").unwrap();
         assert!((week.factor(from, 14.0) - 1.005f64.powi(-2)).abs() < 1e-15);
+        // Far offsets jump close to the answer instead of walking there; nonsense gives NaN.
+        let far = year.factor(from, 365.25 * 90.0);
+        assert!(far > 0.0 && (far / 1.1f64.powf(-90.0) - 1.0).abs() < 1e-3, "{far}");
+        assert!(year.factor(from, f64::INFINITY).is_nan() && month.factor(from, -1.0).is_nan());
         assert_eq!(DiscountRate::parse("0%/year").unwrap().factor(from, 1000.0), 1.0);
-        for bad in ["ten", "10%/fortnight", "-1%", "2000%"] {
+        for bad in ["ten", "10%/fortnight", "-1%", "2000%", "10%/", "10%/1", "5", "1.0"] {
             assert!(DiscountRate::parse(bad).is_err(), "{bad}");
         }
     }

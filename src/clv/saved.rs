@@ -161,7 +161,8 @@ impl Store {
 
     /// Every customer's predictions from `model`, as of the model's day, in id order.
     pub fn clv_values(&self, model: &ClvModel, options: &ValueOptions) -> Result<Vec<CustomerValue>> {
-        Ok(self.clv_scores(model, options)?.values)
+        let summaries = self.summaries(Some(model.as_of))?;
+        Ok(model.valuation(*options)?.score(&summaries, &self.currency()))
     }
 
     /// As [`clv_values`](Self::clv_values) with the per-period, purchase-count and interval

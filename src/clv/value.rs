@@ -185,9 +185,18 @@ impl Valuation {
         self
     }
 
-    /// Predictions for every customer of `summaries`, in their order, computed in parallel.
+    /// Predictions for every customer of `summaries`, in their order, computed in parallel
+    /// (without the breakdowns and intervals of [`score_all`](Self::score_all), even when the
+    /// options ask for them).
     pub fn score(&self, summaries: &Summaries, currency: &Currency) -> Vec<CustomerValue> {
-        self.score_all(summaries, currency).values
+        let as_of = summaries.as_of;
+        let table = self.table(as_of, summaries.customers.iter().map(|s| (s.x(), s.age(as_of))), false);
+        let scale = currency.scale() as f64;
+        summaries
+            .customers
+            .par_iter()
+            .map(|s| self.score_one(s, as_of, &table, scale, (0, 0), &mut Vec::new()).0)
+            .collect()
     }
 
     /// Predictions for every customer with the per-period, purchase-count and interval
@@ -347,12 +356,7 @@ impl Valuation {
             discounted[j] = dead * logit[j] + key[4 + j];
         }
         let spend: [f64; 3] = match (&self.spend, self.spend_covariance.is_empty()) {
-            (Some(gg), false) => {
-                // ln E[M] = ln p + ln(γ + x m) − ln(p x + q − 1).
-                let m = s.average_repeat_value().unwrap_or(0.0) / scale;
-                let denominator = gg.p * x + gg.q - 1.0;
-                [1.0 - gg.p * x / denominator, -gg.q / denominator, gg.gamma / (gg.gamma + x * m)]
-            }
+            (Some(gg), false) => gg.log_spend_gradient(s.x(), s.average_repeat_value().unwrap_or(0.0) / scale),
             _ => [0.0; 3],
         };
         let cov = &self.covariance[..];
@@ -365,10 +369,10 @@ impl Valuation {
         }
     }
 
-    /// Intervals from `options.draws` parameter draws: customers are taken in blocks of distinct
-    /// (x, T), each block's expectations computed under every draw and each customer's
-    /// predictions sorted for their quantiles, so memory is one block × draws, never customers ×
-    /// draws.
+    /// Intervals from `options.draws` parameter draws: customers are taken in blocks of 16
+    /// distinct (x, T), each block's two expectations computed under every draw and each
+    /// customer's predictions sorted for their quantiles, so memory is one block × draws (32 × 16
+    /// bytes per draw and block, about 50 MB at 100,000 draws), never customers × draws.
     fn draw_intervals(
         &self,
         summaries: &Summaries,
@@ -426,23 +430,26 @@ impl Valuation {
             }
         }
         blocks.push(&order[start..]);
-        let width = 1 + schedule.step_ends.len();
         let level = options.level;
         let results: Vec<Vec<(usize, CustomerIntervals)>> = blocks
             .par_iter()
             .map(|block| {
                 let mut keys: Vec<u64> = block.iter().map(|b| b.0).collect();
                 keys.dedup();
-                // expectations[d][key][column]: the window, then each step's cumulative value.
-                let mut expectations = vec![0.0; draws.len() * keys.len() * width];
+                // expectations[d][key]: the window's expectation and the discounted sum over the
+                // horizon's steps, given activity (two numbers, whatever the horizon's length).
+                let mut expectations = vec![(0.0, 0.0); draws.len() * keys.len()];
                 for (d, (model, _)) in draws.iter().enumerate() {
                     for (k, key) in keys.iter().enumerate() {
                         let (x, age) = ((key >> 32) as f64, (key & 0xffff_ffff) as f64 / unit);
-                        let at = (d * keys.len() + k) * width;
-                        expectations[at] = model.expected_if_alive(window, x, age);
-                        for (c, end) in schedule.step_ends.iter().enumerate() {
-                            expectations[at + 1 + c] = model.expected_if_alive(end / unit, x, age);
+                        let mut previous = 0.0;
+                        let mut discounted = 0.0;
+                        for (end, factor) in schedule.step_ends.iter().zip(&schedule.discounts) {
+                            let cumulative = model.expected_if_alive(end / unit, x, age);
+                            discounted += (cumulative - previous) * factor;
+                            previous = cumulative;
                         }
+                        expectations[d * keys.len() + k] = (model.expected_if_alive(window, x, age), discounted);
                     }
                 }
                 let (mut pa, mut ex, mut cl) = (Vec::new(), Vec::new(), Vec::new());
@@ -457,16 +464,10 @@ impl Valuation {
                         cl.clear();
                         for (d, (model, spend)) in draws.iter().enumerate() {
                             let p = model.p_alive(x, t_x, t);
-                            let row = &expectations[(d * keys.len() + k) * width..][..width];
-                            let mut previous = 0.0;
-                            let mut discounted = 0.0;
-                            for (c, factor) in schedule.discounts.iter().enumerate() {
-                                discounted += (row[1 + c] - previous) * factor;
-                                previous = row[1 + c];
-                            }
+                            let (in_window, discounted) = expectations[d * keys.len() + k];
                             let value = self.order_value(spend.as_ref(), s, scale) * self.options.margin;
                             pa.push(p);
-                            ex.push(p * row[0]);
+                            ex.push(p * in_window);
                             cl.push(p * discounted * value);
                         }
                         let intervals = CustomerIntervals {
@@ -585,7 +586,9 @@ impl Valuation {
                     g[j] = (ej - e) / intervals::STEP;
                     g[4 + j] = (dj - d) / intervals::STEP;
                 }
-                g
+                // An expectation that underflowed to 0 has no log-gradient: no width from it
+                // (rather than NaN bounds for every key sharing it).
+                g.map(|v| if v.is_finite() { v } else { 0.0 })
             })
             .collect();
         representative.into_iter().map(|r| gradients[r]).collect()
