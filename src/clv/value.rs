@@ -190,7 +190,7 @@ impl Valuation {
     /// options ask for them).
     pub fn score(&self, summaries: &Summaries, currency: &Currency) -> Vec<CustomerValue> {
         let as_of = summaries.as_of;
-        let table = self.table(as_of, summaries.customers.iter().map(|s| (s.x(), s.age(as_of))), false);
+        let table = self.table(as_of, summaries.customers.iter().map(|s| (s.x(), s.age(as_of))), false, 0);
         let scale = currency.scale() as f64;
         summaries
             .customers
@@ -204,7 +204,8 @@ impl Valuation {
     pub fn score_all(&self, summaries: &Summaries, currency: &Currency) -> Scores {
         let as_of = summaries.as_of;
         let delta = self.options.interval.filter(|i| i.draws == 0);
-        let table = self.table(as_of, summaries.customers.iter().map(|s| (s.x(), s.age(as_of))), delta.is_some());
+        let keys = summaries.customers.iter().map(|s| (s.x(), s.age(as_of)));
+        let table = self.table(as_of, keys, delta.is_some(), self.options.max_count);
         let scale = currency.scale() as f64;
         let periods = if self.options.periods.is_some() { table.schedule.period_ends.len() } else { 0 };
         let counts = if self.options.max_count > 0 { self.options.max_count as usize + 1 } else { 0 };
@@ -264,7 +265,7 @@ impl Valuation {
 
     /// One customer's predictions.
     pub fn score_customer(&self, summary: &Summary, as_of: crate::Day, currency: &Currency) -> CustomerValue {
-        let table = self.table(as_of, std::iter::once((summary.x(), summary.age(as_of))), false);
+        let table = self.table(as_of, std::iter::once((summary.x(), summary.age(as_of))), false, 0);
         self.score_one(summary, as_of, &table, currency.scale() as f64, (0, 0), &mut Vec::new()).0
     }
 
@@ -490,8 +491,14 @@ impl Valuation {
     /// For each distinct (x, T), given that the customer is active: expected purchases in the
     /// window, survival to the window's end, P(n purchases in the window) for n = 0..=max_count,
     /// then expected purchases cumulatively at the end of each monthly step of the horizon; with
-    /// `perturbed`, also the window and step columns under each perturbed model.
-    fn table(&self, as_of: crate::Day, keys: impl Iterator<Item = (u32, u32)>, perturbed: bool) -> Table {
+    /// `perturbed`, also each key's gradients for delta-method intervals (see `key_gradients`).
+    fn table(
+        &self,
+        as_of: crate::Day,
+        keys: impl Iterator<Item = (u32, u32)>,
+        perturbed: bool,
+        max_count: u32,
+    ) -> Table {
         let mut keys: Vec<u64> = keys.map(|(x, age)| ((x as u64) << 32) | age as u64).collect();
         keys.par_sort_unstable();
         keys.dedup();
@@ -499,7 +506,6 @@ impl Valuation {
         let o = &self.options;
         let schedule = Schedule::new(as_of, o.horizon, o.discount, o.periods.unwrap_or(Periods::Month));
         let window = o.window.days_from(as_of) as f64 / unit;
-        let max_count = o.max_count;
         let steps_at = 3 + max_count as usize;
         let width = steps_at + schedule.step_ends.len();
         let model = &self.purchases;
