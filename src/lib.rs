@@ -39,6 +39,7 @@
 #![warn(missing_docs)]
 
 pub mod actions;
+mod atomic;
 pub mod clv;
 pub mod day;
 pub mod error;
@@ -52,9 +53,12 @@ pub mod report;
 pub mod rfm;
 pub mod store;
 pub mod summary;
+#[cfg(feature = "parquet")]
+pub mod summary_file;
 mod toml_file;
 mod zone;
 
+pub use atomic::write_atomically;
 pub use day::Day;
 pub use error::{Error, InputError, Result};
 pub use ingest::{ColumnNames, DateOrder, Ingest, IngestOptions, IngestReport, Preset, Progress};

@@ -65,6 +65,21 @@ pub enum Command {
     Report(ReportArgs),
     /// Every order as CSV that `retention ingest` reads back into an identical store: a backup.
     Export(ExportArgs),
+    /// Every customer's summary as a Parquet summary file (the input a Spark job can also write).
+    Summaries(SummariesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SummariesArgs {
+    /// The store directory.
+    #[arg(long, value_name = "DIR")]
+    pub db: PathBuf,
+    /// The summary file to write (Parquet, schema version 1).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Summaries as of this day (YYYY-MM-DD); default: the latest order day.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -369,8 +384,12 @@ impl FitArgs {
 #[derive(Args, Debug)]
 pub struct ClvFitArgs {
     /// The store directory.
-    #[arg(long, value_name = "DIR")]
-    pub db: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "summaries", conflicts_with = "summaries")]
+    pub db: Option<PathBuf>,
+    /// Fit on a summary file (or a directory of part files) instead of a store; the fit is
+    /// printed, not saved.
+    #[arg(long, value_name = "PATH")]
+    pub summaries: Option<PathBuf>,
     /// Fit on orders up to this day (YYYY-MM-DD); default: the latest order day.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,

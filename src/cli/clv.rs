@@ -18,14 +18,32 @@ pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), F
     let kind = ModelKind::parse(&a.model)?;
     let unit = a.fit.unit()?;
     let options = a.fit.options();
-    let store = Store::open_existing(&a.db)?;
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
     let started = std::time::Instant::now();
-    let model = store.fit_clv(as_of, kind, unit, &options)?;
+    let (model, saved_in) = match (&a.summaries, &a.db) {
+        (Some(path), _) => {
+            if as_of.is_some() {
+                return Err(Error::invalid(
+                    "--as-of",
+                    a.as_of.clone().unwrap_or_default(),
+                    "a summary file has its own as-of day",
+                )
+                .into());
+            }
+            let file = retention::summary_file::read(path)?;
+            (ClvModel::fit(&file.summaries, &file.currency, kind, unit, &options)?, None)
+        }
+        (None, Some(db)) => {
+            let store = Store::open_existing(db)?;
+            let model = store.fit_clv(as_of, kind, unit, &options)?;
+            if !a.no_save {
+                store.save_clv(&model)?;
+            }
+            (model, (!a.no_save).then_some(db.clone()))
+        }
+        (None, None) => return Err(Error::invalid("--db", "", "give --db DIR or --summaries PATH").into()),
+    };
     let seconds = started.elapsed().as_secs_f64();
-    if !a.no_save {
-        store.save_clv(&model)?;
-    }
     let purchases = model.purchases.summary(0.95)?;
     let spend = model.spend.as_ref().map(|s| s.fitted.spend_summary(0.95)).transpose()?;
     if format == Format::Json {
@@ -35,14 +53,23 @@ pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), F
                 "model": model,
                 "summary": { "purchases": purchases, "spend": spend },
                 "seconds": seconds,
-                "saved": !a.no_save,
+                "saved": saved_in.is_some(),
             }),
         )?);
     }
     print_model(&model, &purchases, spend.as_ref(), format, out)?;
     if format == Format::Table {
-        let saved = if a.no_save { "not saved (--no-save)" } else { "saved in the store" };
-        writeln!(out, "\nFitted in {seconds:.2} s; {saved}. Next: retention clv score --db {}", a.db.display())?;
+        match &saved_in {
+            Some(db) => writeln!(
+                out,
+                "\nFitted in {seconds:.2} s; saved in the store. Next: retention clv score --db {}",
+                db.display()
+            )?,
+            None if a.summaries.is_some() => {
+                writeln!(out, "\nFitted in {seconds:.2} s from the summary file (not saved).")?
+            }
+            None => writeln!(out, "\nFitted in {seconds:.2} s; not saved (--no-save).")?,
+        }
     }
     Ok(())
 }

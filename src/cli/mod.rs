@@ -91,7 +91,16 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Affinity(a) => affinity::run(&a, cli.format, out),
         Command::Report(a) => report::run(&a, cli.format, out),
         Command::Export(a) => report::export(&a, cli.format, out),
+        Command::Summaries(a) => summaries(&a, out),
     }
+}
+
+fn summaries(a: &args::SummariesArgs, out: &mut impl Write) -> Result<(), Failure> {
+    let store = Store::open_existing(&a.db)?;
+    let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
+    let customers = store.write_summaries(as_of, &a.out)?;
+    writeln!(out, "{customers} customer summaries written to {}", a.out.display())?;
+    Ok(())
 }
 
 fn ingest(a: &IngestArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {

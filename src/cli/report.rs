@@ -64,20 +64,9 @@ pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 /// followed link), syncs it and renames it over `path`: a reader never sees half a file, a failed
 /// write leaves the old one, and two runs cannot mix their files.
 fn write_atomically(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<(), Error>) -> Result<(), Error> {
-    let what = || format!("writing {}", path.display());
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(what(), e))?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp);
-    fill(&mut w)?;
-    let tmp = w.into_inner().map_err(|e| Error::io(what(), e.into_error()))?;
-    // A temporary file is private (0600); the result is an ordinary file (or keeps the old one's mode).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode());
-        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode)).map_err(|e| Error::io(what(), e))?;
-    }
-    tmp.as_file().sync_all().map_err(|e| Error::io(what(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(what(), e.error))?;
-    Ok(())
+    retention::write_atomically(path, |file| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        fill(&mut w)?;
+        w.flush().map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    })
 }

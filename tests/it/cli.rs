@@ -730,3 +730,21 @@ fn export_restores_through_the_cli() {
     let o = retention(&["export", "--db", &db, "--format", "json"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `retention summaries` writes the summary file that `clv fit --summaries` fits to the store's
+/// parameters; the two inputs exclude each other.
+#[test]
+fn summary_files_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = &cdnow_sample_db(dir.path());
+    let file = dir.path().join("s.parquet");
+    let o = retention(&["summaries", "--db", db, "--as-of", "1997-09-30", "--out", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("2357 customer summaries written"), "{}", stdout(&o));
+    let from_file = retention(&["clv", "fit", "--summaries", file.to_str().unwrap(), "--format", "csv"]);
+    let from_store = retention(&["clv", "fit", "--db", db, "--as-of", "1997-09-30", "--no-save", "--format", "csv"]);
+    assert!(from_file.status.success(), "{}", stderr(&from_file));
+    assert_eq!(stdout(&from_file), stdout(&from_store));
+    let o = retention(&["clv", "fit", "--summaries", file.to_str().unwrap(), "--db", db]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -17,4 +17,5 @@ mod metrics;
 mod predictions;
 mod report;
 mod rfm;
+mod summary_files;
 mod uncertainty;

@@ -1,0 +1,132 @@
+//! Summary files: a store's summaries written as Parquet read back identically, fit identically,
+//! and every malformed file refused with the file, row group, column and row named.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Date32Array, Int32Array, Int64Array, LargeStringArray, RecordBatch, StringArray};
+use arrow_schema::{Field, Schema};
+use parquet::arrow::ArrowWriter;
+use retention::clv::{ClvModel, ModelKind, PurchaseModel, TimeUnit};
+use retention::generate::{Shop, ShopConfig};
+use retention::{Day, Store, summary_file};
+
+use crate::common::temp_store;
+
+fn shop() -> (tempfile::TempDir, Store) {
+    let (dir, store) = temp_store();
+    let mut csv = Vec::new();
+    Shop::new(ShopConfig::new(2_000, 5)).unwrap().write_csv(&mut csv).unwrap();
+    store.ingest(csv.as_slice(), &Default::default()).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn a_store_round_trips_through_a_summary_file_and_fits_the_same() {
+    let (dir, store) = shop();
+    let as_of = Day::from_ymd(2024, 6, 30);
+    let path = dir.path().join("summaries.parquet");
+    assert_eq!(store.write_summaries(as_of, &path).unwrap(), store.summaries(as_of).unwrap().customers.len() as u64);
+    let file = summary_file::read(&path).unwrap();
+    let direct = store.summaries(as_of).unwrap();
+    assert_eq!(file.summaries.as_of, direct.as_of);
+    assert_eq!(file.summaries.customers, direct.customers);
+    let names = store.external_ids().unwrap();
+    for (s, id) in direct.customers.iter().zip(&file.ids) {
+        assert_eq!(&names[s.customer.get() as usize], id);
+    }
+    assert_eq!(file.currency, store.currency());
+    // The same fit, bit for bit.
+    let options = Default::default();
+    let from_file =
+        ClvModel::fit(&file.summaries, &file.currency, ModelKind::BgNbd, TimeUnit::Weeks, &options).unwrap();
+    let from_store = store.fit_clv(as_of, ModelKind::BgNbd, TimeUnit::Weeks, &options).unwrap();
+    assert_eq!(from_file.purchases.model.parameters(), from_store.purchases.model.parameters());
+    assert_eq!(from_file.gamma_gamma(), from_store.gamma_gamma());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
+    }
+}
+
+/// Named columns of a test file.
+type Columns = Vec<(&'static str, ArrayRef)>;
+
+/// One valid row per column, as Spark would write it (32-bit integers, large strings).
+fn columns(rows: usize) -> Columns {
+    let days = |d: i32| Arc::new(Date32Array::from(vec![d; rows])) as ArrayRef;
+    let ints = |v: i32| Arc::new(Int32Array::from(vec![v; rows])) as ArrayRef;
+    vec![
+        ("customer_id", Arc::new(LargeStringArray::from_iter_values((0..rows).map(|i| format!("c{i}"))))),
+        ("first_purchase", days(19_000)),
+        ("last_purchase", days(19_100)),
+        ("purchase_days", ints(3)),
+        ("orders", ints(4)),
+        ("revenue", ints(9_000)),
+        ("repeat_revenue", ints(6_000)),
+        ("returns", ints(0)),
+        ("returned", ints(0)),
+        ("as_of", days(19_200)),
+    ]
+}
+
+fn write(path: &Path, columns: Columns) {
+    let schema = Arc::new(Schema::new(
+        columns.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>(),
+    ));
+    let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect()).unwrap();
+    let mut writer = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+fn error_of(path: &Path) -> String {
+    summary_file::read(path).unwrap_err().to_string()
+}
+
+#[test]
+fn foreign_files_are_read_and_bad_ones_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // A Spark-like file: no retention metadata, Int32 counts, LargeUtf8 ids; read with the defaults.
+    let good = dir.path().join("good.parquet");
+    write(&good, columns(3));
+    let file = summary_file::read(&good).unwrap();
+    assert_eq!(file.ids, ["c0", "c1", "c2"]);
+    let s = file.summaries.customers[1];
+    assert_eq!((s.x(), s.t_x(), s.age(file.summaries.as_of), s.repeat_spend()), (2, 100, 200, 6_000));
+
+    let case = |name: &str, change: &dyn Fn(&mut Columns), want: &[&str]| {
+        let path = dir.path().join(format!("{name}.parquet"));
+        let mut c = columns(3);
+        change(&mut c);
+        write(&path, c);
+        let e = error_of(&path);
+        assert!(e.contains(&format!("{name}.parquet")), "{name}: {e}");
+        for w in want {
+            assert!(e.contains(w), "{name}: {e} (wanted {w:?})");
+        }
+    };
+    case("missing", &|c| c.retain(|(n, _)| *n != "orders"), &["no column \"orders\""]);
+    case("wrong_type", &|c| c[3].1 = Arc::new(StringArray::from(vec!["3"; 3])), &["purchase_days", "integer"]);
+    case(
+        "null_id",
+        &|c| c[0].1 = Arc::new(StringArray::from(vec![Some("a"), None, Some("c")])),
+        &["row group 0", "customer_id", "row 2", "null"],
+    );
+    case("after_as_of", &|c| c[2].1 = Arc::new(Date32Array::from(vec![19_100, 19_100, 19_300])), &["row 3", "t_x > T"]);
+    case("negative", &|c| c[4].1 = Arc::new(Int64Array::from(vec![4, -1, 4])), &["orders", "row 2", "not a count"]);
+    case("twice", &|c| c[0].1 = Arc::new(StringArray::from(vec!["a", "b", "a"])), &["row 3", "\"a\" appears twice"]);
+
+    // A Spark output directory: part files, _SUCCESS and .crc beside them; a customer in two parts.
+    let parts = dir.path().join("out");
+    std::fs::create_dir(&parts).unwrap();
+    write(&parts.join("part-00000.parquet"), columns(2));
+    write(&parts.join("part-00001.parquet"), columns(3));
+    std::fs::write(parts.join("_SUCCESS"), b"").unwrap();
+    std::fs::write(parts.join(".part-00000.parquet.crc"), b"crc").unwrap();
+    let e = error_of(&parts);
+    assert!(e.contains("part-00001.parquet") && e.contains("\"c0\" appears twice"), "{e}");
+    std::fs::remove_file(parts.join("part-00001.parquet")).unwrap();
+    assert_eq!(summary_file::read(&parts).unwrap().ids, ["c0", "c1"]);
+}
