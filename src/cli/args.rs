@@ -573,8 +573,11 @@ impl ClustersArgs {
 #[derive(Args, Debug)]
 pub struct ScoreArgs {
     /// The store directory.
-    #[arg(long, value_name = "DIR")]
-    pub db: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "summaries", conflicts_with = "summaries")]
+    pub db: Option<PathBuf>,
+    /// Score a summary file (or a directory of part files) instead of a store.
+    #[arg(long, value_name = "PATH")]
+    pub summaries: Option<PathBuf>,
     /// Score as of this day (YYYY-MM-DD); default: the latest order day in the store.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,

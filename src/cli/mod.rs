@@ -364,14 +364,59 @@ fn demo(a: &DemoArgs, format: Format, out: &mut impl Write) -> Result<(), Failur
 
 /// Opens the store and scores it as the flags say: quantiles, or the rules file's thresholds; the
 /// rules file's segments, or the default map.
-fn score(a: &ScoreArgs) -> Result<(Store, Rfm, Segments), Failure> {
-    let store = Store::open_existing(&a.db)?;
+/// Where scored summaries came from: a store (which can also save scores) or a summary file.
+enum Source {
+    Store(Store),
+    File { ids: Vec<String>, currency: retention::Currency },
+}
+
+impl Source {
+    fn currency(&self) -> retention::Currency {
+        match self {
+            Source::Store(store) => store.currency(),
+            Source::File { currency, .. } => currency.clone(),
+        }
+    }
+
+    fn external_ids(&self) -> Result<Vec<String>, Failure> {
+        match self {
+            Source::Store(store) => Ok(store.external_ids()?),
+            Source::File { ids, .. } => Ok(ids.clone()),
+        }
+    }
+
+    /// The store, for what only a store can do (`flag` names the option that needs it).
+    fn store(&self, flag: &str) -> Result<&Store, Failure> {
+        match self {
+            Source::Store(store) => Ok(store),
+            Source::File { .. } => Err(Error::invalid(flag, "", "needs a store (--db), not a summary file").into()),
+        }
+    }
+}
+
+fn score(a: &ScoreArgs) -> Result<(Source, Rfm, Segments), Failure> {
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
+    let (source, summaries) = match (&a.summaries, &a.db) {
+        (Some(path), _) => {
+            if as_of.is_some() {
+                let value = a.as_of.clone().unwrap_or_default();
+                return Err(Error::invalid("--as-of", value, "a summary file has its own as-of day").into());
+            }
+            let file = retention::summary_file::read(path)?;
+            (Source::File { ids: file.ids, currency: file.currency }, file.summaries)
+        }
+        (None, Some(db)) => {
+            let store = Store::open_existing(db)?;
+            let summaries = store.summaries(as_of)?;
+            (Source::Store(store), summaries)
+        }
+        (None, None) => return Err(Error::invalid("--db", "", "give --db DIR or --summaries PATH").into()),
+    };
     let mut options = a.to_options();
     let (segments, thresholds) = match &a.rules {
         None => (Segments::default(), [None, None, None]),
         Some(path) => {
-            let rules = RulesFile::load(path, &store.currency())?;
+            let rules = RulesFile::load(path, &source.currency())?;
             if let Some(bins) = rules.bins {
                 if a.bins.is_some_and(|b| b != bins) {
                     return Err(Error::invalid(
@@ -386,8 +431,8 @@ fn score(a: &ScoreArgs) -> Result<(Store, Rfm, Segments), Failure> {
             (rules.segments, rules.thresholds)
         }
     };
-    let rfm = Rfm::compute_with(&store.summaries(as_of)?, &options, thresholds)?;
-    Ok((store, rfm, segments))
+    let rfm = Rfm::compute_with(&summaries, &options, thresholds)?;
+    Ok((source, rfm, segments))
 }
 
 /// One line of `retention rfm --format json`: money in integer minor units, as everywhere in JSON.
@@ -415,16 +460,16 @@ fn rfm(
     format: Format,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let (store, rfm, segments) = score(a)?;
+    let (source, rfm, segments) = score(a)?;
     let wanted = match segment {
         None => None,
         Some(name) => Some(segments.names().iter().position(|n| n.eq_ignore_ascii_case(name)).ok_or_else(|| {
             Error::invalid("segment", name, format!("expected one of: {}", segments.names().join(", ")))
         })? as u8),
     };
-    let filter = filter.to_conditions(rfm.as_of, &store.currency())?;
-    let names = store.external_ids()?;
-    let currency = store.currency();
+    let currency = source.currency();
+    let filter = filter.to_conditions(rfm.as_of, &currency)?;
+    let names = source.external_ids()?;
     let mut rows = output::RowWriter::new(
         out,
         format,
@@ -473,9 +518,9 @@ fn rfm(
 }
 
 fn segments(a: &SegmentsArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
-    let (store, rfm, segments) = score(&a.score)?;
+    let (source, rfm, segments) = score(&a.score)?;
     if a.save {
-        store.save_scores(&rfm, &segments)?;
+        source.store("--save")?.save_scores(&rfm, &segments)?;
     }
     let report = SegmentReport::new(&rfm, &segments);
     let c = &report.concentration;
@@ -487,7 +532,7 @@ fn segments(a: &SegmentsArgs, format: Format, out: &mut impl Write) -> Result<()
         });
         return Ok(output::json(out, &value)?);
     }
-    let currency = store.currency();
+    let currency = source.currency();
     let pct = |x: f64| format!("{:.1}%", 100.0 * x);
     let line = |label: &str, g: &Group| {
         vec![
@@ -533,7 +578,7 @@ fn segments(a: &SegmentsArgs, format: Format, out: &mut impl Write) -> Result<()
 
 fn clusters(a: &ClustersArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
     let k = a.k()?;
-    let (store, rfm, _) = score(&a.score)?;
+    let (source, rfm, _) = score(&a.score)?;
     let fit = Clusters::fit(&rfm, k, a.seed)?;
     if format == Format::Json {
         let value = serde_json::json!({
@@ -542,7 +587,7 @@ fn clusters(a: &ClustersArgs, format: Format, out: &mut impl Write) -> Result<()
         });
         return Ok(output::json(out, &value)?);
     }
-    let currency = store.currency();
+    let currency = source.currency();
     if format == Format::Table {
         writeln!(out, "k-means on log(1+R), log(1+F), log(1+M) as of {}, seed {}", rfm.as_of, a.seed)?;
         if let Some(tried) = &fit.silhouettes {

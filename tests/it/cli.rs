@@ -732,7 +732,8 @@ fn export_restores_through_the_cli() {
 }
 
 /// `retention summaries` writes the summary file that `clv fit --summaries` fits to the store's
-/// parameters; the two inputs exclude each other.
+/// parameters and `rfm`/`segments --summaries` score to the store's cells; the two inputs exclude
+/// each other.
 #[test]
 fn summary_files_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -747,4 +748,15 @@ fn summary_files_from_the_command_line() {
     assert_eq!(stdout(&from_file), stdout(&from_store));
     let o = retention(&["clv", "fit", "--summaries", file.to_str().unwrap(), "--db", db]);
     assert_eq!(o.status.code(), Some(2));
+    // RFM scores and segments from the file are the store's, cell for cell.
+    for command in ["rfm", "segments"] {
+        let from_file = retention(&[command, "--summaries", file.to_str().unwrap(), "--format", "csv"]);
+        let from_store = retention(&[command, "--db", db, "--as-of", "1997-09-30", "--format", "csv"]);
+        assert!(from_file.status.success(), "{command}: {}", stderr(&from_file));
+        assert_eq!(stdout(&from_file), stdout(&from_store), "{command}");
+        assert!(stdout(&from_file).lines().count() > 5);
+    }
+    let o = retention(&["segments", "--summaries", file.to_str().unwrap(), "--save"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("needs a store"), "{}", stderr(&o));
 }
