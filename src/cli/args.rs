@@ -401,13 +401,22 @@ pub struct ClvFitArgs {
     /// Show the fit without saving it.
     #[arg(long)]
     pub no_save: bool,
+    /// Also write the fitted model as JSON (the way to keep a fit made from --summaries).
+    #[arg(long, value_name = "FILE")]
+    pub model_out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
 pub struct ClvScoreArgs {
-    /// The store directory.
-    #[arg(long, value_name = "DIR")]
-    pub db: PathBuf,
+    /// The store directory (its saved model scores its customers).
+    #[arg(long, value_name = "DIR", required_unless_present = "summaries", conflicts_with = "summaries")]
+    pub db: Option<PathBuf>,
+    /// Score the customers of a summary file (or a directory of part files) instead ...
+    #[arg(long, value_name = "PATH", requires = "model")]
+    pub summaries: Option<PathBuf>,
+    /// ... with the model `clv fit --model-out FILE` wrote.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
     #[command(flatten)]
     pub value: ValueArgs,
 }

@@ -44,6 +44,12 @@ pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), F
         (None, None) => return Err(Error::invalid("--db", "", "give --db DIR or --summaries PATH").into()),
     };
     let seconds = started.elapsed().as_secs_f64();
+    if let Some(path) = &a.model_out {
+        let text = serde_json::to_vec_pretty(&model).map_err(|e| Error::io("encoding the model", e.into()))?;
+        retention::write_atomically(path, |mut file| {
+            file.write_all(&text).map_err(|e| Error::io(format!("writing {}", path.display()), e))
+        })?;
+    }
     let purchases = model.purchases.summary(0.95)?;
     let spend = model.spend.as_ref().map(|s| s.fitted.spend_summary(0.95)).transpose()?;
     if format == Format::Json {
@@ -216,10 +222,25 @@ pub fn curve(a: &ClvCurveArgs, format: Format, out: &mut impl Write) -> Result<(
 
 pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
     let options = a.value.options()?;
-    let store = Store::open_existing(&a.db)?;
-    let model = saved_model(&store, &a.db)?;
-    let scores = store.clv_scores(&model, &options)?;
-    let names = store.external_ids()?;
+    let (scores, names) = match (&a.summaries, &a.model, &a.db) {
+        (Some(path), Some(model_path), _) => {
+            let file = retention::summary_file::read(path)?;
+            let text =
+                std::fs::read(model_path).map_err(|e| Error::io(format!("reading {}", model_path.display()), e))?;
+            let model: ClvModel = serde_json::from_slice(&text).map_err(|e| Error::InputFormat {
+                source_name: model_path.display().to_string(),
+                reason: format!("not a model written by `clv fit --model-out`: {e}"),
+            })?;
+            let scores = model.valuation(options)?.score_all(&file.summaries, &file.currency);
+            (scores, file.ids)
+        }
+        (_, _, Some(db)) => {
+            let store = Store::open_existing(db)?;
+            let model = saved_model(&store, db)?;
+            (store.clv_scores(&model, &options)?, store.external_ids()?)
+        }
+        _ => return Err(Error::invalid("--db", "", "give --db DIR, or --summaries PATH with --model FILE").into()),
+    };
     let mut headers: Vec<String> = [
         "customer",
         "repeat_purchases",

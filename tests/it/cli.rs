@@ -759,4 +759,20 @@ fn summary_files_from_the_command_line() {
     let o = retention(&["segments", "--summaries", file.to_str().unwrap(), "--save"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("needs a store"), "{}", stderr(&o));
+    // A model fitted on the file and kept as JSON scores the file's customers as the store's saved
+    // model scores the store's.
+    let model = dir.path().join("model.json");
+    let s = file.to_str().unwrap();
+    let o = retention(&["clv", "fit", "--summaries", s, "--model-out", model.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(retention(&["clv", "fit", "--db", db, "--as-of", "1997-09-30"]).status.success());
+    let flags = ["--format", "csv", "--window", "90days", "--interval", "0.9", "--periods", "quarter"];
+    let from_file =
+        retention(&[&["clv", "score", "--summaries", s, "--model", model.to_str().unwrap()][..], &flags].concat());
+    let from_store = retention(&[&["clv", "score", "--db", db][..], &flags].concat());
+    assert!(from_file.status.success(), "{}", stderr(&from_file));
+    assert_eq!(stdout(&from_file), stdout(&from_store));
+    assert_eq!(stdout(&from_file).lines().count(), 2_358);
+    let o = retention(&["clv", "score", "--summaries", s]);
+    assert_eq!(o.status.code(), Some(2), "--summaries needs --model");
 }
