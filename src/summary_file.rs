@@ -288,8 +288,11 @@ fn read_part(path: &Path, out: &mut Option<SummaryFile>, seen: &mut HashSet<Stri
                         "a customer needs a purchase day, and at least as many orders as purchase days",
                     ));
                 }
-                if days_u == 1 && first != last {
-                    return Err(bad(3, i, "one purchase day, but the first and last purchases differ"));
+                if (days_u == 1) != (first == last) || days_u as i64 > (last as i64 - first as i64) + 1 {
+                    return Err(bad(3, i, "purchase days do not fit between the first and last purchase"));
+                }
+                if days_u == 1 && repeat != 0 {
+                    return Err(bad(6, i, "repeat revenue without a repeat purchase day"));
                 }
                 if revenue < 0 || repeat < 0 || repeat > revenue || returned > 0 {
                     return Err(bad(5, i, "revenue and repeat revenue must be ≥ 0 with repeat ≤ revenue, returns ≤ 0"));

@@ -116,6 +116,14 @@ fn foreign_files_are_read_and_bad_ones_named() {
     );
     case("after_as_of", &|c| c[2].1 = Arc::new(Date32Array::from(vec![19_100, 19_100, 19_300])), &["row 3", "t_x > T"]);
     case("negative", &|c| c[4].1 = Arc::new(Int64Array::from(vec![4, -1, 4])), &["orders", "row 2", "not a count"]);
+    case(
+        "too_many_days",
+        &|c| {
+            c[3].1 = Arc::new(Int64Array::from(vec![3, 102, 3]));
+            c[4].1 = Arc::new(Int64Array::from(vec![4, 200, 4]));
+        },
+        &["row 2", "purchase_days", "do not fit"],
+    );
     case("twice", &|c| c[0].1 = Arc::new(StringArray::from(vec!["a", "b", "a"])), &["row 3", "\"a\" appears twice"]);
 
     // A Spark output directory: part files, _SUCCESS and .crc beside them; a customer in two parts.
