@@ -72,7 +72,7 @@ impl CalendarUnit {
 /// # fn main() -> retention::Result<()> {
 /// let from: Day = "2024-01-01".parse()?;
 /// assert_eq!(Span::parse("--horizon", "12months")?.days_from(from), 366);
-/// assert_eq!(Span::parse("--horizon", "1month")?.end(Day::from_ymd(2024, 1, 31).unwrap()).to_string(), "2024-02-29");
+/// assert_eq!(Span::parse("--horizon", "1month")?.end("2024-01-31".parse()?).to_string(), "2024-02-29");
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
