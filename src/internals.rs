@@ -1,5 +1,9 @@
 //! Entry points for the fuzz targets and benchmarks into the private record codec. Not part of the
 //! stable API: the on-disk layout behind them changes with the format version.
+//!
+//! The fuzz checks are assertions: a panic in them is the fuzzer reporting a bug, so `expect` is
+//! allowed here (and only here outside tests).
+#![allow(clippy::expect_used)]
 
 use crate::store::codec::block::BlockView;
 use crate::store::codec::record::{Line, Record, RecordView};
