@@ -389,7 +389,12 @@ impl Source {
     fn store(&self, flag: &str) -> Result<&Store, Failure> {
         match self {
             Source::Store(store) => Ok(store),
-            Source::File { .. } => Err(Error::invalid(flag, "", "needs a store (--db), not a summary file").into()),
+            Source::File { .. } => Err(Error::invalid(
+                flag,
+                "with --summaries",
+                "needs a store (--db DIR); a summary file cannot keep scores",
+            )
+            .into()),
         }
     }
 }

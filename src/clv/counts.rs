@@ -5,11 +5,7 @@
 //! lives with its model.
 
 use super::bg::BgNbd;
-use super::special::ln_gamma;
-
-fn ln_beta(a: f64, b: f64) -> f64 {
-    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
-}
+use super::special::{ln_beta, ln_gamma};
 
 /// ln of the negative-binomial probability Γ(r + j) / (Γ(r) j!) p^r q^j.
 fn ln_nbd(r: f64, j: u32, ln_p: f64, ln_q: f64) -> f64 {

@@ -273,6 +273,21 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
+    /// Σ over the steps of (expected purchases in the step) × (its discount), from the cumulative
+    /// expectations at each step's end.
+    pub fn discounted(&self, cumulative: impl IntoIterator<Item = f64>) -> f64 {
+        let mut previous = 0.0;
+        self.discounts
+            .iter()
+            .zip(cumulative)
+            .map(|(d, c)| {
+                let step = (c - previous) * d;
+                previous = c;
+                step
+            })
+            .sum()
+    }
+
     pub fn new(as_of: Day, horizon: Span, discount: DiscountRate, periods: Periods) -> Schedule {
         let end = horizon.days_from(as_of);
         let mut step_ends = Vec::new();

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clv::model::{CountModel, PurchaseModel};
+use crate::clv::optimize::cholesky;
 use crate::error::{Error, Result};
 use crate::generate::dist::standard_normal;
 use crate::generate::rng::Rng;
@@ -120,21 +121,14 @@ pub(crate) fn positive(value: f64, blocks: &[(&[f64], &[Vec<f64>])], z: f64) -> 
     Interval { lower: value * (-z * sd).exp(), upper: value * (z * sd).exp() }
 }
 
-/// Lower-triangular L with L Lᵀ = Σ (Σ positive semi-definite; a zero pivot leaves its column 0).
-pub(crate) fn cholesky(cov: &[Vec<f64>]) -> Vec<Vec<f64>> {
-    let n = cov.len();
-    let mut l = vec![vec![0.0; n]; n];
-    for i in 0..n {
-        for j in 0..=i {
-            let s: f64 = cov[i][j] - (0..j).map(|k| l[i][k] * l[j][k]).sum::<f64>();
-            if i == j {
-                l[i][i] = s.max(0.0).sqrt();
-            } else if l[j][j] > 0.0 {
-                l[i][j] = s / l[j][j];
-            }
-        }
-    }
-    l
+/// A square root L (L Lᵀ = Σ) of a covariance for drawing from N(0, Σ): its Cholesky factor, or,
+/// should rounding have left Σ not quite positive definite (a fitted model's covariance is the
+/// inverse of a positive-definite Hessian, so it should not), the square roots of its diagonal.
+pub(crate) fn root(cov: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    cholesky(cov).unwrap_or_else(|| {
+        let n = cov.len();
+        (0..n).map(|i| (0..n).map(|j| if i == j { cov[i][i].max(0.0).sqrt() } else { 0.0 }).collect()).collect()
+    })
 }
 
 /// `n` vectors of `k` standard normal values, centred and rotated so that their sample mean is 0
@@ -153,12 +147,13 @@ pub(crate) fn standardised_normals(n: usize, k: usize, rng: &mut Rng) -> Vec<Vec
     }
     let cov: Vec<Vec<f64>> =
         (0..k).map(|i| (0..k).map(|j| z.iter().map(|v| v[i] * v[j]).sum::<f64>() / (n - 1) as f64).collect()).collect();
-    let l = cholesky(&cov);
+    // A sample of more than k normals has a positive-definite covariance (almost surely).
+    let Some(l) = cholesky(&cov) else { return z };
     // z ← L⁻¹ z by forward substitution.
     for v in &mut z {
         for i in 0..k {
             let s: f64 = (0..i).map(|j| l[i][j] * v[j]).sum();
-            v[i] = if l[i][i] > 0.0 { (v[i] - s) / l[i][i] } else { 0.0 };
+            v[i] = (v[i] - s) / l[i][i];
         }
     }
     z
@@ -183,15 +178,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cholesky_reproduces_the_matrix() {
+    fn root_reproduces_the_matrix() {
         let cov = vec![vec![4.0, 2.0, 0.4], vec![2.0, 3.0, 0.3], vec![0.4, 0.3, 1.0]];
-        let l = cholesky(&cov);
+        let l = root(&cov);
         for i in 0..3 {
             for j in 0..3 {
                 let v: f64 = (0..3).map(|k| l[i][k] * l[j][k]).sum();
                 assert!((v - cov[i][j]).abs() < 1e-12, "{i} {j}: {v}");
             }
         }
+        // Not positive definite: the diagonal's roots.
+        let singular = vec![vec![1.0, 1.0], vec![1.0, 1.0]];
+        assert_eq!(root(&singular), vec![vec![1.0, 0.0], vec![0.0, 1.0]]);
     }
 
     #[test]

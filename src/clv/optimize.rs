@@ -177,8 +177,8 @@ pub(crate) fn hessian(f: &Objective<'_>, x: &[f64]) -> Option<Vec<Vec<f64>>> {
     Some((0..n).map(|i| (0..n).map(|j| 0.5 * (rows[i][j] + rows[j][i])).collect()).collect())
 }
 
-/// The inverse of a symmetric positive-definite matrix by Cholesky, or `None` if it is not one.
-pub(crate) fn inverse_spd(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+/// The lower-triangular L with L Lᵀ = m, or `None` if m is not symmetric positive definite.
+pub(crate) fn cholesky(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let n = m.len();
     let mut l = vec![vec![0.0; n]; n];
     for i in 0..n {
@@ -194,6 +194,13 @@ pub(crate) fn inverse_spd(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
             }
         }
     }
+    Some(l)
+}
+
+/// The inverse of a symmetric positive-definite matrix by Cholesky, or `None` if it is not one.
+pub(crate) fn inverse_spd(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = m.len();
+    let l = cholesky(m)?;
     // Columns of L⁻¹, then (L⁻¹)ᵀ L⁻¹.
     let mut inv_l = vec![vec![0.0; n]; n];
     for i in 0..n {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::clv::data::CountData;
 use crate::clv::fit::{FitOptions, Problem, Sample, maximise, sample_step};
 use crate::clv::model::{CountModel, Fitted, PurchaseModel};
-use crate::clv::special::{discount_g, gauss_kronrod, ln_gamma, ln_hyp2f1_a_a1, log_add_exp, log_sub_exp};
+use crate::clv::special::{discount_g, gauss_kronrod, ln_beta, ln_gamma, ln_hyp2f1_a_a1, log_add_exp, log_sub_exp};
 use crate::error::Result;
 
 /// Pareto/NBD parameters: λ ~ Gamma(shape r, rate α), μ ~ Gamma(shape s, rate β), rates per time
@@ -313,7 +313,6 @@ impl ParetoNbd {
         let z = (big - small) / (big + t);
         let one_minus_z = (small + t) / (big + t);
         let rho = t / (small + t);
-        let ln_beta_fn = |a: f64, b: f64| ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b);
         let mut ln_scale = ln_gamma(r + s + nf + 1.0) - ln_gamma(r + s) - ln_gamma(nf + 2.0)
             + (r + s) * (big / (big + t)).ln()
             + (nf + 1.0) * (t / (big + t)).ln()
@@ -340,7 +339,7 @@ impl ParetoNbd {
                 break;
             }
         }
-        (r * alpha.ln() + s * beta.ln() - (r + s) * big.ln() + ln_beta_fn(r + nf, s + 1.0) - ln_beta_fn(r, s)
+        (r * alpha.ln() + s * beta.ln() - (r + s) * big.ln() + ln_beta(r + nf, s + 1.0) - ln_beta(r, s)
             + ln_scale
             + total.ln())
         .exp()

@@ -56,13 +56,17 @@ pub(crate) fn histogram_actual(calibration: &Summaries) -> Vec<u64> {
 
 /// Days from each calibration customer's first purchase to the calibration end, with counts.
 fn ages(calibration: &Summaries) -> Vec<(u32, u64)> {
-    let mut ages: Vec<u32> = calibration.customers.iter().map(|s| s.age(calibration.as_of)).collect();
-    ages.sort_unstable();
-    let mut out: Vec<(u32, u64)> = Vec::new();
-    for a in ages {
+    counted(calibration.customers.iter().map(|s| s.age(calibration.as_of)).collect())
+}
+
+/// The distinct values, ascending, each with how often it occurs.
+fn counted<T: Ord + Copy>(mut values: Vec<T>) -> Vec<(T, u64)> {
+    values.sort_unstable();
+    let mut out: Vec<(T, u64)> = Vec::new();
+    for v in values {
         match out.last_mut() {
-            Some((age, n)) if *age == a => *n += 1,
-            _ => out.push((a, 1)),
+            Some((seen, n)) if *seen == v => *n += 1,
+            _ => out.push((v, 1)),
         }
     }
     out
@@ -94,15 +98,7 @@ pub(crate) fn weekly_expected(
     calibration: &Summaries,
     tracking: &Tracking,
 ) -> Vec<f64> {
-    let mut births: Vec<(i32, u64)> = Vec::new();
-    let mut days: Vec<i32> = calibration.customers.iter().map(|s| s.first_purchase.days()).collect();
-    days.sort_unstable();
-    for d in days {
-        match births.last_mut() {
-            Some((b, n)) if *b == d => *n += 1,
-            _ => births.push((d, 1)),
-        }
-    }
+    let births = counted(calibration.customers.iter().map(|s| s.first_purchase.days()).collect());
     let Some(&(first, _)) = births.first() else { return vec![0.0; tracking.week_ends.len()] };
     let last = tracking.week_ends.last().map_or(first, |d| d.days());
     // E[X(t)] of a new customer for every whole-day lag t the weeks need.

@@ -388,7 +388,7 @@ impl Valuation {
         let n = options.draws as usize;
         // Log-parameters θ̂ + L z with the z moment-matched (see `intervals::standardised_normals`).
         let draw_all = |mean: &[f64], cov: &[Vec<f64>], rng: &mut Rng| -> Vec<Vec<f64>> {
-            let l = intervals::cholesky(cov);
+            let l = intervals::root(cov);
             intervals::standardised_normals(n, mean.len(), rng)
                 .into_iter()
                 .map(|z| {
@@ -443,13 +443,9 @@ impl Valuation {
                 for (d, (model, _)) in draws.iter().enumerate() {
                     for (k, key) in keys.iter().enumerate() {
                         let (x, age) = ((key >> 32) as f64, (key & 0xffff_ffff) as f64 / unit);
-                        let mut previous = 0.0;
-                        let mut discounted = 0.0;
-                        for (end, factor) in schedule.step_ends.iter().zip(&schedule.discounts) {
-                            let cumulative = model.expected_if_alive(end / unit, x, age);
-                            discounted += (cumulative - previous) * factor;
-                            previous = cumulative;
-                        }
+                        let discounted = schedule.discounted(
+                            schedule.step_ends.iter().map(|end| model.expected_if_alive(end / unit, x, age)),
+                        );
                         expectations[d * keys.len() + k] = (model.expected_if_alive(window, x, age), discounted);
                     }
                 }
@@ -546,19 +542,6 @@ impl Valuation {
         window: f64,
     ) -> Vec<[f64; 8]> {
         let unit = self.unit.days();
-        let discounted = |cumulative: &mut dyn Iterator<Item = f64>| {
-            let mut previous = 0.0;
-            schedule
-                .discounts
-                .iter()
-                .map(|d| {
-                    let c = cumulative.next().unwrap_or(previous);
-                    let step = (c - previous) * d;
-                    previous = c;
-                    step
-                })
-                .sum::<f64>()
-        };
         let models = intervals::perturbed(&self.purchases);
         // The shortest time scale among the model's rate parameters, in days.
         let scale = self
@@ -583,12 +566,13 @@ impl Valuation {
                 let key = keys[i];
                 let (x, age) = ((key >> 32) as f64, (key & 0xffff_ffff) as f64 / unit);
                 let row = &values[i * width..(i + 1) * width];
-                let (e, d) = (row[0].ln(), discounted(&mut row[steps_at..].iter().copied()).ln());
+                let (e, d) = (row[0].ln(), schedule.discounted(row[steps_at..].iter().copied()).ln());
                 let mut g = [0.0; 8];
                 for (j, m) in models.iter().enumerate().take(4) {
                     let ej = m.expected_if_alive(window, x, age).ln();
-                    let dj =
-                        discounted(&mut schedule.step_ends.iter().map(|s| m.expected_if_alive(s / unit, x, age))).ln();
+                    let dj = schedule
+                        .discounted(schedule.step_ends.iter().map(|s| m.expected_if_alive(s / unit, x, age)))
+                        .ln();
                     g[j] = (ej - e) / intervals::STEP;
                     g[4 + j] = (dj - d) / intervals::STEP;
                 }

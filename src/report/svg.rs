@@ -33,6 +33,13 @@ fn open(out: &mut String, height: f64, label: &str) {
     );
 }
 
+/// Ends a chart: its x-axis title centred at (`x`, `y`), then the closing tag.
+fn close(mut out: String, x: f64, y: f64, x_title: &str) -> String {
+    let _ = write!(out, r#"<text x="{x}" y="{y}" text-anchor="middle">{}</text>"#, escape(x_title));
+    out.push_str("</svg>");
+    out
+}
+
 /// Clamps a share into [0, 1] (and NaN to 0) so a bad figure draws an empty bar, not garbage.
 fn unit(v: f64) -> f64 {
     if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 }
@@ -151,15 +158,7 @@ pub(crate) fn percent_line(label: &str, points: &[(String, Option<f64>)], x_titl
             );
         }
     }
-    let _ = write!(
-        out,
-        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-        left + plot_w / 2.0,
-        height - 6.0,
-        escape(x_title)
-    );
-    out.push_str("</svg>");
-    out
+    close(out, left + plot_w / 2.0, height - 6.0, x_title)
 }
 
 /// Vertical bars for a histogram: `(bin label, count)`, heights relative to the largest count.
@@ -200,15 +199,7 @@ pub(crate) fn histogram(label: &str, bins: &[(String, u64)], x_title: &str) -> S
         top + plot_h
     );
     let _ = write!(out, r#"<text x="8" y="{}">{}</text>"#, top + 4.0, max as u64);
-    let _ = write!(
-        out,
-        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-        left + plot_w / 2.0,
-        height - 4.0,
-        escape(x_title)
-    );
-    out.push_str("</svg>");
-    out
+    close(out, left + plot_w / 2.0, height - 4.0, x_title)
 }
 
 /// Colours of the series of a multi-series chart: the actual data first, then the models.
@@ -251,18 +242,30 @@ fn y_axis(out: &mut String, left: f64, top: f64, plot_h: f64, max: f64) -> f64 {
     top_value
 }
 
+/// Opens a chart of named series: the legend and a y axis up to the largest finite value; returns
+/// the axis' top value.
+fn series_frame(
+    out: &mut String,
+    label: &str,
+    height: f64,
+    (left, top, plot_h): (f64, f64, f64),
+    series: &[(&str, Vec<f64>)],
+) -> f64 {
+    open(out, height, label);
+    let names: Vec<&str> = series.iter().map(|s| s.0).collect();
+    legend(out, left, &names);
+    let max = series.iter().flat_map(|s| s.1.iter().copied()).filter(|v| v.is_finite()).fold(0.0, f64::max);
+    y_axis(out, left, top, plot_h, max)
+}
+
 /// Grouped vertical columns: one group per category, one column per series (actual first).
 pub(crate) fn columns(label: &str, categories: &[String], series: &[(&str, Vec<f64>)], x_title: &str) -> String {
     let (height, left, bottom, top) = (300.0, 60.0, 40.0, 28.0);
     let plot_h = height - bottom - top;
     let plot_w = WIDTH - left - 20.0;
     let step = plot_w / categories.len().max(1) as f64;
-    let max = series.iter().flat_map(|s| s.1.iter().copied()).filter(|v| v.is_finite()).fold(0.0, f64::max);
     let mut out = String::new();
-    open(&mut out, height, label);
-    let names: Vec<&str> = series.iter().map(|s| s.0).collect();
-    legend(&mut out, left, &names);
-    let top_value = y_axis(&mut out, left, top, plot_h, max);
+    let top_value = series_frame(&mut out, label, height, (left, top, plot_h), series);
     let width = (step - 8.0).max(2.0) / series.len().max(1) as f64;
     for (i, category) in categories.iter().enumerate() {
         let x0 = left + step * i as f64 + 4.0;
@@ -288,15 +291,7 @@ pub(crate) fn columns(label: &str, categories: &[String], series: &[(&str, Vec<f
             escape(category)
         );
     }
-    let _ = write!(
-        out,
-        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-        left + plot_w / 2.0,
-        height - 4.0,
-        escape(x_title)
-    );
-    out.push_str("</svg>");
-    out
+    close(out, left + plot_w / 2.0, height - 4.0, x_title)
 }
 
 /// Lines over a shared x axis (actual first), with a dashed vertical marker before point
@@ -313,12 +308,8 @@ pub(crate) fn lines(
     let plot_w = WIDTH - left - 20.0;
     let n = x_labels.len().max(2);
     let step = plot_w / (n - 1) as f64;
-    let max = series.iter().flat_map(|s| s.1.iter().copied()).filter(|v| v.is_finite()).fold(0.0, f64::max);
     let mut out = String::new();
-    open(&mut out, height, label);
-    let names: Vec<&str> = series.iter().map(|s| s.0).collect();
-    legend(&mut out, left, &names);
-    let top_value = y_axis(&mut out, left, top, plot_h, max);
+    let top_value = series_frame(&mut out, label, height, (left, top, plot_h), series);
     let xy = |i: usize, v: f64| (left + step * i as f64, top + plot_h * (1.0 - (v.max(0.0) / top_value).min(1.0)));
     if let Some((at, text)) = marker {
         let x = left + step * (at as f64 - 0.5).max(0.0);
@@ -363,15 +354,7 @@ pub(crate) fn lines(
             escape(text)
         );
     }
-    let _ = write!(
-        out,
-        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-        left + plot_w / 2.0,
-        height - 4.0,
-        escape(x_title)
-    );
-    out.push_str("</svg>");
-    out
+    close(out, left + plot_w / 2.0, height - 4.0, x_title)
 }
 
 /// A heatmap of shares in [0, 1]: one row per label, one column per period. Colour runs from white
@@ -427,15 +410,7 @@ pub(crate) fn heatmap(label: &str, rows: &[(String, Vec<Option<f64>>)], x_title:
             }
         }
     }
-    let _ = write!(
-        out,
-        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-        left + (WIDTH - left) / 2.0,
-        height - 8.0,
-        escape(x_title)
-    );
-    out.push_str("</svg>");
-    out
+    close(out, left + (WIDTH - left) / 2.0, height - 8.0, x_title)
 }
 
 #[cfg(test)]

@@ -5,17 +5,9 @@ use retention::clv::{
     BgNbd, CountData, EvaluateOptions, FitOptions, GammaGamma, MbgNbd, ModelKind, ParetoNbd, PurchaseModel, SpendData,
     TimeUnit, ValueOptions,
 };
-use retention::{Day, IngestOptions, Preset, Store, Summaries};
+use retention::{Day, IngestOptions, Preset};
 
-use crate::common::{fixture, temp_store};
-
-fn calibration() -> (tempfile::TempDir, Store, Summaries) {
-    let (dir, store) = temp_store();
-    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
-    store.ingest_files(&[fixture("cdnow/CDNOW_sample.txt")], &options).unwrap();
-    let summaries = store.summaries(Some(Day::from_ymd(1997, 9, 30).unwrap())).unwrap();
-    (dir, store, summaries)
-}
+use crate::common::{cdnow_calibration, fixture};
 
 fn within(name: &str, got: f64, want: f64, rel: f64) {
     assert!((got - want).abs() <= rel * want.abs(), "{name}: got {got}, want {want} (±{rel:e} relative)");
@@ -30,7 +22,7 @@ fn check(model: &dyn PurchaseModel, ll: f64, want: [f64; 4], want_ll: f64, rel: 
 
 #[test]
 fn cdnow_maximum_likelihood_estimates_match_the_papers() {
-    let (_dir, _store, summaries) = calibration();
+    let (_dir, _store, summaries) = cdnow_calibration();
     let data = CountData::from_summaries(&summaries, TimeUnit::Weeks);
     assert_eq!((data.customers(), data.repeaters()), (2_357, 946));
     let options = FitOptions::default();
@@ -54,7 +46,7 @@ fn cdnow_maximum_likelihood_estimates_match_the_papers() {
 
 #[test]
 fn cdnow_gamma_gamma_matches_the_note() {
-    let (_dir, store, summaries) = calibration();
+    let (_dir, store, summaries) = cdnow_calibration();
     let data = SpendData::from_summaries(&summaries, &store.currency());
     assert_eq!(data.observations().len(), 946);
     let fit = GammaGamma::fit(&data, &FitOptions::default()).unwrap();
@@ -73,7 +65,7 @@ fn cdnow_gamma_gamma_matches_the_note() {
 
 #[test]
 fn cdnow_holdout_matches_the_published_predictions() {
-    let (_dir, store, _) = calibration();
+    let (_dir, store, _) = cdnow_calibration();
     let options = EvaluateOptions {
         calibration_end: Day::from_ymd(1997, 9, 30).unwrap(),
         holdout_end: Day::from_ymd(1998, 6, 30).unwrap(),
@@ -143,7 +135,7 @@ fn cdnow_holdout_matches_the_published_predictions() {
 
 #[test]
 fn saved_model_round_trips_and_goes_stale_after_a_changing_ingest() {
-    let (_dir, store, _) = calibration();
+    let (_dir, store, _) = cdnow_calibration();
     assert!(store.saved_clv().unwrap().is_none());
     let as_of = Day::from_ymd(1997, 9, 30).unwrap();
     let model = store.fit_clv(Some(as_of), ModelKind::ParetoNbd, TimeUnit::Weeks, &FitOptions::default()).unwrap();
@@ -167,7 +159,7 @@ fn saved_model_round_trips_and_goes_stale_after_a_changing_ingest() {
 
 #[test]
 fn clv_is_discounted_and_scales_with_margin() {
-    let (_dir, store, _) = calibration();
+    let (_dir, store, _) = cdnow_calibration();
     let model = store
         .fit_clv(Some(Day::from_ymd(1997, 9, 30).unwrap()), ModelKind::BgNbd, TimeUnit::Weeks, &FitOptions::default())
         .unwrap();

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use retention::{IngestOptions, Store};
+use retention::generate::{Shop, ShopConfig};
+use retention::{Day, IngestOptions, Preset, Store, Summaries};
 
 /// Path of a file under `tests/fixtures`.
 pub fn fixture(rel: &str) -> PathBuf {
@@ -19,4 +20,22 @@ pub fn temp_store() -> (tempfile::TempDir, Store) {
 /// Ingests CSV text with the default (generic) options.
 pub fn ingest_str(store: &Store, csv: &str) -> retention::Result<retention::IngestReport> {
     store.ingest(csv.as_bytes(), &IngestOptions::default())
+}
+
+/// A store of a generated shop (2023-01-01 to 2025-12-31) of `customers` customers.
+pub fn generated_store(customers: u64, seed: u64) -> (tempfile::TempDir, Store) {
+    let (dir, store) = temp_store();
+    let mut csv = Vec::new();
+    Shop::new(ShopConfig::new(customers, seed)).expect("config").write_csv(&mut csv).expect("generate");
+    store.ingest(csv.as_slice(), &IngestOptions::default()).expect("ingest");
+    (dir, store)
+}
+
+/// The CDNOW sample in a store, with its summaries at the papers' calibration end (1997-09-30).
+pub fn cdnow_calibration() -> (tempfile::TempDir, Store, Summaries) {
+    let (dir, store) = temp_store();
+    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    store.ingest_files(&[fixture("cdnow/CDNOW_sample.txt")], &options).expect("ingest CDNOW");
+    let summaries = store.summaries(Day::from_ymd(1997, 9, 30)).expect("summaries");
+    (dir, store, summaries)
 }

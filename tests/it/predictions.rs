@@ -1,20 +1,10 @@
 //! Predictions over calendar horizons: CLV per period adds up to the total, a horizon means the
 //! same in every time unit, and churn-in-window and purchase-count columns agree with each other.
 
+use retention::Day;
 use retention::clv::{CalendarUnit, DiscountRate, ModelKind, Periods, Span, TimeUnit, ValueOptions};
-use retention::generate::{Shop, ShopConfig};
-use retention::{Day, Store};
 
-use crate::common::temp_store;
-
-/// A generated shop (2023-01-01 to 2025-12-31) of 3,000 customers.
-fn shop() -> (tempfile::TempDir, Store) {
-    let (dir, store) = temp_store();
-    let mut csv = Vec::new();
-    Shop::new(ShopConfig::new(3_000, 11)).unwrap().write_csv(&mut csv).unwrap();
-    store.ingest(csv.as_slice(), &Default::default()).unwrap();
-    (dir, store)
-}
+use crate::common::generated_store;
 
 fn jan_1_2024() -> Option<Day> {
     Day::from_ymd(2024, 1, 1)
@@ -22,7 +12,7 @@ fn jan_1_2024() -> Option<Day> {
 
 #[test]
 fn per_period_values_sum_to_the_total() {
-    let (_dir, store) = shop();
+    let (_dir, store) = generated_store(3_000, 11);
     let model = store.fit_clv(jan_1_2024(), ModelKind::BgNbd, TimeUnit::Weeks, &Default::default()).unwrap();
     for (periods, horizon, count) in [
         (Periods::Month, Span::months(24), 24),
@@ -52,7 +42,7 @@ fn per_period_values_sum_to_the_total() {
 /// fitted in days gives the CLV of one fitted in weeks.
 #[test]
 fn a_horizon_means_the_same_in_every_unit() {
-    let (_dir, store) = shop();
+    let (_dir, store) = generated_store(3_000, 11);
     let weeks = store.fit_clv(jan_1_2024(), ModelKind::BgNbd, TimeUnit::Weeks, &Default::default()).unwrap();
     let days = store.fit_clv(jan_1_2024(), ModelKind::BgNbd, TimeUnit::Days, &Default::default()).unwrap();
     let clv = |model, horizon: &str| {
@@ -82,7 +72,7 @@ fn a_horizon_means_the_same_in_every_unit() {
 /// = the mean of the counts (to the mass beyond 250 purchases), and P(alive) at the window's end never exceeds P(alive) now.
 #[test]
 fn window_columns_agree_with_the_purchase_counts() {
-    let (_dir, store) = shop();
+    let (_dir, store) = generated_store(3_000, 11);
     for kind in [ModelKind::BgNbd, ModelKind::ParetoNbd] {
         let model = store.fit_clv(jan_1_2024(), kind, TimeUnit::Weeks, &Default::default()).unwrap();
         let options = ValueOptions { window: Span::days(90), max_count: 250, ..ValueOptions::default() };
@@ -107,7 +97,7 @@ fn window_columns_agree_with_the_purchase_counts() {
 /// continuous discounting): two independent routes to the same number.
 #[test]
 fn discounted_purchases_approach_the_closed_form_dert() {
-    let (_dir, store) = shop();
+    let (_dir, store) = generated_store(3_000, 11);
     let model = store.fit_clv(jan_1_2024(), ModelKind::ParetoNbd, TimeUnit::Weeks, &Default::default()).unwrap();
     let retention::clv::CountModel::ParetoNbd(pnbd) = model.purchases.model else { panic!("{model:?}") };
     let daily = 0.0004; // 0.04% a day, about 15.7% a year

@@ -8,22 +8,13 @@ use arrow_array::{ArrayRef, Date32Array, Int32Array, Int64Array, LargeStringArra
 use arrow_schema::{Field, Schema};
 use parquet::arrow::ArrowWriter;
 use retention::clv::{ClvModel, ModelKind, PurchaseModel, TimeUnit};
-use retention::generate::{Shop, ShopConfig};
-use retention::{Day, Store, summary_file};
+use retention::{Day, summary_file};
 
-use crate::common::temp_store;
-
-fn shop() -> (tempfile::TempDir, Store) {
-    let (dir, store) = temp_store();
-    let mut csv = Vec::new();
-    Shop::new(ShopConfig::new(2_000, 5)).unwrap().write_csv(&mut csv).unwrap();
-    store.ingest(csv.as_slice(), &Default::default()).unwrap();
-    (dir, store)
-}
+use crate::common::generated_store;
 
 #[test]
 fn a_store_round_trips_through_a_summary_file_and_fits_the_same() {
-    let (dir, store) = shop();
+    let (dir, store) = generated_store(2_000, 5);
     let as_of = Day::from_ymd(2024, 6, 30);
     let path = dir.path().join("summaries.parquet");
     assert_eq!(store.write_summaries(as_of, &path).unwrap(), store.summaries(as_of).unwrap().customers.len() as u64);

@@ -2,18 +2,10 @@
 //! `summary` (BG/NBD, MBG/NBD, Gamma-Gamma) and, for Pareto/NBD (lifetimes has none), against an
 //! independent central-difference Hessian of the log-likelihood.
 
+use retention::Day;
 use retention::clv::{BgNbd, CountData, FitOptions, GammaGamma, MbgNbd, ParetoNbd, PurchaseModel, SpendData, TimeUnit};
-use retention::{Day, IngestOptions, Preset, Store, Summaries};
 
-use crate::common::{fixture, temp_store};
-
-fn calibration() -> (tempfile::TempDir, Store, Summaries) {
-    let (dir, store) = temp_store();
-    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
-    store.ingest_files(&[fixture("cdnow/CDNOW_sample.txt")], &options).unwrap();
-    let summaries = store.summaries(Some(Day::from_ymd(1997, 9, 30).unwrap())).unwrap();
-    (dir, store, summaries)
-}
+use crate::common::{cdnow_calibration, fixture};
 
 /// lifetimes' `summary` standard errors (tests/fixtures/clv/lifetimes_cdnow.json, SOURCE.md).
 fn lifetimes_se(model: &str, names: &[&str]) -> Vec<f64> {
@@ -31,7 +23,7 @@ fn within_one_percent(what: &str, got: &[f64], want: &[f64]) {
 
 #[test]
 fn standard_errors_match_lifetimes_summary() {
-    let (_dir, store, summaries) = calibration();
+    let (_dir, store, summaries) = cdnow_calibration();
     let data = CountData::from_summaries(&summaries, TimeUnit::Weeks);
     let options = FitOptions::default();
 
@@ -79,7 +71,7 @@ fn total(model: &dyn PurchaseModel, data: &CountData) -> f64 {
 /// analyst would compute by hand.
 #[test]
 fn pareto_standard_errors_match_a_central_difference_hessian() {
-    let (_dir, _store, summaries) = calibration();
+    let (_dir, _store, summaries) = cdnow_calibration();
     let data = CountData::from_summaries(&summaries, TimeUnit::Weeks);
     let fit = ParetoNbd::fit(&data, &FitOptions::default()).unwrap();
     let m = fit.model;
@@ -142,7 +134,7 @@ fn invert(mut a: [[f64; 4]; 4]) -> [[f64; 4]; 4] {
 #[test]
 fn delta_method_intervals_agree_with_draws() {
     use retention::clv::{CustomerIntervals, Interval, IntervalOptions, ModelKind, Span, ValueOptions};
-    let (_dir, store, _summaries) = calibration();
+    let (_dir, store, _summaries) = cdnow_calibration();
     let as_of = Day::from_ymd(1997, 9, 30);
     let model = store.fit_clv(as_of, ModelKind::BgNbd, TimeUnit::Weeks, &FitOptions::default()).unwrap();
     let options = |draws| ValueOptions {
