@@ -118,8 +118,11 @@ pub enum Error {
 pub struct InputError {
     /// File name, or `<stdin>`.
     pub source_name: String,
-    /// 1-based line number of the row (of its first line, for quoted multi-line rows).
+    /// 1-based line number of the row (of its first line, for quoted multi-line rows); in a
+    /// Parquet file, the row's 1-based number in the file.
     pub line: u64,
+    /// In a Parquet file, the row group holding the row (0-based, as Parquet tools number them).
+    pub row_group: Option<u64>,
     /// The column: its 1-based number, followed by its header name in parentheses when there is one.
     pub column: Option<String>,
     /// The offending value, shortened to at most 80 characters.
@@ -144,7 +147,10 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:", self.source_name, self.line)?;
+        match self.row_group {
+            Some(group) => write!(f, "{}: row group {group}, row {}:", self.source_name, self.line)?,
+            None => write!(f, "{}:{}:", self.source_name, self.line)?,
+        }
         if let Some(column) = &self.column {
             write!(f, " column {column}:")?;
         }
@@ -230,6 +236,7 @@ mod tests {
         let e = Error::from(InputError {
             source_name: "orders.csv".into(),
             line: 42,
+            row_group: None,
             column: Some("amount".into()),
             value: Some("12,50".into()),
             reason: "invalid amount".into(),

@@ -49,6 +49,8 @@ pub mod generate;
 pub mod ingest;
 #[doc(hidden)]
 pub mod internals;
+#[cfg(feature = "parquet")]
+pub mod lake;
 pub mod metrics;
 pub mod money;
 pub mod report;
@@ -60,7 +62,7 @@ pub mod summary_file;
 mod toml_file;
 mod zone;
 
-pub use atomic::write_atomically;
+pub use atomic::{AtomicFile, write_atomically};
 pub use day::Day;
 pub use error::{Error, InputError, Result};
 pub use ingest::{ColumnNames, DateOrder, Ingest, IngestOptions, IngestReport, Preset, Progress};

@@ -21,22 +21,17 @@
 //! `retention.currency = CODE:DECIMALS`. Integers may be 32 or 64 bits; strings Utf8, LargeUtf8 or
 //! Utf8View, as Spark, DuckDB and DataFusion write them.
 
-use std::collections::HashSet;
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::Path;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Int32Type, Int64Type};
-use arrow_array::{Array, ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
-use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use arrow_array::{Array, RecordBatch};
+use rayon::prelude::*;
 
+use crate::clv::{CountData, SpendData, TimeUnit};
 use crate::day::Day;
 use crate::error::{Error, Result};
+use crate::lake::read::{Cells, ParquetFile};
+use crate::lake::{Cell, ColumnType};
 use crate::money::Currency;
 use crate::summary::{CustomerId, Summaries, Summary};
 
@@ -44,7 +39,6 @@ use crate::summary::{CustomerId, Summaries, Summary};
 pub const SUMMARY_VERSION: u32 = 1;
 
 const VERSION_KEY: &str = "retention.summary.version";
-const CURRENCY_KEY: &str = "retention.currency";
 const COLUMNS: [&str; 10] = [
     "customer_id",
     "first_purchase",
@@ -57,8 +51,18 @@ const COLUMNS: [&str; 10] = [
     "returned",
     "as_of",
 ];
-/// Rows per written row group: big enough for fast reads, small enough for bounded memory.
-const ROW_GROUP: usize = 65_536;
+const TYPES: [ColumnType; 10] = [
+    ColumnType::Text,
+    ColumnType::Day,
+    ColumnType::Day,
+    ColumnType::Integer,
+    ColumnType::Integer,
+    ColumnType::Integer,
+    ColumnType::Integer,
+    ColumnType::Integer,
+    ColumnType::Integer,
+    ColumnType::Day,
+];
 
 /// What a summary file (or a directory of part files) holds.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,105 +78,238 @@ pub struct SummaryFile {
 /// Writes `summaries` (with each customer's shop id from `ids`, indexed by internal id) as one
 /// zstd-compressed Parquet file of schema version 1, through a temporary file renamed when done.
 pub fn write(path: &Path, summaries: &Summaries, ids: &[String], currency: &Currency) -> Result<()> {
-    let context = || format!("writing {}", path.display());
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("customer_id", DataType::Utf8, false),
-        Field::new("first_purchase", DataType::Date32, false),
-        Field::new("last_purchase", DataType::Date32, false),
-        Field::new("purchase_days", DataType::Int64, false),
-        Field::new("orders", DataType::Int64, false),
-        Field::new("revenue", DataType::Int64, false),
-        Field::new("repeat_revenue", DataType::Int64, false),
-        Field::new("returns", DataType::Int64, false),
-        Field::new("returned", DataType::Int64, false),
-        Field::new("as_of", DataType::Date32, false),
-    ]));
-    let metadata = vec![
-        parquet::file::metadata::KeyValue::new(VERSION_KEY.into(), SUMMARY_VERSION.to_string()),
-        parquet::file::metadata::KeyValue::new(
-            CURRENCY_KEY.into(),
-            format!("{}:{}", currency.code(), currency.exponent()),
-        ),
-    ];
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_row_count(Some(ROW_GROUP))
-        .set_key_value_metadata(Some(metadata))
-        .build();
-    crate::atomic::write_atomically(path, |file| write_batches(file, schema, properties, summaries, ids, &context))
-}
-
-fn write_batches(
-    file: &File,
-    schema: Arc<Schema>,
-    properties: WriterProperties,
-    summaries: &Summaries,
-    ids: &[String],
-    context: &dyn Fn() -> String,
-) -> Result<()> {
-    let parquet_error = |e: parquet::errors::ParquetError| Error::io(context(), std::io::Error::other(e));
-    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(properties)).map_err(parquet_error)?;
-    for chunk in summaries.customers.chunks(ROW_GROUP) {
-        let name = |s: &Summary| ids.get(s.customer.get() as usize).map_or("", |n| n.as_str());
-        let days = |f: fn(&Summary) -> Day| Date32Array::from_iter_values(chunk.iter().map(|s| f(s).days()));
-        let ints = |f: fn(&Summary) -> i64| Int64Array::from_iter_values(chunk.iter().map(f));
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(chunk.iter().map(name))),
-            Arc::new(days(|s| s.first_purchase)),
-            Arc::new(days(|s| s.last_purchase)),
-            Arc::new(ints(|s| s.purchase_days as i64)),
-            Arc::new(ints(|s| s.orders as i64)),
-            Arc::new(ints(|s| s.spend)),
-            Arc::new(ints(|s| s.repeat_spend())),
-            Arc::new(ints(|s| s.returns as i64)),
-            Arc::new(ints(|s| s.returned)),
-            Arc::new(Date32Array::from_iter_values(chunk.iter().map(|_| summaries.as_of.days()))),
-        ];
-        let batch = RecordBatch::try_new(schema.clone(), columns)
-            .map_err(|e| Error::io(context(), std::io::Error::other(e)))?;
-        writer.write(&batch).map_err(parquet_error)?;
-    }
-    writer.close().map_err(parquet_error)?;
+    let columns: Vec<(&str, ColumnType)> = COLUMNS.iter().copied().zip(TYPES).collect();
+    let metadata = [(VERSION_KEY, SUMMARY_VERSION.to_string())];
+    crate::lake::write_list(path, &columns, currency, &metadata, |list| {
+        for s in &summaries.customers {
+            let name = ids.get(s.customer.get() as usize).map_or("", |n| n.as_str());
+            list.push(&[
+                Cell::Text(name),
+                Cell::Day(s.first_purchase),
+                Cell::Day(s.last_purchase),
+                Cell::Integer(s.purchase_days as i64),
+                Cell::Integer(s.orders as i64),
+                Cell::Integer(s.spend),
+                Cell::Integer(s.repeat_spend()),
+                Cell::Integer(s.returns as i64),
+                Cell::Integer(s.returned),
+                Cell::Day(summaries.as_of),
+            ])?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 
-/// The Parquet files of `path`: the file itself, or the `*.parquet` files under a directory (in
-/// name order, recursing into Hive-style `key=value` folders) without the `_SUCCESS`, `_temporary`
-/// and hidden `.crc` files Spark leaves beside them.
-pub fn part_files(path: &Path) -> Result<Vec<PathBuf>> {
-    if !path.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let mut files = Vec::new();
-    let mut pending = vec![path.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let context = || format!("listing {}", dir.display());
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map_err(|e| Error::io(context(), e))?
-            .map(|entry| entry.map(|e| e.path()))
-            .collect::<std::io::Result<_>>()
-            .map_err(|e| Error::io(context(), e))?;
-        entries.sort();
-        for entry in entries {
-            let name = entry.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            if name.starts_with('_') || name.starts_with('.') {
-                continue;
+/// One row group of one file: the unit the readers work on in parallel.
+struct Unit {
+    file: usize,
+    group: usize,
+    /// 0-based number in its file of the group's first row.
+    first_row: u64,
+}
+
+/// The files of a summary data set, their footers read and checked.
+struct DataSet {
+    files: Vec<ParquetFile>,
+    /// Per file, the position of each of `COLUMNS`.
+    columns: Vec<[usize; 10]>,
+    currency: Currency,
+    units: Vec<Unit>,
+}
+
+impl DataSet {
+    /// Opens every part and checks its version, currency and columns.
+    fn open(path: &Path) -> Result<DataSet> {
+        let mut files = Vec::new();
+        let mut columns = Vec::new();
+        let mut currency: Option<Currency> = None;
+        let mut units = Vec::new();
+        for part in crate::lake::parts(path)? {
+            let file = ParquetFile::open(&part.path)?;
+            let format = |reason: String| Error::InputFormat { source_name: file.name.clone(), reason };
+            // A file without the key (written by Spark) is taken as the version this build reads.
+            if let Some(version) = file.metadata_value(VERSION_KEY).filter(|v| v != &SUMMARY_VERSION.to_string()) {
+                return Err(format(format!(
+                    "summary schema version {version}; this build reads version {SUMMARY_VERSION}"
+                )));
             }
-            if entry.is_dir() {
-                pending.push(entry);
-            } else if name.ends_with(".parquet") {
-                files.push(entry);
+            let this = match file.metadata_value(crate::lake::CURRENCY_KEY) {
+                None => currency.clone().unwrap_or_default(),
+                Some(text) => {
+                    let (code, decimals) = text.split_once(':').unwrap_or((text.as_str(), "2"));
+                    let decimals = decimals
+                        .parse::<u8>()
+                        .map_err(|_| format(format!("bad {} {text:?}", crate::lake::CURRENCY_KEY)))?;
+                    Currency::new(code, decimals)?
+                }
+            };
+            match &currency {
+                Some(c) if *c != this => {
+                    return Err(format(format!(
+                        "currency {:?} differs from the first file's {:?}",
+                        this.code(),
+                        c.code()
+                    )));
+                }
+                _ => currency = Some(this),
+            }
+            let names = file.column_names();
+            let mut index = [0usize; COLUMNS.len()];
+            for (slot, column) in index.iter_mut().zip(COLUMNS) {
+                *slot =
+                    names.iter().position(|n| n == column).ok_or_else(|| format(format!("no column {column:?}")))?;
+            }
+            let mut first_row = 0;
+            for group in 0..file.row_groups() {
+                units.push(Unit { file: files.len(), group, first_row });
+                first_row += file.group_rows(group);
+            }
+            files.push(file);
+            columns.push(index);
+        }
+        Ok(DataSet { files, columns, currency: currency.unwrap_or_default(), units })
+    }
+
+    /// Calls `visit` with every row of `unit`, checked; the first bad row is an error naming the
+    /// file, row group, column and row.
+    fn scan(&self, unit: &Unit, mut visit: impl FnMut(&Row<'_>) -> Result<()>) -> Result<()> {
+        let file = &self.files[unit.file];
+        let index = &self.columns[unit.file];
+        let mut projected: Vec<usize> = index.to_vec();
+        projected.sort_unstable();
+        let at: Vec<usize> = index.iter().map(|c| projected.iter().position(|p| p == c).unwrap_or(0)).collect();
+        let mut row = unit.first_row;
+        for batch in file.group_reader(unit.group, &projected, crate::lake::ROW_GROUP)? {
+            let batch: RecordBatch = batch.map_err(|e| Error::InputFormat {
+                source_name: format!("{}, row group {}", file.name, unit.group),
+                reason: format!("cannot decode: {e}"),
+            })?;
+            let bad = |column: usize, row: u64, reason: &str| Error::InputFormat {
+                source_name: format!(
+                    "{}: row group {}, column {}, row {}",
+                    file.name, unit.group, COLUMNS[column], row
+                ),
+                reason: reason.into(),
+            };
+            let mut cells = Vec::with_capacity(COLUMNS.len());
+            for (c, &position) in at.iter().enumerate() {
+                let cell = Cells::of(batch.column(position), false).map_err(|reason| bad(c, row + 1, &reason))?;
+                let fits = match TYPES[c] {
+                    ColumnType::Text => matches!(cell, Cells::Utf8(_) | Cells::LargeUtf8(_) | Cells::Utf8View(_)),
+                    ColumnType::Day => matches!(cell, Cells::Date32(_)),
+                    _ => matches!(cell, Cells::Int(_)),
+                };
+                if !fits {
+                    let wanted = match TYPES[c] {
+                        ColumnType::Text => "a string",
+                        ColumnType::Day => "a DATE",
+                        _ => "an integer",
+                    };
+                    let found = batch.column(position).data_type().to_string();
+                    return Err(bad(c, row + 1, &format!("expected {wanted} column, found {found}")));
+                }
+                cells.push(cell);
+            }
+            let mut scratch = String::new();
+            for i in 0..batch.num_rows() {
+                row += 1;
+                let r = Row::read(&cells, i, &mut scratch).map_err(|(c, reason)| bad(c, row, &reason))?;
+                visit(&r)?;
             }
         }
+        Ok(())
     }
-    files.sort();
-    if files.is_empty() {
-        return Err(Error::InputFormat {
-            source_name: path.display().to_string(),
-            reason: "no .parquet files in this directory".into(),
-        });
+}
+
+/// One checked row.
+struct Row<'a> {
+    id: &'a str,
+    summary: Summary,
+    as_of: Day,
+}
+
+impl<'s> Row<'s> {
+    /// Row `i`, checked: `Err((column, reason))` for a null, a count out of range or an impossible
+    /// combination (last purchase before the first or after the as-of day, too few orders).
+    fn read(
+        cells: &'s [Cells<'_>],
+        i: usize,
+        scratch: &'s mut String,
+    ) -> std::result::Result<Row<'s>, (usize, String)> {
+        let id = cells[0].text(i, scratch).map_err(|r| (0, r))?.ok_or((0, "null customer id".to_string()))?;
+        let day = |c: usize| -> std::result::Result<i32, (usize, String)> {
+            match &cells[c] {
+                Cells::Date32(a) if !a.is_null(i) => Ok(a.value(i)),
+                _ => Err((c, "null".into())),
+            }
+        };
+        let int = |c: usize| -> std::result::Result<i64, (usize, String)> {
+            match cells[c].decimal(i, 0).map_err(|r| (c, r))? {
+                Some(d) => i64::try_from(d.mantissa).map_err(|_| (c, "out of range".into())),
+                None => Err((c, "null".into())),
+            }
+        };
+        let (first, last, as_of) = (day(1)?, day(2)?, day(9)?);
+        let (days, orders, revenue, repeat, returns, returned) = (int(3)?, int(4)?, int(5)?, int(6)?, int(7)?, int(8)?);
+        let count =
+            |c: usize, v: i64| u32::try_from(v).map_err(|_| (c, "not a count (0 to 4,294,967,295)".to_string()));
+        let (days_u, orders_u, returns_u) = (count(3, days)?, count(4, orders)?, count(7, returns)?);
+        let fail = |c: usize, reason: &str| Err((c, reason.to_string()));
+        if first > last {
+            return fail(2, "the last purchase is before the first");
+        }
+        if last > as_of {
+            return fail(2, "the last purchase is after the as-of day (t_x > T)");
+        }
+        if days_u == 0 || orders_u < days_u {
+            return fail(3, "a customer needs a purchase day, and at least as many orders as purchase days");
+        }
+        if (days_u == 1) != (first == last) || days_u as i64 > (last as i64 - first as i64) + 1 {
+            return fail(3, "purchase days do not fit between the first and last purchase");
+        }
+        if days_u == 1 && repeat != 0 {
+            return fail(6, "repeat revenue without a repeat purchase day");
+        }
+        if revenue < 0 || repeat < 0 || repeat > revenue || returned > 0 {
+            return fail(5, "revenue and repeat revenue must be ≥ 0 with repeat ≤ revenue, returns ≤ 0");
+        }
+        Ok(Row {
+            id,
+            summary: Summary {
+                customer: CustomerId(0),
+                first_purchase: Day::from_days(first),
+                last_purchase: Day::from_days(last),
+                orders: orders_u,
+                purchase_days: days_u,
+                spend: revenue,
+                first_day_spend: revenue - repeat,
+                returns: returns_u,
+                returned,
+            },
+            as_of: Day::from_days(as_of),
+        })
     }
-    Ok(files)
+}
+
+/// The as-of day shared by every row: the first unit's, checked against every other's.
+fn common_as_of(days: impl IntoIterator<Item = (Day, String)>) -> Result<Option<Day>> {
+    let mut found: Option<(Day, String)> = None;
+    for (day, place) in days {
+        match &found {
+            Some((first, first_place)) if *first != day => {
+                return Err(Error::InputFormat {
+                    source_name: place,
+                    reason: format!(
+                        "as-of day {day}, but {first_place} has {first}: a summary data set has one as-of day"
+                    ),
+                });
+            }
+            None => found = Some((day, place)),
+            _ => {}
+        }
+    }
+    Ok(found.map(|(d, _)| d))
 }
 
 /// Reads a summary file, or a directory of part files, into [`Summaries`]: customers in file
@@ -180,7 +317,7 @@ pub fn part_files(path: &Path) -> Result<Vec<PathBuf>> {
 /// the same as-of day; a missing column, a type that is not a string, date or integer where one is
 /// expected, a null, an impossible row (last purchase before the first or after the as-of day,
 /// counts below what the other columns need) or a customer in two rows is an error naming the
-/// file, row group, column and row.
+/// file, row group, column and row. Row groups are read in parallel.
 ///
 /// ```
 /// use retention::generate::{Shop, ShopConfig};
@@ -197,173 +334,201 @@ pub fn part_files(path: &Path) -> Result<Vec<PathBuf>> {
 /// # Ok(()) }
 /// ```
 pub fn read(path: &Path) -> Result<SummaryFile> {
-    let mut out: Option<SummaryFile> = None;
-    let mut seen: HashSet<String> = HashSet::new();
-    for file in part_files(path)? {
-        read_part(&file, &mut out, &mut seen)?;
-    }
-    out.ok_or_else(|| Error::InputFormat { source_name: path.display().to_string(), reason: "no summaries".into() })
-}
-
-fn read_part(path: &Path, out: &mut Option<SummaryFile>, seen: &mut HashSet<String>) -> Result<()> {
-    let name = path.display().to_string();
-    let format = |reason: String| Error::InputFormat { source_name: name.clone(), reason };
-    let file = File::open(path).map_err(|e| Error::io(format!("reading {name}"), e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| format(format!("not a readable Parquet file: {e}")))?;
-    let metadata = builder.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
-    let value_of = |key: &str| metadata.iter().find(|kv| kv.key == key).and_then(|kv| kv.value.clone());
-    // A file without the key (written by Spark) is taken as the version this build reads.
-    if let Some(version) = value_of(VERSION_KEY).filter(|v| v != &SUMMARY_VERSION.to_string()) {
-        return Err(format(format!("summary schema version {version}; this build reads version {SUMMARY_VERSION}")));
-    }
-    let currency = match value_of(CURRENCY_KEY) {
-        None => out.as_ref().map_or_else(Currency::default, |o| o.currency.clone()),
-        Some(text) => {
-            let (code, decimals) = text.split_once(':').unwrap_or((text.as_str(), "2"));
-            let decimals = decimals.parse::<u8>().map_err(|_| format(format!("bad {CURRENCY_KEY} {text:?}")))?;
-            Currency::new(code, decimals)?
+    let set = DataSet::open(path)?;
+    type Part = (Vec<String>, Vec<Summary>, Option<Day>);
+    let parts: Vec<Part> = set
+        .units
+        .par_iter()
+        .map(|unit| {
+            let (mut ids, mut summaries, mut as_of) = (Vec::new(), Vec::new(), None);
+            set.scan(unit, |row| {
+                as_of.get_or_insert(row.as_of);
+                if as_of != Some(row.as_of) {
+                    return Err(Error::invalid("as_of", row.as_of.to_string(), "a different as-of day"));
+                }
+                ids.push(row.id.to_string());
+                summaries.push(row.summary);
+                Ok(())
+            })
+            .map_err(|e| as_of_error(e, &set, unit))?;
+            Ok((ids, summaries, as_of))
+        })
+        .collect::<Result<_>>()?;
+    let places = parts.iter().zip(&set.units).filter_map(|(p, u)| p.2.map(|d| (d, set.place(u))));
+    let as_of = common_as_of(places)?;
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for ((ids, _, _), unit) in parts.iter().zip(&set.units) {
+        for (i, id) in ids.iter().enumerate() {
+            if seen.insert(id.as_str(), 0).is_some() {
+                return Err(Error::InputFormat {
+                    source_name: format!(
+                        "{}: row group {}, column customer_id, row {}",
+                        set.files[unit.file].name,
+                        unit.group,
+                        unit.first_row + i as u64 + 1
+                    ),
+                    reason: format!("customer {id:?} appears twice"),
+                });
+            }
         }
+    }
+    drop(seen);
+    let mut out = SummaryFile {
+        summaries: Summaries { as_of: as_of.unwrap_or_default(), customers: Vec::new(), data_version: 0 },
+        ids: Vec::new(),
+        currency: set.currency.clone(),
     };
-    let schema = builder.schema().clone();
-    let mut index = [0usize; COLUMNS.len()];
-    for (slot, column) in index.iter_mut().zip(COLUMNS) {
-        *slot = schema.index_of(column).map_err(|_| format(format!("no column {column:?}")))?;
-    }
-    let groups = builder.metadata().num_row_groups();
-    let mut reader_builder = Some(builder);
-    for group in 0..groups {
-        let builder = match reader_builder.take() {
-            Some(b) => b,
-            None => ParquetRecordBatchReaderBuilder::try_new(
-                File::open(path).map_err(|e| Error::io(format!("reading {name}"), e))?,
-            )
-            .map_err(|e| format(format!("not a readable Parquet file: {e}")))?,
-        };
-        let reader = builder
-            .with_row_groups(vec![group])
-            .with_batch_size(ROW_GROUP)
-            .build()
-            .map_err(|e| format(format!("row group {group}: {e}")))?;
-        let mut row = 0usize;
-        for batch in reader {
-            let batch = batch.map_err(|e| format(format!("row group {group}: {e}")))?;
-            let at = |column: usize, i: usize| {
-                format!("{name}, row group {group}, column {}, row {}", COLUMNS[column], row + i + 1)
-            };
-            let bad = |column: usize, i: usize, reason: &str| Error::InputFormat {
-                source_name: at(column, i),
-                reason: reason.into(),
-            };
-            let ids = batch.column(index[0]);
-            let mut dates: Vec<Vec<Option<i32>>> = Vec::with_capacity(3);
-            for c in [1, 2, 9] {
-                dates.push(days_of(batch.column(index[c]).as_ref()).map_err(|t| bad(c, 0, &t))?);
-            }
-            let mut ints: Vec<Vec<Option<i64>>> = Vec::with_capacity(6);
-            for (c, &column) in index.iter().enumerate().take(9).skip(3) {
-                ints.push(integers(batch.column(column).as_ref()).map_err(|t| bad(c, 0, &t))?);
-            }
-            for i in 0..batch.num_rows() {
-                let id =
-                    text(ids.as_ref(), i).map_err(|t| bad(0, i, &t))?.ok_or_else(|| bad(0, i, "null customer id"))?;
-                let get_day = |k: usize, c: usize| dates[k][i].ok_or_else(|| bad(c, i, "null"));
-                let (first, last, as_of) = (get_day(0, 1)?, get_day(1, 2)?, get_day(2, 9)?);
-                let get_int = |k: usize| ints[k][i].ok_or_else(|| bad(3 + k, i, "null"));
-                let (days, orders, revenue, repeat, returns, returned) =
-                    (get_int(0)?, get_int(1)?, get_int(2)?, get_int(3)?, get_int(4)?, get_int(5)?);
-                let counts =
-                    |k: usize, v: i64| u32::try_from(v).map_err(|_| bad(3 + k, i, "not a count (0 to 4,294,967,295)"));
-                let (days_u, orders_u, returns_u) = (counts(0, days)?, counts(1, orders)?, counts(4, returns)?);
-                if first > last {
-                    return Err(bad(2, i, "the last purchase is before the first"));
-                }
-                if last > as_of {
-                    return Err(bad(2, i, "the last purchase is after the as-of day (t_x > T)"));
-                }
-                if days_u == 0 || orders_u < days_u {
-                    return Err(bad(
-                        3,
-                        i,
-                        "a customer needs a purchase day, and at least as many orders as purchase days",
-                    ));
-                }
-                if (days_u == 1) != (first == last) || days_u as i64 > (last as i64 - first as i64) + 1 {
-                    return Err(bad(3, i, "purchase days do not fit between the first and last purchase"));
-                }
-                if days_u == 1 && repeat != 0 {
-                    return Err(bad(6, i, "repeat revenue without a repeat purchase day"));
-                }
-                if revenue < 0 || repeat < 0 || repeat > revenue || returned > 0 {
-                    return Err(bad(5, i, "revenue and repeat revenue must be ≥ 0 with repeat ≤ revenue, returns ≤ 0"));
-                }
-                let as_of = Day::from_days(as_of);
-                let target = out.get_or_insert_with(|| SummaryFile {
-                    summaries: Summaries { as_of, customers: Vec::new(), data_version: 0 },
-                    ids: Vec::new(),
-                    currency: currency.clone(),
-                });
-                if target.summaries.as_of != as_of {
-                    return Err(bad(
-                        9,
-                        i,
-                        &format!("a different as-of day than the first row's {}", target.summaries.as_of),
-                    ));
-                }
-                if target.currency != currency {
-                    return Err(format(format!("currency {:?} differs from the first file's", currency.code())));
-                }
-                if !seen.insert(id.to_string()) {
-                    return Err(bad(0, i, &format!("customer {id:?} appears twice")));
-                }
-                let customer = CustomerId(target.ids.len() as u32);
-                target.ids.push(id.to_string());
-                target.summaries.customers.push(Summary {
-                    customer,
-                    first_purchase: Day::from_days(first),
-                    last_purchase: Day::from_days(last),
-                    orders: orders_u,
-                    purchase_days: days_u,
-                    spend: revenue,
-                    first_day_spend: revenue - repeat,
-                    returns: returns_u,
-                    returned,
-                });
-            }
-            row += batch.num_rows();
+    for (ids, summaries, _) in parts {
+        for (id, mut s) in ids.into_iter().zip(summaries) {
+            s.customer = CustomerId(out.ids.len() as u32);
+            out.ids.push(id);
+            out.summaries.customers.push(s);
         }
     }
-    Ok(())
-}
-
-/// Row `i` of a string column of any of Arrow's three string layouts.
-fn text(column: &dyn Array, i: usize) -> std::result::Result<Option<&str>, String> {
-    if column.is_null(i) {
-        return Ok(None);
+    if out.ids.is_empty() {
+        return Err(Error::InputFormat { source_name: path.display().to_string(), reason: "no summaries".into() });
     }
-    Ok(Some(match column.data_type() {
-        DataType::Utf8 => column.as_string::<i32>().value(i),
-        DataType::LargeUtf8 => column.as_string::<i64>().value(i),
-        DataType::Utf8View => column.as_string_view().value(i),
-        t => return Err(format!("expected a string column, found {t}")),
-    }))
+    Ok(out)
 }
 
-/// A DATE column as days since 1970-01-01 (None for nulls).
-fn days_of(column: &dyn Array) -> std::result::Result<Vec<Option<i32>>, String> {
-    match column.data_type() {
-        DataType::Date32 => Ok(column.as_primitive::<Date32Type>().iter().collect()),
-        t => Err(format!("expected a DATE column, found {t}")),
+/// A row whose as-of day differs from its unit's first is named with its place.
+fn as_of_error(e: Error, set: &DataSet, unit: &Unit) -> Error {
+    match e {
+        Error::InvalidArgument { name, value, .. } if name == "as_of" => Error::InputFormat {
+            source_name: set.place(unit),
+            reason: format!("a row has as-of day {value}, another row of the same row group a different one"),
+        },
+        other => other,
     }
 }
 
-/// An integer column (32 or 64 bits) as i64 (None for nulls).
-fn integers(column: &dyn Array) -> std::result::Result<Vec<Option<i64>>, String> {
-    match column.data_type() {
-        DataType::Int64 => Ok(column.as_primitive::<Int64Type>().iter().collect()),
-        DataType::Int32 => Ok(column.as_primitive::<Int32Type>().iter().map(|v| v.map(i64::from)).collect()),
-        t => Err(format!("expected an integer column, found {t}")),
+impl DataSet {
+    fn place(&self, unit: &Unit) -> String {
+        format!("{}: row group {}", self.files[unit.file].name, unit.group)
     }
+}
+
+/// What fitting a CLV model needs from a summary data set, gathered in one streaming pass.
+#[derive(Clone, Debug)]
+pub struct FitInput {
+    /// The purchase-count data: customers grouped by (x, t_x, T).
+    pub counts: CountData,
+    /// The spend data of the Gamma-Gamma model (repeat customers).
+    pub spend: SpendData,
+    /// The as-of day of the rows.
+    pub as_of: Day,
+    /// The currency of the money columns.
+    pub currency: Currency,
+}
+
+/// Reads what a fit needs from a summary file or a directory of part files without holding the
+/// customers: row groups are read in parallel, each folded into counts per (x, t_x, T) and the
+/// repeat customers' spend, and merged. Memory is the distinct cells, the repeat customers' spend
+/// (16 bytes each) and a 64-bit fingerprint per customer for the duplicate check. Checks every
+/// row as [`read`] does.
+///
+/// ```
+/// use retention::clv::TimeUnit;
+/// use retention::generate::{Shop, ShopConfig};
+/// # fn main() -> retention::Result<()> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// let store = retention::Store::open(dir.path().join("shop"))?;
+/// let mut csv = Vec::new();
+/// Shop::new(ShopConfig::new(500, 3))?.write_csv(&mut csv).map_err(|e| retention::Error::io("generating", e))?;
+/// store.ingest(csv.as_slice(), &Default::default())?;
+/// let path = dir.path().join("summaries.parquet");
+/// store.write_summaries(None, &path)?;
+/// let input = retention::summary_file::fit_input(&path, TimeUnit::Weeks)?;
+/// assert_eq!(input.counts.customers(), store.summaries(None)?.customers.len() as u64);
+/// # Ok(()) }
+/// ```
+pub fn fit_input(path: &Path, unit: TimeUnit) -> Result<FitInput> {
+    let set = DataSet::open(path)?;
+    struct Fold {
+        cells: HashMap<(u32, u32, u32), u64>,
+        spend: Vec<(u32, f64)>,
+        ids: Vec<u64>,
+        as_of: Option<Day>,
+    }
+    let scale = set.currency.scale() as f64;
+    let folds: Vec<Fold> = set
+        .units
+        .par_iter()
+        .map(|u| {
+            let mut fold = Fold { cells: HashMap::new(), spend: Vec::new(), ids: Vec::new(), as_of: None };
+            set.scan(u, |row| {
+                let as_of = *fold.as_of.get_or_insert(row.as_of);
+                if as_of != row.as_of {
+                    return Err(Error::invalid("as_of", row.as_of.to_string(), "a different as-of day"));
+                }
+                let s = &row.summary;
+                *fold.cells.entry((s.x(), s.t_x(), s.age(as_of))).or_insert(0) += 1;
+                if let Some(m) = s.average_repeat_value() {
+                    fold.spend.push((s.x(), m / scale));
+                }
+                fold.ids.push(xxhash_rust::xxh3::xxh3_64(row.id.as_bytes()));
+                Ok(())
+            })
+            .map_err(|e| as_of_error(e, &set, u))?;
+            Ok(fold)
+        })
+        .collect::<Result<_>>()?;
+    let places = folds.iter().zip(&set.units).filter_map(|(f, u)| f.as_of.map(|d| (d, set.place(u))));
+    let as_of = common_as_of(places)?
+        .ok_or_else(|| Error::InputFormat { source_name: path.display().to_string(), reason: "no summaries".into() })?;
+    let mut ids: Vec<u64> = folds.iter().flat_map(|f| f.ids.iter().copied()).collect();
+    ids.par_sort_unstable();
+    if let Some(pair) = ids.windows(2).find(|w| w[0] == w[1]) {
+        // Equal fingerprints: find the rows, and tell a real duplicate from a 64-bit collision.
+        if let Some(e) = duplicate(&set, pair[0])? {
+            return Err(e);
+        }
+    }
+    drop(ids);
+    let mut cells: HashMap<(u32, u32, u32), u64> = HashMap::new();
+    let mut spend = Vec::new();
+    for fold in folds {
+        for (key, n) in fold.cells {
+            *cells.entry(key).or_insert(0) += n;
+        }
+        spend.extend(fold.spend);
+    }
+    Ok(FitInput {
+        counts: CountData::from_cells(cells, unit)?,
+        spend: SpendData::new(spend),
+        as_of,
+        currency: set.currency.clone(),
+    })
+}
+
+/// The error for the second row of a customer whose id has fingerprint `hash`, or `None` when the
+/// rows with that fingerprint have different ids.
+fn duplicate(set: &DataSet, hash: u64) -> Result<Option<Error>> {
+    let mut seen: Vec<String> = Vec::new();
+    for unit in &set.units {
+        let mut row = unit.first_row;
+        let mut found = None;
+        set.scan(unit, |r| {
+            row += 1;
+            if xxhash_rust::xxh3::xxh3_64(r.id.as_bytes()) == hash {
+                if seen.iter().any(|s| s == r.id) && found.is_none() {
+                    found = Some(Error::InputFormat {
+                        source_name: format!(
+                            "{}: row group {}, column customer_id, row {row}",
+                            set.files[unit.file].name, unit.group
+                        ),
+                        reason: format!("customer {:?} appears twice", r.id),
+                    });
+                }
+                seen.push(r.id.to_string());
+            }
+            Ok(())
+        })?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
 }
 
 impl crate::Store {

@@ -38,6 +38,7 @@ impl<'a> TomlFile<'a> {
         Error::from(InputError {
             source_name: self.name.to_string(),
             line,
+            row_group: None,
             column: None,
             value: value.map(|v| InputError::shorten(v.as_bytes())),
             reason: reason.into(),

@@ -5,8 +5,9 @@ use std::io::Write;
 use super::Failure;
 use super::args::{self, ActionsCommand, ListArgs, LoyaltyArgs};
 use super::metrics::segment_members;
-use super::output::{self, Format, RowWriter};
+use super::output::{self, Col, Format, RowWriter};
 use retention::actions::{CrossSellOptions, Programme, VipBy, WinBackOptions};
+use retention::lake::Cell;
 use retention::{Day, Error, Store};
 
 /// The store, the list's day and the segment's members (if one was asked for).
@@ -33,24 +34,27 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
             let rows = store.follow_ups(as_of, after, within, members.as_deref())?;
             let names = store.external_ids()?;
             let c = store.currency();
-            let mut w = RowWriter::new(
-                out,
-                format,
-                &["customer", "reason", "first_purchase", "days_since_first", "orders", "spend"],
-                &[14, 10, 14, 16, 6, 0],
-            )?;
+            let columns = vec![
+                Col::text("customer", 14),
+                Col::text("reason", 10),
+                Col::day("first_purchase", 14),
+                Col::int("days_since_first", 16),
+                Col::int("orders", 6),
+                Col::money("spend", 0),
+            ];
+            let mut w = RowWriter::new(out, format, a.list.out.as_deref(), columns, &c)?;
             for r in &rows {
                 let name = output::name(&names, r.customer);
-                if format == Format::Json {
+                if w.is_json() {
                     w.write_json(&serde_json::json!({ "customer": name, "reason": "follow_up", "figures": r }))?;
                 } else {
-                    w.write_text(&[
-                        name,
-                        "follow_up",
-                        &r.first_purchase.to_string(),
-                        &r.days_since_first.to_string(),
-                        &r.orders.to_string(),
-                        &c.format(r.spend),
+                    w.write_cells(&[
+                        Cell::Text(name),
+                        Cell::Text("follow_up"),
+                        Cell::Day(r.first_purchase),
+                        Cell::Integer(r.days_since_first as i64),
+                        Cell::Integer(r.orders as i64),
+                        Cell::Money(r.spend),
                     ])?;
                 }
             }
@@ -67,38 +71,33 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
             let rows = store.win_backs(as_of, &options, members.as_deref())?;
             let names = store.external_ids()?;
             let c = store.currency();
-            let mut w = RowWriter::new(
-                out,
-                format,
-                &[
-                    "customer",
-                    "reason",
-                    "last_purchase",
-                    "days_since_last",
-                    "median_gap_days",
-                    "overdue_factor",
-                    "p_alive",
-                    "purchase_days",
-                    "spend",
-                ],
-                &[14, 20, 14, 15, 15, 14, 8, 13, 0],
-            )?;
-            let opt = |v: Option<String>| v.unwrap_or_default();
+            let columns = vec![
+                Col::text("customer", 14),
+                Col::text("reason", 20),
+                Col::day("last_purchase", 14),
+                Col::int("days_since_last", 15),
+                Col::int("median_gap_days", 15),
+                Col::float("overdue_factor", 14, 2),
+                Col::float("p_alive", 8, 4),
+                Col::int("purchase_days", 13),
+                Col::money("spend", 0),
+            ];
+            let mut w = RowWriter::new(out, format, a.list.out.as_deref(), columns, &c)?;
             for r in &rows {
                 let name = output::name(&names, r.customer);
-                if format == Format::Json {
+                if w.is_json() {
                     w.write_json(&serde_json::json!({ "customer": name, "reason": r.reason, "figures": r }))?;
                 } else {
-                    w.write_text(&[
-                        name,
-                        r.reason,
-                        &r.last_purchase.to_string(),
-                        &r.days_since_last.to_string(),
-                        &opt(r.median_gap_days.map(|g| g.to_string())),
-                        &opt(r.overdue_factor.map(|f| format!("{f:.2}"))),
-                        &opt(r.p_alive.map(|p| format!("{p:.4}"))),
-                        &r.purchase_days.to_string(),
-                        &c.format(r.spend),
+                    w.write_cells(&[
+                        Cell::Text(name),
+                        Cell::Text(r.reason),
+                        Cell::Day(r.last_purchase),
+                        Cell::Integer(r.days_since_last as i64),
+                        r.median_gap_days.map_or(Cell::Null, |g| Cell::Integer(g as i64)),
+                        r.overdue_factor.map_or(Cell::Null, Cell::Float),
+                        r.p_alive.map_or(Cell::Null, Cell::Float),
+                        Cell::Integer(r.purchase_days as i64),
+                        Cell::Money(r.spend),
                     ])?;
                 }
             }
@@ -111,25 +110,28 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
             let programme = Programme::load(&a.programme, &c)?;
             let rows = store.tier_lapses(&programme, as_of, within, members.as_deref())?;
             let names = store.external_ids()?;
-            let mut w = RowWriter::new(
-                out,
-                format,
-                &["customer", "reason", "tier", "tier_spend", "lapses_on", "to_keep"],
-                &[14, 12, 12, 12, 12, 0],
-            )?;
+            let columns = vec![
+                Col::text("customer", 14),
+                Col::text("reason", 12),
+                Col::text("tier", 12),
+                Col::money("tier_spend", 12),
+                Col::day("lapses_on", 12),
+                Col::money("to_keep", 0),
+            ];
+            let mut w = RowWriter::new(out, format, a.list.out.as_deref(), columns, &c)?;
             for r in &rows {
                 let name = output::name(&names, r.customer);
                 let tier = programme.tiers.get(r.tier).map_or("", |t| t.name.as_str());
-                if format == Format::Json {
+                if w.is_json() {
                     w.write_json(&serde_json::json!({ "customer": name, "reason": "tier_lapse", "tier_name": tier, "figures": r }))?;
                 } else {
-                    w.write_text(&[
-                        name,
-                        "tier_lapse",
-                        tier,
-                        &c.format(r.tier_spend),
-                        &r.lapses_on.to_string(),
-                        &c.format(r.to_keep),
+                    w.write_cells(&[
+                        Cell::Text(name),
+                        Cell::Text("tier_lapse"),
+                        Cell::Text(tier),
+                        Cell::Money(r.tier_spend),
+                        Cell::Day(r.lapses_on),
+                        Cell::Money(r.to_keep),
                     ])?;
                 }
             }
@@ -147,35 +149,35 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
             let affinity = store.category_affinity(as_of, a.min_customers, None)?;
             let rows = store.cross_sell(&affinity, &options, members.as_deref())?;
             let names = store.external_ids()?;
-            let mut w = RowWriter::new(
-                out,
-                format,
-                &["customer", "reason", "rank", "category", "because", "lift", "confidence", "customers_both"],
-                &[14, 11, 5, 16, 16, 7, 11, 0],
-            )?;
-            // Figures belong to rules, and there are few rules: format each once, not per row.
-            let mut figures: std::collections::HashMap<(u32, u32), [String; 3]> = std::collections::HashMap::new();
+            let columns = vec![
+                Col::text("customer", 14),
+                Col::text("reason", 11),
+                Col::int("rank", 5),
+                Col::text("category", 16),
+                Col::text("because", 16),
+                Col::float("lift", 7, 3),
+                Col::float("confidence", 11, 4),
+                Col::int("customers_both", 0),
+            ];
+            let mut w = RowWriter::new(out, format, a.list.out.as_deref(), columns, &store.currency())?;
             for r in &rows {
                 let name = output::name(&names, r.customer);
                 let (category, because) = (affinity.name(r.category), affinity.name(r.because));
-                if format == Format::Json {
+                if w.is_json() {
                     w.write_json(&serde_json::json!({
                         "customer": name, "reason": "cross_sell", "category_name": category,
                         "because_name": because, "figures": r,
                     }))?;
                 } else {
-                    let [lift, confidence, both] = figures.entry((r.because, r.category)).or_insert_with(|| {
-                        [format!("{:.3}", r.lift), format!("{:.4}", r.confidence), r.customers_both.to_string()]
-                    });
-                    w.write_text(&[
-                        name,
-                        "cross_sell",
-                        &r.rank.to_string(),
-                        category,
-                        because,
-                        lift,
-                        confidence,
-                        both,
+                    w.write_cells(&[
+                        Cell::Text(name),
+                        Cell::Text("cross_sell"),
+                        Cell::Integer(r.rank as i64),
+                        Cell::Text(category),
+                        Cell::Text(because),
+                        Cell::Float(r.lift),
+                        Cell::Float(r.confidence),
+                        Cell::Integer(r.customers_both as i64),
                     ])?;
                 }
             }
@@ -192,19 +194,25 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
             let rows = store.vips(as_of, share, by, members.as_deref())?;
             let names = store.external_ids()?;
             let c = store.currency();
-            let mut w =
-                RowWriter::new(out, format, &["customer", "reason", "rank", "spend", "clv"], &[14, 8, 8, 14, 0])?;
+            let columns = vec![
+                Col::text("customer", 14),
+                Col::text("reason", 8),
+                Col::int("rank", 8),
+                Col::money("spend", 14),
+                Col::float("clv", 0, 2),
+            ];
+            let mut w = RowWriter::new(out, format, a.list.out.as_deref(), columns, &c)?;
             for r in &rows {
                 let name = output::name(&names, r.customer);
-                if format == Format::Json {
+                if w.is_json() {
                     w.write_json(&serde_json::json!({ "customer": name, "reason": "vip", "figures": r }))?;
                 } else {
-                    w.write_text(&[
-                        name,
-                        "vip",
-                        &r.rank.to_string(),
-                        &c.format(r.spend),
-                        &r.clv.map_or(String::new(), |v| format!("{v:.2}")),
+                    w.write_cells(&[
+                        Cell::Text(name),
+                        Cell::Text("vip"),
+                        Cell::Integer(r.rank as i64),
+                        Cell::Money(r.spend),
+                        r.clv.map_or(Cell::Null, Cell::Float),
                     ])?;
                 }
             }
@@ -236,39 +244,35 @@ pub fn loyalty(a: &LoyaltyArgs, format: Format, out: &mut impl Write) -> Result<
         return Ok(output::pairs(out, &pairs, format)?);
     }
     let names = store.external_ids()?;
-    let mut w = RowWriter::new(
-        out,
-        format,
-        &[
-            "customer",
-            "earned",
-            "deducted",
-            "expired",
-            "balance",
-            "rewards",
-            "reward_value",
-            "tier",
-            "tier_spend",
-            "to_next_tier",
-        ],
-        &[14, 8, 8, 8, 8, 7, 12, 12, 12, 0],
-    )?;
+    let columns = vec![
+        Col::text("customer", 14),
+        Col::int("earned", 8),
+        Col::int("deducted", 8),
+        Col::int("expired", 8),
+        Col::int("balance", 8),
+        Col::int("rewards", 7),
+        Col::money("reward_value", 12),
+        Col::text("tier", 12),
+        Col::money("tier_spend", 12),
+        Col::money("to_next_tier", 0),
+    ];
+    let mut w = RowWriter::new(out, format, a.out.as_deref(), columns, &c)?;
     for acc in &accounts {
         let name = output::name(&names, acc.customer);
-        if format == Format::Json {
+        if w.is_json() {
             w.write_json(&serde_json::json!({ "customer": name, "tier_name": tier_name(acc.tier), "account": acc }))?;
         } else {
-            w.write_text(&[
-                name,
-                &acc.earned.to_string(),
-                &acc.deducted.to_string(),
-                &acc.expired.to_string(),
-                &acc.balance.to_string(),
-                &acc.rewards.to_string(),
-                &c.format(acc.reward_value),
-                tier_name(acc.tier),
-                &c.format(acc.tier_spend),
-                &acc.to_next_tier.map_or(String::new(), |v| c.format(v)),
+            w.write_cells(&[
+                Cell::Text(name),
+                Cell::Integer(acc.earned as i64),
+                Cell::Integer(acc.deducted as i64),
+                Cell::Integer(acc.expired as i64),
+                Cell::Integer(acc.balance as i64),
+                Cell::Integer(acc.rewards as i64),
+                Cell::Money(acc.reward_value),
+                Cell::Text(tier_name(acc.tier)),
+                Cell::Money(acc.tier_spend),
+                acc.to_next_tier.map_or(Cell::Null, Cell::Money),
             ])?;
         }
     }

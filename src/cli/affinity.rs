@@ -6,7 +6,8 @@ use std::io::Write;
 use super::Failure;
 use super::actions::open;
 use super::args::AffinityArgs;
-use super::output::{self, Format, RowWriter, Table};
+use super::output::{self, Col, Format, RowWriter, Table};
+use retention::lake::Cell;
 use retention::metrics::UNCATEGORIZED_NAME;
 
 pub fn run(a: &AffinityArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
@@ -20,10 +21,16 @@ pub fn run(a: &AffinityArgs, format: Format, out: &mut impl Write) -> Result<(),
             id => categories.get(id as usize - 1).map_or("", String::as_str),
         };
         let names = store.external_ids()?;
-        let mut w = RowWriter::new(out, format, &["customer", "category", "spend", "share"], &[14, 16, 12, 0])?;
+        let columns = vec![
+            Col::text("customer", 14),
+            Col::text("category", 16),
+            Col::money("spend", 12),
+            Col::float("share", 0, 4),
+        ];
+        let mut w = RowWriter::new(out, format, a.list.out.as_deref(), columns, &c)?;
         for customer in &shares {
             let name = output::name(&names, customer.customer);
-            if format == Format::Json {
+            if w.is_json() {
                 let categories: Vec<_> = customer
                     .categories
                     .iter()
@@ -37,7 +44,12 @@ pub fn run(a: &AffinityArgs, format: Format, out: &mut impl Write) -> Result<(),
                 continue;
             }
             for s in &customer.categories {
-                w.write_text(&[name, category(s.category), &c.format(s.spend), &format!("{:.4}", s.share)])?;
+                w.write_cells(&[
+                    Cell::Text(name),
+                    Cell::Text(category(s.category)),
+                    Cell::Money(s.spend),
+                    Cell::Float(s.share),
+                ])?;
             }
         }
         return Ok(w.finish()?);

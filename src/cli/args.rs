@@ -155,6 +155,10 @@ pub struct LoyaltyArgs {
     /// Print the programme totals (liability, customers per tier) instead of every account.
     #[arg(long)]
     pub totals: bool,
+    /// Write the list to this file (it appears when complete) instead of standard output;
+    /// required with --format parquet.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -212,6 +216,10 @@ pub struct ListArgs {
     /// Only customers of this RFM segment (default map, as of the same day).
     #[arg(long, value_name = "NAME")]
     pub segment: Option<String>,
+    /// Write the list to this file (it appears when complete) instead of standard output;
+    /// required with --format parquet.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -419,6 +427,10 @@ pub struct ClvScoreArgs {
     pub model: Option<PathBuf>,
     #[command(flatten)]
     pub value: ValueArgs,
+    /// Write the list to this file (it appears when complete) instead of standard output;
+    /// required with --format parquet.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -616,6 +628,10 @@ pub struct RfmArgs {
     pub segment: Option<String>,
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// Write the list to this file (it appears when complete) instead of standard output;
+    /// required with --format parquet.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -626,6 +642,10 @@ pub struct SegmentArgs {
     pub score: ScoreArgs,
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// Write the list to this file (it appears when complete) instead of standard output;
+    /// required with --format parquet.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Filters on the streamed customers, besides the segment.

@@ -7,11 +7,12 @@ use serde::Serialize;
 
 use super::Failure;
 use super::args::{self, ClvCurveArgs, ClvDataArgs, ClvEvaluateArgs, ClvFitArgs, ClvScoreArgs, EvaluateView};
-use super::output::{self, Format, Table};
+use super::output::{self, Col, Format, Table};
 use retention::clv::{
     ClvModel, CustomerIntervals, Evaluation, FitSummary, IntervalOptions, ModelKind, PurchaseModel, TimeUnit,
     ValueOptions, population_curve,
 };
+use retention::lake::Cell;
 use retention::{Error, Store};
 
 pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
@@ -30,8 +31,8 @@ pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), F
                 )
                 .into());
             }
-            let file = retention::summary_file::read(path)?;
-            (ClvModel::fit(&file.summaries, &file.currency, kind, unit, &options)?, None)
+            let input = retention::summary_file::fit_input(path, unit)?;
+            (ClvModel::fit_data(&input.counts, &input.spend, input.as_of, kind, &options)?, None)
         }
         (None, Some(db)) => {
             let store = Store::open_existing(db)?;
@@ -222,7 +223,7 @@ pub fn curve(a: &ClvCurveArgs, format: Format, out: &mut impl Write) -> Result<(
 
 pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
     let options = a.value.options()?;
-    let (scores, names) = match (&a.summaries, &a.model, &a.db) {
+    let (scores, names, currency) = match (&a.summaries, &a.model, &a.db) {
         (Some(path), Some(model_path), _) => {
             let file = retention::summary_file::read(path)?;
             let text =
@@ -232,55 +233,54 @@ pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(
                 reason: format!("not a model written by `clv fit --model-out`: {e}"),
             })?;
             let scores = model.valuation(options)?.score_all(&file.summaries, &file.currency);
-            (scores, file.ids)
+            (scores, file.ids, file.currency)
         }
         (_, _, Some(db)) => {
             let store = Store::open_existing(db)?;
             let model = saved_model(&store, db)?;
-            (store.clv_scores(&model, &options)?, store.external_ids()?)
+            (store.clv_scores(&model, &options)?, store.external_ids()?, store.currency())
         }
         _ => return Err(Error::invalid("--db", "", "give --db DIR, or --summaries PATH with --model FILE").into()),
     };
-    let mut headers: Vec<String> = [
-        "customer",
-        "repeat_purchases",
-        "p_alive",
-        "p_alive_window_end",
-        "expected_purchases",
-        "p_no_purchase",
-        "expected_order_value",
-        "discounted_purchases",
-        "clv",
-    ]
-    .iter()
-    .map(|h| h.to_string())
-    .collect();
-    let mut widths = vec![14, 16, 8, 18, 18, 13, 20, 20, 10];
+    let mut columns = vec![
+        Col::text("customer", 14),
+        Col::int("repeat_purchases", 16),
+        Col::float("p_alive", 8, 4),
+        Col::float("p_alive_window_end", 18, 4),
+        Col::float("expected_purchases", 18, 4),
+        Col::float("p_no_purchase", 13, 4),
+        Col::float("expected_order_value", 20, 2),
+        Col::float("discounted_purchases", 20, 4),
+        Col::float("clv", 10, 2),
+    ];
     let with_intervals = !scores.intervals.is_empty();
     if with_intervals {
-        for h in ["p_alive_lower", "p_alive_upper", "expected_lower", "expected_upper", "clv_lower", "clv_upper"] {
-            headers.push(h.into());
-            widths.push(14);
+        for (name, decimals) in [
+            ("p_alive_lower", 4),
+            ("p_alive_upper", 4),
+            ("expected_lower", 4),
+            ("expected_upper", 4),
+            ("clv_lower", 2),
+            ("clv_upper", 2),
+        ] {
+            columns.push(Col::float(name, 14, decimals));
         }
     }
     for end in &scores.period_ends {
-        headers.push(format!("clv_to_{end}"));
-        widths.push(18);
+        columns.push(Col::float(&format!("clv_to_{end}"), 18, 2));
     }
     let counts = scores.counts_of(0).len();
     for n in 0..counts {
-        headers.push(format!("p_{n}_purchases"));
-        widths.push(14);
+        columns.push(Col::float(&format!("p_{n}_purchases"), 14, 4));
     }
-    if let Some(w) = widths.last_mut() {
-        *w = 0;
+    if let Some(c) = columns.last_mut() {
+        c.width = 0;
     }
-    let header_refs: Vec<&str> = headers.iter().map(|h| h.as_str()).collect();
-    let mut rows = output::RowWriter::new(out, format, &header_refs, &widths)?;
-    let mut cells: Vec<String> = Vec::with_capacity(headers.len());
+    let mut rows = output::RowWriter::new(out, format, a.out.as_deref(), columns, &currency)?;
+    let mut cells: Vec<Cell<'_>> = Vec::new();
     for (i, v) in scores.values.iter().enumerate() {
         let customer = output::name(&names, v.customer);
-        if format == Format::Json {
+        if rows.is_json() {
             let periods = (!scores.period_ends.is_empty()).then(|| {
                 scores
                     .period_ends
@@ -307,30 +307,32 @@ pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(
         }
         cells.clear();
         cells.extend([
-            customer.to_string(),
-            v.repeat_purchases.to_string(),
-            format!("{:.4}", v.p_alive),
-            format!("{:.4}", v.p_alive_at_window_end),
-            format!("{:.4}", v.expected_purchases),
-            format!("{:.4}", v.p_no_purchase),
-            format!("{:.2}", v.expected_order_value),
-            format!("{:.4}", v.discounted_purchases),
-            format!("{:.2}", v.clv),
+            Cell::Text(customer),
+            Cell::Integer(v.repeat_purchases as i64),
+            Cell::Float(v.p_alive),
+            Cell::Float(v.p_alive_at_window_end),
+            Cell::Float(v.expected_purchases),
+            Cell::Float(v.p_no_purchase),
+            Cell::Float(v.expected_order_value),
+            Cell::Float(v.discounted_purchases),
+            Cell::Float(v.clv),
         ]);
         if let Some(iv) = scores.intervals.get(i) {
-            cells.extend([
-                format!("{:.4}", iv.p_alive.lower),
-                format!("{:.4}", iv.p_alive.upper),
-                format!("{:.4}", iv.expected_purchases.lower),
-                format!("{:.4}", iv.expected_purchases.upper),
-                format!("{:.2}", iv.clv.lower),
-                format!("{:.2}", iv.clv.upper),
-            ]);
+            cells.extend(
+                [
+                    iv.p_alive.lower,
+                    iv.p_alive.upper,
+                    iv.expected_purchases.lower,
+                    iv.expected_purchases.upper,
+                    iv.clv.lower,
+                    iv.clv.upper,
+                ]
+                .map(Cell::Float),
+            );
         }
-        cells.extend(scores.periods_of(i).iter().map(|c| format!("{c:.2}")));
-        cells.extend(scores.counts_of(i).iter().map(|p| format!("{p:.4}")));
-        let refs: Vec<&str> = cells.iter().map(|c| c.as_str()).collect();
-        rows.write_text(&refs)?;
+        cells.extend(scores.periods_of(i).iter().map(|&c| Cell::Float(c)));
+        cells.extend(scores.counts_of(i).iter().map(|&p| Cell::Float(p)));
+        rows.write_cells(&cells)?;
     }
     Ok(rows.finish()?)
 }

@@ -21,8 +21,9 @@ use args::{
     Cli, ClustersArgs, ClvCommand, Command, CustomerArgs, DemoArgs, FilterArgs, GenerateArgs, IngestArgs, ScoreArgs,
     SegmentsArgs,
 };
-use output::{Format, Table};
+use output::{Col, Format, Table};
 use retention::generate::{Shop, ShopConfig};
+use retention::lake::Cell;
 use retention::rfm::{Clusters, Group, Rfm, RulesFile, SegmentReport, Segments};
 use retention::{Currency, CustomerProfile, Day, Error, IngestOptions, IngestReport, Stats, Store, Summary};
 
@@ -75,8 +76,8 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         }
         Command::Customer(a) => customer(&a, cli.format, out),
         Command::Generate(a) => generate(&a, out),
-        Command::Rfm(a) => rfm(&a.score, a.segment.as_deref(), &a.filter, cli.format, out),
-        Command::Segment(a) => rfm(&a.score, Some(&a.name), &a.filter, cli.format, out),
+        Command::Rfm(a) => rfm(&a.score, a.segment.as_deref(), &a.filter, a.out.as_deref(), cli.format, out),
+        Command::Segment(a) => rfm(&a.score, Some(&a.name), &a.filter, a.out.as_deref(), cli.format, out),
         Command::Segments(a) => segments(&a, cli.format, out),
         Command::Clusters(a) => clusters(&a, cli.format, out),
         Command::Clv(ClvCommand::Fit(a)) => clv::fit(&a, cli.format, out),
@@ -462,6 +463,7 @@ fn rfm(
     a: &ScoreArgs,
     segment: Option<&str>,
     filter: &FilterArgs,
+    file: Option<&Path>,
     format: Format,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
@@ -475,12 +477,20 @@ fn rfm(
     let currency = source.currency();
     let filter = filter.to_conditions(rfm.as_of, &currency)?;
     let names = source.external_ids()?;
-    let mut rows = output::RowWriter::new(
-        out,
-        format,
-        &["customer", "recency", "frequency", "monetary", "r", "f", "m", "cell", "fm", "total", "segment"],
-        &[14, 7, 9, 12, 2, 2, 2, 4, 2, 5, 0],
-    )?;
+    let columns = vec![
+        Col::text("customer", 14),
+        Col::int("recency", 7),
+        Col::int("frequency", 9),
+        Col::money("monetary", 12),
+        Col::int("r", 2),
+        Col::int("f", 2),
+        Col::int("m", 2),
+        Col::text("cell", 4),
+        Col::int("fm", 2),
+        Col::int("total", 5),
+        Col::text("segment", 0),
+    ];
+    let mut rows = output::RowWriter::new(out, format, file, columns, &currency)?;
     for s in &rfm.scores {
         let segment = segments.of(s, rfm.bins);
         if wanted.is_some_and(|w| w != segment) || !filter.accepts(s) {
@@ -488,7 +498,7 @@ fn rfm(
         }
         let name = output::name(&names, s.customer);
         let segment = segments.name(segment);
-        if format == Format::Json {
+        if rows.is_json() {
             let row = RfmRow {
                 customer: name,
                 recency: s.recency,
@@ -504,18 +514,18 @@ fn rfm(
             };
             rows.write_json(&row)?;
         } else {
-            rows.write_text(&[
-                name,
-                &s.recency.to_string(),
-                &s.frequency.to_string(),
-                &currency.format(s.monetary),
-                &s.r.to_string(),
-                &s.f.to_string(),
-                &s.m.to_string(),
-                &s.cell(),
-                &s.fm().to_string(),
-                &s.total().to_string(),
-                segment,
+            rows.write_cells(&[
+                Cell::Text(name),
+                Cell::Integer(s.recency as i64),
+                Cell::Integer(s.frequency as i64),
+                Cell::Money(s.monetary),
+                Cell::Integer(s.r as i64),
+                Cell::Integer(s.f as i64),
+                Cell::Integer(s.m as i64),
+                Cell::Text(&s.cell()),
+                Cell::Integer(s.fm() as i64),
+                Cell::Integer(s.total() as i64),
+                Cell::Text(segment),
             ])?;
         }
     }

@@ -5,6 +5,10 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use retention::lake::{Cell, ColumnType, ListFile};
+use retention::{AtomicFile, Currency, Error};
+use std::path::Path;
+
 /// How results are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -14,6 +18,8 @@ pub enum Format {
     Csv,
     /// JSON; money as integer minor units with the store's currency.
     Json,
+    /// Parquet, for lists (needs --out FILE): dates as DATE, money as DECIMAL, scores as DOUBLE.
+    Parquet,
 }
 
 /// A table of strings; columns listed in `right` are right-aligned in table output (numbers).
@@ -47,6 +53,7 @@ impl Table {
     /// Writes the table as aligned text or CSV.
     pub fn write(&self, out: &mut impl Write, format: Format) -> io::Result<()> {
         match format {
+            Format::Parquet => Err(io::Error::other(PARQUET_LISTS_ONLY)),
             Format::Csv | Format::Json => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(&self.headers).map_err(csv_io)?;
@@ -103,67 +110,173 @@ pub fn name(names: &[String], customer: retention::CustomerId) -> &str {
     names.get(customer.get() as usize).map_or("", String::as_str)
 }
 
-/// Writes rows one at a time, for outputs of millions of rows: a table with fixed column widths
-/// (a width of 0 leaves the column unpadded), CSV, or a JSON array of objects.
-pub struct RowWriter<'w, W: Write> {
-    sink: Sink<'w, W>,
-    widths: Vec<usize>,
+/// What `--format parquet` says where a command prints a report rather than a list.
+pub const PARQUET_LISTS_ONLY: &str = "--format parquet writes lists (rfm, segment, clv score, actions, loyalty, affinity --customers, export); \
+     use table, csv or json here";
+
+/// A column of a streamed list: its name, its width in a table (0: unpadded), its type, and the
+/// decimals a float is printed with in text.
+pub struct Col {
+    pub name: String,
+    pub width: usize,
+    pub kind: ColumnType,
+    pub decimals: usize,
+}
+
+impl Col {
+    fn new(name: &str, width: usize, kind: ColumnType, decimals: usize) -> Col {
+        Col { name: name.to_string(), width, kind, decimals }
+    }
+    pub fn text(name: &str, width: usize) -> Col {
+        Col::new(name, width, ColumnType::Text, 0)
+    }
+    pub fn int(name: &str, width: usize) -> Col {
+        Col::new(name, width, ColumnType::Integer, 0)
+    }
+    pub fn money(name: &str, width: usize) -> Col {
+        Col::new(name, width, ColumnType::Money, 0)
+    }
+    pub fn day(name: &str, width: usize) -> Col {
+        Col::new(name, width, ColumnType::Day, 0)
+    }
+    pub fn float(name: &str, width: usize, decimals: usize) -> Col {
+        Col::new(name, width, ColumnType::Float, decimals)
+    }
+}
+
+/// Writes rows one at a time, for outputs of millions of rows: a table with fixed column widths,
+/// CSV, a JSON array of objects, or Parquet with typed columns; to standard output or, with a
+/// file, atomically to the file (it appears complete or not at all).
+pub struct RowWriter<'w> {
+    sink: Sink<'w>,
+    columns: Vec<Col>,
+    currency: Currency,
+    file: Option<AtomicFile>,
+    text: Vec<String>,
     rows: u64,
 }
 
-enum Sink<'w, W: Write> {
-    Table(&'w mut W),
-    Csv(Box<csv::Writer<&'w mut W>>),
-    Json(&'w mut W),
+enum Sink<'w> {
+    Table(Box<dyn Write + 'w>),
+    Csv(Box<csv::Writer<Box<dyn Write + 'w>>>),
+    Json(Box<dyn Write + 'w>),
+    Parquet(Box<ListFile>),
 }
 
-impl<'w, W: Write> RowWriter<'w, W> {
-    pub fn new(out: &'w mut W, format: Format, headers: &[&str], widths: &[usize]) -> io::Result<Self> {
+fn io_error(e: io::Error) -> Error {
+    Error::io("writing output", e)
+}
+
+impl<'w> RowWriter<'w> {
+    /// A writer of `columns` to `out`, or to `file` when given (required for Parquet); money
+    /// columns are in `currency`.
+    pub fn new<W: Write>(
+        out: &'w mut W,
+        format: Format,
+        file: Option<&Path>,
+        columns: Vec<Col>,
+        currency: &Currency,
+    ) -> Result<Self, Error> {
+        let mut target = None;
+        let sink_out: Box<dyn Write + 'w> = match file {
+            Some(path) if format != Format::Parquet => {
+                let f = AtomicFile::create(path)?;
+                let handle = f.file().try_clone().map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+                target = Some(f);
+                Box::new(io::BufWriter::with_capacity(1 << 20, handle))
+            }
+            _ => Box::new(out),
+        };
+        let headers: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        let widths: Vec<usize> = columns.iter().map(|c| c.width).collect();
         let sink = match format {
-            Format::Table => Sink::Table(out),
-            Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
+            Format::Table => {
+                let mut out = sink_out;
+                write_padded(&mut out, &headers, &widths).map_err(io_error)?;
+                Sink::Table(out)
+            }
+            Format::Csv => {
+                let mut csv = csv::Writer::from_writer(sink_out);
+                csv.write_record(&headers).map_err(|e| io_error(csv_io(e)))?;
+                Sink::Csv(Box::new(csv))
+            }
             Format::Json => {
-                out.write_all(b"[")?;
+                let mut out = sink_out;
+                out.write_all(b"[").map_err(io_error)?;
                 Sink::Json(out)
             }
+            Format::Parquet => {
+                let path =
+                    file.ok_or_else(|| Error::invalid("--format", "parquet", "a Parquet list needs --out FILE"))?;
+                let typed: Vec<(&str, ColumnType)> = columns.iter().map(|c| (c.name.as_str(), c.kind)).collect();
+                Sink::Parquet(Box::new(ListFile::create(path, &typed, currency, &[])?))
+            }
         };
-        let mut w = RowWriter { sink, widths: widths.to_vec(), rows: 0 };
-        match &mut w.sink {
-            Sink::Table(out) => write_padded(out, headers, &w.widths)?,
-            Sink::Csv(csv) => csv.write_record(headers).map_err(csv_io)?,
-            Sink::Json(_) => {}
-        }
-        Ok(w)
+        let text = vec![String::new(); columns.len()];
+        Ok(RowWriter { sink, columns, currency: currency.clone(), file: target, text, rows: 0 })
     }
 
-    /// Writes one row of a table or CSV.
-    pub fn write_text(&mut self, cells: &[&str]) -> io::Result<()> {
+    /// Whether rows go out as JSON objects (`write_json`) rather than cells (`write_cells`).
+    pub fn is_json(&self) -> bool {
+        matches!(self.sink, Sink::Json(_))
+    }
+
+    /// Writes one row of typed cells, formatted per column for a table or CSV.
+    pub fn write_cells(&mut self, cells: &[Cell<'_>]) -> Result<(), Error> {
+        self.rows += 1;
+        if let Sink::Parquet(list) = &mut self.sink {
+            return list.push(cells);
+        }
+        for ((text, cell), col) in self.text.iter_mut().zip(cells).zip(&self.columns) {
+            use std::fmt::Write as _;
+            text.clear();
+            // Writing into a String cannot fail.
+            let _ = match *cell {
+                Cell::Text(v) => write!(text, "{v}"),
+                Cell::Integer(v) => write!(text, "{v}"),
+                Cell::Money(v) => {
+                    self.currency.write(text, v);
+                    Ok(())
+                }
+                Cell::Float(v) => write!(text, "{v:.prec$}", prec = col.decimals),
+                Cell::Day(d) => write!(text, "{d}"),
+                Cell::Null => Ok(()),
+            };
+        }
+        let refs: Vec<&str> = self.text.iter().map(String::as_str).collect();
+        let widths: Vec<usize> = self.columns.iter().map(|c| c.width).collect();
         match &mut self.sink {
-            Sink::Table(out) => write_padded(out, cells, &self.widths),
-            Sink::Csv(csv) => csv.write_record(cells).map_err(csv_io),
-            Sink::Json(_) => Err(io::Error::other("a JSON row writer needs write_json")),
+            Sink::Table(out) => write_padded(out, &refs, &widths).map_err(io_error),
+            Sink::Csv(csv) => csv.write_record(&refs).map_err(|e| io_error(csv_io(e))),
+            Sink::Json(_) | Sink::Parquet(_) => Err(Error::invalid("--format", "json", "a JSON row needs write_json")),
         }
     }
 
     /// Writes one element of the JSON array.
-    pub fn write_json(&mut self, value: &impl Serialize) -> io::Result<()> {
+    pub fn write_json(&mut self, value: &impl Serialize) -> Result<(), Error> {
         let Sink::Json(out) = &mut self.sink else {
-            return Err(io::Error::other("a table or CSV row writer needs write_text"));
+            return Err(Error::invalid("--format", "", "only a JSON list takes JSON rows"));
         };
-        out.write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
-        serde_json::to_writer(&mut **out, value)?;
+        out.write_all(if self.rows == 0 { b"\n" } else { b",\n" }).map_err(io_error)?;
+        serde_json::to_writer(&mut **out, value).map_err(|e| io_error(e.into()))?;
         self.rows += 1;
         Ok(())
     }
 
-    pub fn finish(self) -> io::Result<()> {
+    pub fn finish(self) -> Result<(), Error> {
         match self.sink {
-            Sink::Table(out) => out.flush(),
-            Sink::Csv(mut csv) => csv.flush(),
-            Sink::Json(out) => {
-                out.write_all(b"\n]\n")?;
-                out.flush()
+            Sink::Table(mut out) => out.flush().map_err(io_error)?,
+            Sink::Csv(mut csv) => csv.flush().map_err(io_error)?,
+            Sink::Json(mut out) => {
+                out.write_all(b"\n]\n").and_then(|()| out.flush()).map_err(io_error)?;
             }
+            Sink::Parquet(list) => {
+                list.finish()?;
+            }
+        }
+        match self.file {
+            Some(file) => file.commit(),
+            None => Ok(()),
         }
     }
 }
@@ -177,7 +290,7 @@ pub fn csv_io(e: csv::Error) -> io::Error {
 }
 
 /// One fixed-width line: the first column and unpadded (width 0) columns align left, the rest right.
-fn write_padded(out: &mut impl Write, row: &[&str], widths: &[usize]) -> io::Result<()> {
+fn write_padded(out: &mut (impl Write + ?Sized), row: &[&str], widths: &[usize]) -> io::Result<()> {
     let mut line = String::new();
     for (i, (cell, &width)) in row.iter().zip(widths).enumerate() {
         if i > 0 {
@@ -207,6 +320,7 @@ pub fn pairs(out: &mut impl Write, pairs: &[(&str, String)], format: Format) -> 
             }
             Ok(())
         }
+        Format::Parquet => Err(io::Error::other(PARQUET_LISTS_ONLY)),
         _ => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(pairs.iter().map(|(k, _)| k.replace(' ', "_"))).map_err(csv_io)?;

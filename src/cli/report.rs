@@ -44,10 +44,16 @@ pub fn run(a: &ReportArgs, format: Format, out: &mut impl Write) -> Result<(), F
 /// The `export` command: every order as CSV, to standard output or, streamed through a temporary
 /// file renamed when complete, to `--out`.
 pub fn export(a: &super::args::ExportArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
-    if format != Format::Table && format != Format::Csv {
-        return Err(Error::invalid("--format", "json", "an export is CSV").into());
+    if format == Format::Json {
+        return Err(Error::invalid("--format", "json", "an export is CSV or Parquet").into());
     }
     let store = Store::open_existing(&a.db)?;
+    if format == Format::Parquet {
+        let path =
+            a.out.as_ref().ok_or_else(|| Error::invalid("--format", "parquet", "a Parquet export needs --out FILE"))?;
+        store.export_parquet(path)?;
+        return Ok(());
+    }
     let Some(path) = &a.out else {
         store.export(out)?;
         return Ok(());

@@ -106,6 +106,32 @@ impl CountData {
         Ok(Self::group(keys, unit))
     }
 
+    /// From counts of customers per (x, t_x, T) in days, as a streaming reader gathers them;
+    /// the same checks as [`CountData::from_days`].
+    pub fn from_cells(counts: impl IntoIterator<Item = ((u32, u32, u32), u64)>, unit: TimeUnit) -> Result<CountData> {
+        let mut keys: Vec<((u32, u32, u32), u64)> = counts.into_iter().filter(|(_, n)| *n > 0).collect();
+        for &((x, t_x, age), _) in &keys {
+            if t_x > age || (x == 0 && t_x != 0) {
+                return Err(Error::invalid(
+                    "customer summary",
+                    format!("x {x}, t_x {t_x}, T {age}"),
+                    "t_x must be at most T, and 0 without repeat purchases",
+                ));
+            }
+        }
+        keys.par_sort_unstable();
+        let mut cells = Vec::with_capacity(keys.len());
+        for ((x, t_x, age), mut n) in keys {
+            // A cell counts at most u32::MAX customers; more go into a second cell of the same key.
+            while n > 0 {
+                let count = n.min(u32::MAX as u64) as u32;
+                cells.push(Cell { x, t_x, age, count });
+                n -= count as u64;
+            }
+        }
+        Ok(Self::from_sorted_cells(cells, unit))
+    }
+
     /// The data of every customer in `summaries`, as of their day, in `unit`.
     pub fn from_summaries(summaries: &Summaries, unit: TimeUnit) -> CountData {
         let as_of = summaries.as_of;
@@ -115,7 +141,6 @@ impl CountData {
 
     fn group(mut keys: Vec<(u32, u32, u32)>, unit: TimeUnit) -> CountData {
         keys.par_sort_unstable();
-        let customers = keys.len() as u64;
         let mut cells: Vec<Cell> = Vec::new();
         for (x, t_x, age) in keys {
             match cells.last_mut() {
@@ -123,6 +148,11 @@ impl CountData {
                 _ => cells.push(Cell { x, t_x, age, count: 1 }),
             }
         }
+        Self::from_sorted_cells(cells, unit)
+    }
+
+    fn from_sorted_cells(cells: Vec<Cell>, unit: TimeUnit) -> CountData {
+        let customers = cells.iter().map(|c| c.count as u64).sum();
         let repeaters = cells.iter().filter(|c| c.x > 0).map(|c| c.count as u64).sum();
         let max_x = cells.last().map_or(0, |c| c.x);
         let max_age = cells.iter().map(|c| c.age).max().unwrap_or(0);
@@ -261,7 +291,9 @@ impl SpendData {
                 excluded += 1;
             }
         }
-        observations.sort_by_key(|o| o.x);
+        // A total order, so the fit's sums do not depend on the order customers were read in (a
+        // store and the summary file of the same data give the same parameters to the last bit).
+        observations.sort_by(|a, b| a.x.cmp(&b.x).then(a.m_x.total_cmp(&b.m_x)));
         let mut by_x: Vec<(u32, u64, f64)> = Vec::new();
         for o in &observations {
             match by_x.last_mut() {

@@ -92,19 +92,28 @@ impl ClvModel {
         options: &FitOptions,
     ) -> Result<ClvModel> {
         let data = CountData::from_summaries(summaries, unit);
-        let purchases = kind.fit(&data, options)?;
-        let (spend, spend_error) = match GammaGamma::fit(&SpendData::from_summaries(summaries, currency), options) {
+        let spend = SpendData::from_summaries(summaries, currency);
+        let mut model = Self::fit_data(&data, &spend, summaries.as_of, kind, options)?;
+        model.data_version = summaries.data_version;
+        Ok(model)
+    }
+
+    /// Fits `kind` on `counts` and Gamma-Gamma on `spend`, data as of `as_of` gathered elsewhere
+    /// (by [`summary_file::fit_input`](crate::summary_file::fit_input) from Parquet summary
+    /// files, say); the same failures as [`ClvModel::fit`].
+    pub fn fit_data(
+        counts: &CountData,
+        spend: &SpendData,
+        as_of: Day,
+        kind: ModelKind,
+        options: &FitOptions,
+    ) -> Result<ClvModel> {
+        let purchases = kind.fit(counts, options)?;
+        let (spend, spend_error) = match GammaGamma::fit(spend, options) {
             Ok(fit) => (Some(fit), None),
             Err(e) => (None, Some(e.to_string())),
         };
-        Ok(ClvModel {
-            as_of: summaries.as_of,
-            purchases,
-            spend,
-            spend_error,
-            data: DataFingerprint::of(&data),
-            data_version: summaries.data_version,
-        })
+        Ok(ClvModel { as_of, purchases, spend, spend_error, data: DataFingerprint::of(counts), data_version: 0 })
     }
 }
 

@@ -92,9 +92,9 @@ fn explain_bad_number(s: &[u8]) -> String {
 pub(crate) fn to_minor_exact(d: Decimal, exponent: u8) -> FieldResult<i64> {
     let exp = exponent as u32;
     let minor = if d.scale <= exp {
-        d.mantissa.checked_mul(10i128.pow(exp - d.scale))
+        10i128.checked_pow(exp - d.scale).and_then(|f| d.mantissa.checked_mul(f))
     } else {
-        let div = 10i128.pow(d.scale - exp);
+        let div = 10i128.checked_pow(d.scale - exp).ok_or_else(|| format!("{} decimals", d.scale))?;
         if d.mantissa % div != 0 {
             return Err(format!("{} decimals, more than the currency's {exponent}", d.scale));
         }
@@ -149,19 +149,40 @@ fn fast_amount(s: &[u8], exponent: u8) -> Option<i64> {
 pub(crate) fn quantity_times_price(qty: &[u8], price: &[u8], exponent: u8) -> FieldResult<i64> {
     let q = parse_decimal(qty).map_err(|e| format!("quantity: {e}"))?;
     let p = parse_decimal(price).map_err(|e| format!("unit price: {e}"))?;
+    product_minor(q, p, exponent)
+}
+
+/// Quantity × unit price of exact decimals in minor units, rounded half away from zero.
+pub(crate) fn product_minor(q: Decimal, p: Decimal, exponent: u8) -> FieldResult<i64> {
     let product = q.mantissa.checked_mul(p.mantissa).ok_or("quantity × unit price is too large")?;
     let scale = q.scale + p.scale;
     let exp = exponent as u32;
     let minor = if scale <= exp {
-        product.checked_mul(10i128.pow(exp - scale))
+        10i128.checked_pow(exp - scale).and_then(|f| product.checked_mul(f))
+    } else if scale - exp > 38 {
+        Some(0) // beyond i128's digits: less than one minor unit
     } else {
         let div = 10i128.pow(scale - exp);
         let (quot, rem) = (product / div, product % div);
-        Some(quot + if rem.abs() * 2 >= div { rem.signum() } else { 0 })
+        Some(quot + if rem.abs() >= div - rem.abs() { rem.signum() } else { 0 })
     };
     minor
         .and_then(|m| i64::try_from(m).ok())
         .ok_or_else(|| "quantity × unit price does not fit in 64-bit minor units".into())
+}
+
+impl std::fmt::Display for Decimal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digits = self.mantissa.unsigned_abs().to_string();
+        let sign = if self.mantissa < 0 { "-" } else { "" };
+        let scale = self.scale as usize;
+        if scale == 0 {
+            return write!(f, "{sign}{digits}");
+        }
+        let padded = format!("{digits:0>width$}", width = scale + 1);
+        let (whole, frac) = padded.split_at(padded.len() - scale);
+        write!(f, "{sign}{whole}.{frac}")
+    }
 }
 
 /// Parses a date or timestamp and returns the store-local day.

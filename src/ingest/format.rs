@@ -107,6 +107,21 @@ pub(crate) struct ExportSettings {
     pub time_zone: String,
 }
 
+impl ExportSettings {
+    /// Parses `currency=CODE:DECIMALS time_zone=ZONE`, the settings line of an export.
+    pub(crate) fn parse(line: &str) -> Option<ExportSettings> {
+        let (mut currency, mut time_zone) = (None, None);
+        for field in line.split_ascii_whitespace() {
+            match field.split_once('=') {
+                Some(("currency", v)) => currency = Some(v.to_string()),
+                Some(("time_zone", v)) => time_zone = Some(v.to_string()),
+                _ => return None,
+            }
+        }
+        Some(ExportSettings { currency: currency?, time_zone: time_zone? })
+    }
+}
+
 // Normalised spellings (lower case, letters and digits only) recognised per column, best first.
 const CUSTOMER: &[&str] = &["customerid", "customer", "clientid", "userid", "customerno"];
 const ORDER: &[&str] =

@@ -11,6 +11,8 @@ mod chunk;
 pub(crate) mod commit;
 pub mod fields;
 pub mod format;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod parse;
 mod spool;
 
@@ -26,6 +28,8 @@ use serde::Serialize;
 
 pub use fields::DateOrder;
 pub use format::{ColumnNames, Preset};
+#[cfg(feature = "parquet")]
+pub(crate) use parquet::EXPORT_KEY;
 
 use crate::error::{Error, InputError, Result};
 use crate::store::Store;
@@ -268,7 +272,9 @@ fn chunks_per_round() -> usize {
 }
 
 impl Ingest<'_> {
-    /// Reads a file (its path is the name in messages).
+    /// Reads a file (its path is the name in messages): CSV or text per the preset, or Parquet (a
+    /// file that starts with Parquet's magic bytes, or a directory of part files as Spark, DuckDB
+    /// and DataFusion write them; `key=value` folder names supply columns the files lack).
     pub fn read_file(&mut self, path: &Path) -> Result<()> {
         self.state.read_file(path)
     }
@@ -287,6 +293,15 @@ impl Ingest<'_> {
 impl State<'_> {
     fn read_file(&mut self, path: &Path) -> Result<()> {
         let name = path.display().to_string();
+        #[cfg(feature = "parquet")]
+        if crate::lake::is_parquet(path) {
+            if self.failed {
+                return Err(Error::invalid("ingest", name, "an earlier source of this ingest failed"));
+            }
+            let result = self.read_parquet(path);
+            self.failed = result.is_err();
+            return result;
+        }
         let file = File::open(path).map_err(|e| Error::io(format!("opening {name}"), e))?;
         let total = file.metadata().ok().map(|m| m.len());
         self.read_sized(&name, file, total)
@@ -309,20 +324,7 @@ impl State<'_> {
         };
         let layout = self.layout(source, &mut first)?;
         if let Some(e) = &layout.export {
-            let ours = ExportSettings {
-                currency: format!("{}:{}", self.meta.currency.code(), self.meta.currency.exponent()),
-                time_zone: self.meta.time_zone.clone(),
-            };
-            if *e != ours {
-                return Err(Error::InputFormat {
-                    source_name: source.into(),
-                    reason: format!(
-                        "this export was written by a store in {} ({}), this store is {} ({}): restore it into a new store \
-                         created with --currency {} --time-zone {}",
-                        e.currency, e.time_zone, ours.currency, ours.time_zone, e.currency, e.time_zone
-                    ),
-                });
-            }
+            self.check_export(source, e)?;
         }
         let store = self.store;
         let parser = RowParser {
@@ -333,16 +335,30 @@ impl State<'_> {
             source,
             stop_at_error: !self.options.skip_invalid,
         };
+        let mut first = Some(first);
+        let next = move || match first.take() {
+            Some(chunk) => Ok(Some((chunk, chunker.bytes_read()))),
+            None => Ok(chunker.next_chunk()?.map(|c| (c, chunker.bytes_read()))),
+        };
+        self.parse_stream(source, total, next, |chunk| parser.parse(chunk))
+    }
+
+    /// The parsing pipeline of every input format: a reader thread produces pieces (chunks of
+    /// text, Parquet batches) with the bytes read so far; the cores parse a round of pieces while
+    /// the previous round is resolved in input order; the channel bounds what is in flight.
+    fn parse_stream<T: Send + Sync>(
+        &mut self,
+        source: &str,
+        total: Option<u64>,
+        mut next: impl FnMut() -> Result<Option<(T, u64)>> + Send,
+        parse: impl Fn(&T) -> ParsedChunk + Sync,
+    ) -> Result<()> {
         let progress = self.options.progress.clone();
         let rows_before = self.report.rows_read;
-
         std::thread::scope(|scope| {
-            // A reader thread keeps I/O off the parsing threads; the channel bounds what is in flight.
-            let (tx, rx) = sync_channel::<Result<(Chunk, u64)>>(chunks_per_round() * 2);
+            let (tx, rx) = sync_channel::<Result<(T, u64)>>(chunks_per_round() * 2);
             scope.spawn(move || {
-                let mut next = Some(Ok(first));
-                while let Some(item) = next.take().or_else(|| chunker.next_chunk().transpose()) {
-                    let item = item.map(|c| (c, chunker.bytes_read()));
+                while let Some(item) = next().transpose() {
                     let stop = item.is_err();
                     if tx.send(item).is_err() || stop {
                         break;
@@ -354,9 +370,9 @@ impl State<'_> {
             loop {
                 let mut round = Vec::with_capacity(chunks_per_round());
                 for item in rx.iter() {
-                    let (chunk, read) = item?;
+                    let (piece, read) = item?;
                     bytes = read;
-                    round.push(chunk);
+                    round.push(piece);
                     if round.len() == chunks_per_round() {
                         break;
                     }
@@ -364,9 +380,8 @@ impl State<'_> {
                 if round.is_empty() && parsed_prev.is_none() {
                     return Ok(());
                 }
-                // Parse this round on all cores while the previous one is resolved in order.
                 let (parsed, absorbed) = rayon::join(
-                    || round.par_iter().map(|c| parser.parse(c)).collect::<Vec<_>>(),
+                    || round.par_iter().map(&parse).collect::<Vec<_>>(),
                     || parsed_prev.take().map_or(Ok(()), |p| p.into_iter().try_for_each(|c| self.absorb(source, c))),
                 );
                 absorbed?;
@@ -380,6 +395,25 @@ impl State<'_> {
                     });
                 }
             }
+        })
+    }
+
+    /// An export restores only into a store with its currency and time zone.
+    fn check_export(&self, source: &str, e: &ExportSettings) -> Result<()> {
+        let ours = ExportSettings {
+            currency: format!("{}:{}", self.meta.currency.code(), self.meta.currency.exponent()),
+            time_zone: self.meta.time_zone.clone(),
+        };
+        if *e == ours {
+            return Ok(());
+        }
+        Err(Error::InputFormat {
+            source_name: source.into(),
+            reason: format!(
+                "this export was written by a store in {} ({}), this store is {} ({}): restore it into a new store \
+                 created with --currency {} --time-zone {}",
+                e.currency, e.time_zone, ours.currency, ours.time_zone, e.currency, e.time_zone
+            ),
         })
     }
 
@@ -434,6 +468,7 @@ impl State<'_> {
                 return Err(InputError {
                     source_name: source.to_string(),
                     line: row.line,
+                    row_group: chunk.row_group,
                     column: None,
                     value: None,
                     reason: "the amounts of this input add up to more than 64-bit minor units can hold".into(),
@@ -539,15 +574,7 @@ fn take_export_preamble(source: &str, first: &mut Chunk) -> Result<Option<Export
             .into(),
     };
     let line = std::str::from_utf8(&rest[..end]).map_err(|_| bad())?;
-    let (mut currency, mut time_zone) = (None, None);
-    for field in line.split_ascii_whitespace() {
-        match field.split_once('=') {
-            Some(("currency", v)) => currency = Some(v.to_string()),
-            Some(("time_zone", v)) => time_zone = Some(v.to_string()),
-            _ => return Err(bad()),
-        }
-    }
-    let settings = ExportSettings { currency: currency.ok_or_else(bad)?, time_zone: time_zone.ok_or_else(bad)? };
+    let settings = ExportSettings::parse(line).ok_or_else(bad)?;
     let consumed = crate::store::EXPORT_PREAMBLE.len() + (end + 1).min(rest.len());
     first.data.drain(..consumed);
     first.first_line += 1;

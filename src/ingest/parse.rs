@@ -43,6 +43,8 @@ pub(crate) struct ParsedChunk {
     pub skipped: u64,
     /// Data rows seen (valid, rejected and skipped).
     pub seen: u64,
+    /// The Parquet row group the rows come from (`None` for text input).
+    pub row_group: Option<u64>,
 }
 
 impl ParsedChunk {
@@ -189,6 +191,7 @@ impl RowParser<'_> {
             error: InputError {
                 source_name: self.source.to_string(),
                 line,
+                row_group: None,
                 column: column.map(|c| self.layout.column_name(c)),
                 value: value.map(InputError::shorten),
                 reason,
@@ -252,28 +255,8 @@ impl RowParser<'_> {
         };
 
         let order = l.order.map(|i| f.get(i).trim_ascii()).filter(|o| !o.is_empty());
-        let (key, auto) = match order {
-            Some(o) if o.len() > MAX_ID_BYTES => {
-                return Err(err(
-                    l.order.unwrap_or_default(),
-                    format!("the order id is longer than {MAX_ID_BYTES} bytes"),
-                ));
-            }
-            Some(o) if l.order_is_key => {
-                let key = (o.len() == 16 && o.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')))
-                    .then(|| std::str::from_utf8(o).ok().and_then(|h| u64::from_str_radix(h, 16).ok()))
-                    .flatten()
-                    .ok_or_else(|| {
-                        err(
-                            l.order.unwrap_or_default(),
-                            "an order_key is the 16 lower-case hex digits `retention export` writes".into(),
-                        )
-                    })?;
-                (key, false)
-            }
-            Some(o) => (fingerprint::order(o), false),
-            None => (fingerprint::content(day, amount, category.unwrap_or_default()), true),
-        };
+        let (key, auto) = order_key(order, l.order_is_key, day, amount, category)
+            .map_err(|reason| err(l.order.unwrap_or_default(), reason))?;
 
         let customer_range = push_text(&mut out.text, customer);
         let category = category.map(|c| push_text(&mut out.text, c));
@@ -290,7 +273,32 @@ impl RowParser<'_> {
     }
 }
 
-fn checked_text(s: &[u8]) -> Result<&[u8], String> {
+/// The key an order is stored under: its id's fingerprint, the stored key itself when reading an
+/// export (`order_is_key`), or, for a row without an order id, a key from its content (then
+/// `true`: such rows are orders of their own).
+pub(crate) fn order_key(
+    order: Option<&[u8]>,
+    order_is_key: bool,
+    day: i32,
+    amount: i64,
+    category: Option<&[u8]>,
+) -> Result<(u64, bool), String> {
+    Ok(match order {
+        Some(o) if o.len() > MAX_ID_BYTES => return Err(format!("the order id is longer than {MAX_ID_BYTES} bytes")),
+        Some(o) if order_is_key => {
+            let key = (o.len() == 16 && o.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')))
+                .then(|| std::str::from_utf8(o).ok().and_then(|h| u64::from_str_radix(h, 16).ok()))
+                .flatten()
+                .ok_or("an order_key is the 16 lower-case hex digits `retention export` writes")?;
+            (key, false)
+        }
+        Some(o) => (fingerprint::order(o), false),
+        None => (fingerprint::content(day, amount, category.unwrap_or_default()), true),
+    })
+}
+
+/// Checks an id or category: at most `MAX_ID_BYTES`, valid UTF-8.
+pub(crate) fn checked_text(s: &[u8]) -> Result<&[u8], String> {
     if s.len() > MAX_ID_BYTES {
         return Err(format!("is longer than {MAX_ID_BYTES} bytes"));
     }
@@ -300,7 +308,7 @@ fn checked_text(s: &[u8]) -> Result<&[u8], String> {
     Ok(s)
 }
 
-fn push_text(text: &mut Vec<u8>, s: &[u8]) -> (u32, u32) {
+pub(crate) fn push_text(text: &mut Vec<u8>, s: &[u8]) -> (u32, u32) {
     let at = text.len() as u32;
     text.extend_from_slice(s);
     (at, s.len() as u32)

@@ -13,7 +13,9 @@ mod crash;
 mod export;
 mod fuzz_corpus;
 mod ingest;
+mod lake;
 mod metrics;
+
 mod predictions;
 mod report;
 mod rfm;

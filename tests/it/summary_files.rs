@@ -34,6 +34,21 @@ fn a_store_round_trips_through_a_summary_file_and_fits_the_same() {
     let from_store = store.fit_clv(as_of, ModelKind::BgNbd, TimeUnit::Weeks, &options).unwrap();
     assert_eq!(from_file.purchases.model.parameters(), from_store.purchases.model.parameters());
     assert_eq!(from_file.gamma_gamma(), from_store.gamma_gamma());
+    // Streamed from a directory of parts in another customer order: still bit for bit.
+    let parts = dir.path().join("parts");
+    std::fs::create_dir(&parts).unwrap();
+    let half = direct.customers.len() / 2;
+    for (i, range) in [half..direct.customers.len(), 0..half].into_iter().enumerate() {
+        let mut piece = direct.clone();
+        piece.customers = direct.customers[range].to_vec();
+        summary_file::write(&parts.join(format!("part-{i}.parquet")), &piece, &names, &store.currency()).unwrap();
+    }
+    let input = summary_file::fit_input(&parts, TimeUnit::Weeks).unwrap();
+    assert_eq!(input.counts.customers(), direct.customers.len() as u64);
+    let streamed = ClvModel::fit_data(&input.counts, &input.spend, input.as_of, ModelKind::BgNbd, &options).unwrap();
+    assert_eq!(streamed.purchases.model.parameters(), from_store.purchases.model.parameters());
+    assert_eq!(streamed.gamma_gamma(), from_store.gamma_gamma());
+    assert_eq!(streamed.data, from_store.data);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -94,6 +109,8 @@ fn foreign_files_are_read_and_bad_ones_named() {
         write(&path, c);
         let e = error_of(&path);
         assert!(e.contains(&format!("{name}.parquet")), "{name}: {e}");
+        let streamed = summary_file::fit_input(&path, retention::clv::TimeUnit::Weeks).unwrap_err().to_string();
+        assert_eq!(streamed, e, "{name}: the streaming reader of a fit reports the same");
         for w in want {
             assert!(e.contains(w), "{name}: {e} (wanted {w:?})");
         }
@@ -126,6 +143,9 @@ fn foreign_files_are_read_and_bad_ones_named() {
     std::fs::write(parts.join(".part-00000.parquet.crc"), b"crc").unwrap();
     let e = error_of(&parts);
     assert!(e.contains("part-00001.parquet") && e.contains("\"c0\" appears twice"), "{e}");
+    // The streaming reader of a fit finds it too, and names the same row.
+    let streamed = retention::summary_file::fit_input(&parts, retention::clv::TimeUnit::Weeks).unwrap_err().to_string();
+    assert_eq!(streamed, e);
     std::fs::remove_file(parts.join("part-00001.parquet")).unwrap();
     assert_eq!(summary_file::read(&parts).unwrap().ids, ["c0", "c1"]);
 }

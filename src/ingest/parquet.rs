@@ -1,0 +1,336 @@
+//! Parquet orders: the same column mapping, validation and all-or-nothing commit as CSV, read row
+//! group by row group with bounded memory. A reader thread decodes batches of the columns the
+//! layout uses; the cores turn them into parsed rows; ids are resolved in file order, so a Parquet
+//! file and a CSV of the same rows build the same store.
+
+use std::path::Path;
+
+use arrow_array::{ArrayRef, RecordBatch};
+
+use super::State;
+use super::fields::{self, DateOrder};
+use super::format::{ExportSettings, Layout, Preset, Value};
+use super::parse::{self, ParsedChunk, ParsedRow, Rejected};
+use crate::error::{Error, InputError, Result};
+use crate::lake::read::{Cells, ParquetFile};
+use crate::lake::{self, Part};
+use crate::store::codec::fingerprint;
+use crate::zone::Zone;
+
+/// The key-value metadata key that marks a Parquet export and holds its store settings.
+pub(crate) const EXPORT_KEY: &str = "retention.export";
+/// Rows per decoded batch: a few MB of rows per core.
+const BATCH_ROWS: usize = 65_536;
+
+impl State<'_> {
+    pub(super) fn read_parquet(&mut self, path: &Path) -> Result<()> {
+        for part in lake::parts(path)? {
+            self.read_part(&part)?;
+        }
+        Ok(())
+    }
+
+    fn read_part(&mut self, part: &Part) -> Result<()> {
+        let file = ParquetFile::open(&part.path)?;
+        let source = file.name.clone();
+        if self.options.preset == Preset::Cdnow {
+            return Err(Error::InputFormat {
+                source_name: source,
+                reason: "the cdnow preset reads whitespace-separated text; a Parquet file names its columns, \
+                         read it with the generic preset"
+                    .into(),
+            });
+        }
+        let mut names = file.column_names();
+        let in_file = names.len();
+        for (key, _) in &part.partition {
+            if !names.contains(key) {
+                names.push(key.clone());
+            }
+        }
+        let mut layout = Layout::from_header(self.options.preset, &self.options.columns, names, b',', &source)?;
+        if let Some(line) = file.metadata_value(EXPORT_KEY) {
+            let settings = ExportSettings::parse(&line).ok_or_else(|| Error::InputFormat {
+                source_name: source.clone(),
+                reason: format!("the {EXPORT_KEY} metadata is damaged: {line:?}"),
+            })?;
+            layout.order_is_key = layout.names.join(",") == crate::store::EXPORT_HEADER;
+            if !layout.order_is_key {
+                return Err(Error::InputFormat {
+                    source_name: source,
+                    reason: format!("a retention export must have the columns {}", crate::store::EXPORT_HEADER),
+                });
+            }
+            self.check_export(&source, &settings)?;
+        }
+        let used = used_columns(&layout);
+        let projected: Vec<usize> = used.iter().copied().filter(|&c| c < in_file).collect();
+        // Where each layout column comes from: a position in the decoded batch, or a folder name.
+        let sources: Vec<Origin> = (0..layout.width())
+            .map(|c| match projected.iter().position(|&p| p == c) {
+                Some(at) => Origin::Batch { at, int96: file.is_int96(c) },
+                None => Origin::Partition(
+                    part.partition.iter().find(|(k, _)| *k == layout.names[c]).and_then(|(_, v)| v.clone()),
+                ),
+            })
+            .collect();
+        check_types(&file, &layout, &used, &sources)?;
+        let store = self.store;
+        let parser = BatchParser {
+            layout: &layout,
+            used: &used,
+            sources: &sources,
+            zone: &store.inner().zone,
+            exponent: self.meta.currency.exponent(),
+            date_order: self.options.date_order,
+            source: &source,
+            stop_at_error: !self.options.skip_invalid,
+        };
+        let total = std::fs::metadata(&part.path).ok().map(|m| m.len());
+        let mut batches = Batches { file: &file, columns: &projected, group: 0, reader: None, row: 0, bytes: 0 };
+        self.parse_stream(&source, total, move || batches.next(), |piece| parser.parse(piece))
+    }
+}
+
+/// The layout's columns that are read, in column order.
+fn used_columns(layout: &Layout) -> Vec<usize> {
+    let mut used = vec![layout.customer, layout.timestamp];
+    used.extend(layout.order);
+    used.extend(layout.category);
+    match layout.value {
+        Value::Amount(a) => used.push(a),
+        Value::QuantityPrice { quantity, price } => used.extend([quantity, price]),
+    }
+    used.sort_unstable();
+    used.dedup();
+    used
+}
+
+enum Origin {
+    Batch { at: usize, int96: bool },
+    Partition(Option<String>),
+}
+
+/// A column whose type the engine cannot read fails the file at once, before any row.
+fn check_types(file: &ParquetFile, layout: &Layout, used: &[usize], sources: &[Origin]) -> Result<()> {
+    for &c in used {
+        if let Origin::Batch { int96, .. } = sources[c] {
+            let field = file.field(c);
+            let empty: ArrayRef = arrow_array::new_empty_array(field.data_type());
+            if let Err(reason) = Cells::of(&empty, int96) {
+                return Err(Error::InputFormat {
+                    source_name: format!("{}, column {}", file.name, layout.column_name(c)),
+                    reason,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A decoded batch and where it is in its file.
+struct Piece {
+    batch: RecordBatch,
+    group: usize,
+    /// 0-based number in the file of the batch's first row.
+    first_row: u64,
+}
+
+/// Every batch of a file, row group by row group.
+struct Batches<'f> {
+    file: &'f ParquetFile,
+    columns: &'f [usize],
+    group: usize,
+    reader: Option<parquet::arrow::arrow_reader::ParquetRecordBatchReader>,
+    row: u64,
+    bytes: u64,
+}
+
+impl Batches<'_> {
+    fn next(&mut self) -> Result<Option<(Piece, u64)>> {
+        loop {
+            if let Some(reader) = &mut self.reader {
+                match reader.next() {
+                    Some(Ok(batch)) => {
+                        let first_row = self.row;
+                        self.row += batch.num_rows() as u64;
+                        let piece = Piece { batch, group: self.group - 1, first_row };
+                        return Ok(Some((piece, self.bytes)));
+                    }
+                    Some(Err(e)) => {
+                        return Err(Error::InputFormat {
+                            source_name: format!("{}, row group {}", self.file.name, self.group - 1),
+                            reason: format!("cannot decode: {e}"),
+                        });
+                    }
+                    None => self.reader = None,
+                }
+            }
+            if self.group == self.file.row_groups() {
+                return Ok(None);
+            }
+            self.reader = Some(self.file.group_reader(self.group, self.columns, BATCH_ROWS)?);
+            self.bytes += self.file.group_bytes(self.group);
+            self.group += 1;
+        }
+    }
+}
+
+/// Turns batches into parsed rows with one layout; the Parquet twin of `parse::RowParser`.
+struct BatchParser<'a> {
+    layout: &'a Layout,
+    used: &'a [usize],
+    sources: &'a [Origin],
+    zone: &'a Zone,
+    exponent: u8,
+    date_order: DateOrder,
+    source: &'a str,
+    stop_at_error: bool,
+}
+
+/// Why a row was rejected: the layout column to blame and the reason.
+struct RowError {
+    column: usize,
+    reason: String,
+}
+
+impl BatchParser<'_> {
+    fn parse(&self, piece: &Piece) -> ParsedChunk {
+        let rows = piece.batch.num_rows();
+        let mut out = ParsedChunk {
+            rows: Vec::with_capacity(rows),
+            text: Vec::with_capacity(rows * 12),
+            row_group: Some(piece.group as u64),
+            ..Default::default()
+        };
+        let columns: Vec<ArrayRef> = piece.batch.columns().to_vec();
+        let cells: Vec<Option<Cells<'_>>> = self
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(c, origin)| match origin {
+                _ if !self.used.contains(&c) => None,
+                // Types were checked before the first batch (`check_types`).
+                Origin::Batch { at, int96 } => columns.get(*at).and_then(|a| Cells::of(a, *int96).ok()),
+                Origin::Partition(value) => Some(Cells::Constant(value.as_deref())),
+            })
+            .collect();
+        let mut scratch = [String::new(), String::new(), String::new()];
+        for i in 0..rows {
+            out.seen += 1;
+            let line = piece.first_row + i as u64 + 1;
+            match self.row(&cells, i, line, &mut scratch, &mut out.text) {
+                Ok(Some(row)) => out.rows.push(row),
+                Ok(None) => out.skipped += 1,
+                Err(RowError { column, reason }) => {
+                    let value = cells[column].as_ref().map(|c| c.display(i));
+                    let raw: Vec<String> = self
+                        .used
+                        .iter()
+                        .map(|&u| cells[u].as_ref().map_or_else(String::new, |c| c.display(i)))
+                        .collect();
+                    out.rejected.push(Rejected {
+                        error: InputError {
+                            source_name: self.source.to_string(),
+                            line,
+                            row_group: Some(piece.group as u64),
+                            column: Some(self.layout.column_name(column)),
+                            value: value.map(|v| InputError::shorten(v.as_bytes())),
+                            reason,
+                        },
+                        raw: raw.join(",").into_bytes(),
+                    });
+                    if self.stop_at_error {
+                        break;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// One row: `Ok(None)` when the preset skips it (a line item without a customer).
+    fn row(
+        &self,
+        cells: &[Option<Cells<'_>>],
+        i: usize,
+        line: u64,
+        scratch: &mut [String; 3],
+        text: &mut Vec<u8>,
+    ) -> std::result::Result<Option<ParsedRow>, RowError> {
+        let l = self.layout;
+        let err = |column: usize| move |reason: String| RowError { column, reason };
+        let cell = |c: usize| cells[c].as_ref().ok_or_else(|| RowError { column: c, reason: "not read".into() });
+        let [customer_text, order_text, category_text] = scratch;
+
+        let customer = cell(l.customer)?.text(i, customer_text).map_err(err(l.customer))?;
+        let customer = customer.map(|c| c.trim_ascii()).unwrap_or_default();
+        if customer.is_empty() {
+            if l.skip_missing_customer {
+                return Ok(None);
+            }
+            return Err(RowError { column: l.customer, reason: "the customer id is empty or null".into() });
+        }
+        let customer = parse::checked_text(customer.as_bytes())
+            .map_err(|r| RowError { column: l.customer, reason: format!("the customer id {r}") })?;
+
+        let day = cell(l.timestamp)?
+            .day(i, self.zone, self.date_order)
+            .map_err(err(l.timestamp))?
+            .ok_or_else(|| RowError { column: l.timestamp, reason: "the date is null".into() })?;
+
+        let exponent = self.exponent as u32;
+        let amount = match l.value {
+            Value::Amount(a) => {
+                let d = cell(a)?
+                    .decimal(i, exponent)
+                    .map_err(|r| RowError { column: a, reason: format!("invalid amount: {r}") })?
+                    .ok_or_else(|| RowError { column: a, reason: "the amount is null".into() })?;
+                fields::to_minor_exact(d, self.exponent)
+                    .map_err(|r| RowError { column: a, reason: format!("invalid amount: {r}") })?
+            }
+            Value::QuantityPrice { quantity, price } => {
+                let q = cell(quantity)?
+                    .decimal(i, 0)
+                    .map_err(|r| RowError { column: quantity, reason: format!("quantity: {r}") })?
+                    .ok_or_else(|| RowError { column: quantity, reason: "the quantity is null".into() })?;
+                let p = cell(price)?
+                    .decimal(i, exponent)
+                    .map_err(|r| RowError { column: price, reason: format!("unit price: {r}") })?
+                    .ok_or_else(|| RowError { column: price, reason: "the unit price is null".into() })?;
+                fields::product_minor(q, p, self.exponent).map_err(err(quantity))?
+            }
+        };
+
+        let category = match l.category {
+            Some(c) => match cell(c)?.text(i, category_text).map_err(err(c))?.map(str::trim_ascii) {
+                Some(name) if !name.is_empty() => Some(
+                    parse::checked_text(name.as_bytes())
+                        .map_err(|r| RowError { column: c, reason: format!("the category {r}") })?,
+                ),
+                _ => None,
+            },
+            None => None,
+        };
+
+        let order = match l.order {
+            Some(o) => cell(o)?.text(i, order_text).map_err(err(o))?.map(str::trim_ascii).filter(|s| !s.is_empty()),
+            None => None,
+        };
+        let (key, auto) = parse::order_key(order.map(str::as_bytes), l.order_is_key, day, amount, category)
+            .map_err(err(l.order.unwrap_or_default()))?;
+
+        let customer_range = parse::push_text(text, customer);
+        let category = category.map(|c| parse::push_text(text, c));
+        Ok(Some(ParsedRow {
+            customer_hash: fingerprint::customer(customer),
+            key,
+            amount,
+            line,
+            day,
+            customer: customer_range,
+            category,
+            auto,
+        }))
+    }
+}
