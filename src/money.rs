@@ -32,6 +32,25 @@ impl Default for Currency {
     }
 }
 
+impl std::str::FromStr for Currency {
+    type Err = crate::Error;
+
+    /// Parses `CODE:DECIMALS` (`USD:2`, `JPY:0`), or a bare code with 2 decimals.
+    ///
+    /// ```
+    /// let yen: retention::Currency = "JPY:0".parse()?;
+    /// assert_eq!((yen.code(), yen.exponent()), ("JPY", 0));
+    /// # Ok::<(), retention::Error>(())
+    /// ```
+    fn from_str(text: &str) -> crate::Result<Currency> {
+        let (code, decimals) = text.split_once(':').unwrap_or((text, "2"));
+        let decimals: u8 = decimals
+            .parse()
+            .map_err(|_| crate::Error::invalid("currency", text, "expected CODE:DECIMALS such as USD:2"))?;
+        Currency::new(code, decimals)
+    }
+}
+
 impl Currency {
     /// A currency with this code (3 letters, for display) and this many decimals (0..=6).
     pub fn new(code: &str, exponent: u8) -> crate::Result<Currency> {

@@ -119,8 +119,10 @@ struct DataSet {
 }
 
 impl DataSet {
-    /// Opens every part and checks its version, currency and columns.
-    fn open(path: &Path) -> Result<DataSet> {
+    /// Opens every part and checks its version, currency (`currency` for files without one) and
+    /// columns.
+    fn open(path: &Path, currency: Option<&Currency>) -> Result<DataSet> {
+        let fallback = currency;
         let mut files = Vec::new();
         let mut columns = Vec::new();
         let mut currency: Option<Currency> = None;
@@ -135,21 +137,19 @@ impl DataSet {
                 )));
             }
             let this = match file.metadata_value(crate::lake::CURRENCY_KEY) {
-                None => currency.clone().unwrap_or_default(),
-                Some(text) => {
-                    let (code, decimals) = text.split_once(':').unwrap_or((text.as_str(), "2"));
-                    let decimals = decimals
-                        .parse::<u8>()
-                        .map_err(|_| format(format!("bad {} {text:?}", crate::lake::CURRENCY_KEY)))?;
-                    Currency::new(code, decimals)?
-                }
+                None => fallback.cloned().unwrap_or_default(),
+                Some(text) => text
+                    .parse::<Currency>()
+                    .map_err(|_| format(format!("bad {} {text:?}", crate::lake::CURRENCY_KEY)))?,
             };
-            match &currency {
+            match currency.as_ref().or(fallback) {
                 Some(c) if *c != this => {
                     return Err(format(format!(
-                        "currency {:?} differs from the first file's {:?}",
+                        "currency {}:{} differs from {}:{} (the first file's, or --currency)",
                         this.code(),
-                        c.code()
+                        this.exponent(),
+                        c.code(),
+                        c.exponent()
                     )));
                 }
                 _ => currency = Some(this),
@@ -313,7 +313,8 @@ fn common_as_of(days: impl IntoIterator<Item = (Day, String)>) -> Result<Option<
 }
 
 /// Reads a summary file, or a directory of part files, into [`Summaries`]: customers in file
-/// order, internal ids by position. Every file must have schema version 1, the same currency and
+/// order, internal ids by position. Files without a currency key (Spark cannot write one) are
+/// taken to be in `currency` (default USD:2). Every file must have schema version 1, the same currency and
 /// the same as-of day; a missing column, a type that is not a string, date or integer where one is
 /// expected, a null, an impossible row (last purchase before the first or after the as-of day,
 /// counts below what the other columns need) or a customer in two rows is an error naming the
@@ -329,12 +330,12 @@ fn common_as_of(days: impl IntoIterator<Item = (Day, String)>) -> Result<Option<
 /// store.ingest(csv.as_slice(), &Default::default())?;
 /// let path = dir.path().join("summaries.parquet");
 /// store.write_summaries(None, &path)?;
-/// let file = retention::summary_file::read(&path)?;
+/// let file = retention::summary_file::read(&path, None)?;
 /// assert_eq!(file.summaries.customers.len(), store.summaries(None)?.customers.len());
 /// # Ok(()) }
 /// ```
-pub fn read(path: &Path) -> Result<SummaryFile> {
-    let set = DataSet::open(path)?;
+pub fn read(path: &Path, currency: Option<&Currency>) -> Result<SummaryFile> {
+    let set = DataSet::open(path, currency)?;
     type Part = (Vec<String>, Vec<Summary>, Option<Day>);
     let parts: Vec<Part> = set
         .units
@@ -425,7 +426,7 @@ pub struct FitInput {
 /// customers: row groups are read in parallel, each folded into counts per (x, t_x, T) and the
 /// repeat customers' spend, and merged. Memory is the distinct cells, the repeat customers' spend
 /// (16 bytes each) and a 64-bit fingerprint per customer for the duplicate check. Checks every
-/// row as [`read`] does.
+/// row, and takes the currency, as [`read`] does.
 ///
 /// ```
 /// use retention::clv::TimeUnit;
@@ -438,12 +439,12 @@ pub struct FitInput {
 /// store.ingest(csv.as_slice(), &Default::default())?;
 /// let path = dir.path().join("summaries.parquet");
 /// store.write_summaries(None, &path)?;
-/// let input = retention::summary_file::fit_input(&path, TimeUnit::Weeks)?;
+/// let input = retention::summary_file::fit_input(&path, TimeUnit::Weeks, None)?;
 /// assert_eq!(input.counts.customers(), store.summaries(None)?.customers.len() as u64);
 /// # Ok(()) }
 /// ```
-pub fn fit_input(path: &Path, unit: TimeUnit) -> Result<FitInput> {
-    let set = DataSet::open(path)?;
+pub fn fit_input(path: &Path, unit: TimeUnit, currency: Option<&Currency>) -> Result<FitInput> {
+    let set = DataSet::open(path, currency)?;
     struct Fold {
         cells: HashMap<(u32, u32, u32), u64>,
         spend: Vec<(u32, f64)>,

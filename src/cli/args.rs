@@ -398,6 +398,10 @@ pub struct ClvFitArgs {
     /// printed, not saved.
     #[arg(long, value_name = "PATH")]
     pub summaries: Option<PathBuf>,
+    /// Currency of summary files without a retention.currency key (Spark writes none), as
+    /// CODE:DECIMALS; default USD:2. A file that names another currency is refused.
+    #[arg(long, value_name = "CODE:DECIMALS", requires = "summaries")]
+    pub currency: Option<String>,
     /// Fit on orders up to this day (YYYY-MM-DD); default: the latest order day.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
@@ -425,6 +429,10 @@ pub struct ClvScoreArgs {
     /// ... with the model `clv fit --model-out FILE` wrote.
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
+    /// Currency of summary files without a retention.currency key (Spark writes none), as
+    /// CODE:DECIMALS; default USD:2. A file that names another currency is refused.
+    #[arg(long, value_name = "CODE:DECIMALS", requires = "summaries")]
+    pub currency: Option<String>,
     #[command(flatten)]
     pub value: ValueArgs,
     /// Write the list to this file (it appears when complete) instead of standard output;
@@ -599,6 +607,10 @@ pub struct ScoreArgs {
     /// Score a summary file (or a directory of part files) instead of a store.
     #[arg(long, value_name = "PATH")]
     pub summaries: Option<PathBuf>,
+    /// Currency of summary files without a retention.currency key (Spark writes none), as
+    /// CODE:DECIMALS; default USD:2. A file that names another currency is refused.
+    #[arg(long, value_name = "CODE:DECIMALS", requires = "summaries")]
+    pub currency: Option<String>,
     /// Score as of this day (YYYY-MM-DD); default: the latest order day in the store.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
@@ -863,16 +875,7 @@ impl IngestArgs {
     }
 
     pub fn to_store_options(&self) -> Result<StoreOptions, Error> {
-        let currency = match &self.currency {
-            None => None,
-            Some(c) => {
-                let (code, decimals) = c.split_once(':').unwrap_or((c.as_str(), "2"));
-                let decimals: u8 = decimals
-                    .parse()
-                    .map_err(|_| Error::invalid("--currency", c, "expected CODE:DECIMALS such as USD:2"))?;
-                Some(Currency::new(code, decimals)?)
-            }
-        };
+        let currency = parse_currency(self.currency.as_deref())?;
         Ok(StoreOptions {
             currency,
             time_zone: self.time_zone.clone(),
@@ -883,6 +886,15 @@ impl IngestArgs {
 }
 
 /// Parses an optional `--as-of`-style date flag.
+/// `--currency CODE:DECIMALS`, when given.
+pub fn parse_currency(value: Option<&str>) -> Result<Option<Currency>, Error> {
+    value
+        .map(|c| {
+            c.parse::<Currency>().map_err(|_| Error::invalid("--currency", c, "expected CODE:DECIMALS such as USD:2"))
+        })
+        .transpose()
+}
+
 pub fn parse_day(flag: &str, value: Option<&str>) -> Result<Option<Day>, Error> {
     value
         .map(|v| {

@@ -31,7 +31,8 @@ pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), F
                 )
                 .into());
             }
-            let input = retention::summary_file::fit_input(path, unit)?;
+            let currency = args::parse_currency(a.currency.as_deref())?;
+            let input = retention::summary_file::fit_input(path, unit, currency.as_ref())?;
             (ClvModel::fit_data(&input.counts, &input.spend, input.as_of, kind, &options)?, None)
         }
         (None, Some(db)) => {
@@ -225,7 +226,8 @@ pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(
     let options = a.value.options()?;
     let (scores, names, currency) = match (&a.summaries, &a.model, &a.db) {
         (Some(path), Some(model_path), _) => {
-            let file = retention::summary_file::read(path)?;
+            let currency = args::parse_currency(a.currency.as_deref())?;
+            let file = retention::summary_file::read(path, currency.as_ref())?;
             let text =
                 std::fs::read(model_path).map_err(|e| Error::io(format!("reading {}", model_path.display()), e))?;
             let model: ClvModel = serde_json::from_slice(&text).map_err(|e| Error::InputFormat {

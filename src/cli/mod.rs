@@ -408,7 +408,8 @@ fn score(a: &ScoreArgs) -> Result<(Source, Rfm, Segments), Failure> {
                 let value = a.as_of.clone().unwrap_or_default();
                 return Err(Error::invalid("--as-of", value, "a summary file has its own as-of day").into());
             }
-            let file = retention::summary_file::read(path)?;
+            let currency = args::parse_currency(a.currency.as_deref())?;
+            let file = retention::summary_file::read(path, currency.as_ref())?;
             (Source::File { ids: file.ids, currency: file.currency }, file.summaries)
         }
         (None, Some(db)) => {

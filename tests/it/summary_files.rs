@@ -18,7 +18,7 @@ fn a_store_round_trips_through_a_summary_file_and_fits_the_same() {
     let as_of = Day::from_ymd(2024, 6, 30);
     let path = dir.path().join("summaries.parquet");
     assert_eq!(store.write_summaries(as_of, &path).unwrap(), store.summaries(as_of).unwrap().customers.len() as u64);
-    let file = summary_file::read(&path).unwrap();
+    let file = summary_file::read(&path, None).unwrap();
     let direct = store.summaries(as_of).unwrap();
     assert_eq!(file.summaries.as_of, direct.as_of);
     assert_eq!(file.summaries.customers, direct.customers);
@@ -27,6 +27,9 @@ fn a_store_round_trips_through_a_summary_file_and_fits_the_same() {
         assert_eq!(&names[s.customer.get() as usize], id);
     }
     assert_eq!(file.currency, store.currency());
+    let euro: retention::Currency = "EUR:2".parse().unwrap();
+    let e = summary_file::read(&path, Some(&euro)).unwrap_err().to_string();
+    assert!(e.contains("USD:2 differs from EUR:2"), "{e}");
     // The same fit, bit for bit.
     let options = Default::default();
     let from_file =
@@ -43,7 +46,7 @@ fn a_store_round_trips_through_a_summary_file_and_fits_the_same() {
         piece.customers = direct.customers[range].to_vec();
         summary_file::write(&parts.join(format!("part-{i}.parquet")), &piece, &names, &store.currency()).unwrap();
     }
-    let input = summary_file::fit_input(&parts, TimeUnit::Weeks).unwrap();
+    let input = summary_file::fit_input(&parts, TimeUnit::Weeks, None).unwrap();
     assert_eq!(input.counts.customers(), direct.customers.len() as u64);
     let streamed = ClvModel::fit_data(&input.counts, &input.spend, input.as_of, ModelKind::BgNbd, &options).unwrap();
     assert_eq!(streamed.purchases.model.parameters(), from_store.purchases.model.parameters());
@@ -88,7 +91,7 @@ fn write(path: &Path, columns: Columns) {
 }
 
 fn error_of(path: &Path) -> String {
-    summary_file::read(path).unwrap_err().to_string()
+    summary_file::read(path, None).unwrap_err().to_string()
 }
 
 #[test]
@@ -97,8 +100,12 @@ fn foreign_files_are_read_and_bad_ones_named() {
     // A Spark-like file: no retention metadata, Int32 counts, LargeUtf8 ids; read with the defaults.
     let good = dir.path().join("good.parquet");
     write(&good, columns(3));
-    let file = summary_file::read(&good).unwrap();
+    let file = summary_file::read(&good, None).unwrap();
     assert_eq!(file.ids, ["c0", "c1", "c2"]);
+    assert_eq!(file.currency, retention::Currency::default());
+    // Spark cannot write the currency key: the caller names it.
+    let yen: retention::Currency = "JPY:0".parse().unwrap();
+    assert_eq!(summary_file::read(&good, Some(&yen)).unwrap().currency, yen);
     let s = file.summaries.customers[1];
     assert_eq!((s.x(), s.t_x(), s.age(file.summaries.as_of), s.repeat_spend()), (2, 100, 200, 6_000));
 
@@ -109,7 +116,7 @@ fn foreign_files_are_read_and_bad_ones_named() {
         write(&path, c);
         let e = error_of(&path);
         assert!(e.contains(&format!("{name}.parquet")), "{name}: {e}");
-        let streamed = summary_file::fit_input(&path, retention::clv::TimeUnit::Weeks).unwrap_err().to_string();
+        let streamed = summary_file::fit_input(&path, retention::clv::TimeUnit::Weeks, None).unwrap_err().to_string();
         assert_eq!(streamed, e, "{name}: the streaming reader of a fit reports the same");
         for w in want {
             assert!(e.contains(w), "{name}: {e} (wanted {w:?})");
@@ -144,8 +151,9 @@ fn foreign_files_are_read_and_bad_ones_named() {
     let e = error_of(&parts);
     assert!(e.contains("part-00001.parquet") && e.contains("\"c0\" appears twice"), "{e}");
     // The streaming reader of a fit finds it too, and names the same row.
-    let streamed = retention::summary_file::fit_input(&parts, retention::clv::TimeUnit::Weeks).unwrap_err().to_string();
+    let streamed =
+        retention::summary_file::fit_input(&parts, retention::clv::TimeUnit::Weeks, None).unwrap_err().to_string();
     assert_eq!(streamed, e);
     std::fs::remove_file(parts.join("part-00001.parquet")).unwrap();
-    assert_eq!(summary_file::read(&parts).unwrap().ids, ["c0", "c1"]);
+    assert_eq!(summary_file::read(&parts, None).unwrap().ids, ["c0", "c1"]);
 }
