@@ -13,6 +13,12 @@ use crate::store::codec::varint::DecodeResult;
 pub struct CustomerId(pub(crate) u32);
 
 impl CustomerId {
+    /// The id numbered `id`: a service that builds [`Summaries`] from its own data numbers its
+    /// customers 0, 1, 2, ... and keeps their names in a vector indexed by the number.
+    pub fn new(id: u32) -> CustomerId {
+        CustomerId(id)
+    }
+
     /// The id as a number (0-based, dense).
     pub fn get(self) -> u32 {
         self.0

@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::lake::read::{Cells, ParquetFile};
 use crate::lake::{Cell, ColumnType};
 use crate::money::Currency;
+use crate::rfm::{Cuts, Rfm, RfmOptions, RfmScore};
 use crate::summary::{CustomerId, Summaries, Summary};
 
 /// The schema version this build writes and reads.
@@ -222,6 +223,15 @@ impl DataSet {
     }
 }
 
+/// Days from a first purchase to the as-of day beyond which a row is refused (5,700 years): it
+/// keeps x, t_x and T within 21 bits each, so a fit's cell key packs into 64 bits.
+const MAX_AGE_DAYS: u32 = (1 << 21) - 1;
+
+/// (x, t_x, T) packed as 21 bits each (see `MAX_AGE_DAYS`).
+fn cell_key(s: &Summary, as_of: Day) -> u64 {
+    (u64::from(s.x()) << 42) | (u64::from(s.t_x()) << 21) | u64::from(s.age(as_of))
+}
+
 /// One checked row.
 struct Row<'a> {
     id: &'a str,
@@ -245,10 +255,7 @@ impl<'s> Row<'s> {
             }
         };
         let int = |c: usize| -> std::result::Result<i64, (usize, String)> {
-            match cells[c].decimal(i, 0).map_err(|r| (c, r))? {
-                Some(d) => i64::try_from(d.mantissa).map_err(|_| (c, "out of range".into())),
-                None => Err((c, "null".into())),
-            }
+            cells[c].int(i).map_err(|r| (c, r))?.ok_or_else(|| (c, "null".into()))
         };
         let (first, last, as_of) = (day(1)?, day(2)?, day(9)?);
         let (days, orders, revenue, repeat, returns, returned) = (int(3)?, int(4)?, int(5)?, int(6)?, int(7)?, int(8)?);
@@ -261,6 +268,9 @@ impl<'s> Row<'s> {
         }
         if last > as_of {
             return fail(2, "the last purchase is after the as-of day (t_x > T)");
+        }
+        if as_of as i64 - first as i64 > MAX_AGE_DAYS as i64 {
+            return fail(1, "the first purchase is thousands of years before the as-of day");
         }
         if days_u == 0 || orders_u < days_u {
             return fail(3, "a customer needs a purchase day, and at least as many orders as purchase days");
@@ -445,61 +455,251 @@ pub struct FitInput {
 /// ```
 pub fn fit_input(path: &Path, unit: TimeUnit, currency: Option<&Currency>) -> Result<FitInput> {
     let set = DataSet::open(path, currency)?;
-    struct Fold {
-        cells: HashMap<(u32, u32, u32), u64>,
-        spend: Vec<(u32, f64)>,
-        ids: Vec<u64>,
-        as_of: Option<Day>,
-    }
     let scale = set.currency.scale() as f64;
+    // One fold per thread over a contiguous run of row groups (they are of equal size): a few
+    // large folds whose cells are merged once, by sorting, rather than many small hash maps.
+    let per_thread = set.units.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
     let folds: Vec<Fold> = set
         .units
-        .par_iter()
-        .map(|u| {
-            let mut fold = Fold { cells: HashMap::new(), spend: Vec::new(), ids: Vec::new(), as_of: None };
-            set.scan(u, |row| {
-                let as_of = *fold.as_of.get_or_insert(row.as_of);
-                if as_of != row.as_of {
-                    return Err(Error::invalid("as_of", row.as_of.to_string(), "a different as-of day"));
-                }
-                let s = &row.summary;
-                *fold.cells.entry((s.x(), s.t_x(), s.age(as_of))).or_insert(0) += 1;
-                if let Some(m) = s.average_repeat_value() {
-                    fold.spend.push((s.x(), m / scale));
-                }
-                fold.ids.push(xxhash_rust::xxh3::xxh3_64(row.id.as_bytes()));
-                Ok(())
-            })
-            .map_err(|e| as_of_error(e, &set, u))?;
+        .par_chunks(per_thread)
+        .enumerate()
+        .map(|(chunk, units)| {
+            let mut fold = Fold::default();
+            // Room for a cell per eight customers saves most rehashing of a large table.
+            fold.cells.reserve(units.len() * crate::lake::ROW_GROUP / 8);
+            for (offset, unit) in units.iter().enumerate() {
+                let k = chunk * per_thread + offset;
+                set.scan(unit, |row| {
+                    let as_of = match fold.as_of {
+                        None => *fold.as_of.insert((row.as_of, k)),
+                        Some(first) if first.0 != row.as_of => {
+                            return Err(as_of_mismatch(&set, first, (row.as_of, k)));
+                        }
+                        Some(first) => first,
+                    };
+                    let s = &row.summary;
+                    *fold.cells.entry(cell_key(s, as_of.0)).or_insert(0) += 1;
+                    if let Some(m) = s.average_repeat_value() {
+                        fold.spend.push((s.x(), m / scale));
+                    }
+                    fold.ids.push(xxhash_rust::xxh3::xxh3_64(row.id.as_bytes()));
+                    Ok(())
+                })?;
+            }
             Ok(fold)
         })
         .collect::<Result<_>>()?;
-    let places = folds.iter().zip(&set.units).filter_map(|(f, u)| f.as_of.map(|d| (d, set.place(u))));
-    let as_of = common_as_of(places)?
+    let mut fold = Fold::default();
+    let mut cells: Vec<((u32, u32, u32), u64)> = Vec::new();
+    let mask = u64::from(MAX_AGE_DAYS);
+    for mut f in folds {
+        match (fold.as_of, f.as_of) {
+            (Some(a), Some(b)) if a.0 != b.0 => return Err(as_of_mismatch(&set, a, b)),
+            (None, _) => fold.as_of = f.as_of,
+            _ => {}
+        }
+        cells.extend(
+            f.cells.drain().map(|(k, n)| (((k >> 42) as u32, ((k >> 21) & mask) as u32, (k & mask) as u32), n)),
+        );
+        fold.spend.append(&mut f.spend);
+        fold.ids.append(&mut f.ids);
+    }
+    let as_of = fold
+        .as_of
+        .map(|(d, _)| d)
         .ok_or_else(|| Error::InputFormat { source_name: path.display().to_string(), reason: "no summaries".into() })?;
-    let mut ids: Vec<u64> = folds.iter().flat_map(|f| f.ids.iter().copied()).collect();
-    ids.par_sort_unstable();
-    if let Some(pair) = ids.windows(2).find(|w| w[0] == w[1]) {
-        // Equal fingerprints: find the rows, and tell a real duplicate from a 64-bit collision.
-        if let Some(e) = duplicate(&set, pair[0])? {
-            return Err(e);
-        }
-    }
-    drop(ids);
-    let mut cells: HashMap<(u32, u32, u32), u64> = HashMap::new();
-    let mut spend = Vec::new();
-    for fold in folds {
-        for (key, n) in fold.cells {
-            *cells.entry(key).or_insert(0) += n;
-        }
-        spend.extend(fold.spend);
-    }
+    check_unique(&set, fold.ids)?;
     Ok(FitInput {
         counts: CountData::from_cells(cells, unit)?,
-        spend: SpendData::new(spend),
+        spend: SpendData::new(fold.spend),
         as_of,
         currency: set.currency.clone(),
     })
+}
+
+/// What `fit_input` gathers from a run of row groups.
+#[derive(Default)]
+struct Fold {
+    /// Customers per packed (x, t_x, T) (see `cell_key`).
+    cells: HashMap<u64, u64, std::hash::BuildHasherDefault<FxHasher>>,
+    spend: Vec<(u32, f64)>,
+    ids: Vec<u64>,
+    /// The as-of day of the first row, and the unit it is in.
+    as_of: Option<(Day, usize)>,
+}
+
+/// Two rows with different as-of days: named by their row groups.
+fn as_of_mismatch(set: &DataSet, first: (Day, usize), other: (Day, usize)) -> Error {
+    Error::InputFormat {
+        source_name: set.place(&set.units[other.1]),
+        reason: format!(
+            "as-of day {}, but {} has {}: a summary data set has one as-of day",
+            other.0,
+            set.place(&set.units[first.1]),
+            first.0
+        ),
+    }
+}
+
+/// The Fx hash (rustc's): a multiply and a rotate per word, for the small integer keys of the
+/// cell counts, where SipHash's protection against chosen keys buys nothing.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v as u64);
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        // The product's low bits depend only on the key's low bits; the table indexes by low
+        // bits, so bring the well-mixed high bits down (as rustc-hash 2 does).
+        self.0.rotate_left(26)
+    }
+}
+
+/// The currency of a summary data set: its files' key, or `currency` (default USD:2) for files
+/// without one. Reads the footers only (to parse a rules file's amounts before scoring, say).
+pub fn currency_of(path: &Path, currency: Option<&Currency>) -> Result<Currency> {
+    Ok(DataSet::open(path, currency)?.currency)
+}
+
+/// RFM scores of a summary data set, exact over any number of part files, in two passes over
+/// the row groups (each in parallel): the first counts each dimension's values per row group and
+/// merges the counts (days, order counts and minor units are integers, so merged counts give the
+/// same quantile cuts as sorting every value: [`Cuts::quantiles_of_counts`]); the second scores.
+/// Returns the scores (customers numbered by row, as [`read`] numbers them), each customer's id
+/// and the currency. Checks every row as [`read`] does; `fixed` cuts replace a dimension's
+/// quantiles as in [`Rfm::compute_with`].
+///
+/// ```
+/// use retention::rfm::{Rfm, RfmOptions};
+/// use retention::generate::{Shop, ShopConfig};
+/// # fn main() -> retention::Result<()> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// let store = retention::Store::open(dir.path().join("shop"))?;
+/// let mut csv = Vec::new();
+/// Shop::new(ShopConfig::new(500, 3))?.write_csv(&mut csv).map_err(|e| retention::Error::io("generating", e))?;
+/// store.ingest(csv.as_slice(), &Default::default())?;
+/// let path = dir.path().join("summaries.parquet");
+/// store.write_summaries(None, &path)?;
+/// let (rfm, _ids, _) = retention::summary_file::rfm(&path, None, &RfmOptions::default(), [None, None, None])?;
+/// assert_eq!(rfm.scores, Rfm::compute(&store.summaries(None)?, &RfmOptions::default())?.scores);
+/// # Ok(()) }
+/// ```
+pub fn rfm(
+    path: &Path,
+    currency: Option<&Currency>,
+    options: &RfmOptions,
+    fixed: [Option<Cuts>; 3],
+) -> Result<(Rfm, Vec<String>, Currency)> {
+    crate::rfm::check_fixed(options, &fixed)?;
+    let set = DataSet::open(path, currency)?;
+    type Counts = [HashMap<i64, u64, std::hash::BuildHasherDefault<FxHasher>>; 3];
+    struct Tally {
+        counts: Counts,
+        ids: Vec<u64>,
+        as_of: Option<(Day, usize)>,
+    }
+    let tallies: Vec<Tally> = set
+        .units
+        .par_iter()
+        .enumerate()
+        .map(|(k, unit)| {
+            let mut t = Tally { counts: Default::default(), ids: Vec::new(), as_of: None };
+            set.scan(unit, |row| {
+                let as_of = match t.as_of {
+                    None => *t.as_of.insert((row.as_of, k)),
+                    Some(first) if first.0 != row.as_of => return Err(as_of_mismatch(&set, first, (row.as_of, k))),
+                    Some(first) => first,
+                };
+                let (r, f, m) = crate::rfm::raw_values(&row.summary, as_of.0, options.monetary);
+                for (counts, v) in t.counts.iter_mut().zip([-i64::from(r), i64::from(f), m]) {
+                    *counts.entry(v).or_insert(0) += 1;
+                }
+                t.ids.push(xxhash_rust::xxh3::xxh3_64(row.id.as_bytes()));
+                Ok(())
+            })?;
+            Ok(t)
+        })
+        .collect::<Result<_>>()?;
+    let mut as_of: Option<(Day, usize)> = None;
+    let mut merged: Counts = Default::default();
+    let mut ids = Vec::new();
+    for t in tallies {
+        match (as_of, t.as_of) {
+            (Some(a), Some(b)) if a.0 != b.0 => return Err(as_of_mismatch(&set, a, b)),
+            (None, _) => as_of = t.as_of,
+            _ => {}
+        }
+        for (into, from) in merged.iter_mut().zip(t.counts) {
+            for (v, n) in from {
+                *into.entry(v).or_insert(0) += n;
+            }
+        }
+        ids.extend(t.ids);
+    }
+    let as_of = as_of
+        .map(|(d, _)| d)
+        .ok_or_else(|| Error::InputFormat { source_name: path.display().to_string(), reason: "no summaries".into() })?;
+    check_unique(&set, ids)?;
+    let mut cut = |d: usize| match &fixed[d] {
+        Some(c) => c.clone(),
+        None => {
+            let mut counts: Vec<(i64, u64)> = std::mem::take(&mut merged[d]).into_iter().collect();
+            counts.sort_unstable();
+            Cuts::quantiles_of_counts(&counts, options.bins)
+        }
+    };
+    let cuts = [cut(0), cut(1), cut(2)];
+    let parts: Vec<(Vec<String>, Vec<RfmScore>)> = set
+        .units
+        .par_iter()
+        .map(|unit| {
+            let (mut names, mut scores) = (Vec::new(), Vec::new());
+            set.scan(unit, |row| {
+                let values = crate::rfm::raw_values(&row.summary, as_of, options.monetary);
+                names.push(row.id.to_string());
+                scores.push(crate::rfm::score_of(&row.summary, values, &cuts));
+                Ok(())
+            })?;
+            Ok((names, scores))
+        })
+        .collect::<Result<_>>()?;
+    let (mut all_ids, mut all_scores) = (Vec::new(), Vec::new());
+    for (names, scores) in parts {
+        for mut score in scores {
+            score.customer = CustomerId(all_scores.len() as u32);
+            all_scores.push(score);
+        }
+        all_ids.extend(names);
+    }
+    let rfm = Rfm { as_of, bins: options.bins, monetary: options.monetary, cuts, scores: all_scores, data_version: 0 };
+    Ok((rfm, all_ids, set.currency.clone()))
+}
+
+/// Fails when a customer id is in two rows, given every row's id fingerprint.
+fn check_unique(set: &DataSet, mut ids: Vec<u64>) -> Result<()> {
+    ids.par_sort_unstable();
+    let mut equal: Vec<u64> = ids.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+    equal.dedup();
+    // Equal fingerprints: find the rows, and tell a real duplicate from a 64-bit collision.
+    for hash in equal {
+        if let Some(e) = duplicate(set, hash)? {
+            return Err(e);
+        }
+    }
+    Ok(())
 }
 
 /// The error for the second row of a customer whose id has fingerprint `hash`, or `None` when the

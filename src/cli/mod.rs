@@ -402,21 +402,17 @@ impl Source {
 
 fn score(a: &ScoreArgs) -> Result<(Source, Rfm, Segments), Failure> {
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
-    let (source, summaries) = match (&a.summaries, &a.db) {
+    let source = match (&a.summaries, &a.db) {
         (Some(path), _) => {
             if as_of.is_some() {
                 let value = a.as_of.clone().unwrap_or_default();
                 return Err(Error::invalid("--as-of", value, "a summary file has its own as-of day").into());
             }
             let currency = args::parse_currency(a.currency.as_deref())?;
-            let file = retention::summary_file::read(path, currency.as_ref())?;
-            (Source::File { ids: file.ids, currency: file.currency }, file.summaries)
+            let currency = retention::summary_file::currency_of(path, currency.as_ref())?;
+            Source::File { ids: Vec::new(), currency }
         }
-        (None, Some(db)) => {
-            let store = Store::open_existing(db)?;
-            let summaries = store.summaries(as_of)?;
-            (Source::Store(store), summaries)
-        }
+        (None, Some(db)) => Source::Store(Store::open_existing(db)?),
         (None, None) => return Err(Error::invalid("--db", "", "give --db DIR or --summaries PATH").into()),
     };
     let mut options = a.to_options();
@@ -438,8 +434,18 @@ fn score(a: &ScoreArgs) -> Result<(Source, Rfm, Segments), Failure> {
             (rules.segments, rules.thresholds)
         }
     };
-    let rfm = Rfm::compute_with(&summaries, &options, thresholds)?;
-    Ok((source, rfm, segments))
+    match (source, &a.summaries) {
+        (Source::Store(store), _) => {
+            let rfm = Rfm::compute_with(&store.summaries(as_of)?, &options, thresholds)?;
+            Ok((Source::Store(store), rfm, segments))
+        }
+        (Source::File { currency, .. }, Some(path)) => {
+            // Two passes over the part files: value counts merged, then scores (exact cuts).
+            let (rfm, ids, currency) = retention::summary_file::rfm(path, Some(&currency), &options, thresholds)?;
+            Ok((Source::File { ids, currency }, rfm, segments))
+        }
+        (Source::File { .. }, None) => Err(Error::invalid("--summaries", "", "a summary file is needed").into()),
+    }
 }
 
 /// One line of `retention rfm --format json`: money in integer minor units, as everywhere in JSON.

@@ -106,8 +106,9 @@ impl CountData {
         Ok(Self::group(keys, unit))
     }
 
-    /// From counts of customers per (x, t_x, T) in days, as a streaming reader gathers them;
-    /// the same checks as [`CountData::from_days`].
+    /// From counts of customers per (x, t_x, T) in days, as a streaming reader gathers them (a
+    /// key may come more than once: its counts add up); the same checks as
+    /// [`CountData::from_days`].
     pub fn from_cells(counts: impl IntoIterator<Item = ((u32, u32, u32), u64)>, unit: TimeUnit) -> Result<CountData> {
         let mut keys: Vec<((u32, u32, u32), u64)> = counts.into_iter().filter(|(_, n)| *n > 0).collect();
         for &((x, t_x, age), _) in &keys {
@@ -120,6 +121,14 @@ impl CountData {
             }
         }
         keys.par_sort_unstable();
+        // Counts of one key from different sources arrive as neighbours: add them up.
+        keys.dedup_by(|later, first| {
+            let same = later.0 == first.0;
+            if same {
+                first.1 += later.1;
+            }
+            same
+        });
         let mut cells = Vec::with_capacity(keys.len());
         for ((x, t_x, age), mut n) in keys {
             // A cell counts at most u32::MAX customers; more go into a second cell of the same key.
@@ -293,7 +302,8 @@ impl SpendData {
         }
         // A total order, so the fit's sums do not depend on the order customers were read in (a
         // store and the summary file of the same data give the same parameters to the last bit).
-        observations.sort_by(|a, b| a.x.cmp(&b.x).then(a.m_x.total_cmp(&b.m_x)));
+        // (m_x is positive here, so its bits order as the numbers do.)
+        observations.par_sort_unstable_by_key(|o| (o.x, o.m_x.to_bits()));
         let mut by_x: Vec<(u32, u64, f64)> = Vec::new();
         for o in &observations {
             match by_x.last_mut() {

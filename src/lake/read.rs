@@ -25,7 +25,7 @@ use crate::zone::Zone;
 /// One Parquet file, its footer read.
 pub(crate) struct ParquetFile {
     pub name: String,
-    file: File,
+    path: std::path::PathBuf,
     metadata: ArrowReaderMetadata,
     /// Per top-level column: stored as Spark's INT96 (an instant, written in UTC).
     int96: Vec<bool>,
@@ -66,7 +66,7 @@ impl ParquetFile {
         } else {
             metadata
         };
-        Ok(ParquetFile { name, file, metadata, int96 })
+        Ok(ParquetFile { name, path: path.to_path_buf(), metadata, int96 })
     }
 
     /// The top-level columns' names.
@@ -115,7 +115,9 @@ impl ParquetFile {
             source_name: format!("{}, row group {group}", self.name),
             reason: e.to_string(),
         };
-        let file = self.file.try_clone().map_err(|e| Error::io(format!("reading {}", self.name), e))?;
+        // A file of its own: clones of one `File` share its read position, and readers of
+        // different row groups run on different threads.
+        let file = File::open(&self.path).map_err(|e| Error::io(format!("reading {}", self.name), e))?;
         let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone());
         let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), columns.iter().copied());
         builder.with_projection(mask).with_row_groups(vec![group]).with_batch_size(batch).build().map_err(bad)
@@ -268,6 +270,22 @@ impl<'a> Cells<'a> {
             }
             Cells::Constant(v) => v.unwrap_or_default(),
             _ => return Err(format!("expected text or an integer, found {}", self.type_name())),
+        }))
+    }
+
+    /// An integer cell as i64 (`None` for a null); an unsigned value beyond i64 is an error.
+    #[inline]
+    pub(crate) fn int(&self, i: usize) -> std::result::Result<Option<i64>, String> {
+        let Cells::Int(ints) = self else {
+            return Err(format!("expected an integer, found {}", self.type_name()));
+        };
+        if self.is_null(i) {
+            return Ok(None);
+        }
+        Ok(Some(match ints {
+            Ints::I64(a) => a.value(i),
+            Ints::I32(a) => a.value(i) as i64,
+            other => i64::try_from(other.get(i)).map_err(|_| "out of range".to_string())?,
         }))
     }
 

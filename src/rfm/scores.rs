@@ -72,6 +72,36 @@ impl Cuts {
         Cuts((1..bins).map(|s| values[(s * n).div_ceil(bins) - 1]).collect())
     }
 
+    /// The same cuts as [`Cuts::quantiles`], from counts per distinct value in ascending order
+    /// instead of the values: partitions of the data can be counted apart and their counts merged
+    /// (days, order counts and minor units are integers, so the counts are exact).
+    ///
+    /// ```
+    /// use retention::rfm::Cuts;
+    /// let from_values = Cuts::quantiles(&mut vec![1, 1, 1, 1, 2, 3, 4, 5, 6, 7], 5);
+    /// let counts = [(1, 4), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1)];
+    /// assert_eq!(Cuts::quantiles_of_counts(&counts, 5), from_values);
+    /// ```
+    pub fn quantiles_of_counts(counts: &[(i64, u64)], bins: u8) -> Cuts {
+        let n: u64 = counts.iter().map(|c| c.1).sum();
+        if n == 0 {
+            return Cuts(Vec::new());
+        }
+        let bins = u64::from(bins.max(1));
+        let (mut at, mut below) = (0usize, 0u64);
+        let mut cuts = Vec::with_capacity(bins as usize - 1);
+        for s in 1..bins {
+            // The value of 1-based rank ⌈s·N/n⌉.
+            let rank = (s * n).div_ceil(bins);
+            while below + counts[at].1 < rank {
+                below += counts[at].1;
+                at += 1;
+            }
+            cuts.push(counts[at].0);
+        }
+        Cuts(cuts)
+    }
+
     /// Fixed cuts, ascending: `[10, 20]` scores values up to 10 as 1, up to 20 as 2, above as 3.
     pub fn fixed(cuts: Vec<i64>) -> Result<Cuts> {
         if cuts.windows(2).any(|w| w[0] >= w[1]) {
@@ -177,17 +207,7 @@ impl Rfm {
     /// fewer). Recency cuts are on negated days: `Cuts::fixed(vec![-366, -181, -91, -31])` scores
     /// up to 30 days as 5 and 31–90 days as 4.
     pub fn compute_with(summaries: &Summaries, options: &RfmOptions, fixed: [Option<Cuts>; 3]) -> Result<Rfm> {
-        options.validate()?;
-        for cuts in fixed.iter().flatten() {
-            if cuts.values().len() + 1 != usize::from(options.bins) {
-                let shown = cuts.values().iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-                return Err(Error::invalid(
-                    "thresholds",
-                    shown,
-                    format!("{} scores need {} thresholds", options.bins, options.bins - 1),
-                ));
-            }
-        }
+        check_fixed(options, &fixed)?;
         let as_of = summaries.as_of;
         let values: Vec<(u32, u32, i64)> =
             summaries.customers.par_iter().map(|s| raw_values(s, as_of, options.monetary)).collect();
@@ -209,17 +229,7 @@ impl Rfm {
             .customers
             .par_iter()
             .zip(values.par_iter())
-            .map(|(s, &(recency, frequency, monetary))| RfmScore {
-                customer: s.customer,
-                recency,
-                frequency,
-                monetary,
-                spend: s.net_spend(),
-                first_purchase: s.first_purchase,
-                r: cuts[0].score(-i64::from(recency)),
-                f: cuts[1].score(i64::from(frequency)),
-                m: cuts[2].score(monetary),
-            })
+            .map(|(s, &values)| score_of(s, values, &cuts))
             .collect();
         Rfm {
             as_of: summaries.as_of,
@@ -232,8 +242,39 @@ impl Rfm {
     }
 }
 
+/// Checks the options, and that fixed cuts give `options.bins` scores.
+pub(crate) fn check_fixed(options: &RfmOptions, fixed: &[Option<Cuts>; 3]) -> Result<()> {
+    options.validate()?;
+    for cuts in fixed.iter().flatten() {
+        if cuts.values().len() + 1 != usize::from(options.bins) {
+            let shown = cuts.values().iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+            return Err(Error::invalid(
+                "thresholds",
+                shown,
+                format!("{} scores need {} thresholds", options.bins, options.bins - 1),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One customer's score from their values and the cuts.
+pub(crate) fn score_of(s: &Summary, (recency, frequency, monetary): (u32, u32, i64), cuts: &[Cuts; 3]) -> RfmScore {
+    RfmScore {
+        customer: s.customer,
+        recency,
+        frequency,
+        monetary,
+        spend: s.net_spend(),
+        first_purchase: s.first_purchase,
+        r: cuts[0].score(-i64::from(recency)),
+        f: cuts[1].score(i64::from(frequency)),
+        m: cuts[2].score(monetary),
+    }
+}
+
 /// (recency, frequency, monetary) of one customer.
-fn raw_values(s: &Summary, as_of: Day, monetary: Monetary) -> (u32, u32, i64) {
+pub(crate) fn raw_values(s: &Summary, as_of: Day, monetary: Monetary) -> (u32, u32, i64) {
     let net = s.net_spend();
     let m = match monetary {
         Monetary::Total => net,
@@ -252,6 +293,18 @@ fn div_round(a: i64, b: i64) -> i64 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn cuts_from_counts_equal_cuts_from_values(values in proptest::collection::vec(-20i64..20, 0..300), bins in prop::sample::select(vec![3u8, 4, 5, 10])) {
+            let mut counts: std::collections::BTreeMap<i64, u64> = std::collections::BTreeMap::new();
+            for &v in &values {
+                *counts.entry(v).or_insert(0) += 1;
+            }
+            let counts: Vec<(i64, u64)> = counts.into_iter().collect();
+            prop_assert_eq!(Cuts::quantiles_of_counts(&counts, bins), Cuts::quantiles(&mut values.clone(), bins));
+        }
+    }
 
     #[test]
     fn quantile_cuts_split_distinct_values_evenly() {

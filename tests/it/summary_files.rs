@@ -52,6 +52,17 @@ fn a_store_round_trips_through_a_summary_file_and_fits_the_same() {
     assert_eq!(streamed.purchases.model.parameters(), from_store.purchases.model.parameters());
     assert_eq!(streamed.gamma_gamma(), from_store.gamma_gamma());
     assert_eq!(streamed.data, from_store.data);
+    // RFM over the parts, in two passes with merged value counts: every customer's cell as the store's.
+    let options = retention::rfm::RfmOptions::default();
+    let (rfm, rfm_ids, _) = summary_file::rfm(&parts, None, &options, [None, None, None]).unwrap();
+    let whole = retention::rfm::Rfm::compute(&direct, &options).unwrap();
+    assert_eq!(rfm.cuts, whole.cuts);
+    let by_id: std::collections::HashMap<&str, String> =
+        rfm_ids.iter().map(String::as_str).zip(rfm.scores.iter().map(|s| s.cell())).collect();
+    assert_eq!(by_id.len(), whole.scores.len());
+    for s in &whole.scores {
+        assert_eq!(by_id[names[s.customer.get() as usize].as_str()], s.cell());
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -118,6 +129,9 @@ fn foreign_files_are_read_and_bad_ones_named() {
         assert!(e.contains(&format!("{name}.parquet")), "{name}: {e}");
         let streamed = summary_file::fit_input(&path, retention::clv::TimeUnit::Weeks, None).unwrap_err().to_string();
         assert_eq!(streamed, e, "{name}: the streaming reader of a fit reports the same");
+        let options = retention::rfm::RfmOptions::default();
+        let scored = summary_file::rfm(&path, None, &options, [None, None, None]).unwrap_err().to_string();
+        assert_eq!(scored, e, "{name}: RFM's two passes report the same");
         for w in want {
             assert!(e.contains(w), "{name}: {e} (wanted {w:?})");
         }
@@ -156,4 +170,45 @@ fn foreign_files_are_read_and_bad_ones_named() {
     assert_eq!(streamed, e);
     std::fs::remove_file(parts.join("part-00001.parquet")).unwrap();
     assert_eq!(summary_file::read(&parts, None).unwrap().ids, ["c0", "c1"]);
+}
+
+/// Row groups are read on several threads, each with a file handle of its own (clones of one
+/// handle share the read position and once mixed up their pages); the counts of a fit match the
+/// summaries written, cell for cell.
+#[test]
+fn many_row_groups_read_in_parallel() {
+    use retention::clv::{BgNbd, CountData, simulate};
+    use retention::{CustomerId, Summaries, Summary};
+    let truth = BgNbd { r: 0.25, alpha: 30.0, a: 0.8, b: 2.4 };
+    let triples = simulate::bgnbd(&truth, 150_000, (1, 700), 3).unwrap();
+    let as_of = Day::from_ymd(2025, 1, 31).unwrap();
+    let customers: Vec<Summary> = triples
+        .iter()
+        .enumerate()
+        .map(|(i, &(x, t_x, age))| {
+            let first = as_of.add_days(-(age as i32));
+            Summary {
+                customer: CustomerId::new(i as u32),
+                first_purchase: first,
+                last_purchase: first.add_days(t_x as i32),
+                orders: x + 1,
+                purchase_days: x + 1,
+                spend: 1_000 + x as i64 * (1_000 + i as i64 % 7),
+                first_day_spend: 1_000,
+                returns: 0,
+                returned: 0,
+            }
+        })
+        .collect();
+    let ids: Vec<String> = (0..customers.len()).map(|i| format!("k{i}")).collect();
+    let summaries = Summaries { as_of, customers, data_version: 0 };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.parquet");
+    summary_file::write(&path, &summaries, &ids, &retention::Currency::default()).unwrap();
+    let file = summary_file::read(&path, None).unwrap();
+    assert_eq!(file.summaries.customers, summaries.customers);
+    assert_eq!(file.ids, ids);
+    let input = summary_file::fit_input(&path, TimeUnit::Weeks, None).unwrap();
+    let direct = CountData::from_summaries(&summaries, TimeUnit::Weeks);
+    assert_eq!(input.counts.cells(), direct.cells());
 }
