@@ -424,6 +424,9 @@ impl State<'_> {
 
     /// Resolves ids and categories of a parsed chunk and spools its rows, in input order.
     fn absorb(&mut self, source: &str, chunk: ParsedChunk) -> Result<()> {
+        if let Some(e) = chunk.error {
+            return Err(*e);
+        }
         self.report.rows_read += chunk.seen;
         self.report.rows_skipped += chunk.skipped;
         for rejected in &chunk.rejected {

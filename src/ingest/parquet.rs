@@ -19,18 +19,60 @@ use crate::zone::Zone;
 
 /// The key-value metadata key that marks a Parquet export and holds its store settings.
 pub(crate) const EXPORT_KEY: &str = "retention.export";
-/// Rows per decoded batch: a few MB of rows per core.
-const BATCH_ROWS: usize = 65_536;
+/// Rows decoded and parsed as one piece: a few MB of parsed rows per core, however large the
+/// writer made its row groups.
+const PIECE_ROWS: usize = 131_072;
 
 impl State<'_> {
+    /// Reads a Parquet file or a directory of part files: every part's schema is mapped and
+    /// checked first, then all parts' rows stream through one pipeline in file order.
     pub(super) fn read_parquet(&mut self, path: &Path) -> Result<()> {
-        for part in lake::parts(path)? {
-            self.read_part(&part)?;
+        let plans = lake::parts(path)?.iter().map(|part| self.plan(part)).collect::<Result<Vec<_>>>()?;
+        let store = self.store;
+        let parsers: Vec<BatchParser<'_>> = plans
+            .iter()
+            .map(|plan| BatchParser {
+                layout: &plan.layout,
+                used: &plan.used,
+                sources: &plan.sources,
+                zone: &store.inner().zone,
+                exponent: self.meta.currency.exponent(),
+                date_order: self.options.date_order,
+                source: &plan.file.name,
+                stop_at_error: !self.options.skip_invalid,
+            })
+            .collect();
+        // Pieces of at most PIECE_ROWS rows are decoded and parsed on all cores; the reader
+        // thread only hands out their descriptions, in file order.
+        let mut pieces = Vec::new();
+        let mut bytes = 0u64;
+        for (part, plan) in plans.iter().enumerate() {
+            let file = &plan.file;
+            let mut first_row = 0u64;
+            for group in 0..file.row_groups() {
+                let rows = file.group_rows(group) as usize;
+                let group_bytes = file.group_bytes(group);
+                let mut offset = 0;
+                while offset < rows {
+                    let len = (rows - offset).min(PIECE_ROWS);
+                    bytes += group_bytes * len as u64 / rows as u64;
+                    pieces.push((Piece { part, group, offset, rows: len, whole: len == rows, first_row }, bytes));
+                    first_row += len as u64;
+                    offset += len;
+                }
+            }
         }
-        Ok(())
+        let mut pieces = pieces.into_iter();
+        let next = move || Ok(pieces.next());
+        let source = path.display().to_string();
+        self.parse_stream(&source, Some(bytes), next, |piece| {
+            let plan = &plans[piece.part];
+            parsers[piece.part].parse(&plan.file, &plan.projected, piece)
+        })
     }
 
-    fn read_part(&mut self, part: &Part) -> Result<()> {
+    /// Maps one part's columns to the layout and checks their types.
+    fn plan(&self, part: &Part) -> Result<PartPlan> {
         let file = ParquetFile::open(&part.path)?;
         let source = file.name.clone();
         if self.options.preset == Preset::Cdnow {
@@ -75,21 +117,28 @@ impl State<'_> {
             })
             .collect();
         check_types(&file, &layout, &used, &sources)?;
-        let store = self.store;
-        let parser = BatchParser {
-            layout: &layout,
-            used: &used,
-            sources: &sources,
-            zone: &store.inner().zone,
-            exponent: self.meta.currency.exponent(),
-            date_order: self.options.date_order,
-            source: &source,
-            stop_at_error: !self.options.skip_invalid,
-        };
-        let total = std::fs::metadata(&part.path).ok().map(|m| m.len());
-        let mut batches = Batches { file: &file, columns: &projected, group: 0, reader: None, row: 0, bytes: 0 };
-        self.parse_stream(&source, total, move || batches.next(), |piece| parser.parse(piece))
+        Ok(PartPlan { file, layout, used, projected, sources })
     }
+}
+
+/// How one part file is read.
+struct PartPlan {
+    file: ParquetFile,
+    layout: Layout,
+    /// The layout columns read.
+    used: Vec<usize>,
+    /// The file's top-level columns decoded, in file order.
+    projected: Vec<usize>,
+    /// Where each layout column comes from.
+    sources: Vec<Origin>,
+}
+
+/// An id or category from Arrow, which is valid UTF-8 already: only its length is checked.
+fn checked_len(text: &str) -> std::result::Result<&[u8], String> {
+    if text.len() > parse::MAX_ID_BYTES {
+        return Err(format!("is longer than {} bytes", parse::MAX_ID_BYTES));
+    }
+    Ok(text.as_bytes())
 }
 
 /// The layout's columns that are read, in column order.
@@ -128,52 +177,18 @@ fn check_types(file: &ParquetFile, layout: &Layout, used: &[usize], sources: &[O
     Ok(())
 }
 
-/// A decoded batch and where it is in its file.
+/// Rows of one row group that are decoded and parsed as one.
 struct Piece {
-    batch: RecordBatch,
+    /// The part file (index into the plans).
+    part: usize,
     group: usize,
-    /// 0-based number in the file of the batch's first row.
+    /// The first row, counted from the group's start.
+    offset: usize,
+    rows: usize,
+    /// The piece is the whole group (no row selection needed).
+    whole: bool,
+    /// 0-based number in the file of the piece's first row.
     first_row: u64,
-}
-
-/// Every batch of a file, row group by row group.
-struct Batches<'f> {
-    file: &'f ParquetFile,
-    columns: &'f [usize],
-    group: usize,
-    reader: Option<parquet::arrow::arrow_reader::ParquetRecordBatchReader>,
-    row: u64,
-    bytes: u64,
-}
-
-impl Batches<'_> {
-    fn next(&mut self) -> Result<Option<(Piece, u64)>> {
-        loop {
-            if let Some(reader) = &mut self.reader {
-                match reader.next() {
-                    Some(Ok(batch)) => {
-                        let first_row = self.row;
-                        self.row += batch.num_rows() as u64;
-                        let piece = Piece { batch, group: self.group - 1, first_row };
-                        return Ok(Some((piece, self.bytes)));
-                    }
-                    Some(Err(e)) => {
-                        return Err(Error::InputFormat {
-                            source_name: format!("{}, row group {}", self.file.name, self.group - 1),
-                            reason: format!("cannot decode: {e}"),
-                        });
-                    }
-                    None => self.reader = None,
-                }
-            }
-            if self.group == self.file.row_groups() {
-                return Ok(None);
-            }
-            self.reader = Some(self.file.group_reader(self.group, self.columns, BATCH_ROWS)?);
-            self.bytes += self.file.group_bytes(self.group);
-            self.group += 1;
-        }
-    }
 }
 
 /// Turns batches into parsed rows with one layout; the Parquet twin of `parse::RowParser`.
@@ -195,15 +210,47 @@ struct RowError {
 }
 
 impl BatchParser<'_> {
-    fn parse(&self, piece: &Piece) -> ParsedChunk {
-        let rows = piece.batch.num_rows();
+    /// Decodes and parses one piece; a decoding failure is the chunk's error.
+    fn parse(&self, file: &ParquetFile, columns: &[usize], piece: &Piece) -> ParsedChunk {
         let mut out = ParsedChunk {
-            rows: Vec::with_capacity(rows),
-            text: Vec::with_capacity(rows * 12),
+            rows: Vec::with_capacity(piece.rows),
+            text: Vec::with_capacity(piece.rows * 12),
             row_group: Some(piece.group as u64),
             ..Default::default()
         };
-        let columns: Vec<ArrayRef> = piece.batch.columns().to_vec();
+        let selection = (!piece.whole).then_some(piece.rows);
+        let reader = match file.slice_reader(piece.group, columns, piece.offset, selection, piece.rows) {
+            Ok(reader) => reader,
+            Err(e) => {
+                out.error = Some(Box::new(e));
+                return out;
+            }
+        };
+        let mut first_row = piece.first_row;
+        for batch in reader {
+            match batch {
+                Ok(batch) => {
+                    self.parse_batch(&batch, piece.group, first_row, &mut out);
+                    first_row += batch.num_rows() as u64;
+                }
+                Err(e) => {
+                    out.error = Some(Box::new(Error::InputFormat {
+                        source_name: format!("{}, row group {}", self.source, piece.group),
+                        reason: format!("cannot decode: {e}"),
+                    }));
+                    break;
+                }
+            }
+            if self.stop_at_error && !out.rejected.is_empty() {
+                break;
+            }
+        }
+        out
+    }
+
+    fn parse_batch(&self, batch: &RecordBatch, group: usize, first_row: u64, out: &mut ParsedChunk) {
+        let rows = batch.num_rows();
+        let columns: Vec<ArrayRef> = batch.columns().to_vec();
         let cells: Vec<Option<Cells<'_>>> = self
             .sources
             .iter()
@@ -218,7 +265,7 @@ impl BatchParser<'_> {
         let mut scratch = [String::new(), String::new(), String::new()];
         for i in 0..rows {
             out.seen += 1;
-            let line = piece.first_row + i as u64 + 1;
+            let line = first_row + i as u64 + 1;
             match self.row(&cells, i, line, &mut scratch, &mut out.text) {
                 Ok(Some(row)) => out.rows.push(row),
                 Ok(None) => out.skipped += 1,
@@ -233,7 +280,7 @@ impl BatchParser<'_> {
                         error: InputError {
                             source_name: self.source.to_string(),
                             line,
-                            row_group: Some(piece.group as u64),
+                            row_group: Some(group as u64),
                             column: Some(self.layout.column_name(column)),
                             value: value.map(|v| InputError::shorten(v.as_bytes())),
                             reason,
@@ -246,7 +293,6 @@ impl BatchParser<'_> {
                 }
             }
         }
-        out
     }
 
     /// One row: `Ok(None)` when the preset skips it (a line item without a customer).
@@ -271,7 +317,7 @@ impl BatchParser<'_> {
             }
             return Err(RowError { column: l.customer, reason: "the customer id is empty or null".into() });
         }
-        let customer = parse::checked_text(customer.as_bytes())
+        let customer = checked_len(customer)
             .map_err(|r| RowError { column: l.customer, reason: format!("the customer id {r}") })?;
 
         let day = cell(l.timestamp)?
@@ -281,6 +327,9 @@ impl BatchParser<'_> {
 
         let exponent = self.exponent as u32;
         let amount = match l.value {
+            Value::Amount(a) if cell(a)?.minor_units(i, self.exponent).is_some() => {
+                cell(a)?.minor_units(i, self.exponent).unwrap_or_default()
+            }
             Value::Amount(a) => {
                 let d = cell(a)?
                     .decimal(i, exponent)
@@ -304,10 +353,9 @@ impl BatchParser<'_> {
 
         let category = match l.category {
             Some(c) => match cell(c)?.text(i, category_text).map_err(err(c))?.map(str::trim_ascii) {
-                Some(name) if !name.is_empty() => Some(
-                    parse::checked_text(name.as_bytes())
-                        .map_err(|r| RowError { column: c, reason: format!("the category {r}") })?,
-                ),
+                Some(name) if !name.is_empty() => {
+                    Some(checked_len(name).map_err(|r| RowError { column: c, reason: format!("the category {r}") })?)
+                }
                 _ => None,
             },
             None => None,

@@ -45,6 +45,8 @@ pub(crate) struct ParsedChunk {
     pub seen: u64,
     /// The Parquet row group the rows come from (`None` for text input).
     pub row_group: Option<u64>,
+    /// What stopped the chunk's decoding (a damaged Parquet page), reported when it is absorbed.
+    pub error: Option<Box<crate::error::Error>>,
 }
 
 impl ParsedChunk {

@@ -111,6 +111,20 @@ impl ParquetFile {
         columns: &[usize],
         batch: usize,
     ) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader> {
+        self.slice_reader(group, columns, 0, None, batch)
+    }
+
+    /// A reader of `rows` rows (all when `None`) of row group `group` from row `offset` of the
+    /// group on, only the top-level `columns`, in batches of `batch` rows.
+    pub(crate) fn slice_reader(
+        &self,
+        group: usize,
+        columns: &[usize],
+        offset: usize,
+        rows: Option<usize>,
+        batch: usize,
+    ) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader> {
+        use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
         let bad = |e: parquet::errors::ParquetError| Error::InputFormat {
             source_name: format!("{}, row group {group}", self.name),
             reason: e.to_string(),
@@ -120,7 +134,12 @@ impl ParquetFile {
         let file = File::open(&self.path).map_err(|e| Error::io(format!("reading {}", self.name), e))?;
         let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone());
         let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), columns.iter().copied());
-        builder.with_projection(mask).with_row_groups(vec![group]).with_batch_size(batch).build().map_err(bad)
+        let mut builder = builder.with_projection(mask).with_row_groups(vec![group]).with_batch_size(batch);
+        if let Some(rows) = rows {
+            builder = builder
+                .with_row_selection(RowSelection::from(vec![RowSelector::skip(offset), RowSelector::select(rows)]));
+        }
+        builder.build().map_err(bad)
     }
 }
 
@@ -312,11 +331,26 @@ impl<'a> Cells<'a> {
             }
             _ => return Err(format!("expected a DATE, TIMESTAMP or text, found {}", self.type_name())),
         };
-        let year = i32::try_from(day).map(|d| Day::from_days(d).to_ymd().0).unwrap_or(i32::MAX);
-        if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+        // Days since 1970 of 1900-01-01 and 2200-12-31: a comparison instead of a calendar per row.
+        const FIRST: i64 = -25_567;
+        const LAST: i64 = 84_370;
+        if !(FIRST..=LAST).contains(&day) {
             return Err(format!("the date is outside the years {MIN_YEAR}..={MAX_YEAR}"));
         }
         Ok(Some(day as i32))
+    }
+
+    /// The cell in minor units of a currency with `exponent` decimals, when that needs no
+    /// arithmetic beyond a copy: a DECIMAL of exactly that scale within i64, or an integer (which
+    /// a money column holds in minor units). `None` sends the caller down the general path.
+    #[inline]
+    pub(crate) fn minor_units(&self, i: usize, exponent: u8) -> Option<i64> {
+        match self {
+            Cells::Decimal128(a, s) if *s as i32 == exponent as i32 && !a.is_null(i) => i64::try_from(a.value(i)).ok(),
+            Cells::Int(Ints::I64(a)) if !a.is_null(i) => Some(a.value(i)),
+            Cells::Int(Ints::I32(a)) if !a.is_null(i) => Some(a.value(i) as i64),
+            _ => None,
+        }
     }
 
     /// The cell as an exact decimal: DECIMAL of any width as stored; integers scaled by
@@ -402,5 +436,33 @@ impl<'a> Cells<'a> {
             Cells::Date32(_) | Cells::Date64(_) => "a DATE".into(),
             Cells::Timestamp { .. } => "a TIMESTAMP".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_outside_1900_to_2200_are_refused() {
+        let first = Day::from_ymd(MIN_YEAR, 1, 1).unwrap().days();
+        let last = Day::from_ymd(MAX_YEAR, 12, 31).unwrap().days();
+        let array: ArrayRef = Arc::new(arrow_array::Date32Array::from(vec![first - 1, first, last, last + 1]));
+        let cells = Cells::of(&array, false).unwrap();
+        let days: Vec<bool> = (0..4).map(|i| cells.day(i, &Zone::Utc, DateOrder::MonthFirst).is_ok()).collect();
+        assert_eq!(days, [false, true, true, false]);
+    }
+
+    #[test]
+    fn money_in_minor_units_without_arithmetic_only_at_the_currency_scale() {
+        let cents: ArrayRef =
+            Arc::new(arrow_array::Decimal128Array::from(vec![1234]).with_precision_and_scale(10, 2).unwrap());
+        assert_eq!(Cells::of(&cents, false).unwrap().minor_units(0, 2), Some(1234));
+        let mills: ArrayRef =
+            Arc::new(arrow_array::Decimal128Array::from(vec![1234]).with_precision_and_scale(10, 3).unwrap());
+        assert_eq!(Cells::of(&mills, false).unwrap().minor_units(0, 2), None);
+        let ints: ArrayRef = Arc::new(arrow_array::Int32Array::from(vec![Some(5), None]));
+        let cells = Cells::of(&ints, false).unwrap();
+        assert_eq!((cells.minor_units(0, 2), cells.minor_units(1, 2)), (Some(5), None));
     }
 }
