@@ -39,3 +39,18 @@ pub fn cdnow_calibration() -> (tempfile::TempDir, Store, Summaries) {
     let summaries = store.summaries(Day::from_ymd(1997, 9, 30)).expect("summaries");
     (dir, store, summaries)
 }
+
+/// Writes `columns` (name, values) as one Parquet file of one row group, every column nullable,
+/// without any retention metadata: a file as another engine writes it.
+pub fn write_parquet(path: &Path, columns: Vec<(&str, arrow_array::ArrayRef)>) {
+    use std::sync::Arc;
+    let schema = Arc::new(arrow_schema::Schema::new(
+        columns.iter().map(|(n, a)| arrow_schema::Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>(),
+    ));
+    let batch = arrow_array::RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect())
+        .expect("columns of equal length");
+    let file = std::fs::File::create(path).expect("create");
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, None).expect("writer");
+    writer.write(&batch).expect("write");
+    writer.close().expect("close");
+}

@@ -10,21 +10,14 @@ use arrow_array::{
     ArrayRef, Decimal128Array, Int64Array, LargeStringArray, RecordBatch, StringArray, StringViewArray,
     TimestampMicrosecondArray,
 };
-use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::ArrowWriter;
+use arrow_schema::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use retention::{IngestOptions, Store, StoreOptions};
 
 use crate::common::{fixture, generated_store, ingest_str, temp_store};
 
 fn write(path: &Path, columns: Vec<(&str, ArrayRef)>) {
-    let schema = Arc::new(Schema::new(
-        columns.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>(),
-    ));
-    let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect()).unwrap();
-    let mut writer = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    crate::common::write_parquet(path, columns);
 }
 
 fn export(store: &Store) -> String {

@@ -4,9 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Date32Array, Int32Array, Int64Array, LargeStringArray, RecordBatch, StringArray};
-use arrow_schema::{Field, Schema};
-use parquet::arrow::ArrowWriter;
+use arrow_array::{ArrayRef, Date32Array, Int32Array, Int64Array, LargeStringArray, StringArray};
 use retention::clv::{ClvModel, ModelKind, PurchaseModel, TimeUnit};
 use retention::{Day, summary_file};
 
@@ -92,13 +90,7 @@ fn columns(rows: usize) -> Columns {
 }
 
 fn write(path: &Path, columns: Columns) {
-    let schema = Arc::new(Schema::new(
-        columns.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>(),
-    ));
-    let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect()).unwrap();
-    let mut writer = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    crate::common::write_parquet(path, columns);
 }
 
 fn error_of(path: &Path) -> String {
