@@ -302,24 +302,32 @@ impl<'s> Row<'s> {
     }
 }
 
-/// The as-of day shared by every row: the first unit's, checked against every other's.
-fn common_as_of(days: impl IntoIterator<Item = (Day, String)>) -> Result<Option<Day>> {
-    let mut found: Option<(Day, String)> = None;
-    for (day, place) in days {
-        match &found {
-            Some((first, first_place)) if *first != day => {
-                return Err(Error::InputFormat {
-                    source_name: place,
-                    reason: format!(
-                        "as-of day {day}, but {first_place} has {first}: a summary data set has one as-of day"
-                    ),
-                });
-            }
-            None => found = Some((day, place)),
-            _ => {}
-        }
+/// The as-of day of the rows so far and the row group of the first: every row must share it.
+type AsOf = Option<(Day, usize)>;
+
+/// Checks a row of unit `k` against the as-of day seen so far (taking it when it is the first).
+fn same_as_of(set: &DataSet, seen: &mut AsOf, day: Day, k: usize) -> Result<Day> {
+    match *seen {
+        None => Ok(seen.insert((day, k)).0),
+        Some(first) if first.0 != day => Err(as_of_mismatch(set, first, (day, k))),
+        Some(first) => Ok(first.0),
     }
-    Ok(found.map(|(d, _)| d))
+}
+
+/// Merges the as-of day of another run of units into `seen`.
+fn merge_as_of(set: &DataSet, seen: &mut AsOf, other: AsOf) -> Result<()> {
+    match (*seen, other) {
+        // Named by the later row group, as a row-by-row read would have found it.
+        (Some(a), Some(b)) if a.0 != b.0 => {
+            let (first, later) = if a.1 < b.1 { (a, b) } else { (b, a) };
+            Err(as_of_mismatch(set, first, later))
+        }
+        (None, _) => {
+            *seen = other;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Reads a summary file, or a directory of part files, into [`Summaries`]: customers in file
@@ -346,27 +354,27 @@ fn common_as_of(days: impl IntoIterator<Item = (Day, String)>) -> Result<Option<
 /// ```
 pub fn read(path: &Path, currency: Option<&Currency>) -> Result<SummaryFile> {
     let set = DataSet::open(path, currency)?;
-    type Part = (Vec<String>, Vec<Summary>, Option<Day>);
+    type Part = (Vec<String>, Vec<Summary>, AsOf);
     let parts: Vec<Part> = set
         .units
         .par_iter()
-        .map(|unit| {
+        .enumerate()
+        .map(|(k, unit)| {
             let (mut ids, mut summaries, mut as_of) = (Vec::new(), Vec::new(), None);
             set.scan(unit, |row| {
-                as_of.get_or_insert(row.as_of);
-                if as_of != Some(row.as_of) {
-                    return Err(Error::invalid("as_of", row.as_of.to_string(), "a different as-of day"));
-                }
+                same_as_of(&set, &mut as_of, row.as_of, k)?;
                 ids.push(row.id.to_string());
                 summaries.push(row.summary);
                 Ok(())
-            })
-            .map_err(|e| as_of_error(e, &set, unit))?;
+            })?;
             Ok((ids, summaries, as_of))
         })
         .collect::<Result<_>>()?;
-    let places = parts.iter().zip(&set.units).filter_map(|(p, u)| p.2.map(|d| (d, set.place(u))));
-    let as_of = common_as_of(places)?;
+    let mut as_of: AsOf = None;
+    for part in &parts {
+        merge_as_of(&set, &mut as_of, part.2)?;
+    }
+    let as_of = as_of.map(|(d, _)| d);
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for ((ids, _, _), unit) in parts.iter().zip(&set.units) {
         for (i, id) in ids.iter().enumerate() {
@@ -400,17 +408,6 @@ pub fn read(path: &Path, currency: Option<&Currency>) -> Result<SummaryFile> {
         return Err(Error::InputFormat { source_name: path.display().to_string(), reason: "no summaries".into() });
     }
     Ok(out)
-}
-
-/// A row whose as-of day differs from its unit's first is named with its place.
-fn as_of_error(e: Error, set: &DataSet, unit: &Unit) -> Error {
-    match e {
-        Error::InvalidArgument { name, value, .. } if name == "as_of" => Error::InputFormat {
-            source_name: set.place(unit),
-            reason: format!("a row has as-of day {value}, another row of the same row group a different one"),
-        },
-        other => other,
-    }
 }
 
 impl DataSet {
@@ -470,15 +467,9 @@ pub fn fit_input(path: &Path, unit: TimeUnit, currency: Option<&Currency>) -> Re
             for (offset, unit) in units.iter().enumerate() {
                 let k = chunk * per_thread + offset;
                 set.scan(unit, |row| {
-                    let as_of = match fold.as_of {
-                        None => *fold.as_of.insert((row.as_of, k)),
-                        Some(first) if first.0 != row.as_of => {
-                            return Err(as_of_mismatch(&set, first, (row.as_of, k)));
-                        }
-                        Some(first) => first,
-                    };
+                    let as_of = same_as_of(&set, &mut fold.as_of, row.as_of, k)?;
                     let s = &row.summary;
-                    *fold.cells.entry(cell_key(s, as_of.0)).or_insert(0) += 1;
+                    *fold.cells.entry(cell_key(s, as_of)).or_insert(0) += 1;
                     if let Some(m) = s.average_repeat_value() {
                         fold.spend.push((s.x(), m / scale));
                     }
@@ -493,11 +484,7 @@ pub fn fit_input(path: &Path, unit: TimeUnit, currency: Option<&Currency>) -> Re
     let mut cells: Vec<((u32, u32, u32), u64)> = Vec::new();
     let mask = u64::from(MAX_AGE_DAYS);
     for mut f in folds {
-        match (fold.as_of, f.as_of) {
-            (Some(a), Some(b)) if a.0 != b.0 => return Err(as_of_mismatch(&set, a, b)),
-            (None, _) => fold.as_of = f.as_of,
-            _ => {}
-        }
+        merge_as_of(&set, &mut fold.as_of, f.as_of)?;
         cells.extend(
             f.cells.drain().map(|(k, n)| (((k >> 42) as u32, ((k >> 21) & mask) as u32, (k & mask) as u32), n)),
         );
@@ -525,7 +512,7 @@ struct Fold {
     spend: Vec<(u32, f64)>,
     ids: Vec<u64>,
     /// The as-of day of the first row, and the unit it is in.
-    as_of: Option<(Day, usize)>,
+    as_of: AsOf,
 }
 
 /// Two rows with different as-of days: named by their row groups.
@@ -609,7 +596,7 @@ pub fn rfm(
     struct Tally {
         counts: Counts,
         ids: Vec<u64>,
-        as_of: Option<(Day, usize)>,
+        as_of: AsOf,
     }
     let tallies: Vec<Tally> = set
         .units
@@ -618,12 +605,8 @@ pub fn rfm(
         .map(|(k, unit)| {
             let mut t = Tally { counts: Default::default(), ids: Vec::new(), as_of: None };
             set.scan(unit, |row| {
-                let as_of = match t.as_of {
-                    None => *t.as_of.insert((row.as_of, k)),
-                    Some(first) if first.0 != row.as_of => return Err(as_of_mismatch(&set, first, (row.as_of, k))),
-                    Some(first) => first,
-                };
-                let (r, f, m) = crate::rfm::raw_values(&row.summary, as_of.0, options.monetary);
+                let as_of = same_as_of(&set, &mut t.as_of, row.as_of, k)?;
+                let (r, f, m) = crate::rfm::raw_values(&row.summary, as_of, options.monetary);
                 for (counts, v) in t.counts.iter_mut().zip([-i64::from(r), i64::from(f), m]) {
                     *counts.entry(v).or_insert(0) += 1;
                 }
@@ -633,15 +616,11 @@ pub fn rfm(
             Ok(t)
         })
         .collect::<Result<_>>()?;
-    let mut as_of: Option<(Day, usize)> = None;
+    let mut as_of: AsOf = None;
     let mut merged: Counts = Default::default();
     let mut ids = Vec::new();
     for t in tallies {
-        match (as_of, t.as_of) {
-            (Some(a), Some(b)) if a.0 != b.0 => return Err(as_of_mismatch(&set, a, b)),
-            (None, _) => as_of = t.as_of,
-            _ => {}
-        }
+        merge_as_of(&set, &mut as_of, t.as_of)?;
         for (into, from) in merged.iter_mut().zip(t.counts) {
             for (v, n) in from {
                 *into.entry(v).or_insert(0) += n;

@@ -162,6 +162,21 @@ fn foreign_files_are_read_and_bad_ones_named() {
     assert_eq!(streamed, e);
     std::fs::remove_file(parts.join("part-00001.parquet")).unwrap();
     assert_eq!(summary_file::read(&parts, None).unwrap().ids, ["c0", "c1"]);
+    // Two parts of different days (two runs of a job in one folder): refused by all three readers.
+    let mut later = columns(3);
+    later.retain(|(n, _)| *n != "customer_id" && *n != "as_of");
+    later.insert(0, ("customer_id", Arc::new(StringArray::from(vec!["d0", "d1", "d2"])) as ArrayRef));
+    later.push(("as_of", Arc::new(Date32Array::from(vec![19_201; 3])) as ArrayRef));
+    write(&parts.join("part-00002.parquet"), later);
+    let options = retention::rfm::RfmOptions::default();
+    let errors = [
+        error_of(&parts),
+        summary_file::fit_input(&parts, retention::clv::TimeUnit::Weeks, None).unwrap_err().to_string(),
+        summary_file::rfm(&parts, None, &options, [None, None, None]).unwrap_err().to_string(),
+    ];
+    for e in errors {
+        assert!(e.contains("part-00002.parquet: row group 0") && e.contains("one as-of day"), "{e}");
+    }
 }
 
 /// Row groups are read on several threads, each with a file handle of its own (clones of one
