@@ -14,7 +14,6 @@ use super::parse::{self, ParsedChunk, ParsedRow, Rejected};
 use crate::error::{Error, InputError, Result};
 use crate::lake::read::{Cells, ParquetFile};
 use crate::lake::{self, Part};
-use crate::store::codec::fingerprint;
 use crate::zone::Zone;
 
 /// The key-value metadata key that marks a Parquet export and holds its store settings.
@@ -368,17 +367,6 @@ impl BatchParser<'_> {
         let (key, auto) = parse::order_key(order.map(str::as_bytes), l.order_is_key, day, amount, category)
             .map_err(err(l.order.unwrap_or_default()))?;
 
-        let customer_range = parse::push_text(text, customer);
-        let category = category.map(|c| parse::push_text(text, c));
-        Ok(Some(ParsedRow {
-            customer_hash: fingerprint::customer(customer),
-            key,
-            amount,
-            line,
-            day,
-            customer: customer_range,
-            category,
-            auto,
-        }))
+        Ok(Some(parse::row_of(text, customer, category, (key, auto), amount, line, day)))
     }
 }

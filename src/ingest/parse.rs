@@ -260,18 +260,7 @@ impl RowParser<'_> {
         let (key, auto) = order_key(order, l.order_is_key, day, amount, category)
             .map_err(|reason| err(l.order.unwrap_or_default(), reason))?;
 
-        let customer_range = push_text(&mut out.text, customer);
-        let category = category.map(|c| push_text(&mut out.text, c));
-        Ok(Outcome::Row(ParsedRow {
-            customer_hash: fingerprint::customer(customer),
-            key,
-            amount,
-            line,
-            day,
-            customer: customer_range,
-            category,
-            auto,
-        }))
+        Ok(Outcome::Row(row_of(&mut out.text, customer, category, (key, auto), amount, line, day)))
     }
 }
 
@@ -310,7 +299,31 @@ pub(crate) fn checked_text(s: &[u8]) -> Result<&[u8], String> {
     Ok(s)
 }
 
-pub(crate) fn push_text(text: &mut Vec<u8>, s: &[u8]) -> (u32, u32) {
+/// A valid row, its customer id and category stored in the chunk's `text`.
+pub(crate) fn row_of(
+    text: &mut Vec<u8>,
+    customer: &[u8],
+    category: Option<&[u8]>,
+    (key, auto): (u64, bool),
+    amount: i64,
+    line: u64,
+    day: i32,
+) -> ParsedRow {
+    let customer_range = push_text(text, customer);
+    let category = category.map(|c| push_text(text, c));
+    ParsedRow {
+        customer_hash: fingerprint::customer(customer),
+        key,
+        amount,
+        line,
+        day,
+        customer: customer_range,
+        category,
+        auto,
+    }
+}
+
+fn push_text(text: &mut Vec<u8>, s: &[u8]) -> (u32, u32) {
     let at = text.len() as u32;
     text.extend_from_slice(s);
     (at, s.len() as u32)
