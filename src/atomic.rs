@@ -13,13 +13,13 @@ use crate::error::{Error, Result};
 /// ```
 /// use std::io::Write;
 /// # fn main() -> retention::Result<()> {
-/// # let dir = tempfile::tempdir().unwrap();
+/// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
 /// let path = dir.path().join("list.csv");
 /// let file = retention::AtomicFile::create(&path)?;
 /// file.file().write_all(b"customer\nann\n").map_err(|e| retention::Error::io("writing", e))?;
 /// assert!(!path.exists());
 /// file.commit()?;
-/// assert_eq!(std::fs::read(&path).unwrap(), b"customer\nann\n");
+/// assert_eq!(std::fs::read(&path).map_err(|e| retention::Error::io("reading", e))?, b"customer\nann\n");
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]

@@ -9,7 +9,7 @@
 //! # fn main() -> retention::Result<()> {
 //! use retention::{IngestOptions, Store};
 //!
-//! # let dir = tempfile::tempdir().unwrap();
+//! # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
 //! let store = Store::open(dir.path().join("shop"))?;
 //! let orders = "\
 //! customer_id,order_id,timestamp,amount,category

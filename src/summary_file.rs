@@ -110,8 +110,12 @@ struct Unit {
     first_row: u64,
 }
 
-/// The files of a summary data set, their footers read and checked.
-struct DataSet {
+/// A summary data set (a file or a directory of part files), its footers read and checked once:
+/// its currency is known before any row is read (to parse a rules file's amounts, say), and
+/// [`read`](SummarySet::read), [`fit_input`](SummarySet::fit_input) and
+/// [`rfm`](SummarySet::rfm) read its rows.
+pub struct SummarySet {
+    path: std::path::PathBuf,
     files: Vec<ParquetFile>,
     /// Per file, the position of each of `COLUMNS`.
     columns: Vec<[usize; 10]>,
@@ -119,10 +123,10 @@ struct DataSet {
     units: Vec<Unit>,
 }
 
-impl DataSet {
-    /// Opens every part and checks its version, currency (`currency` for files without one) and
-    /// columns.
-    fn open(path: &Path, currency: Option<&Currency>) -> Result<DataSet> {
+impl SummarySet {
+    /// Opens every part and checks its version, currency (`currency` for files without one: Spark
+    /// cannot write the key; default USD:2) and columns.
+    pub fn open(path: &Path, currency: Option<&Currency>) -> Result<SummarySet> {
         let fallback = currency;
         let mut files = Vec::new();
         let mut columns = Vec::new();
@@ -169,7 +173,7 @@ impl DataSet {
             files.push(file);
             columns.push(index);
         }
-        Ok(DataSet { files, columns, currency: currency.unwrap_or_default(), units })
+        Ok(SummarySet { path: path.to_path_buf(), files, columns, currency: currency.unwrap_or_default(), units })
     }
 
     /// Calls `visit` with every row of `unit`, checked; the first bad row is an error naming the
@@ -306,7 +310,7 @@ impl<'s> Row<'s> {
 type AsOf = Option<(Day, usize)>;
 
 /// Checks a row of unit `k` against the as-of day seen so far (taking it when it is the first).
-fn same_as_of(set: &DataSet, seen: &mut AsOf, day: Day, k: usize) -> Result<Day> {
+fn same_as_of(set: &SummarySet, seen: &mut AsOf, day: Day, k: usize) -> Result<Day> {
     match *seen {
         None => Ok(seen.insert((day, k)).0),
         Some(first) if first.0 != day => Err(as_of_mismatch(set, first, (day, k))),
@@ -315,7 +319,7 @@ fn same_as_of(set: &DataSet, seen: &mut AsOf, day: Day, k: usize) -> Result<Day>
 }
 
 /// Merges the as-of day of another run of units into `seen`.
-fn merge_as_of(set: &DataSet, seen: &mut AsOf, other: AsOf) -> Result<()> {
+fn merge_as_of(set: &SummarySet, seen: &mut AsOf, other: AsOf) -> Result<()> {
     match (*seen, other) {
         // Named by the later row group, as a row-by-row read would have found it.
         (Some(a), Some(b)) if a.0 != b.0 => {
@@ -341,7 +345,7 @@ fn merge_as_of(set: &DataSet, seen: &mut AsOf, other: AsOf) -> Result<()> {
 /// ```
 /// use retention::generate::{Shop, ShopConfig};
 /// # fn main() -> retention::Result<()> {
-/// # let dir = tempfile::tempdir().unwrap();
+/// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
 /// let store = retention::Store::open(dir.path().join("shop"))?;
 /// let mut csv = Vec::new();
 /// Shop::new(ShopConfig::new(500, 3))?.write_csv(&mut csv).map_err(|e| retention::Error::io("generating", e))?;
@@ -353,64 +357,76 @@ fn merge_as_of(set: &DataSet, seen: &mut AsOf, other: AsOf) -> Result<()> {
 /// # Ok(()) }
 /// ```
 pub fn read(path: &Path, currency: Option<&Currency>) -> Result<SummaryFile> {
-    let set = DataSet::open(path, currency)?;
-    type Part = (Vec<String>, Vec<Summary>, AsOf);
-    let parts: Vec<Part> = set
-        .units
-        .par_iter()
-        .enumerate()
-        .map(|(k, unit)| {
-            let (mut ids, mut summaries, mut as_of) = (Vec::new(), Vec::new(), None);
-            set.scan(unit, |row| {
-                same_as_of(&set, &mut as_of, row.as_of, k)?;
-                ids.push(row.id.to_string());
-                summaries.push(row.summary);
-                Ok(())
-            })?;
-            Ok((ids, summaries, as_of))
-        })
-        .collect::<Result<_>>()?;
-    let mut as_of: AsOf = None;
-    for part in &parts {
-        merge_as_of(&set, &mut as_of, part.2)?;
-    }
-    let as_of = as_of.map(|(d, _)| d);
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for ((ids, _, _), unit) in parts.iter().zip(&set.units) {
-        for (i, id) in ids.iter().enumerate() {
-            if seen.insert(id.as_str(), 0).is_some() {
-                return Err(Error::InputFormat {
-                    source_name: format!(
-                        "{}: row group {}, column customer_id, row {}",
-                        set.files[unit.file].name,
-                        unit.group,
-                        unit.first_row + i as u64 + 1
-                    ),
-                    reason: format!("customer {id:?} appears twice"),
-                });
-            }
-        }
-    }
-    drop(seen);
-    let mut out = SummaryFile {
-        summaries: Summaries { as_of: as_of.unwrap_or_default(), customers: Vec::new(), data_version: 0 },
-        ids: Vec::new(),
-        currency: set.currency.clone(),
-    };
-    for (ids, summaries, _) in parts {
-        for (id, mut s) in ids.into_iter().zip(summaries) {
-            s.customer = CustomerId(out.ids.len() as u32);
-            out.ids.push(id);
-            out.summaries.customers.push(s);
-        }
-    }
-    if out.ids.is_empty() {
-        return Err(Error::InputFormat { source_name: path.display().to_string(), reason: "no summaries".into() });
-    }
-    Ok(out)
+    SummarySet::open(path, currency)?.read()
 }
 
-impl DataSet {
+impl SummarySet {
+    /// The currency of the money columns.
+    pub fn currency(&self) -> &Currency {
+        &self.currency
+    }
+
+    /// Every customer's summary: see the function [`read`].
+    pub fn read(&self) -> Result<SummaryFile> {
+        let path = &self.path;
+        type Part = (Vec<String>, Vec<Summary>, AsOf);
+        let parts: Vec<Part> = self
+            .units
+            .par_iter()
+            .enumerate()
+            .map(|(k, unit)| {
+                let (mut ids, mut summaries, mut as_of) = (Vec::new(), Vec::new(), None);
+                self.scan(unit, |row| {
+                    same_as_of(self, &mut as_of, row.as_of, k)?;
+                    ids.push(row.id.to_string());
+                    summaries.push(row.summary);
+                    Ok(())
+                })?;
+                Ok((ids, summaries, as_of))
+            })
+            .collect::<Result<_>>()?;
+        let mut as_of: AsOf = None;
+        for part in &parts {
+            merge_as_of(self, &mut as_of, part.2)?;
+        }
+        let as_of = as_of.map(|(d, _)| d);
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for ((ids, _, _), unit) in parts.iter().zip(&self.units) {
+            for (i, id) in ids.iter().enumerate() {
+                if seen.insert(id.as_str(), 0).is_some() {
+                    return Err(Error::InputFormat {
+                        source_name: format!(
+                            "{}: row group {}, column customer_id, row {}",
+                            self.files[unit.file].name,
+                            unit.group,
+                            unit.first_row + i as u64 + 1
+                        ),
+                        reason: format!("customer {id:?} appears twice"),
+                    });
+                }
+            }
+        }
+        drop(seen);
+        let mut out = SummaryFile {
+            summaries: Summaries { as_of: as_of.unwrap_or_default(), customers: Vec::new(), data_version: 0 },
+            ids: Vec::new(),
+            currency: self.currency.clone(),
+        };
+        for (ids, summaries, _) in parts {
+            for (id, mut s) in ids.into_iter().zip(summaries) {
+                s.customer = CustomerId(out.ids.len() as u32);
+                out.ids.push(id);
+                out.summaries.customers.push(s);
+            }
+        }
+        if out.ids.is_empty() {
+            return Err(Error::InputFormat { source_name: path.display().to_string(), reason: "no summaries".into() });
+        }
+        Ok(out)
+    }
+}
+
+impl SummarySet {
     fn place(&self, unit: &Unit) -> String {
         format!("{}: row group {}", self.files[unit.file].name, unit.group)
     }
@@ -439,7 +455,7 @@ pub struct FitInput {
 /// use retention::clv::TimeUnit;
 /// use retention::generate::{Shop, ShopConfig};
 /// # fn main() -> retention::Result<()> {
-/// # let dir = tempfile::tempdir().unwrap();
+/// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
 /// let store = retention::Store::open(dir.path().join("shop"))?;
 /// let mut csv = Vec::new();
 /// Shop::new(ShopConfig::new(500, 3))?.write_csv(&mut csv).map_err(|e| retention::Error::io("generating", e))?;
@@ -451,64 +467,71 @@ pub struct FitInput {
 /// # Ok(()) }
 /// ```
 pub fn fit_input(path: &Path, unit: TimeUnit, currency: Option<&Currency>) -> Result<FitInput> {
-    let set = DataSet::open(path, currency)?;
-    let scale = set.currency.scale() as f64;
-    // One fold per thread over a contiguous run of row groups (they are of equal size): a few
-    // large folds whose cells are merged once, by sorting, rather than many small hash maps.
-    let per_thread = set.units.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
-    let folds: Vec<Fold> = set
-        .units
-        .par_chunks(per_thread)
-        .enumerate()
-        .map(|(chunk, units)| {
-            let mut fold = Fold::default();
-            // Room for a cell per eight customers saves most rehashing of a large table.
-            fold.cells.reserve(units.len() * crate::lake::ROW_GROUP / 8);
-            for (offset, unit) in units.iter().enumerate() {
-                let k = chunk * per_thread + offset;
-                set.scan(unit, |row| {
-                    let as_of = same_as_of(&set, &mut fold.as_of, row.as_of, k)?;
-                    let s = &row.summary;
-                    *fold.cells.entry(cell_key(s, as_of)).or_insert(0) += 1;
-                    if let Some(m) = s.average_repeat_value() {
-                        fold.spend.push((s.x(), m / scale));
-                    }
-                    fold.ids.push(xxhash_rust::xxh3::xxh3_64(row.id.as_bytes()));
-                    Ok(())
-                })?;
-            }
-            Ok(fold)
+    SummarySet::open(path, currency)?.fit_input(unit)
+}
+
+impl SummarySet {
+    /// What a fit needs: see the function [`fit_input`].
+    pub fn fit_input(&self, unit: TimeUnit) -> Result<FitInput> {
+        let path = &self.path;
+        let scale = self.currency.scale() as f64;
+        // One fold per thread over a contiguous run of row groups (they are of equal size): a few
+        // large folds whose cells are merged once, by sorting, rather than many small hash maps.
+        let per_thread = self.units.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
+        let folds: Vec<Fold> = self
+            .units
+            .par_chunks(per_thread)
+            .enumerate()
+            .map(|(chunk, units)| {
+                let mut fold = Fold::default();
+                // Room for a cell per eight customers saves most rehashing of a large table.
+                fold.cells.reserve(units.len() * crate::lake::ROW_GROUP / 8);
+                for (offset, unit) in units.iter().enumerate() {
+                    let k = chunk * per_thread + offset;
+                    self.scan(unit, |row| {
+                        let as_of = same_as_of(self, &mut fold.as_of, row.as_of, k)?;
+                        let s = &row.summary;
+                        *fold.cells.entry(cell_key(s, as_of)).or_insert(0) += 1;
+                        if let Some(m) = s.average_repeat_value() {
+                            fold.spend.push((s.x(), m / scale));
+                        }
+                        fold.ids.push(xxhash_rust::xxh3::xxh3_64(row.id.as_bytes()));
+                        Ok(())
+                    })?;
+                }
+                Ok(fold)
+            })
+            .collect::<Result<_>>()?;
+        let mut fold = Fold::default();
+        let mut cells: Vec<((u32, u32, u32), u64)> = Vec::new();
+        let mask = u64::from(MAX_AGE_DAYS);
+        for mut f in folds {
+            merge_as_of(self, &mut fold.as_of, f.as_of)?;
+            cells.extend(
+                f.cells.drain().map(|(k, n)| (((k >> 42) as u32, ((k >> 21) & mask) as u32, (k & mask) as u32), n)),
+            );
+            fold.spend.append(&mut f.spend);
+            fold.ids.append(&mut f.ids);
+        }
+        let as_of = fold.as_of.map(|(d, _)| d).ok_or_else(|| Error::InputFormat {
+            source_name: path.display().to_string(),
+            reason: "no summaries".into(),
+        })?;
+        check_unique(self, fold.ids)?;
+        Ok(FitInput {
+            counts: CountData::from_cells(cells, unit)?,
+            spend: SpendData::new(fold.spend),
+            as_of,
+            currency: self.currency.clone(),
         })
-        .collect::<Result<_>>()?;
-    let mut fold = Fold::default();
-    let mut cells: Vec<((u32, u32, u32), u64)> = Vec::new();
-    let mask = u64::from(MAX_AGE_DAYS);
-    for mut f in folds {
-        merge_as_of(&set, &mut fold.as_of, f.as_of)?;
-        cells.extend(
-            f.cells.drain().map(|(k, n)| (((k >> 42) as u32, ((k >> 21) & mask) as u32, (k & mask) as u32), n)),
-        );
-        fold.spend.append(&mut f.spend);
-        fold.ids.append(&mut f.ids);
     }
-    let as_of = fold
-        .as_of
-        .map(|(d, _)| d)
-        .ok_or_else(|| Error::InputFormat { source_name: path.display().to_string(), reason: "no summaries".into() })?;
-    check_unique(&set, fold.ids)?;
-    Ok(FitInput {
-        counts: CountData::from_cells(cells, unit)?,
-        spend: SpendData::new(fold.spend),
-        as_of,
-        currency: set.currency.clone(),
-    })
 }
 
 /// What `fit_input` gathers from a run of row groups.
 #[derive(Default)]
 struct Fold {
     /// Customers per packed (x, t_x, T) (see `cell_key`).
-    cells: HashMap<u64, u64, std::hash::BuildHasherDefault<FxHasher>>,
+    cells: HashMap<u64, u64, ahash::RandomState>,
     spend: Vec<(u32, f64)>,
     ids: Vec<u64>,
     /// The as-of day of the first row, and the unit it is in.
@@ -516,7 +539,7 @@ struct Fold {
 }
 
 /// Two rows with different as-of days: named by their row groups.
-fn as_of_mismatch(set: &DataSet, first: (Day, usize), other: (Day, usize)) -> Error {
+fn as_of_mismatch(set: &SummarySet, first: (Day, usize), other: (Day, usize)) -> Error {
     Error::InputFormat {
         source_name: set.place(&set.units[other.1]),
         reason: format!(
@@ -526,39 +549,6 @@ fn as_of_mismatch(set: &DataSet, first: (Day, usize), other: (Day, usize)) -> Er
             first.0
         ),
     }
-}
-
-/// The Fx hash (rustc's): a multiply and a rotate per word, for the small integer keys of the
-/// cell counts, where SipHash's protection against chosen keys buys nothing.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(v as u64);
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn finish(&self) -> u64 {
-        // The product's low bits depend only on the key's low bits; the table indexes by low
-        // bits, so bring the well-mixed high bits down (as rustc-hash 2 does).
-        self.0.rotate_left(26)
-    }
-}
-
-/// The currency of a summary data set: its files' key, or `currency` (default USD:2) for files
-/// without one. Reads the footers only (to parse a rules file's amounts before scoring, say).
-pub fn currency_of(path: &Path, currency: Option<&Currency>) -> Result<Currency> {
-    Ok(DataSet::open(path, currency)?.currency)
 }
 
 /// RFM scores of a summary data set, exact over any number of part files, in two passes over
@@ -573,7 +563,7 @@ pub fn currency_of(path: &Path, currency: Option<&Currency>) -> Result<Currency>
 /// use retention::rfm::{Rfm, RfmOptions};
 /// use retention::generate::{Shop, ShopConfig};
 /// # fn main() -> retention::Result<()> {
-/// # let dir = tempfile::tempdir().unwrap();
+/// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
 /// let store = retention::Store::open(dir.path().join("shop"))?;
 /// let mut csv = Vec::new();
 /// Shop::new(ShopConfig::new(500, 3))?.write_csv(&mut csv).map_err(|e| retention::Error::io("generating", e))?;
@@ -590,85 +580,96 @@ pub fn rfm(
     options: &RfmOptions,
     fixed: [Option<Cuts>; 3],
 ) -> Result<(Rfm, Vec<String>, Currency)> {
-    crate::rfm::check_fixed(options, &fixed)?;
-    let set = DataSet::open(path, currency)?;
-    type Counts = [HashMap<i64, u64, std::hash::BuildHasherDefault<FxHasher>>; 3];
-    struct Tally {
-        counts: Counts,
-        ids: Vec<u64>,
-        as_of: AsOf,
-    }
-    let tallies: Vec<Tally> = set
-        .units
-        .par_iter()
-        .enumerate()
-        .map(|(k, unit)| {
-            let mut t = Tally { counts: Default::default(), ids: Vec::new(), as_of: None };
-            set.scan(unit, |row| {
-                let as_of = same_as_of(&set, &mut t.as_of, row.as_of, k)?;
-                let (r, f, m) = crate::rfm::raw_values(&row.summary, as_of, options.monetary);
-                for (counts, v) in t.counts.iter_mut().zip([-i64::from(r), i64::from(f), m]) {
-                    *counts.entry(v).or_insert(0) += 1;
+    let set = SummarySet::open(path, currency)?;
+    let (rfm, ids) = set.rfm(options, fixed)?;
+    Ok((rfm, ids, set.currency))
+}
+
+impl SummarySet {
+    /// RFM scores and each customer's id: see the function [`rfm`].
+    pub fn rfm(&self, options: &RfmOptions, fixed: [Option<Cuts>; 3]) -> Result<(Rfm, Vec<String>)> {
+        crate::rfm::check_fixed(options, &fixed)?;
+        let path = &self.path;
+        type Counts = [HashMap<i64, u64, ahash::RandomState>; 3];
+        struct Tally {
+            counts: Counts,
+            ids: Vec<u64>,
+            as_of: AsOf,
+        }
+        let tallies: Vec<Tally> = self
+            .units
+            .par_iter()
+            .enumerate()
+            .map(|(k, unit)| {
+                let mut t = Tally { counts: Default::default(), ids: Vec::new(), as_of: None };
+                self.scan(unit, |row| {
+                    let as_of = same_as_of(self, &mut t.as_of, row.as_of, k)?;
+                    let (r, f, m) = crate::rfm::raw_values(&row.summary, as_of, options.monetary);
+                    for (counts, v) in t.counts.iter_mut().zip([-i64::from(r), i64::from(f), m]) {
+                        *counts.entry(v).or_insert(0) += 1;
+                    }
+                    t.ids.push(xxhash_rust::xxh3::xxh3_64(row.id.as_bytes()));
+                    Ok(())
+                })?;
+                Ok(t)
+            })
+            .collect::<Result<_>>()?;
+        let mut as_of: AsOf = None;
+        let mut merged: Counts = Default::default();
+        let mut ids = Vec::new();
+        for t in tallies {
+            merge_as_of(self, &mut as_of, t.as_of)?;
+            for (into, from) in merged.iter_mut().zip(t.counts) {
+                for (v, n) in from {
+                    *into.entry(v).or_insert(0) += n;
                 }
-                t.ids.push(xxhash_rust::xxh3::xxh3_64(row.id.as_bytes()));
-                Ok(())
-            })?;
-            Ok(t)
-        })
-        .collect::<Result<_>>()?;
-    let mut as_of: AsOf = None;
-    let mut merged: Counts = Default::default();
-    let mut ids = Vec::new();
-    for t in tallies {
-        merge_as_of(&set, &mut as_of, t.as_of)?;
-        for (into, from) in merged.iter_mut().zip(t.counts) {
-            for (v, n) in from {
-                *into.entry(v).or_insert(0) += n;
             }
+            ids.extend(t.ids);
         }
-        ids.extend(t.ids);
+        let as_of = as_of.map(|(d, _)| d).ok_or_else(|| Error::InputFormat {
+            source_name: path.display().to_string(),
+            reason: "no summaries".into(),
+        })?;
+        check_unique(self, ids)?;
+        let mut cut = |d: usize| match &fixed[d] {
+            Some(c) => c.clone(),
+            None => {
+                let mut counts: Vec<(i64, u64)> = std::mem::take(&mut merged[d]).into_iter().collect();
+                counts.sort_unstable();
+                Cuts::quantiles_of_counts(&counts, options.bins)
+            }
+        };
+        let cuts = [cut(0), cut(1), cut(2)];
+        let parts: Vec<(Vec<String>, Vec<RfmScore>)> = self
+            .units
+            .par_iter()
+            .map(|unit| {
+                let (mut names, mut scores) = (Vec::new(), Vec::new());
+                self.scan(unit, |row| {
+                    let values = crate::rfm::raw_values(&row.summary, as_of, options.monetary);
+                    names.push(row.id.to_string());
+                    scores.push(crate::rfm::score_of(&row.summary, values, &cuts));
+                    Ok(())
+                })?;
+                Ok((names, scores))
+            })
+            .collect::<Result<_>>()?;
+        let (mut all_ids, mut all_scores) = (Vec::new(), Vec::new());
+        for (names, scores) in parts {
+            for mut score in scores {
+                score.customer = CustomerId(all_scores.len() as u32);
+                all_scores.push(score);
+            }
+            all_ids.extend(names);
+        }
+        let rfm =
+            Rfm { as_of, bins: options.bins, monetary: options.monetary, cuts, scores: all_scores, data_version: 0 };
+        Ok((rfm, all_ids))
     }
-    let as_of = as_of
-        .map(|(d, _)| d)
-        .ok_or_else(|| Error::InputFormat { source_name: path.display().to_string(), reason: "no summaries".into() })?;
-    check_unique(&set, ids)?;
-    let mut cut = |d: usize| match &fixed[d] {
-        Some(c) => c.clone(),
-        None => {
-            let mut counts: Vec<(i64, u64)> = std::mem::take(&mut merged[d]).into_iter().collect();
-            counts.sort_unstable();
-            Cuts::quantiles_of_counts(&counts, options.bins)
-        }
-    };
-    let cuts = [cut(0), cut(1), cut(2)];
-    let parts: Vec<(Vec<String>, Vec<RfmScore>)> = set
-        .units
-        .par_iter()
-        .map(|unit| {
-            let (mut names, mut scores) = (Vec::new(), Vec::new());
-            set.scan(unit, |row| {
-                let values = crate::rfm::raw_values(&row.summary, as_of, options.monetary);
-                names.push(row.id.to_string());
-                scores.push(crate::rfm::score_of(&row.summary, values, &cuts));
-                Ok(())
-            })?;
-            Ok((names, scores))
-        })
-        .collect::<Result<_>>()?;
-    let (mut all_ids, mut all_scores) = (Vec::new(), Vec::new());
-    for (names, scores) in parts {
-        for mut score in scores {
-            score.customer = CustomerId(all_scores.len() as u32);
-            all_scores.push(score);
-        }
-        all_ids.extend(names);
-    }
-    let rfm = Rfm { as_of, bins: options.bins, monetary: options.monetary, cuts, scores: all_scores, data_version: 0 };
-    Ok((rfm, all_ids, set.currency.clone()))
 }
 
 /// Fails when a customer id is in two rows, given every row's id fingerprint.
-fn check_unique(set: &DataSet, mut ids: Vec<u64>) -> Result<()> {
+fn check_unique(set: &SummarySet, mut ids: Vec<u64>) -> Result<()> {
     ids.par_sort_unstable();
     let mut equal: Vec<u64> = ids.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
     equal.dedup();
@@ -683,7 +684,7 @@ fn check_unique(set: &DataSet, mut ids: Vec<u64>) -> Result<()> {
 
 /// The error for the second row of a customer whose id has fingerprint `hash`, or `None` when the
 /// rows with that fingerprint have different ids.
-fn duplicate(set: &DataSet, hash: u64) -> Result<Option<Error>> {
+fn duplicate(set: &SummarySet, hash: u64) -> Result<Option<Error>> {
     let mut seen: Vec<String> = Vec::new();
     for unit in &set.units {
         let mut row = unit.first_row;

@@ -398,10 +398,8 @@ pub struct ClvFitArgs {
     /// printed, not saved.
     #[arg(long, value_name = "PATH")]
     pub summaries: Option<PathBuf>,
-    /// Currency of summary files without a retention.currency key (Spark writes none), as
-    /// CODE:DECIMALS; default USD:2. A file that names another currency is refused.
-    #[arg(long, value_name = "CODE:DECIMALS", requires = "summaries")]
-    pub currency: Option<String>,
+    #[command(flatten)]
+    pub currency: SummaryCurrency,
     /// Fit on orders up to this day (YYYY-MM-DD); default: the latest order day.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
@@ -429,10 +427,8 @@ pub struct ClvScoreArgs {
     /// ... with the model `clv fit --model-out FILE` wrote.
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
-    /// Currency of summary files without a retention.currency key (Spark writes none), as
-    /// CODE:DECIMALS; default USD:2. A file that names another currency is refused.
-    #[arg(long, value_name = "CODE:DECIMALS", requires = "summaries")]
-    pub currency: Option<String>,
+    #[command(flatten)]
+    pub currency: SummaryCurrency,
     #[command(flatten)]
     pub value: ValueArgs,
     /// Write the list to this file (it appears when complete) instead of standard output;
@@ -607,10 +603,8 @@ pub struct ScoreArgs {
     /// Score a summary file (or a directory of part files) instead of a store.
     #[arg(long, value_name = "PATH")]
     pub summaries: Option<PathBuf>,
-    /// Currency of summary files without a retention.currency key (Spark writes none), as
-    /// CODE:DECIMALS; default USD:2. A file that names another currency is refused.
-    #[arg(long, value_name = "CODE:DECIMALS", requires = "summaries")]
-    pub currency: Option<String>,
+    #[command(flatten)]
+    pub currency: SummaryCurrency,
     /// Score as of this day (YYYY-MM-DD); default: the latest order day in the store.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
@@ -886,6 +880,22 @@ impl IngestArgs {
 }
 
 /// Parses an optional `--as-of`-style date flag.
+/// `--currency` of the commands that read summary files.
+#[derive(Args, Debug)]
+pub struct SummaryCurrency {
+    /// Currency of summary files without a retention.currency key (Spark writes none), as
+    /// CODE:DECIMALS; default USD:2. A file that names another currency is refused.
+    #[arg(long, value_name = "CODE:DECIMALS", requires = "summaries")]
+    pub currency: Option<String>,
+}
+
+impl SummaryCurrency {
+    /// The currency given, if any.
+    pub fn parse(&self) -> Result<Option<Currency>, Error> {
+        parse_currency(self.currency.as_deref())
+    }
+}
+
 /// `--currency CODE:DECIMALS`, when given.
 pub fn parse_currency(value: Option<&str>) -> Result<Option<Currency>, Error> {
     value

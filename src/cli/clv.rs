@@ -31,7 +31,7 @@ pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), F
                 )
                 .into());
             }
-            let currency = args::parse_currency(a.currency.as_deref())?;
+            let currency = a.currency.parse()?;
             let input = retention::summary_file::fit_input(path, unit, currency.as_ref())?;
             (ClvModel::fit_data(&input.counts, &input.spend, input.as_of, kind, &options)?, None)
         }
@@ -226,7 +226,7 @@ pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(
     let options = a.value.options()?;
     let (scores, names, currency) = match (&a.summaries, &a.model, &a.db) {
         (Some(path), Some(model_path), _) => {
-            let currency = args::parse_currency(a.currency.as_deref())?;
+            let currency = a.currency.parse()?;
             let file = retention::summary_file::read(path, currency.as_ref())?;
             let text =
                 std::fs::read(model_path).map_err(|e| Error::io(format!("reading {}", model_path.display()), e))?;

@@ -25,6 +25,7 @@ use output::{Col, Format, Table};
 use retention::generate::{Shop, ShopConfig};
 use retention::lake::Cell;
 use retention::rfm::{Clusters, Group, Rfm, RulesFile, SegmentReport, Segments};
+use retention::summary_file::SummarySet;
 use retention::{Currency, CustomerProfile, Day, Error, IngestOptions, IngestReport, Stats, Store, Summary};
 
 /// What a command can fail with: a library error, or a lookup that found nothing.
@@ -402,24 +403,31 @@ impl Source {
 
 fn score(a: &ScoreArgs) -> Result<(Source, Rfm, Segments), Failure> {
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
-    let source = match (&a.summaries, &a.db) {
+    // A summary file's footers are read once: its currency parses the rules, then it is scored.
+    enum Input {
+        Store(Store),
+        File(SummarySet),
+    }
+    let input = match (&a.summaries, &a.db) {
         (Some(path), _) => {
             if as_of.is_some() {
                 let value = a.as_of.clone().unwrap_or_default();
                 return Err(Error::invalid("--as-of", value, "a summary file has its own as-of day").into());
             }
-            let currency = args::parse_currency(a.currency.as_deref())?;
-            let currency = retention::summary_file::currency_of(path, currency.as_ref())?;
-            Source::File { ids: Vec::new(), currency }
+            Input::File(SummarySet::open(path, a.currency.parse()?.as_ref())?)
         }
-        (None, Some(db)) => Source::Store(Store::open_existing(db)?),
+        (None, Some(db)) => Input::Store(Store::open_existing(db)?),
         (None, None) => return Err(Error::invalid("--db", "", "give --db DIR or --summaries PATH").into()),
+    };
+    let currency = match &input {
+        Input::Store(store) => store.currency(),
+        Input::File(set) => set.currency().clone(),
     };
     let mut options = a.to_options();
     let (segments, thresholds) = match &a.rules {
         None => (Segments::default(), [None, None, None]),
         Some(path) => {
-            let rules = RulesFile::load(path, &source.currency())?;
+            let rules = RulesFile::load(path, &currency)?;
             if let Some(bins) = rules.bins {
                 if a.bins.is_some_and(|b| b != bins) {
                     return Err(Error::invalid(
@@ -434,17 +442,16 @@ fn score(a: &ScoreArgs) -> Result<(Source, Rfm, Segments), Failure> {
             (rules.segments, rules.thresholds)
         }
     };
-    match (source, &a.summaries) {
-        (Source::Store(store), _) => {
+    match input {
+        Input::Store(store) => {
             let rfm = Rfm::compute_with(&store.summaries(as_of)?, &options, thresholds)?;
             Ok((Source::Store(store), rfm, segments))
         }
-        (Source::File { currency, .. }, Some(path)) => {
+        Input::File(set) => {
             // Two passes over the part files: value counts merged, then scores (exact cuts).
-            let (rfm, ids, currency) = retention::summary_file::rfm(path, Some(&currency), &options, thresholds)?;
+            let (rfm, ids) = set.rfm(&options, thresholds)?;
             Ok((Source::File { ids, currency }, rfm, segments))
         }
-        (Source::File { .. }, None) => Err(Error::invalid("--summaries", "", "a summary file is needed").into()),
     }
 }
 

@@ -133,7 +133,7 @@ impl Store {
     /// use retention::clv::{FitOptions, ModelKind, TimeUnit, ValueOptions};
     /// use retention::generate::{Shop, ShopConfig};
     /// # fn main() -> retention::Result<()> {
-    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
     /// let store = retention::Store::open(dir.path().join("shop"))?;
     /// let mut csv = Vec::new();
     /// Shop::new(ShopConfig::new(2_000, 7))?.write_csv(&mut csv).map_err(|e| retention::Error::io("generating", e))?;

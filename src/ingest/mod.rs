@@ -165,7 +165,7 @@ impl IngestReport {
 ///
 /// ```
 /// # fn main() -> retention::Result<()> {
-/// # let dir = tempfile::tempdir().unwrap();
+/// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
 /// let store = retention::Store::open(dir.path().join("s"))?;
 /// let mut ingest = store.begin_ingest(&retention::IngestOptions::default())?;
 /// ingest.read("jan.csv", "customer_id,timestamp,amount\na,2024-01-03,5\n".as_bytes())?;
@@ -295,12 +295,7 @@ impl State<'_> {
         let name = path.display().to_string();
         #[cfg(feature = "parquet")]
         if crate::lake::is_parquet(path) {
-            if self.failed {
-                return Err(Error::invalid("ingest", name, "an earlier source of this ingest failed"));
-            }
-            let result = self.read_parquet(path);
-            self.failed = result.is_err();
-            return result;
+            return self.guarded(&name, |state| state.read_parquet(path));
         }
         let file = File::open(path).map_err(|e| Error::io(format!("opening {name}"), e))?;
         let total = file.metadata().ok().map(|m| m.len());
@@ -308,10 +303,16 @@ impl State<'_> {
     }
 
     fn read_sized<R: Read + Send>(&mut self, source_name: &str, reader: R, total: Option<u64>) -> Result<()> {
+        self.guarded(source_name, |state| state.read_inner(source_name, reader, total))
+    }
+
+    /// Reads a source unless an earlier one failed; a failure marks the ingest failed, so that
+    /// nothing of it can be committed.
+    fn guarded(&mut self, source_name: &str, read: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
         if self.failed {
             return Err(Error::invalid("ingest", source_name, "an earlier source of this ingest failed"));
         }
-        let result = self.read_inner(source_name, reader, total);
+        let result = read(self);
         self.failed = result.is_err();
         result
     }

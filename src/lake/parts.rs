@@ -23,7 +23,7 @@ pub struct Part {
 ///
 /// ```
 /// # fn main() -> retention::Result<()> {
-/// # let dir = tempfile::tempdir().unwrap();
+/// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
 /// let root = dir.path().join("orders");
 /// # let io = |e| retention::Error::io("writing", e);
 /// std::fs::create_dir_all(root.join("country=DE")).map_err(io)?;

@@ -191,7 +191,7 @@ impl Store {
     ///
     /// ```
     /// # fn main() -> retention::Result<()> {
-    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
     /// let store = retention::Store::open(dir.path().join("shop"))?;
     /// let csv = "customer_id,order_id,date,amount,category\n\
     ///            a,1,2024-01-01,10.00,books\na,2,2024-01-02,5.00,music\nb,3,2024-01-01,8.00,books\n";

@@ -284,7 +284,7 @@ impl Store {
     /// ```
     /// use retention::metrics::MetricsOptions;
     /// # fn main() -> retention::Result<()> {
-    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
     /// let store = retention::Store::open(dir.path().join("shop"))?;
     /// let orders = "customer_id,order_id,timestamp,amount\na,1,2024-01-01,10\na,2,2024-03-01,20\nb,3,2024-02-01,5\n";
     /// store.ingest(orders.as_bytes(), &Default::default())?;

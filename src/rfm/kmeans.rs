@@ -249,7 +249,7 @@ impl Clusters {
     /// use retention::generate::{Shop, ShopConfig};
     /// use retention::rfm::{Clusters, RfmOptions};
     /// # fn main() -> retention::Result<()> {
-    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
     /// let store = retention::Store::open(dir.path().join("shop"))?;
     /// let mut csv = Vec::new();
     /// Shop::new(ShopConfig::new(500, 1))?.write_csv(&mut csv).map_err(|e| retention::Error::io("generating", e))?;

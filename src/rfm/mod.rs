@@ -5,7 +5,7 @@
 //! ```
 //! use retention::rfm::{Rfm, RfmOptions, Segments};
 //! # fn main() -> retention::Result<()> {
-//! # let dir = tempfile::tempdir().unwrap();
+//! # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
 //! let store = retention::Store::open(dir.path().join("shop"))?;
 //! store.ingest("customer_id,order_id,timestamp,amount\na,1,2024-01-01,10\n".as_bytes(), &Default::default())?;
 //! let rfm = store.rfm(None, &RfmOptions::default())?;
@@ -45,7 +45,7 @@ impl Store {
     /// ```
     /// use retention::rfm::Segments;
     /// # fn main() -> retention::Result<()> {
-    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
     /// let store = retention::Store::open(dir.path().join("shop"))?;
     /// store.ingest("customer_id,order_id,timestamp,amount\na,1,2024-01-01,10\n".as_bytes(), &Default::default())?;
     /// let (members, _) = store.segment_members(None, &Segments::default(), "lost")?;

@@ -104,7 +104,7 @@ fn ratio(a: f64, b: f64) -> f64 {
 /// ```
 /// use retention::rfm::{Rfm, RfmOptions, SegmentReport, Segments};
 /// # fn main() -> retention::Result<()> {
-/// # let dir = tempfile::tempdir().unwrap();
+/// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
 /// let store = retention::Store::open(dir.path().join("shop"))?;
 /// store.ingest("customer_id,order_id,timestamp,amount\na,1,2024-01-01,10\nb,2,2024-02-01,90\n".as_bytes(),
 ///              &Default::default())?;

@@ -186,7 +186,7 @@ impl Rfm {
     /// ```
     /// use retention::rfm::{Rfm, RfmOptions};
     /// # fn main() -> retention::Result<()> {
-    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
     /// let store = retention::Store::open(dir.path().join("shop"))?;
     /// let csv = "customer_id,order_id,timestamp,amount\n\
     ///            a,1,2024-01-01,10\na,2,2024-03-01,30\nb,3,2024-02-01,5\nc,4,2024-03-01,80\n";

@@ -45,7 +45,7 @@ impl Store {
     ///
     /// ```
     /// # fn main() -> retention::Result<()> {
-    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
     /// let store = retention::Store::open(dir.path().join("shop"))?;
     /// let csv = "customer_id,order_id,date,amount,category\na,A-1,2024-01-01,10.00,books\n";
     /// store.ingest(csv.as_bytes(), &retention::IngestOptions::default())?;

@@ -72,7 +72,7 @@ impl Default for StoreOptions {
 ///
 /// ```
 /// # fn main() -> retention::Result<()> {
-/// # let dir = tempfile::tempdir().unwrap();
+/// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
 /// let store = retention::Store::open(dir.path().join("shop"))?;
 /// let csv = "customer_id,order_id,timestamp,amount\nann,1,2024-01-05,20.00\nann,2,2024-02-01,15.50\n";
 /// let report = store.ingest(csv.as_bytes(), &retention::IngestOptions::default())?;
@@ -106,9 +106,10 @@ impl Store {
     /// [`Error::NotAStore`](crate::Error::NotAStore).
     ///
     /// ```
-    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
     /// let missing = retention::Store::open_existing(dir.path().join("typo"));
     /// assert!(matches!(missing, Err(retention::Error::NotAStore { .. })));
+    /// # Ok::<(), retention::Error>(())
     /// ```
     pub fn open_existing(path: impl AsRef<Path>) -> crate::Result<Store> {
         Store::open_with(path, &StoreOptions { create: false, ..StoreOptions::default() })
