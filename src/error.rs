@@ -106,6 +106,8 @@ pub enum Error {
         model: String,
         /// What in the data or the optimisation went wrong, in words.
         reason: String,
+        /// What the user can do instead, most promising first (the CLI writes each as a command).
+        next: Vec<NextStep>,
     },
 
     /// A numerical routine could not reach the required accuracy (a series that did not converge).
@@ -254,4 +256,30 @@ mod tests {
         assert!(s.ends_with("(10000 bytes)"));
         assert_eq!(InputError::shorten(b"short"), "short");
     }
+}
+
+/// What a user can do about a fit that was refused or warned about: data, so that the CLI can
+/// write the exact command and a service can act on it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum NextStep {
+    /// Fit this model instead (its command-line key: `bgnbd`, `mbgnbd`, `pnbd`): it describes this
+    /// data's shape, or needs less of it.
+    OtherModel {
+        /// The model's key.
+        model: String,
+    },
+    /// Add an L2 penalty of this weight on the log-parameters, which pulls weakly identified
+    /// parameters towards 1 instead of letting them wander.
+    Penalty {
+        /// The weight.
+        weight: f64,
+    },
+    /// Fit as of a later day: a longer calibration period shows more purchases and dropouts.
+    LaterAsOf,
+    /// Fit as of an earlier day, keeping the rest as a holdout to check the model against.
+    EarlierAsOf,
+    /// Use a finer time unit (days instead of weeks): purchases in one week are told apart.
+    FinerUnit,
 }

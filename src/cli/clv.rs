@@ -55,9 +55,11 @@ pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), F
     let purchases = model.purchases.summary(0.95)?;
     let spend = model.spend.as_ref().map(|s| s.fitted.spend_summary(0.95)).transpose()?;
     if format == Format::Json {
+        let boundary = model.purchases.diagnostics.boundary.as_ref().map(|b| b.parameters.clone());
         return Ok(output::json(
             out,
             &serde_json::json!({
+                "boundary": boundary,
                 "model": model,
                 "summary": { "purchases": purchases, "spend": spend },
                 "seconds": seconds,
@@ -140,6 +142,21 @@ fn print_model(
         ("penalty".into(), p.diagnostics.penalty.to_string()),
     ];
     pairs.extend(criteria(purchases, ""));
+    if let Some(b) = &p.diagnostics.boundary {
+        let reduced: Vec<String> = b.reduced.iter().map(|(n, v)| format!("{n} = {v:.6}")).collect();
+        pairs.push(("finding".into(), b.describe()));
+        pairs.push(("limiting model".into(), reduced.join(", ")));
+        pairs.push((
+            "vs best interior point".into(),
+            match (b.likelihood_ratio, b.interior_log_likelihood) {
+                (Some(lr), Some(ll)) => format!("likelihood ratio {lr:.4} (interior log-likelihood {ll:.4})"),
+                _ => "no search ended inside the parameter space".into(),
+            },
+        ));
+    }
+    for w in &p.diagnostics.warnings {
+        pairs.push(("warning".into(), with_next_steps(&w.describe(), &w.next_steps)));
+    }
     match (&model.spend, &model.spend_error, spend) {
         (Some(s), _, Some(summary)) => {
             let m = s.fitted.model;
@@ -592,4 +609,13 @@ pub fn demo(
         ]);
     }
     Ok(t.write(out, format)?)
+}
+
+/// A warning's sentence followed by the commands that address it.
+fn with_next_steps(sentence: &str, steps: &[retention::clv::NextStep]) -> String {
+    if steps.is_empty() {
+        return sentence.to_string();
+    }
+    let commands: Vec<String> = steps.iter().map(super::next_step_command).collect();
+    format!("{sentence}; next: {}", commands.join(" or "))
 }

@@ -58,6 +58,11 @@ pub fn run() -> ExitCode {
         Err(Failure::Lib(e)) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(Failure::Lib(e)) => {
             eprintln!("retention: error: {e}");
+            if let Error::Fit { next, .. } = &e {
+                for step in next {
+                    eprintln!("  next: {}", next_step_command(step));
+                }
+            }
             ExitCode::from(e.exit_code())
         }
         Err(Failure::NotFound(what)) => {
@@ -652,4 +657,44 @@ fn clusters(a: &ClustersArgs, format: Format, out: &mut impl Write) -> Result<()
         ]);
     }
     Ok(t.write(out, format)?)
+}
+
+/// The command line the user ran with one flag set to `value` (replaced if given, else added),
+/// written so it can be pasted back.
+fn command_with(flag: &str, value: &str) -> String {
+    let mut words: Vec<String> = std::env::args().skip(1).collect();
+    match words.iter().position(|w| w == flag) {
+        Some(i) if i + 1 < words.len() => words[i + 1] = value.to_string(),
+        _ => match words.iter().position(|w| w.starts_with(&format!("{flag}="))) {
+            Some(i) => words[i] = format!("{flag}={value}"),
+            None => words.extend([flag.to_string(), value.to_string()]),
+        },
+    }
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|w| if w.is_empty() || w.contains(char::is_whitespace) { format!("'{w}'") } else { w.clone() })
+        .collect();
+    format!("retention {}", quoted.join(" "))
+}
+
+/// The exact command for a library's next step (flags are the CLI's business, not the library's).
+pub(crate) fn next_step_command(step: &retention::clv::NextStep) -> String {
+    use retention::clv::NextStep;
+    match step {
+        NextStep::OtherModel { model } => format!("{} (another model)", command_with("--model", model)),
+        NextStep::Penalty { weight } => {
+            format!(
+                "{} (an L2 penalty pulls weak parameters towards 1)",
+                command_with("--penalty", &weight.to_string())
+            )
+        }
+        NextStep::LaterAsOf => {
+            format!("{} (a later day: more purchases observed)", command_with("--as-of", "YYYY-MM-DD"))
+        }
+        NextStep::EarlierAsOf => {
+            format!("{} (an earlier day keeps a holdout to check against)", command_with("--as-of", "YYYY-MM-DD"))
+        }
+        NextStep::FinerUnit => format!("{} (days tell purchases in one week apart)", command_with("--unit", "days")),
+        _ => "see the error above".to_string(),
+    }
 }

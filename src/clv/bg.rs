@@ -6,11 +6,12 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::clv::boundary::{LIMIT_SHAPE, Limit};
 use crate::clv::counts::bg_family_pmf;
 use crate::clv::data::{Cell, CountData};
-use crate::clv::fit::{FitOptions, Problem, Sample, maximise, sample_step};
-use crate::clv::model::{CountModel, Fitted, PurchaseModel};
-use crate::clv::special::{btyd_numerator, btyd_survival, digamma, ln_gamma, log_add_exp};
+use crate::clv::fit::{FitOptions, LimitSpec, Problem, Sample, maximise, sample_step};
+use crate::clv::model::{CountModel, Fitted, ModelKind, PurchaseModel};
+use crate::clv::special::{btyd_numerator, btyd_survival, digamma, ln_gamma_ratio, log_add_exp};
 use crate::error::Result;
 
 /// BG/NBD parameters: purchase rates λ ~ Gamma(shape r, rate α), dropout probability after each
@@ -77,19 +78,27 @@ impl Params {
         }
     }
 
-    /// The x-only part: lnΓ(r+x) − lnΓ(r) + r ln α + lnΓ(b+x) − lnΓ(b) + lnΓ(a+b) − lnΓ(a+b+x(+1)).
+    /// The x-only part: lnΓ(r+x) − lnΓ(r) + lnΓ(b+x) − lnΓ(b) + lnΓ(a+b) − lnΓ(a+b+x(+1)), each
+    /// difference by [`ln_gamma_ratio`] so that shapes running to a point mass (r or a + b of 10⁶,
+    /// a boundary fit) keep every digit.
     fn x_terms(&self, x: f64) -> f64 {
         let shift = if self.variant == Variant::Mbg { 1.0 } else { 0.0 };
-        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
-        ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_gamma(b + x) - ln_gamma(b) + ln_gamma(a + b)
-            - ln_gamma(a + b + x + shift)
+        let (r, a, b) = (self.r, self.a, self.b);
+        ln_gamma_ratio(r, x) + ln_gamma_ratio(b, x) - ln_gamma_ratio(a + b, x + shift)
+    }
+
+    /// ln[αʳ (α+t)^−(r+x)] = −r ln(1 + t/α) − x ln(α+t): the same number as the printed form
+    /// without subtracting two terms of size r·ln α.
+    #[inline]
+    fn ln_rate_term(&self, x: f64, t: f64) -> f64 {
+        let v = -self.r * (t / self.alpha).ln_1p();
+        if x > 0.0 { v - x * (self.alpha + t).ln() } else { v }
     }
 
     /// One customer's log-likelihood, straight from the formula (times in model units).
     fn log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
-        let m = self.r + x;
         let (c3, c4) = self.mixing_constants(x);
-        self.x_terms(x) + log_add_exp(c3 - m * (self.alpha + age).ln(), c4 - m * (self.alpha + t_x).ln())
+        self.x_terms(x) + log_add_exp(c3 + self.ln_rate_term(x, age), c4 + self.ln_rate_term(x, t_x))
     }
 
     fn p_alive(&self, x: f64, t_x: f64, age: f64) -> f64 {
@@ -142,12 +151,16 @@ impl Params {
         let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
         let unit = data.unit().days();
         let days = data.max_age() as usize + 1;
-        let (ln_day, inv_day): (Vec<f64>, Vec<f64>) = (0..days)
+        // Per day d (t = d in model units): ln(α+t), 1/(α+t), ln(1 + t/α) and t/(α(α+t)), so that
+        // ln[αʳ(α+t)^−(r+x)] = −r·ln(1 + t/α) − x·ln(α+t) and its α-derivative
+        // r·t/(α(α+t)) − x/(α+t) are both free of the r·ln α that cancels at large r.
+        let per_day: Vec<[f64; 4]> = (0..days)
             .map(|d| {
-                let v = alpha + d as f64 / unit;
-                (v.ln(), 1.0 / v)
+                let t = d as f64 / unit;
+                let v = alpha + t;
+                [v.ln(), 1.0 / v, (t / alpha).ln_1p(), t / (alpha * v)]
             })
-            .unzip();
+            .collect();
         let xs = histogram.len();
         let shift = if self.variant == Variant::Mbg { 1.0 } else { 0.0 };
         let mut consts = Vec::with_capacity(xs);
@@ -169,19 +182,19 @@ impl Params {
             let n = count as f64;
             let psi_abx = digamma(a + b + xf + shift);
             ll += n * self.x_terms(xf);
-            g[0] += n * (digamma(r + xf) - psi_r + alpha.ln());
-            g[1] += n * r / alpha;
+            g[0] += n * (digamma(r + xf) - psi_r);
             g[2] += n * (psi_ab - psi_abx);
             g[3] += n * (digamma(b + xf) - psi_b + psi_ab - psi_abx);
         }
         let inv_a = 1.0 / a;
         let cell_terms = |c: &Cell| -> [f64; 5] {
             let n = c.count as f64;
-            let m = r + c.x as f64;
+            let xf = c.x as f64;
             let (c3, c4) = consts[c.x as usize];
-            let (t, tx) = (c.age as usize, c.t_x as usize);
-            let e3 = c3 - m * ln_day[t];
-            let e4 = c4 - m * ln_day[tx];
+            let (dt, dx) = (&per_day[c.age as usize], &per_day[c.t_x as usize]);
+            let rate_term = |d: &[f64; 4]| if c.x > 0 { -r * d[2] - xf * d[0] } else { -r * d[2] };
+            let e3 = c3 + rate_term(dt);
+            let e4 = c4 + rate_term(dx);
             // ln(e^e3 + e^e4) and w = e^e4 / (e^e3 + e^e4), the share of the "dropped out after
             // t_x" term, from one exponential.
             let (hi, lo) = if e4 > e3 { (e4, e3) } else { (e3, e4) };
@@ -189,11 +202,13 @@ impl Params {
             let mix = hi + ratio.ln_1p();
             let w = if e4 > e3 { 1.0 / (1.0 + ratio) } else { ratio / (1.0 + ratio) };
             let (dc4_b, dc3_b) = dc[c.x as usize];
+            let blend = |i: usize| (1.0 - w) * dt[i] + w * dx[i];
             [
                 n * mix,
-                -n * ((1.0 - w) * ln_day[t] + w * ln_day[tx]),
-                -n * m * ((1.0 - w) * inv_day[t] + w * inv_day[tx]),
-                n * w * inv_a,
+                -n * blend(2),
+                n * (r * blend(3) - xf * blend(1)),
+                // a = 0 (the no-dropout boundary) has w = 0 exactly: no a-term, not 0·∞.
+                if w > 0.0 { n * w * inv_a } else { 0.0 },
                 n * (w * dc4_b + (1.0 - w) * dc3_b),
             ]
         };
@@ -225,6 +240,80 @@ impl Params {
 /// Cells per parallel task: large enough to amortise scheduling, fixed so sums are reproducible.
 const CHUNK: usize = 8192;
 
+/// The limits of the BG/NBD family's parameter space (r, α, a, b), as reduced models (see
+/// `clv::boundary`): a = 0 (nobody drops out: NBD; b then plays no part and is set to 1); a, b at
+/// the point-mass concentration K with the dropout probability a/(a+b) = o/(1+o) free (odds o, so
+/// every reduced parameter is positive); r, α at K with the rate λ = r/α free; and the
+/// combinations.
+const BG_LIMITS: [LimitSpec; 5] = [
+    LimitSpec {
+        limits: &[Limit::NoDropout],
+        names: &["r", "alpha"],
+        embed: |v| (vec![v[0], v[1], 0.0, 1.0], jacobian(&[&[1.0, 0.0], &[0.0, 1.0], &[0.0, 0.0], &[0.0, 0.0]])),
+        project: |p| vec![p[0], p[1]],
+        report: |v| vec![("r".into(), v[0]), ("alpha".into(), v[1])],
+    },
+    LimitSpec {
+        limits: &[Limit::OneDropoutProbability],
+        names: &["r", "alpha", "dropout odds"],
+        embed: |v| {
+            let (a, b, da, db) = dropout_shapes(v[2]);
+            (vec![v[0], v[1], a, b], jacobian(&[&[1.0, 0.0, 0.0], &[0.0, 1.0, 0.0], &[0.0, 0.0, da], &[0.0, 0.0, db]]))
+        },
+        project: |p| vec![p[0], p[1], p[2] / p[3]],
+        report: |v| vec![("r".into(), v[0]), ("alpha".into(), v[1]), ("p".into(), v[2] / (1.0 + v[2]))],
+    },
+    LimitSpec {
+        limits: &[Limit::OnePurchaseRate],
+        names: &["lambda", "a", "b"],
+        embed: |v| {
+            let (r, alpha, dalpha) = rate_shapes(v[0]);
+            (
+                vec![r, alpha, v[1], v[2]],
+                jacobian(&[&[0.0, 0.0, 0.0], &[dalpha, 0.0, 0.0], &[0.0, 1.0, 0.0], &[0.0, 0.0, 1.0]]),
+            )
+        },
+        project: |p| vec![p[0] / p[1], p[2], p[3]],
+        report: |v| vec![("lambda".into(), v[0]), ("a".into(), v[1]), ("b".into(), v[2])],
+    },
+    LimitSpec {
+        limits: &[Limit::OnePurchaseRate, Limit::OneDropoutProbability],
+        names: &["lambda", "dropout odds"],
+        embed: |v| {
+            let (r, alpha, dalpha) = rate_shapes(v[0]);
+            let (a, b, da, db) = dropout_shapes(v[1]);
+            (vec![r, alpha, a, b], jacobian(&[&[0.0, 0.0], &[dalpha, 0.0], &[0.0, da], &[0.0, db]]))
+        },
+        project: |p| vec![p[0] / p[1], p[2] / p[3]],
+        report: |v| vec![("lambda".into(), v[0]), ("p".into(), v[1] / (1.0 + v[1]))],
+    },
+    LimitSpec {
+        limits: &[Limit::OnePurchaseRate, Limit::NoDropout],
+        names: &["lambda"],
+        embed: |v| {
+            let (r, alpha, dalpha) = rate_shapes(v[0]);
+            (vec![r, alpha, 0.0, 1.0], jacobian(&[&[0.0], &[dalpha], &[0.0], &[0.0]]))
+        },
+        project: |p| vec![p[0] / p[1]],
+        report: |v| vec![("lambda".into(), v[0])],
+    },
+];
+
+/// A Beta at the point-mass concentration K with mean o/(1 + o): (a, b, ∂a/∂o, ∂b/∂o).
+fn dropout_shapes(odds: f64) -> (f64, f64, f64, f64) {
+    let d = LIMIT_SHAPE / ((1.0 + odds) * (1.0 + odds));
+    (LIMIT_SHAPE * odds / (1.0 + odds), LIMIT_SHAPE / (1.0 + odds), d, -d)
+}
+
+/// A Gamma at the point-mass shape K with mean λ: (r, α, ∂α/∂λ).
+pub(crate) fn rate_shapes(lambda: f64) -> (f64, f64, f64) {
+    (LIMIT_SHAPE, LIMIT_SHAPE / lambda, -LIMIT_SHAPE / (lambda * lambda))
+}
+
+pub(crate) fn jacobian(rows: &[&[f64]]) -> Vec<Vec<f64>> {
+    rows.iter().map(|r| r.to_vec()).collect()
+}
+
 fn fit_variant(
     data: &CountData,
     options: &FitOptions,
@@ -253,6 +342,13 @@ fn fit_variant(
         log_likelihood: &ll,
         analytic_gradient: true,
         sample: sample.as_ref().map(|s| Sample { observations: s.customers() as f64, log_likelihood: &sample_ll }),
+        shapes: &[0, 2, 3],
+        limits: &BG_LIMITS,
+        kind: Some(match variant {
+            Variant::Bg => ModelKind::BgNbd,
+            Variant::Mbg => ModelKind::MbgNbd,
+        }),
+        warnings: data.warnings(),
     };
     // Starts: the purchase rate r/α matched to the data's repeat rate, with dropout shapes from
     // "few drop out" to "most drop out early".
@@ -338,6 +434,7 @@ bg_model!(MbgNbd, Variant::Mbg, "MBG/NBD");
 mod tests {
     use super::*;
     use crate::clv::TimeUnit;
+    use crate::clv::special::ln_gamma;
 
     const CDNOW: BgNbd = BgNbd { r: 0.24259, alpha: 4.4136, a: 0.79292, b: 2.4259 };
 

@@ -5,12 +5,12 @@
 //! lives with its model.
 
 use super::bg::BgNbd;
-use super::special::{ln_beta, ln_gamma};
+use super::special::{ln_gamma, ln_gamma_ratio};
 
 /// ln of the negative-binomial probability Γ(r + j) / (Γ(r) j!) p^r q^j.
 fn ln_nbd(r: f64, j: u32, ln_p: f64, ln_q: f64) -> f64 {
     let j = j as f64;
-    ln_gamma(r + j) - ln_gamma(r) - ln_gamma(j + 1.0) + r * ln_p + j * ln_q
+    ln_gamma_ratio(r, j) - ln_gamma(j + 1.0) + r * ln_p + j * ln_q
 }
 
 /// P(N ≥ n) for N ~ NB(r, p): from the head when the tail is large, else summed from n upwards,
@@ -39,14 +39,19 @@ pub(crate) fn bg_family_pmf(r: f64, alpha: f64, a: f64, beta: f64, n: u32, t: f6
     if t <= 0.0 {
         return if n == 0 { 1.0 } else { 0.0 };
     }
-    let ln_p = (alpha / (alpha + t)).ln();
+    let ln_p = -(t / alpha).ln_1p();
     let ln_q = (t / (alpha + t)).ln();
     let nf = n as f64;
-    let alive = (ln_beta(a, beta + nf) - ln_beta(a, beta) + ln_nbd(r, n, ln_p, ln_q)).exp();
-    if n == 0 {
+    // B(a, β+n)/B(a, β) and B(a+1, β+n−1)/B(a, β) as ratios of rising factorials, exact for the
+    // point-mass boundary (a + β of 10⁶) and for a = 0 (nobody drops out: the first is 1, the
+    // second 0).
+    let survived = ln_gamma_ratio(beta, nf) - ln_gamma_ratio(a + beta, nf);
+    let alive = (survived + ln_nbd(r, n, ln_p, ln_q)).exp();
+    if n == 0 || a == 0.0 {
         return alive;
     }
-    let dropped = (ln_beta(a + 1.0, beta + nf - 1.0) - ln_beta(a, beta)).exp() * nbd_tail(r, n, ln_p, ln_q);
+    let dropped =
+        (a.ln() + ln_gamma_ratio(beta, nf - 1.0) - ln_gamma_ratio(a + beta, nf)).exp() * nbd_tail(r, n, ln_p, ln_q);
     alive + dropped
 }
 

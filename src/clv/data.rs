@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, NextStep, Result};
 use crate::money::Currency;
 use crate::summary::Summaries;
 
@@ -230,35 +230,53 @@ impl CountData {
         (x.max(1.0)) / (t / self.unit.days()).max(1.0)
     }
 
-    /// Checks that the data can identify a purchase-and-dropout model; the error says what is
-    /// missing in words (lifetimes#271: degenerate data accepted as a fit).
+    /// Refuses data that carry no information for a purchase-and-dropout model, saying which and
+    /// what to do (no customers, nobody with a repeat purchase, no time observed, fewer customers
+    /// than parameters). Anything else is fitted: thin or degenerate data give warnings or a
+    /// boundary finding, never a refusal (lifetimes#271 accepted such data silently as a fit).
     pub(crate) fn check_identifiable(&self, model: &str) -> Result<()> {
-        let fail = |reason: String| Err(Error::Fit { model: model.into(), reason });
+        let fail = |reason: String, next: Vec<NextStep>| Err(Error::Fit { model: model.into(), reason, next });
         if self.customers == 0 {
-            return fail("there are no customers in the calibration period".into());
-        }
-        if self.repeaters < MIN_REPEATERS {
-            return fail(format!(
-                "only {} of {} customers made a repeat purchase; at least {MIN_REPEATERS} are needed to estimate purchase \
-                 and dropout rates",
-                self.repeaters, self.customers
-            ));
-        }
-        if self.cells.iter().filter(|c| c.x > 0).all(|c| c.t_x == c.age) {
-            return fail(
-                "every repeat customer bought on the last day of the window (t_x = T), so nobody is seen to stop buying \
-                 and dropout cannot be estimated; use a later as-of day"
-                    .into(),
-            );
+            return fail("there are no customers in the calibration period".into(), vec![NextStep::LaterAsOf]);
         }
         if self.cells.iter().all(|c| c.age == 0) {
-            return fail("every customer's first purchase is on the as-of day (T = 0): no time was observed".into());
+            return fail(
+                "every customer's first purchase is on the as-of day (T = 0): no time was observed".into(),
+                vec![NextStep::LaterAsOf],
+            );
+        }
+        if self.repeaters == 0 {
+            return fail(
+                format!(
+                    "none of the {} customers made a repeat purchase, so there is nothing to estimate purchase rates from",
+                    self.customers
+                ),
+                vec![NextStep::LaterAsOf],
+            );
+        }
+        if self.customers < 4 {
+            return fail(
+                format!("{} customers cannot determine the model's four parameters", self.customers),
+                vec![NextStep::LaterAsOf],
+            );
         }
         Ok(())
     }
+
+    /// Warnings the data give before any fit: few repeat customers.
+    pub(crate) fn warnings(&self) -> Vec<crate::clv::boundary::Warning> {
+        if self.repeaters >= MIN_REPEATERS {
+            return Vec::new();
+        }
+        vec![crate::clv::boundary::Warning {
+            kind: crate::clv::boundary::WarningKind::FewRepeaters { repeaters: self.repeaters },
+            parameters: Vec::new(),
+            next_steps: vec![NextStep::LaterAsOf],
+        }]
+    }
 }
 
-/// Fewer repeat customers than this cannot support a four-parameter fit.
+/// Fewer repeat customers than this make every estimate rest on a handful: a warning.
 pub(crate) const MIN_REPEATERS: u64 = 10;
 
 /// One Gamma-Gamma observation: a customer's repeat purchases and their average value.
@@ -380,14 +398,21 @@ mod tests {
     }
 
     #[test]
-    fn degenerate_data_is_refused_in_words() {
+    fn data_without_information_is_refused_with_a_next_step() {
         let none = CountData::from_days((0..100).map(|_| (0, 0, 50)), TimeUnit::Days).unwrap();
         let err = none.check_identifiable("BG/NBD").unwrap_err();
-        assert!(err.to_string().contains("only 0 of 100 customers made a repeat purchase"), "{err}");
-        let all_last_day = CountData::from_days((0..100).map(|i| (1 + i % 3, 50, 50)), TimeUnit::Days).unwrap();
-        let err = all_last_day.check_identifiable("BG/NBD").unwrap_err();
-        assert!(err.to_string().contains("t_x = T"), "{err}");
+        assert!(err.to_string().contains("none of the 100 customers made a repeat purchase"), "{err}");
         assert_eq!(err.exit_code(), 6);
+        assert!(matches!(&err, Error::Fit { next, .. } if next == &vec![NextStep::LaterAsOf]), "{err:?}");
+        let three = CountData::from_days([(1, 5, 9), (0, 0, 9), (2, 3, 9)], TimeUnit::Days).unwrap();
+        assert!(three.check_identifiable("BG/NBD").is_err());
+        // Everyone still buying at the end is a finding (no dropout), not a refusal.
+        let all_last_day = CountData::from_days((0..100).map(|i| (1 + i % 3, 50, 50)), TimeUnit::Days).unwrap();
+        assert!(all_last_day.check_identifiable("BG/NBD").is_ok());
+        assert!(all_last_day.warnings().is_empty());
+        let thin = CountData::from_days((0..100).map(|i| if i < 3 { (1, 5, 50) } else { (0, 0, 50) }), TimeUnit::Days)
+            .unwrap();
+        assert!(matches!(thin.warnings()[0].kind, crate::clv::WarningKind::FewRepeaters { repeaters: 3 }));
     }
 
     #[test]

@@ -138,7 +138,7 @@ impl GammaGamma {
     pub fn fit(data: &SpendData, options: &FitOptions) -> Result<SpendFit> {
         let started = std::time::Instant::now();
         let obs = data.observations();
-        let fail = |reason: String| Err(Error::Fit { model: "Gamma-Gamma".into(), reason });
+        let fail = |reason: String| Err(Error::Fit { model: "Gamma-Gamma".into(), reason, next: Vec::new() });
         if (obs.len() as u64) < crate::clv::data::MIN_REPEATERS {
             return fail(format!(
                 "only {} customers have repeat purchases with positive spend; at least {} are needed",
@@ -166,6 +166,10 @@ impl GammaGamma {
             sample: sample
                 .as_ref()
                 .map(|s| Sample { observations: s.observations().len() as f64, log_likelihood: &sample_ll }),
+            shapes: &[0, 1],
+            limits: &[],
+            kind: None,
+            warnings: Vec::new(),
         };
         // Starts with the population mean p γ/(q − 1) equal to the observed mean.
         let starts: Vec<Vec<f64>> =

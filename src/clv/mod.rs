@@ -18,6 +18,7 @@
 //! ```
 
 mod bg;
+mod boundary;
 mod counts;
 mod data;
 mod evaluate;
@@ -38,6 +39,7 @@ mod uncertainty;
 mod value;
 
 pub use bg::{BgNbd, MbgNbd};
+pub use boundary::{Boundary, LIMIT_SHAPE, Limit, NextStep, Warning, WarningKind};
 pub use data::{Cell, CountData, SpendData, SpendObservation, TimeUnit};
 pub use evaluate::{EvaluateOptions, Evaluation, FrequencyGroup, ModelEvaluation};
 pub use fit::FitOptions;

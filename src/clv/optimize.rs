@@ -43,6 +43,13 @@ pub struct Diagnostics {
     pub observations: u64,
     /// Wall-clock seconds of the covariance (Hessian and its inverse), part of `seconds`.
     pub covariance_seconds: f64,
+    /// Where the maximum lies when it is on the boundary of the parameter space: the limiting
+    /// model that was fitted (its parameters are the fit's, at the limit), `None` inside.
+    #[serde(default)]
+    pub boundary: Option<crate::clv::boundary::Boundary>,
+    /// What the data pin down only loosely (the fit goes on; each names a next step).
+    #[serde(default)]
+    pub warnings: Vec<crate::clv::boundary::Warning>,
 }
 
 /// Stopping rules. A fit has converged when the largest gradient component (mean log-likelihood,

@@ -6,10 +6,14 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::clv::bg::{jacobian, rate_shapes};
+use crate::clv::boundary::Limit;
 use crate::clv::data::CountData;
-use crate::clv::fit::{FitOptions, Problem, Sample, maximise, sample_step};
-use crate::clv::model::{CountModel, Fitted, PurchaseModel};
-use crate::clv::special::{discount_g, gauss_kronrod, ln_beta, ln_gamma, ln_hyp2f1_a_a1, log_add_exp, log_sub_exp};
+use crate::clv::fit::{FitOptions, LimitSpec, Problem, Sample, maximise, sample_step};
+use crate::clv::model::{CountModel, Fitted, ModelKind, PurchaseModel};
+use crate::clv::special::{
+    discount_g, gauss_kronrod, ln_beta, ln_gamma, ln_gamma_ratio, ln_hyp2f1_a_a1, log_add_exp, log_sub_exp,
+};
 use crate::error::Result;
 
 /// Pareto/NBD parameters: λ ~ Gamma(shape r, rate α), μ ~ Gamma(shape s, rate β), rates per time
@@ -51,55 +55,147 @@ impl TailIndex {
     }
 }
 
+/// The limits of the Pareto/NBD parameter space (r, α, s, β) as reduced models (see
+/// `clv::boundary`): s = 0 (nobody drops out: NBD; β plays no part and is set to 1); s, β at the
+/// point-mass shape K with the dropout rate μ = s/β free (NBD purchases, exponential lifetime);
+/// r, α at K with the purchase rate λ = r/α free; and the combinations.
+const PARETO_LIMITS: [LimitSpec; 5] = [
+    LimitSpec {
+        limits: &[Limit::NoDropout],
+        names: &["r", "alpha"],
+        embed: |v| (vec![v[0], v[1], 0.0, 1.0], jacobian(&[&[1.0, 0.0], &[0.0, 1.0], &[0.0, 0.0], &[0.0, 0.0]])),
+        project: |p| vec![p[0], p[1]],
+        report: |v| vec![("r".into(), v[0]), ("alpha".into(), v[1])],
+    },
+    LimitSpec {
+        limits: &[Limit::OneDropoutRate],
+        names: &["r", "alpha", "mu"],
+        embed: |v| {
+            let (s, beta, dbeta) = rate_shapes(v[2]);
+            (
+                vec![v[0], v[1], s, beta],
+                jacobian(&[&[1.0, 0.0, 0.0], &[0.0, 1.0, 0.0], &[0.0, 0.0, 0.0], &[0.0, 0.0, dbeta]]),
+            )
+        },
+        project: |p| vec![p[0], p[1], p[2] / p[3]],
+        report: |v| vec![("r".into(), v[0]), ("alpha".into(), v[1]), ("mu".into(), v[2])],
+    },
+    LimitSpec {
+        limits: &[Limit::OnePurchaseRate],
+        names: &["lambda", "s", "beta"],
+        embed: |v| {
+            let (r, alpha, dalpha) = rate_shapes(v[0]);
+            (
+                vec![r, alpha, v[1], v[2]],
+                jacobian(&[&[0.0, 0.0, 0.0], &[dalpha, 0.0, 0.0], &[0.0, 1.0, 0.0], &[0.0, 0.0, 1.0]]),
+            )
+        },
+        project: |p| vec![p[0] / p[1], p[2], p[3]],
+        report: |v| vec![("lambda".into(), v[0]), ("s".into(), v[1]), ("beta".into(), v[2])],
+    },
+    LimitSpec {
+        limits: &[Limit::OnePurchaseRate, Limit::OneDropoutRate],
+        names: &["lambda", "mu"],
+        embed: |v| {
+            let (r, alpha, dalpha) = rate_shapes(v[0]);
+            let (s, beta, dbeta) = rate_shapes(v[1]);
+            (vec![r, alpha, s, beta], jacobian(&[&[0.0, 0.0], &[dalpha, 0.0], &[0.0, 0.0], &[0.0, dbeta]]))
+        },
+        project: |p| vec![p[0] / p[1], p[2] / p[3]],
+        report: |v| vec![("lambda".into(), v[0]), ("mu".into(), v[1])],
+    },
+    LimitSpec {
+        limits: &[Limit::OnePurchaseRate, Limit::NoDropout],
+        names: &["lambda"],
+        embed: |v| {
+            let (r, alpha, dalpha) = rate_shapes(v[0]);
+            (vec![r, alpha, 0.0, 1.0], jacobian(&[&[0.0], &[dalpha], &[0.0], &[0.0]]))
+        },
+        project: |p| vec![p[0] / p[1]],
+        report: |v| vec![("lambda".into(), v[0])],
+    },
+];
+
 /// Above this argument the ₂F₁ series needs hundreds of terms; the integral is cheaper and exact.
 const SERIES_LIMIT: f64 = 0.95;
 
 impl ParetoNbd {
-    /// ln of the two parts of the likelihood without the common factor Γ(r+x)αʳβˢ/Γ(r):
-    /// alive = −(r+x) ln(α+T) − s ln(β+T) (still alive at T) and
-    /// died = ln s + ln ∫_{t_x}^{T} (α+τ)^−(r+x) (β+τ)^−(s+1) dτ (dropped out between t_x and T).
+    /// ln of the two parts of the likelihood without the common factor Γ(r+x)/Γ(r), each carrying
+    /// αʳβˢ in normalised form so that no term grows with the shapes:
+    /// alive = −r ln(1 + T/α) − x ln(α+T) − s ln(1 + T/β) (still alive at T) and
+    /// died = ln s + r ln α + s ln β + ln ∫_{t_x}^{T} (α+τ)^−(r+x) (β+τ)^−(s+1) dτ (dropped out
+    /// between t_x and T).
+    ///
+    /// Written as αʳ(α+T)^−(r+x) the first would subtract two numbers of size r·ln α: at the
+    /// boundary "one dropout rate for everyone" (s, β → ∞, a fit's finding) s·ln β is 10⁷ and the
+    /// difference would keep 9 digits. s = 0 (nobody drops out) leaves the first part alone.
     fn parts(&self, x: f64, t_x: f64, age: f64) -> (f64, f64) {
-        let m = self.r + x;
-        let alive = -m * (self.alpha + age).ln() - self.s * (self.beta + age).ln();
-        (alive, self.s.ln() + self.ln_death_integral(m, t_x, age))
+        (self.ln_alive(x, age), self.ln_died(x, t_x, age))
     }
 
-    /// ln ∫_{t₀}^{t₁} (α+τ)^−m (β+τ)^−(s+1) dτ. As a difference of two tails I(t₀) − I(t₁), with
-    /// I(t) = (M+t)^−(m+s) ₂F₁(·, ·; m+s+1; z(t)) / (m+s), M = max(α, β), and the ₂F₁ of
-    /// FH 2005 eq. 21 (α ≥ β: ₂F₁(m+s, s+1; m+s+1; (α−β)/(α+t)); α < β: ₂F₁(m+s, m; m+s+1;
-    /// (β−α)/(β+t))). The difference of logs is taken with `log_sub_exp`, and t₀ = t₁ (t_x = T,
-    /// CLVTools 0.7.0) gives −∞, which the caller adds as zero.
-    fn ln_death_integral(&self, m: f64, t0: f64, t1: f64) -> f64 {
-        if t1 <= t0 {
+    /// ln[αʳβˢ (α+T)^−(r+x) (β+T)^−s], normalised as in [`parts`](Self::parts).
+    fn ln_alive(&self, x: f64, age: f64) -> f64 {
+        let (r, alpha, s, beta) = (self.r, self.alpha, self.s, self.beta);
+        let mut v = -r * (age / alpha).ln_1p() - s * (age / beta).ln_1p();
+        if x > 0.0 {
+            v -= x * (alpha + age).ln();
+        }
+        v
+    }
+
+    /// ln s + ln of αʳβˢ ∫_{t₀}^{t₁} (α+τ)^−m (β+τ)^−(s+1) dτ, m = r + x. As a difference of two
+    /// tails I(t₀) − I(t₁), with I(t) = (M+t)^−(m+s) ₂F₁(·, ·; m+s+1; z(t)) / (m+s),
+    /// M = max(α, β), and the ₂F₁ of FH 2005 eq. 21 (α ≥ β: ₂F₁(m+s, s+1; m+s+1; (α−β)/(α+t));
+    /// α < β: ₂F₁(m+s, m; m+s+1; (β−α)/(β+t))). The difference of logs is taken with
+    /// `log_sub_exp`, and t₀ = t₁ (t_x = T, CLVTools 0.7.0) or s = 0 gives −∞, which the caller
+    /// adds as zero.
+    fn ln_died(&self, x: f64, t0: f64, t1: f64) -> f64 {
+        if t1 <= t0 || self.s == 0.0 {
             return f64::NEG_INFINITY;
         }
-        match (self.ln_tail(m, t0), self.ln_tail(m, t1)) {
+        let integral = match (self.ln_tail(x, t0), self.ln_tail(x, t1)) {
             (Some(i0), Some(i1)) => log_sub_exp(i0, i1),
-            _ => self.ln_integral_by_quadrature(m, t0, t1),
-        }
+            _ => self.ln_integral_by_quadrature(x, t0, t1),
+        };
+        self.s.ln() + integral
     }
 
-    /// ln I(t) = ln ∫_t^∞ (α+τ)^−m (β+τ)^−(s+1) dτ by its ₂F₁ series, or `None` where the series
-    /// would be slow (z above `SERIES_LIMIT`) and the caller integrates the difference instead.
-    fn ln_tail(&self, m: f64, t: f64) -> Option<f64> {
-        let (big, small, b) =
-            if self.alpha >= self.beta { (self.alpha, self.beta, self.s + 1.0) } else { (self.beta, self.alpha, m) };
-        let a = m + self.s;
-        let z = (big - small) / (big + t);
+    /// ln αʳβˢI(t), I(t) = ∫_t^∞ (α+τ)^−(r+x) (β+τ)^−(s+1) dτ, by its ₂F₁ series, or `None` where
+    /// the series would be slow (z above `SERIES_LIMIT`) and the caller integrates the difference
+    /// instead. αʳβˢ(M+t)^−(m+s) is written with `ln_1p` of a non-negative argument (see
+    /// [`parts`](Self::parts)).
+    fn ln_tail(&self, x: f64, t: f64) -> Option<f64> {
+        let (r, alpha, s, beta) = (self.r, self.alpha, self.s, self.beta);
+        let m = r + x;
+        let a = m + s;
+        let (z, b, scale) = if alpha >= beta {
+            // r ln α + s ln β − (m+s) ln(α+t)
+            let scale = -r * (t / alpha).ln_1p() - s * ((alpha - beta + t) / beta).ln_1p() - x * (alpha + t).ln();
+            ((alpha - beta) / (alpha + t), s + 1.0, scale)
+        } else {
+            let scale = -s * (t / beta).ln_1p() - r * ((beta - alpha + t) / alpha).ln_1p() - x * (beta + t).ln();
+            ((beta - alpha) / (beta + t), m, scale)
+        };
         if z > SERIES_LIMIT {
             return None;
         }
-        Some(-a * (big + t).ln() + ln_hyp2f1_a_a1(a, b, z).ok()? - a.ln())
+        Some(scale + ln_hyp2f1_a_a1(a, b, z).ok()? - a.ln())
     }
 
-    /// The same integral by adaptive Gauss–Kronrod in w = ln(c + τ), c = min(α, β), where the
-    /// integrand's log has slope between −(m+s) and 1, so panels stay smooth for any parameters.
-    fn ln_integral_by_quadrature(&self, m: f64, t0: f64, t1: f64) -> f64 {
-        let c = self.alpha.min(self.beta);
+    /// ln αʳβˢ∫_{t₀}^{t₁} (α+τ)^−m (β+τ)^−(s+1) dτ by adaptive Gauss–Kronrod in w = ln(c + τ),
+    /// c = min(α, β), where the integrand's log has slope between −(m+s) and 1, so panels stay
+    /// smooth for any parameters; the work is bounded by the quadrature's panel cap.
+    fn ln_integral_by_quadrature(&self, x: f64, t0: f64, t1: f64) -> f64 {
+        let (r, alpha, s, beta) = (self.r, self.alpha, self.s, self.beta);
+        let c = alpha.min(beta);
         let (w0, w1) = ((c + t0).ln(), (c + t1).ln());
         let ln_f = |w: f64| {
             let tau = (w.exp() - c).max(0.0);
-            w - m * (self.alpha + tau).ln() - (self.s + 1.0) * (self.beta + tau).ln()
+            let mut v = w - r * (tau / alpha).ln_1p() - s * (tau / beta).ln_1p() - (beta + tau).ln();
+            if x > 0.0 {
+                v -= x * (alpha + tau).ln();
+            }
+            v
         };
         let reference = ln_f(w0).max(ln_f(w1));
         let integral = gauss_kronrod(&|w| (ln_f(w) - reference).exp(), w0, w1);
@@ -117,14 +213,21 @@ impl ParetoNbd {
     fn total(&self, data: &CountData, index: &TailIndex) -> f64 {
         let unit = data.unit().days();
         let (r, alpha, s, beta) = (self.r, self.alpha, self.s, self.beta);
-        let tails: Vec<Option<f64>> =
-            index.keys.par_iter().map(|&(x, day)| self.ln_tail(r + x as f64, day as f64 / unit)).collect();
+        let dies = s > 0.0;
+        let tails: Vec<Option<f64>> = if dies {
+            index.keys.par_iter().map(|&(x, day)| self.ln_tail(x as f64, day as f64 / unit)).collect()
+        } else {
+            Vec::new()
+        };
         let ln_s = s.ln();
-        let constant = -ln_gamma(r) + r * alpha.ln() + s * beta.ln();
         // Terms in x alone and in a day alone, once per pass.
-        let ln_gamma_m: Vec<f64> = (0..=data.max_x()).map(|x| ln_gamma(r + x as f64)).collect();
-        let (ln_alpha_day, ln_beta_day): (Vec<f64>, Vec<f64>) =
-            (0..=data.max_age()).map(|d| ((alpha + d as f64 / unit).ln(), (beta + d as f64 / unit).ln())).unzip();
+        let ln_gamma_m: Vec<f64> = (0..=data.max_x()).map(|x| ln_gamma_ratio(r, x as f64)).collect();
+        let alive_day: Vec<(f64, f64)> = (0..=data.max_age())
+            .map(|d| {
+                let t = d as f64 / unit;
+                (-r * (t / alpha).ln_1p() - s * (t / beta).ln_1p(), (alpha + t).ln())
+            })
+            .collect();
         let parts: Vec<f64> = data
             .cells()
             .par_chunks(4096)
@@ -135,17 +238,17 @@ impl ParetoNbd {
                     .zip(at)
                     .map(|(c, &(i0, i1))| {
                         let (x, t_x, age) = (c.x as f64, c.t_x as f64 / unit, c.age as f64 / unit);
-                        let m = r + x;
-                        let alive = -m * ln_alpha_day[c.age as usize] - s * ln_beta_day[c.age as usize];
-                        let integral = if c.t_x == c.age {
+                        let (shapes, ln_alpha_t) = alive_day[c.age as usize];
+                        let alive = if c.x > 0 { shapes - x * ln_alpha_t } else { shapes };
+                        let died = if c.t_x == c.age || !dies {
                             f64::NEG_INFINITY
                         } else {
-                            match (tails[i0 as usize], tails[i1 as usize]) {
+                            ln_s + match (tails[i0 as usize], tails[i1 as usize]) {
                                 (Some(i0), Some(i1)) => log_sub_exp(i0, i1),
-                                _ => self.ln_integral_by_quadrature(m, t_x, age),
+                                _ => self.ln_integral_by_quadrature(x, t_x, age),
                             }
                         };
-                        c.count as f64 * (ln_gamma_m[c.x as usize] + constant + log_add_exp(alive, ln_s + integral))
+                        c.count as f64 * (ln_gamma_m[c.x as usize] + log_add_exp(alive, died))
                     })
                     .sum::<f64>()
             })
@@ -177,6 +280,10 @@ impl ParetoNbd {
             log_likelihood: &ll,
             analytic_gradient: false,
             sample: sample.as_ref().map(|s| Sample { observations: s.customers() as f64, log_likelihood: &sample_ll }),
+            shapes: &[0, 2],
+            limits: &PARETO_LIMITS,
+            kind: Some(ModelKind::ParetoNbd),
+            warnings: data.warnings(),
         };
         let rate = data.rate();
         let horizon = data.max_age() as f64 / data.unit().days();
@@ -205,10 +312,7 @@ impl PurchaseModel for ParetoNbd {
 
     fn log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
         let (alive, died) = self.parts(x, t_x, age);
-        ln_gamma(self.r + x) - ln_gamma(self.r)
-            + self.r * self.alpha.ln()
-            + self.s * self.beta.ln()
-            + log_add_exp(alive, died)
+        ln_gamma_ratio(self.r, x) + log_add_exp(alive, died)
     }
 
     /// FH 2005 eq. 18: the "alive at T" share of the likelihood.
@@ -364,9 +468,8 @@ mod tests {
             ParetoNbd { r: 0.8, alpha: 3.0, s: 1.0, beta: 3.0 },
         ] {
             for &(x, t0, t1) in &[(0.0, 0.0, 38.0), (3.0, 10.0, 38.0), (40.0, 1.0, 300.0), (300.0, 20.0, 1000.0)] {
-                let mm = m.r + x;
-                let series = m.ln_death_integral(mm, t0, t1);
-                let quad = m.ln_integral_by_quadrature(mm, t0, t1);
+                let series = m.ln_died(x, t0, t1) - m.s.ln();
+                let quad = m.ln_integral_by_quadrature(x, t0, t1);
                 assert!((series - quad).abs() < 1e-12 * series.abs().max(1.0), "{m:?} x {x}: {series} vs {quad}");
             }
         }

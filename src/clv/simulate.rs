@@ -7,6 +7,7 @@ use crate::generate::rng::Rng;
 use crate::clv::bg::BgNbd;
 use crate::clv::data::SpendData;
 use crate::clv::gamma_gamma::GammaGamma;
+use crate::clv::pareto::ParetoNbd;
 
 /// `n` customers' (x, t_x, T) in whole ticks from the BG/NBD process with rates per tick, each
 /// observed for a T drawn uniformly from `ages`. Purchase times are rounded down to the tick, so
@@ -47,6 +48,64 @@ pub fn bgnbd(model: &BgNbd, n: usize, ages: (u32, u32), seed: u64) -> Option<Vec
                     }
                     if rng.bernoulli(p) {
                         break;
+                    }
+                }
+                (x, last, age)
+            })
+            .collect(),
+    )
+}
+
+/// `n` customers' (x, t_x, T) in whole ticks from the Pareto/NBD process (rates per tick): a
+/// purchase rate λ ~ Gamma(r, α) and an exponential lifetime with rate μ ~ Gamma(s, β), each
+/// customer observed for a T drawn uniformly from `ages`; ticks as in [`bgnbd`]. A shape of
+/// `f64::INFINITY` gives every customer the same rate (r/α or s/β read as that rate), the limits a
+/// fit reports as boundary findings. Returns `None` for invalid parameters.
+///
+/// ```
+/// use retention::clv::{ParetoNbd, simulate};
+/// // Every customer drops out at the same rate, 1/200 per tick.
+/// let m = ParetoNbd { r: 0.8, alpha: 40.0, s: f64::INFINITY, beta: 200.0 };
+/// let customers = simulate::pareto_nbd(&m, 500, (100, 300), 3).expect("valid parameters");
+/// assert!(customers.iter().all(|&(x, t_x, t)| t_x <= t && (x > 0 || t_x == 0)));
+/// ```
+pub fn pareto_nbd(model: &ParetoNbd, n: usize, ages: (u32, u32), seed: u64) -> Option<Vec<(u32, u32, u32)>> {
+    // An infinite shape is a point mass at the rate's mean (shape/rate given as 1/rate here).
+    let rate_of = |shape: f64, rate: f64| -> Option<Result<Gamma, f64>> {
+        if shape == f64::INFINITY {
+            (rate > 0.0 && rate.is_finite()).then_some(Err(1.0 / rate))
+        } else {
+            Gamma::new(shape, rate).map(Ok)
+        }
+    };
+    let purchase = rate_of(model.r, model.alpha)?;
+    let dropout = rate_of(model.s, model.beta)?;
+    if ages.0 > ages.1 {
+        return None;
+    }
+    let draw = |g: &Result<Gamma, f64>, rng: &mut Rng| match g {
+        Ok(g) => g.sample(rng),
+        Err(fixed) => *fixed,
+    };
+    let mut rng = Rng::seed_from_u64(seed);
+    let span = u64::from(ages.1 - ages.0) + 1;
+    Some(
+        (0..n)
+            .map(|_| {
+                let age = ages.0 + rng.below(span) as u32;
+                let lambda = draw(&purchase, &mut rng);
+                let mu = draw(&dropout, &mut rng);
+                let lifetime = exponential(&mut rng, mu).min(age as f64);
+                let (mut t, mut x, mut last) = (0.0, 0u32, 0u32);
+                loop {
+                    t += exponential(&mut rng, lambda);
+                    if t.is_nan() || t > lifetime {
+                        break;
+                    }
+                    let day = t as u32;
+                    if day != last {
+                        x += 1;
+                        last = day;
                     }
                 }
                 (x, last, age)

@@ -55,9 +55,9 @@ pub struct FitSummary {
     pub converged: bool,
     /// `bfgs` or `nelder-mead`.
     pub method: String,
-    /// Parameters at a bound of the search space. Always empty: a fit that reaches 1e-8 or 1e8
-    /// (or a point-mass shape) is refused with the reason, but a service reading a summary should
-    /// not have to know that.
+    /// The boundary the maximum lies on, as `"s,beta -> inf"` (see
+    /// [`Diagnostics::boundary`]); empty for an interior maximum. Parameters held at a limit have
+    /// a standard error of 0.
     pub at_bound: Vec<String>,
     /// L2 penalty weight of the fit (0: plain maximum likelihood; the intervals then describe the
     /// penalised estimate).
@@ -96,8 +96,23 @@ impl FitSummary {
             })
             .collect();
         let k = parameters.len();
-        let correlation =
-            (0..k).map(|i| (0..k).map(|j| cov[i][j] / (cov[i][i] * cov[j][j]).sqrt()).collect()).collect();
+        // A parameter held at a limit has no variance: it correlates with nothing.
+        let correlation = (0..k)
+            .map(|i| {
+                (0..k)
+                    .map(|j| {
+                        let v = (cov[i][i] * cov[j][j]).sqrt();
+                        if i == j {
+                            1.0
+                        } else if v > 0.0 {
+                            cov[i][j] / v
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
         let ll = diagnostics.log_likelihood;
         Ok(FitSummary {
             model: model.to_string(),
@@ -112,7 +127,7 @@ impl FitSummary {
             gradient_norm: diagnostics.gradient_norm,
             converged: diagnostics.converged,
             method: diagnostics.method.clone(),
-            at_bound: Vec::new(),
+            at_bound: diagnostics.boundary.iter().map(|b| b.parameters.clone()).filter(|p| !p.is_empty()).collect(),
             penalty: diagnostics.penalty,
         })
     }

@@ -9,7 +9,8 @@ use crate::clv::{ClvModel, SavedClv};
 use crate::error::Result;
 
 /// Layout version of the saved model value.
-const MODEL_VERSION: u8 = 5;
+/// 6: diagnostics carry the boundary finding and the warnings of the fit.
+const MODEL_VERSION: u8 = 6;
 
 impl Store {
     /// Saves `model` as the store's CLV model, replacing any earlier one.

@@ -17,6 +17,7 @@ mod lake;
 mod metrics;
 
 mod predictions;
+mod real_data;
 mod report;
 mod rfm;
 mod summary_files;
