@@ -243,9 +243,9 @@ const CHUNK: usize = 8192;
 /// The limits of the BG/NBD family's parameter space (r, α, a, b), as reduced models (see
 /// `clv::boundary`): a = 0 (nobody drops out: NBD; b then plays no part and is set to 1); a, b at
 /// the point-mass concentration K with the dropout probability a/(a+b) = o/(1+o) free (odds o, so
-/// every reduced parameter is positive); r, α at K with the rate λ = r/α free; and the
+/// every reduced parameter is positive); a + b = 1/K with the same odds (all or nothing); r, α at K with the rate λ = r/α free; and the
 /// combinations.
-const BG_LIMITS: [LimitSpec; 5] = [
+const BG_LIMITS: [LimitSpec; 6] = [
     LimitSpec {
         limits: &[Limit::NoDropout],
         names: &["r", "alpha"],
@@ -262,6 +262,16 @@ const BG_LIMITS: [LimitSpec; 5] = [
         },
         project: |p| vec![p[0], p[1], p[2] / p[3]],
         report: |v| vec![("r".into(), v[0]), ("alpha".into(), v[1]), ("p".into(), v[2] / (1.0 + v[2]))],
+    },
+    LimitSpec {
+        limits: &[Limit::AllOrNothingDropout],
+        names: &["r", "alpha", "dropout odds"],
+        embed: |v| {
+            let (a, b, da, db) = dropout_shapes_at(v[2], 1.0 / LIMIT_SHAPE);
+            (vec![v[0], v[1], a, b], jacobian(&[&[1.0, 0.0, 0.0], &[0.0, 1.0, 0.0], &[0.0, 0.0, da], &[0.0, 0.0, db]]))
+        },
+        project: |p| vec![p[0], p[1], p[2] / p[3]],
+        report: |v| vec![("r".into(), v[0]), ("alpha".into(), v[1]), ("share".into(), v[2] / (1.0 + v[2]))],
     },
     LimitSpec {
         limits: &[Limit::OnePurchaseRate],
@@ -301,8 +311,13 @@ const BG_LIMITS: [LimitSpec; 5] = [
 
 /// A Beta at the point-mass concentration K with mean o/(1 + o): (a, b, ∂a/∂o, ∂b/∂o).
 fn dropout_shapes(odds: f64) -> (f64, f64, f64, f64) {
-    let d = LIMIT_SHAPE / ((1.0 + odds) * (1.0 + odds));
-    (LIMIT_SHAPE * odds / (1.0 + odds), LIMIT_SHAPE / (1.0 + odds), d, -d)
+    dropout_shapes_at(odds, LIMIT_SHAPE)
+}
+
+/// A Beta with a + b = `total` and mean o/(1 + o): (a, b, ∂a/∂o, ∂b/∂o).
+fn dropout_shapes_at(odds: f64, total: f64) -> (f64, f64, f64, f64) {
+    let d = total / ((1.0 + odds) * (1.0 + odds));
+    (total * odds / (1.0 + odds), total / (1.0 + odds), d, -d)
 }
 
 /// A Gamma at the point-mass shape K with mean λ: (r, α, ∂α/∂λ).

@@ -12,7 +12,8 @@
 //! How a limit is fitted. A shape that runs to 0 is set to 0 exactly (the formulas of every
 //! model are written so that a = 0 or s = 0 is the no-dropout model); a Gamma or Beta that runs to
 //! a point mass keeps its mean and gets the concentration [`LIMIT_SHAPE`] = 10⁸, whose variance
-//! (10⁻⁸ of the mean squared) no shop's data can tell from zero. The likelihood and every
+//! (10⁻⁸ of the mean squared) no shop's data can tell from zero; a Beta whose a and b both run to
+//! 0 keeps a/(a + b) with a + b = 10⁻⁸, as close to its two-point limit. The likelihood and every
 //! prediction are computed in forms that keep their digits at that size (rising factorials and
 //! `ln(1 + t/α)` instead of differences of terms of size r·ln α).
 
@@ -36,6 +37,9 @@ pub enum Limit {
     /// Every customer drops out after a purchase with the same probability: BG/NBD and MBG/NBD
     /// a, b → ∞ with a/(a + b) fixed.
     OneDropoutProbability,
+    /// Each customer either drops out at the first chance or never: BG/NBD and MBG/NBD a, b → 0
+    /// with a/(a + b) fixed, the Beta's mass split between p = 1 (that share) and p = 0.
+    AllOrNothingDropout,
     /// Every customer's lifetime ends at the same rate: Pareto/NBD s, β → ∞ with s/β fixed (NBD
     /// purchases with an exponential lifetime).
     OneDropoutRate,
@@ -51,6 +55,7 @@ impl Limit {
             (Limit::NoDropout, ModelKind::ParetoNbd) => "s -> 0",
             (Limit::NoDropout, _) => "a -> 0",
             (Limit::OneDropoutProbability, _) => "a,b -> inf",
+            (Limit::AllOrNothingDropout, _) => "a,b -> 0",
             (Limit::OneDropoutRate, _) => "s,beta -> inf",
             (Limit::OnePurchaseRate, _) => "r,alpha -> inf",
         }
@@ -61,6 +66,9 @@ impl Limit {
         match self {
             Limit::NoDropout => "nobody is seen to stop buying in the window: every customer counts as alive",
             Limit::OneDropoutProbability => "every customer drops out after a purchase with the same probability",
+            Limit::AllOrNothingDropout => {
+                "each customer either drops out at the first chance or never: a share a/(a+b) are one-off returners"
+            }
             Limit::OneDropoutRate => "every customer's lifetime ends at the same rate",
             Limit::OnePurchaseRate => "every customer buys at the same rate while alive",
         }

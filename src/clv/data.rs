@@ -101,6 +101,15 @@ impl CountData {
                     "a customer without repeat purchases must have t_x = 0",
                 ));
             }
+            if x > t_x {
+                // x counts distinct purchase days after the first, so they fit in t_x days. Data
+                // breaking this have infinite purchase rates, and their likelihood has no maximum.
+                return Err(Error::invalid(
+                    "customer summary",
+                    format!("#{} (x {x}, t_x {t_x}, T {age})", i + 1),
+                    "x repeat purchase days cannot fit in t_x days (x counts distinct days after the first purchase)",
+                ));
+            }
             keys.push((x, t_x, age));
         }
         Ok(Self::group(keys, unit))
@@ -112,11 +121,11 @@ impl CountData {
     pub fn from_cells(counts: impl IntoIterator<Item = ((u32, u32, u32), u64)>, unit: TimeUnit) -> Result<CountData> {
         let mut keys: Vec<((u32, u32, u32), u64)> = counts.into_iter().filter(|(_, n)| *n > 0).collect();
         for &((x, t_x, age), _) in &keys {
-            if t_x > age || (x == 0 && t_x != 0) {
+            if t_x > age || (x == 0 && t_x != 0) || x > t_x {
                 return Err(Error::invalid(
                     "customer summary",
                     format!("x {x}, t_x {t_x}, T {age}"),
-                    "t_x must be at most T, and 0 without repeat purchases",
+                    "t_x must be at most T, at least x (x counts distinct days), and 0 without repeat purchases",
                 ));
             }
         }

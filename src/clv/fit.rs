@@ -40,6 +40,9 @@ pub(crate) type LogLikelihood<'a> = dyn Fn(&[f64]) -> Option<(f64, Vec<f64>)> + 
 /// Parameters outside [1e-8, 1e8] are a boundary solution: the limits are fitted instead.
 const LOWER: f64 = 1e-8;
 const UPPER: f64 = 1e8;
+/// |ln θ| beyond which the search does not go (θ outside [10⁻¹⁰, 10¹⁰]).
+const SEARCH_BOX: f64 = 23.025850929940457;
+
 /// A shape (Gamma r or s, Beta a or b, Gamma-Gamma p or q) outside this range is on its way to a
 /// limit: the interior point is compared with the limits, and is "interior" for the
 /// likelihood-ratio of a boundary finding only inside it.
@@ -104,6 +107,11 @@ pub(crate) fn sample_step(n: u64) -> Option<usize> {
 /// penalty, with its gradient (analytic, or by central differences).
 fn objective<'a>(ll: &'a LogLikelihood<'a>, n: f64, penalty: f64, analytic: bool) -> Box<Objective<'a>> {
     let value_and_gradient = move |theta: &[f64]| -> Option<(f64, Vec<f64>)> {
+        // Beyond 10^±10 a parameter is on its way to a limit, which is fitted as such: the search
+        // stops at this box instead of running on (to α of 1e-162 on data with a rate going to ∞).
+        if theta.iter().any(|t| t.abs() > SEARCH_BOX) {
+            return None;
+        }
         let p: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
         if p.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
             return None;
@@ -189,10 +197,18 @@ fn search(
     (best, tried, inside.map(|(_, p)| p))
 }
 
-/// Likelihood passes over all the data that one fit may make (all starts, the limits, the
-/// curvature): past it the objective reports "not finite", the line search stops, and the run
-/// ends unconverged, so a fit is bounded in work whatever the data. A BG/NBD fit takes 100–300.
+/// Likelihood passes over all the data that one fit's search may make (all starts): past it the
+/// objective reports "not finite", the line search stops, and the run ends unconverged, so a fit
+/// is bounded in work whatever the data. Each limit tried has [`LIMIT_PASSES`] more (the
+/// curvature at the answer adds 2k gradients). A BG/NBD fit takes 100–300, with its limits
+/// (six for the BG family, five for Pareto/NBD) at most 6,000 + 6 × 2,000 = 18,000.
 pub(crate) const MAX_PASSES: u64 = 6_000;
+/// Passes of one limit's reduced fit (one to three parameters).
+pub(crate) const LIMIT_PASSES: u64 = 2_000;
+
+/// How far (in log-likelihood, plus 10⁻⁴ of it) a limit's projection of the search's end point
+/// may lie below that end point and still be fitted.
+const LIMIT_MARGIN: f64 = 2.0;
 
 /// What one optimisation over all the data found.
 struct Found {
@@ -283,6 +299,8 @@ pub(crate) fn maximise(
     };
     let objective = objective(&budgeted, n, penalty, problem.analytic_gradient);
     let objective = &*objective;
+    // The curvature at the answer is outside the search's budget (2k gradients, bounded anyway).
+    let unbudgeted = self::objective(problem.log_likelihood, n, penalty, problem.analytic_gradient);
     let found = optimise(problem, starts, options, objective);
 
     // A clean interior maximum: converged, finite, every parameter inside [LOWER, UPPER] and every
@@ -295,15 +313,34 @@ pub(crate) fn maximise(
     });
     let inside =
         usable.is_some_and(|f| problem.shapes.iter().all(|&i| (INTERIOR.0..=INTERIOR.1).contains(&f.params[i])));
-    let curvature = usable.map(|f| covariance(problem, objective, &f.minimum.point, n, f.sample_size, options));
+    let curvature = usable.map(|f| covariance(problem, &*unbudgeted, &f.minimum.point, n, f.sample_size, options));
     let identified = curvature.as_ref().is_some_and(|c| c.as_ref().is_ok_and(|c| c.warnings.is_empty()));
 
     // The limits, when the interior answer is not clean (a penalised fit stays interior: the
     // penalty is what the user chose to pull it there).
+    // Each limit has a budget of its own, so neither a search that ran away nor a limit that
+    // does can starve the others.
+    let limit_passes = std::sync::atomic::AtomicU64::new(0);
     let mut best_limit: Option<(usize, Vec<f64>, Diagnostics, Vec<f64>)> = None;
     if penalty == 0.0 && !(inside && identified) {
-        for (k, spec) in problem.limits.iter().enumerate() {
-            if let Some((v, d)) = fit_limit(problem, spec, found.as_ref(), default_starts, options, &passes)
+        // Only limits near where the search ended are fitted: a limit whose projection of that end
+        // point is far less likely cannot be where the likelihood rises (with heterogeneous
+        // purchase rates, say, the one-rate limit starts thousands of log-units below), and its
+        // fit would only spend the budget. Without an end point every limit is tried.
+        let end = found.as_ref().filter(|f| f.log_likelihood.is_finite());
+        let near = |spec: &LimitSpec| {
+            end.is_none_or(|f| {
+                let projected = (spec.embed)(&(spec.project)(&f.params)).0;
+                (problem.log_likelihood)(&projected).is_some_and(|(ll, _)| {
+                    ll >= f.log_likelihood - LIMIT_MARGIN * (1.0 + 1e-4 * f.log_likelihood.abs())
+                })
+            })
+        };
+        for (k, spec) in problem.limits.iter().enumerate().filter(|(_, spec)| near(spec)) {
+            let budget = std::sync::atomic::AtomicU64::new(0);
+            let fitted = fit_limit(problem, spec, found.as_ref(), default_starts, options, &budget);
+            limit_passes.fetch_add(budget.into_inner().min(LIMIT_PASSES), std::sync::atomic::Ordering::Relaxed);
+            if let Some((v, d)) = fitted
                 && best_limit.as_ref().is_none_or(|b| d.log_likelihood > b.2.log_likelihood)
             {
                 let full = (spec.embed)(&v).0;
@@ -338,6 +375,8 @@ pub(crate) fn maximise(
         diagnostics.warnings.splice(0..0, problem.warnings.iter().cloned());
         diagnostics.starts = starts.len();
         diagnostics.seconds = started.elapsed().as_secs_f64();
+        diagnostics.passes = passes.load(std::sync::atomic::Ordering::Relaxed).min(MAX_PASSES)
+            + limit_passes.load(std::sync::atomic::Ordering::Relaxed);
         return Ok((params, diagnostics));
     }
     let Some(f) = usable else {
@@ -371,6 +410,8 @@ pub(crate) fn maximise(
         covariance: curvature.covariance,
         observations: problem.observations as u64,
         covariance_seconds: curvature.seconds,
+        passes: passes.load(std::sync::atomic::Ordering::Relaxed).min(MAX_PASSES)
+            + limit_passes.load(std::sync::atomic::Ordering::Relaxed),
         boundary: None,
         warnings,
     };
@@ -426,7 +467,7 @@ fn fit_limit(
         Some((value, grad))
     };
     let full = |v: &[f64]| -> Option<(f64, Vec<f64>)> {
-        if passes.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= MAX_PASSES {
+        if passes.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= LIMIT_PASSES {
             return None;
         }
         reduce(problem.log_likelihood, v)
@@ -491,8 +532,8 @@ struct Curvature {
 /// likelihood passes, so after a warm start the curvature is taken on the sample at the optimum
 /// found on all the data: it estimates the same per-customer information to about 1%. When the
 /// sample's curvature is not positive definite, all the data decide. A curvature that is not
-/// positive definite at all (a flat direction) gets a ridge of 10⁻⁸ of its largest diagonal
-/// element: the standard errors it gives are finite but huge, and reported as "not identified".
+/// positive definite at all (a flat direction) gets a ridge from 10⁻⁸ of its largest diagonal
+/// element up: the standard errors it gives are finite but huge, and reported as "not identified".
 fn covariance(
     problem: &Problem<'_>,
     objective: &Objective<'_>,
@@ -519,12 +560,16 @@ fn covariance(
         Some(inv) => Some(inv),
         None => hessian(objective, theta).and_then(|h| {
             inverse_spd(&h).or_else(|| {
+                // Flat or, from rounding, slightly indefinite: the smallest ridge (10⁻⁸ of the
+                // largest curvature, then 100 times more each try) that makes it invertible.
                 flat = true;
                 let scale = (0..h.len()).map(|i| h[i][i].abs()).fold(0.0, f64::max).max(1e-300);
-                let ridged: Vec<Vec<f64>> = (0..h.len())
-                    .map(|i| (0..h.len()).map(|j| h[i][j] + if i == j { 1e-8 * scale } else { 0.0 }).collect())
-                    .collect();
-                inverse_spd(&ridged)
+                [1e-8, 1e-6, 1e-4, 1e-2, 1.0].iter().find_map(|ridge| {
+                    let ridged: Vec<Vec<f64>> = (0..h.len())
+                        .map(|i| (0..h.len()).map(|j| h[i][j] + if i == j { ridge * scale } else { 0.0 }).collect())
+                        .collect();
+                    inverse_spd(&ridged)
+                })
             })
         }),
     };

@@ -43,6 +43,11 @@ pub struct Diagnostics {
     pub observations: u64,
     /// Wall-clock seconds of the covariance (Hessian and its inverse), part of `seconds`.
     pub covariance_seconds: f64,
+    /// Likelihood passes over all the data the whole fit made (every start, the limits tried),
+    /// at most 6,000 for the search and 2,000 for each limit tried (`clv::fit`); the curvature's
+    /// passes are not counted.
+    #[serde(default)]
+    pub passes: u64,
     /// Where the maximum lies when it is on the boundary of the parameter space: the limiting
     /// model that was fitted (its parameters are the fit's, at the limit), `None` inside.
     #[serde(default)]

@@ -10,6 +10,7 @@ mod clv_reference;
 mod common;
 mod concurrency;
 mod crash;
+mod degenerate;
 mod export;
 mod fuzz_corpus;
 mod ingest;
