@@ -335,6 +335,117 @@ pub fn ln_hyp2f1_a_a1(a: f64, b: f64, z: f64) -> Result<f64> {
     )))
 }
 
+/// [`ln_hyp2f1_a_a1`] with its derivatives in a, b and z: (ln F, ∂/∂a, ∂/∂b, ∂/∂z), summed in the
+/// same loop. With c = a + 1 − b the series' n-th term tₙ has ∂ln tₙ/∂a = Σₖ₍ₙ₎ b/((c+k)(a+1+k)),
+/// ∂ln tₙ/∂b = −Σₖ₍ₙ₎ 1/(c+k) and ∂ln tₙ/∂z = n/z: each derivative sum has terms of one sign,
+/// so nothing cancels. What the Pareto/NBD's analytic gradient needs; `None` where the value
+/// itself would be an error.
+pub(crate) fn ln_hyp2f1_a_a1_with_derivatives(a: f64, b: f64, z: f64) -> Option<[f64; 4]> {
+    if !(a > 0.0 && b > 0.0 && b <= a + 1.0 && (0.0..1.0).contains(&z)) {
+        return None;
+    }
+    let ln_1mz = (-z).ln_1p();
+    if z == 0.0 {
+        // F = 1 at z = 0; ∂F/∂z = ab/(a+1) there, as the first term of the series says.
+        return Some([0.0, 0.0, 0.0, a * b / (a + 1.0)]);
+    }
+    let c = a + 1.0 - b;
+    let (mut term, mut sum) = (1.0f64, 1.0f64);
+    let (mut h_a, mut h_b) = (0.0f64, 0.0f64); // running Σ b/((c+k)(a+1+k)) and Σ 1/(c+k)
+    let (mut s_a, mut s_b, mut s_z) = (0.0f64, 0.0f64, 0.0f64);
+    for n in 0..MAX_TERMS {
+        let nf = n as f64;
+        h_a += b / ((c + nf) * (a + 1.0 + nf));
+        h_b += 1.0 / (c + nf);
+        term *= (c + nf) / (a + 1.0 + nf) * z;
+        sum += term;
+        s_a += term * h_a;
+        s_b += term * h_b;
+        s_z += term * (nf + 1.0);
+        if term.abs() <= 1e-17 * sum.abs() && term * h_b.max(h_a) * (nf + 2.0) <= 1e-17 * (s_b.max(s_a) + sum) {
+            return Some([
+                (1.0 - b) * ln_1mz + sum.ln(),
+                s_a / sum,
+                -ln_1mz - s_b / sum,
+                (b - 1.0) / (1.0 - z) + s_z / (z * sum),
+            ]);
+        }
+    }
+    None
+}
+
+/// Like [`gauss_kronrod`] for N integrands over the same panels: the first (non-negative) one
+/// drives the adaptive bisection, the others (weights of it, of any sign) ride along, as the
+/// derivatives of an integral in its parameters do.
+pub(crate) fn gauss_kronrod_n<const N: usize>(f: &dyn Fn(f64) -> [f64; N], a: f64, b: f64) -> [f64; N] {
+    let panel = |lo: f64, hi: f64| -> ([f64; N], f64) {
+        let (mid, half) = (0.5 * (lo + hi), 0.5 * (hi - lo));
+        let centre = f(mid);
+        let mut values = [0.0f64; 15];
+        values[14] = centre[0];
+        let mut kronrod = [0.0f64; N];
+        for j in 0..N {
+            kronrod[j] = WGK[7] * centre[j];
+        }
+        let mut gauss = WG[3] * centre[0];
+        for i in 0..7 {
+            let (left, right) = (f(mid - half * XGK[i]), f(mid + half * XGK[i]));
+            values[2 * i] = left[0];
+            values[2 * i + 1] = right[0];
+            for j in 0..N {
+                kronrod[j] += WGK[i] * (left[j] + right[j]);
+            }
+            if i % 2 == 1 {
+                gauss += WG[i / 2] * (left[0] + right[0]);
+            }
+        }
+        let error = qk15_error(&values, kronrod[0], gauss, half);
+        (kronrod.map(|k| k * half), error)
+    };
+    let mut panels = vec![(a, b, panel(a, b))];
+    while panels.len() < MAX_PANELS {
+        let total: f64 = panels.iter().map(|p| p.2.0[0]).sum();
+        let error: f64 = panels.iter().map(|p| p.2.1).sum();
+        if error.is_nan() || error <= 1e-14 * total.abs() {
+            break;
+        }
+        let worst = panels.iter().enumerate().max_by(|x, y| x.1.2.1.total_cmp(&y.1.2.1)).map_or(0, |(i, _)| i);
+        let (lo, hi, (value, err)) = panels[worst];
+        let mid = 0.5 * (lo + hi);
+        if err <= 50.0 * f64::EPSILON * value[0].abs() || !(lo < mid && mid < hi) {
+            break;
+        }
+        panels.swap_remove(worst);
+        panels.push((lo, mid, panel(lo, mid)));
+        panels.push((mid, hi, panel(mid, hi)));
+    }
+    let mut out = [0.0f64; N];
+    for p in &panels {
+        for (o, v) in out.iter_mut().zip(&p.2.0) {
+            *o += v;
+        }
+    }
+    out
+}
+
+/// QUADPACK's QK15 error estimate from the 15 values (the centre last), the Kronrod and Gauss
+/// sums (unscaled) and the half-width: |K − G| scaled as (200·|K − G|/I_asc)^1.5·I_asc, which
+/// tracks the Kronrod result's error instead of the 7-point Gauss rule's, floored at the
+/// rounding of the value.
+fn qk15_error(values: &[f64; 15], kronrod: f64, gauss: f64, half: f64) -> f64 {
+    let mean = 0.5 * kronrod;
+    let mut asc = WGK[7] * (values[14] - mean).abs();
+    for i in 0..7 {
+        asc += WGK[i] * ((values[2 * i] - mean).abs() + (values[2 * i + 1] - mean).abs());
+    }
+    let (asc, raw) = (asc * half, ((kronrod - gauss) * half).abs());
+    let mut error = raw;
+    if asc > 0.0 && raw > 0.0 {
+        error = asc * (200.0 * raw / asc).powf(1.5).min(1.0);
+    }
+    error.max(50.0 * f64::EPSILON * (kronrod * half).abs())
+}
+
 /// E[purchases in the next t units | alive] for the BG/NBD family: the numerator of FHL 2005 eq. 10
 /// (BDF 2007 eq. 14 for MBG/NBD), for a customer whose purchase rate is Gamma(m, A) and whose
 /// dropout probability is Beta(a, β) given what was seen (BG/NBD: m = r + x, A = α + T, β = b + x;
@@ -490,83 +601,32 @@ pub fn btyd_survival(a: f64, beta: f64, m: f64, s: f64) -> f64 {
 /// own rounding, or [`MAX_PANELS`] are in use.
 /// f must not change sign.
 pub(crate) fn gauss_kronrod(f: &dyn Fn(f64) -> f64, a: f64, b: f64) -> f64 {
-    const XGK: [f64; 8] = [
-        0.991_455_371_120_812_6,
-        0.949_107_912_342_758_5,
-        0.864_864_423_359_769_1,
-        0.741_531_185_599_394_4,
-        0.586_087_235_467_691_1,
-        0.405_845_151_377_397_2,
-        0.207_784_955_007_898_5,
-        0.0,
-    ];
-    const WGK: [f64; 8] = [
-        0.022_935_322_010_529_22,
-        0.063_092_092_629_978_55,
-        0.104_790_010_322_250_2,
-        0.140_653_259_715_525_9,
-        0.169_004_726_639_267_9,
-        0.190_350_578_064_785_4,
-        0.204_432_940_075_298_9,
-        0.209_482_141_084_727_8,
-    ];
-    const WG: [f64; 4] =
-        [0.129_484_966_168_869_7, 0.279_705_391_489_276_7, 0.381_830_050_505_118_9, 0.417_959_183_673_469_4];
-    // QUADPACK's QK15 with its error estimate: the raw |Kronrod − Gauss| is the error of the
-    // 7-point Gauss rule, far above that of the 15-point Kronrod result actually returned; scaled
-    // as (200·|K − G|/I_asc)^1.5·I_asc it tracks the Kronrod error, so smooth integrands stop
-    // after a few panels instead of being split until the Gauss rule alone would do.
-    let panel = |lo: f64, hi: f64| -> (f64, f64) {
-        let (mid, half) = (0.5 * (lo + hi), 0.5 * (hi - lo));
-        let centre = f(mid);
-        let mut values = [0.0f64; 15];
-        values[14] = centre;
-        let (mut kronrod, mut gauss) = (WGK[7] * centre, WG[3] * centre);
-        for i in 0..7 {
-            let (left, right) = (f(mid - half * XGK[i]), f(mid + half * XGK[i]));
-            values[2 * i] = left;
-            values[2 * i + 1] = right;
-            let pair = left + right;
-            kronrod += WGK[i] * pair;
-            if i % 2 == 1 {
-                gauss += WG[i / 2] * pair;
-            }
-        }
-        let mean = 0.5 * kronrod;
-        let mut asc = WGK[7] * (centre - mean).abs();
-        for i in 0..7 {
-            asc += WGK[i] * ((values[2 * i] - mean).abs() + (values[2 * i + 1] - mean).abs());
-        }
-        let (asc, raw) = (asc * half, ((kronrod - gauss) * half).abs());
-        let mut error = raw;
-        if asc > 0.0 && raw > 0.0 {
-            error = asc * (200.0 * raw / asc).powf(1.5).min(1.0);
-        }
-        let value = kronrod * half;
-        (value, error.max(50.0 * f64::EPSILON * value.abs()))
-    };
-    let mut panels = vec![(a, b, panel(a, b))];
-    while panels.len() < MAX_PANELS {
-        let total: f64 = panels.iter().map(|p| p.2.0).sum();
-        let error: f64 = panels.iter().map(|p| p.2.1).sum();
-        if error.is_nan() || error <= 1e-14 * total.abs() {
-            break;
-        }
-        let worst = panels.iter().enumerate().max_by(|x, y| x.1.2.1.total_cmp(&y.1.2.1)).map_or(0, |(i, _)| i);
-        let (lo, hi, (value, err)) = panels[worst];
-        let mid = 0.5 * (lo + hi);
-        // A panel whose error estimate is at the rounding of its own value, or too narrow to
-        // halve, cannot be improved by splitting (QUADPACK's round-off test): the answer is as good
-        // as double precision makes it, and splitting further would only spend the budget.
-        if err <= 50.0 * f64::EPSILON * value.abs() || !(lo < mid && mid < hi) {
-            break;
-        }
-        panels.swap_remove(worst);
-        panels.push((lo, mid, panel(lo, mid)));
-        panels.push((mid, hi, panel(mid, hi)));
-    }
-    panels.iter().map(|p| p.2.0).sum()
+    gauss_kronrod_n(&|x| [f(x)], a, b)[0]
 }
+
+/// QUADPACK's QK15 nodes (positive half, the centre last) and Kronrod and Gauss weights.
+const XGK: [f64; 8] = [
+    0.991_455_371_120_812_6,
+    0.949_107_912_342_758_5,
+    0.864_864_423_359_769_1,
+    0.741_531_185_599_394_4,
+    0.586_087_235_467_691_1,
+    0.405_845_151_377_397_2,
+    0.207_784_955_007_898_5,
+    0.0,
+];
+const WGK: [f64; 8] = [
+    0.022_935_322_010_529_22,
+    0.063_092_092_629_978_55,
+    0.104_790_010_322_250_2,
+    0.140_653_259_715_525_9,
+    0.169_004_726_639_267_9,
+    0.190_350_578_064_785_4,
+    0.204_432_940_075_298_9,
+    0.209_482_141_084_727_8,
+];
+const WG: [f64; 4] =
+    [0.129_484_966_168_869_7, 0.279_705_391_489_276_7, 0.381_830_050_505_118_9, 0.417_959_183_673_469_4];
 
 /// The most panels one adaptive integral may use: 15 × 2 × 128 ≈ 3,800 evaluations of the
 /// integrand, a hard bound on the work of any quadrature fallback (NUMERICS: a likelihood pass must
