@@ -138,7 +138,12 @@ impl GammaGamma {
     pub fn fit(data: &SpendData, options: &FitOptions) -> Result<SpendFit> {
         let started = std::time::Instant::now();
         let obs = data.observations();
-        let fail = |reason: String| Err(Error::Fit { model: "Gamma-Gamma".into(), reason, next: Vec::new() });
+        // Every refusal says what helps: a later as-of day brings more repeat customers (and a
+        // steadier tail of spend). Without a spend model CLV values each customer's purchases
+        // at their own average order value (`ClvModel::spend_error`).
+        let fail = |reason: String| {
+            Err(Error::Fit { model: "Gamma-Gamma".into(), reason, next: vec![crate::error::NextStep::LaterAsOf] })
+        };
         if (obs.len() as u64) < crate::clv::data::MIN_REPEATERS {
             return fail(format!(
                 "only {} customers have repeat purchases with positive spend; at least {} are needed",
@@ -148,7 +153,10 @@ impl GammaGamma {
         }
         let mean = obs.iter().map(|o| o.m_x).sum::<f64>() / obs.len() as f64;
         if obs.iter().all(|o| (o.m_x - mean).abs() <= 1e-9 * mean) {
-            return fail(format!("every repeat customer's average order value is {mean}: spend does not vary"));
+            return fail(format!(
+                "every repeat customer's average order value is {mean}: spend does not vary, so each customer is \
+                 valued at that average"
+            ));
         }
         let likelihood = |data: &SpendData, v: &[f64]| -> Option<(f64, Vec<f64>)> {
             let (ll, g) = GammaGamma { p: v[0], q: v[1], gamma: v[2] }.total(data);

@@ -423,9 +423,8 @@ impl ParetoNbd {
         parts.iter().sum()
     }
 
-    /// Maximum-likelihood fit to `data`, with the analytic gradient of
-    /// [`total_with_gradient`](Self::total_with_gradient): ₂F₁'s parameter derivatives summed
-    /// with its series, or the integral differentiated under the integral sign.
+    /// Maximum-likelihood fit to `data`, with the likelihood's analytic gradient: ₂F₁'s parameter
+    /// derivatives summed with its series, or the integral differentiated under the integral sign.
     pub fn fit(data: &CountData, options: &FitOptions) -> Result<Fitted<ParetoNbd>> {
         let started = std::time::Instant::now();
         data.check_identifiable("Pareto/NBD")?;
