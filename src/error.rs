@@ -264,7 +264,7 @@ mod tests {
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum NextStep {
-    /// Fit this model instead (its command-line key: `bgnbd`, `mbgnbd`, `pnbd`): it describes this
+    /// Fit this model instead (its `ModelKind::key`: `bgnbd`, `mbgnbd`, `pnbd`): it describes this
     /// data's shape, or needs less of it.
     OtherModel {
         /// The model's key.

@@ -72,14 +72,14 @@ impl Params {
     #[inline]
     fn mixing_constants(&self, x: f64) -> (f64, f64) {
         match self.variant {
-            Variant::Bg if x > 0.0 => (0.0, self.a.ln() - (self.b + x - 1.0).ln()),
+            Variant::Bg if x > 0.0 => (0.0, self.a.ln() - (self.b + (x - 1.0)).ln()),
             Variant::Bg => (0.0, f64::NEG_INFINITY),
             Variant::Mbg => ((self.b + x).ln(), self.a.ln()),
         }
     }
 
     /// The x-only part: lnΓ(r+x) − lnΓ(r) + lnΓ(b+x) − lnΓ(b) + lnΓ(a+b) − lnΓ(a+b+x(+1)), each
-    /// difference by [`ln_gamma_ratio`] so that shapes running to a point mass (r or a + b of 10⁶,
+    /// difference by [`ln_gamma_ratio`] so that shapes running to a point mass (r or a + b of 10⁸,
     /// a boundary fit) keep every digit.
     fn x_terms(&self, x: f64) -> f64 {
         let shift = if self.variant == Variant::Mbg { 1.0 } else { 0.0 };
@@ -124,7 +124,7 @@ impl Params {
         let log_ratio = (alpha + age).ln() - (alpha + t_x).ln();
         // gap = ln a − ln(b + x − 1) + (r + x) ln((α+T)/(α+t_x)) for BG/NBD, ln(b + x) for MBG/NBD.
         let gap_b = match self.variant {
-            Variant::Bg => -b / (b + x - 1.0),
+            Variant::Bg => -b / (b + (x - 1.0)),
             Variant::Mbg => -b / (b + x),
         };
         [-(r * log_ratio), -((r + x) * alpha * (1.0 / (alpha + age) - 1.0 / (alpha + t_x))), -1.0, -gap_b]
@@ -172,7 +172,7 @@ impl Params {
             let xf = x as f64;
             consts.push(self.mixing_constants(xf));
             dc.push(match self.variant {
-                Variant::Bg if x > 0 => (-1.0 / (b + xf - 1.0), 0.0),
+                Variant::Bg if x > 0 => (-1.0 / (b + (xf - 1.0)), 0.0),
                 Variant::Bg => (0.0, 0.0),
                 Variant::Mbg => (0.0, 1.0 / (b + xf)),
             });
@@ -364,6 +364,7 @@ fn fit_variant(
             Variant::Mbg => ModelKind::MbgNbd,
         }),
         warnings: data.warnings(),
+        max_passes: crate::clv::fit::MAX_PASSES,
     };
     // Starts: the purchase rate r/α matched to the data's repeat rate, with dropout shapes from
     // "few drop out" to "most drop out early".

@@ -43,7 +43,7 @@ pub(crate) fn bg_family_pmf(r: f64, alpha: f64, a: f64, beta: f64, n: u32, t: f6
     let ln_q = (t / (alpha + t)).ln();
     let nf = n as f64;
     // B(a, β+n)/B(a, β) and B(a+1, β+n−1)/B(a, β) as ratios of rising factorials, exact for the
-    // point-mass boundary (a + β of 10⁶) and for a = 0 (nobody drops out: the first is 1, the
+    // point-mass boundary (a + β of 10⁸) and for a = 0 (nobody drops out: the first is 1, the
     // second 0).
     let survived = ln_gamma_ratio(beta, nf) - ln_gamma_ratio(a + beta, nf);
     let alive = (survived + ln_nbd(r, n, ln_p, ln_q)).exp();

@@ -102,8 +102,9 @@ impl CountData {
                 ));
             }
             if x > t_x {
-                // x counts distinct purchase days after the first, so they fit in t_x days. Data
-                // breaking this have infinite purchase rates, and their likelihood has no maximum.
+                // x counts distinct purchase days after the first, so they fit in t_x days: data
+                // breaking this were not summarised by these rules (and with t_x = 0 their purchase
+                // rate is infinite, so the likelihood has no maximum).
                 return Err(Error::invalid(
                     "customer summary",
                     format!("#{} (x {x}, t_x {t_x}, T {age})", i + 1),

@@ -67,6 +67,9 @@ pub(crate) struct Problem<'a> {
     pub kind: Option<crate::clv::ModelKind>,
     /// Warnings known before the fit (few repeat customers).
     pub warnings: Vec<Warning>,
+    /// The search's budget of likelihood passes ([`MAX_PASSES`]; a limit's reduced fit has
+    /// [`LIMIT_PASSES`]). The final evaluation and the curvature are outside it.
+    pub max_passes: u64,
 }
 
 /// Full natural parameters and the Jacobian ∂p/∂v of a limit's embedding.
@@ -154,15 +157,17 @@ fn objective<'a>(ll: &'a LogLikelihood<'a>, n: f64, penalty: f64, analytic: bool
 }
 
 /// The best minimum over `starts` (converged first, then lowest), with its start's index and
-/// method; how many starts had a finite objective; and the best converged end point for which
-/// `in_box` holds.
+/// method; how many starts had a finite objective; the best converged end point for which
+/// `in_box` holds; and the lowest objective any run ended at, converged or not (a run stopped by
+/// the search box or the budget may have been climbing higher than the converged one).
 #[allow(clippy::type_complexity)]
 fn search(
     objective: &Objective<'_>,
     starts: &[Vec<f64>],
     tol: &Tolerances,
     in_box: &dyn Fn(&[f64]) -> bool,
-) -> (Option<(usize, Minimum, &'static str)>, usize, Option<Vec<f64>>) {
+) -> (Option<(usize, Minimum, &'static str)>, usize, Option<Vec<f64>>, f64) {
+    let mut lowest = f64::INFINITY;
     let mut best: Option<(usize, Minimum, &'static str)> = None;
     let mut inside: Option<(f64, Vec<f64>)> = None;
     let mut tried = 0;
@@ -182,6 +187,7 @@ fn search(
             }
         }
         if let Some((m, method)) = run {
+            lowest = lowest.min(m.value);
             if m.converged && in_box(&m.point) && inside.as_ref().is_none_or(|(v, _)| m.value < *v) {
                 inside = Some((m.value, m.point.clone()));
             }
@@ -194,7 +200,7 @@ fn search(
             }
         }
     }
-    (best, tried, inside.map(|(_, p)| p))
+    (best, tried, inside.map(|(_, p)| p), lowest)
 }
 
 /// Likelihood passes over all the data that one fit's search may make (all starts): past it the
@@ -221,6 +227,9 @@ struct Found {
     log_likelihood: f64,
     /// The best converged end point of a start that stayed inside [`INTERIOR`], as log-parameters.
     interior: Option<Vec<f64>>,
+    /// An unconverged run ended higher than the converged answer: the likelihood may rise
+    /// towards a limit beyond the converged local maximum.
+    beaten: bool,
 }
 
 /// Runs the starts (on the sample first when there is one), as before any boundary logic.
@@ -240,7 +249,7 @@ fn optimise(
     });
     let mut warm = None;
     if let Some(on_sample) = &on_sample
-        && let (Some((i, m, method)), _, _) = search(&**on_sample, starts, tol, &in_box)
+        && let (Some((i, m, method)), ..) = search(&**on_sample, starts, tol, &in_box)
     {
         // The mean objective's curvature on the sample estimates that on all the data, so its
         // inverse makes the first steps on all the data Newton steps.
@@ -250,17 +259,19 @@ fn optimise(
         }
     }
     let sample_size = warm.as_ref().and(problem.sample.as_ref()).map(|s| s.observations as u64);
-    let (best, tried, interior) = match warm {
+    let (best, tried, interior, lowest) = match warm {
         Some(found) => {
             let inside = in_box(&found.1.point).then(|| found.1.point.clone());
-            (Some(found), starts.len(), inside)
+            let value = found.1.value;
+            (Some(found), starts.len(), inside, value)
         }
         None => search(objective, starts, tol, &in_box),
     };
     let (start, minimum, method) = best?;
+    let beaten = lowest < minimum.value - 1e-12 * minimum.value.abs();
     let params: Vec<f64> = minimum.point.iter().map(|t| t.exp()).collect();
     let log_likelihood = (problem.log_likelihood)(&params).map_or(f64::NAN, |(ll, _)| ll);
-    Some(Found { params, minimum, start, method, tried, sample_size, log_likelihood, interior })
+    Some(Found { params, minimum, start, method, tried, sample_size, log_likelihood, interior, beaten })
 }
 
 /// Maximises the log-likelihood over log-parameters from each start (on the sample first, when
@@ -292,7 +303,7 @@ pub(crate) fn maximise(
     let n = problem.observations.max(1.0);
     let passes = std::sync::atomic::AtomicU64::new(0);
     let budgeted = |p: &[f64]| -> Option<(f64, Vec<f64>)> {
-        if passes.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= MAX_PASSES {
+        if passes.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= problem.max_passes {
             return None;
         }
         (problem.log_likelihood)(p)
@@ -322,7 +333,8 @@ pub(crate) fn maximise(
     // does can starve the others.
     let limit_passes = std::sync::atomic::AtomicU64::new(0);
     let mut best_limit: Option<(usize, Vec<f64>, Diagnostics, Vec<f64>)> = None;
-    if penalty == 0.0 && !(inside && identified) {
+    let beaten = found.as_ref().is_some_and(|f| f.beaten);
+    if penalty == 0.0 && !(inside && identified && !beaten) {
         // Only limits near where the search ended are fitted: a limit whose projection of that end
         // point is far less likely cannot be where the likelihood rises (with heterogeneous
         // purchase rates, say, the one-rate limit starts thousands of log-units below), and its
@@ -337,9 +349,10 @@ pub(crate) fn maximise(
             })
         };
         for (k, spec) in problem.limits.iter().enumerate().filter(|(_, spec)| near(spec)) {
-            let budget = std::sync::atomic::AtomicU64::new(0);
-            let fitted = fit_limit(problem, spec, found.as_ref(), default_starts, options, &budget);
-            limit_passes.fetch_add(budget.into_inner().min(LIMIT_PASSES), std::sync::atomic::Ordering::Relaxed);
+            let fitted = fit_limit(problem, spec, found.as_ref(), default_starts, options);
+            if let Some((_, d)) = &fitted {
+                limit_passes.fetch_add(d.passes, std::sync::atomic::Ordering::Relaxed);
+            }
             if let Some((v, d)) = fitted
                 && best_limit.as_ref().is_none_or(|b| d.log_likelihood > b.2.log_likelihood)
             {
@@ -375,7 +388,7 @@ pub(crate) fn maximise(
         diagnostics.warnings.splice(0..0, problem.warnings.iter().cloned());
         diagnostics.starts = starts.len();
         diagnostics.seconds = started.elapsed().as_secs_f64();
-        diagnostics.passes = passes.load(std::sync::atomic::Ordering::Relaxed).min(MAX_PASSES)
+        diagnostics.passes = passes.load(std::sync::atomic::Ordering::Relaxed).min(problem.max_passes)
             + limit_passes.load(std::sync::atomic::Ordering::Relaxed);
         return Ok((params, diagnostics));
     }
@@ -410,7 +423,7 @@ pub(crate) fn maximise(
         covariance: curvature.covariance,
         observations: problem.observations as u64,
         covariance_seconds: curvature.seconds,
-        passes: passes.load(std::sync::atomic::Ordering::Relaxed).min(MAX_PASSES)
+        passes: passes.load(std::sync::atomic::Ordering::Relaxed).min(problem.max_passes)
             + limit_passes.load(std::sync::atomic::Ordering::Relaxed),
         boundary: None,
         warnings,
@@ -430,8 +443,9 @@ fn refusal(problem: &Problem<'_>, found: Option<&Found>, passes: u64) -> Error {
     }
     let reason = match found {
         None => "the log-likelihood is not finite at any starting point".to_string(),
-        Some(f) if passes >= MAX_PASSES => format!(
-            "the optimisation used its budget of {MAX_PASSES} likelihood passes without converging (best: {})",
+        Some(f) if passes >= problem.max_passes => format!(
+            "the optimisation used its budget of {} likelihood passes without converging (best: {})",
+            problem.max_passes,
             describe(problem.names, &f.params)
         ),
         Some(f) => format!(
@@ -454,7 +468,6 @@ fn fit_limit(
     found: Option<&Found>,
     default_starts: &[Vec<f64>],
     options: &FitOptions,
-    passes: &std::sync::atomic::AtomicU64,
 ) -> Option<(Vec<f64>, Diagnostics)> {
     let reduce = |ll: &LogLikelihood<'_>, v: &[f64]| -> Option<(f64, Vec<f64>)> {
         let (p, jacobian) = (spec.embed)(v);
@@ -466,19 +479,14 @@ fn fit_limit(
         };
         Some((value, grad))
     };
-    let full = |v: &[f64]| -> Option<(f64, Vec<f64>)> {
-        if passes.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= LIMIT_PASSES {
-            return None;
-        }
-        reduce(problem.log_likelihood, v)
-    };
+    let full = |v: &[f64]| reduce(problem.log_likelihood, v);
     let on_sample = |v: &[f64]| problem.sample.as_ref().and_then(|s| reduce(s.log_likelihood, v));
     let mut starts: Vec<Vec<f64>> = Vec::new();
     if let Some(f) = found {
         starts.push((spec.project)(&f.params));
     }
-    // The interior search's end point is usually on the way to the limit; one default start
-    // covers the case where it is not (the limits are fitted only when the interior failed).
+    // The interior search's end point is usually on the way to the limit; the first default
+    // start covers the case where it is not.
     starts.extend(default_starts.iter().take(1).map(|s| (spec.project)(s)));
     starts.retain(|s| s.iter().all(|v| *v > 0.0 && v.is_finite()));
     let reduced = Problem {
@@ -492,6 +500,7 @@ fn fit_limit(
         limits: &[],
         kind: problem.kind,
         warnings: Vec::new(),
+        max_passes: LIMIT_PASSES,
     };
     let options = FitOptions { starts: Vec::new(), ..options.clone() };
     let (v, mut diagnostics) = maximise(&reduced, &starts, &options).ok()?;
@@ -526,12 +535,11 @@ struct Curvature {
 }
 
 /// Uncertainty: the inverse Hessian of the mean objective over log-parameters, divided by n, is
-/// the covariance of the log-estimates. With an analytic gradient the Hessian is central
-/// differences of it on all the data (2k gradient passes over the grouped cells, tens of
-/// milliseconds at a million customers). Without one (Pareto/NBD) each pass is itself 2k
-/// likelihood passes, so after a warm start the curvature is taken on the sample at the optimum
-/// found on all the data: it estimates the same per-customer information to about 1%. When the
-/// sample's curvature is not positive definite, all the data decide. A curvature that is not
+/// the covariance of the log-estimates. With an analytic gradient (every model now) the Hessian
+/// is central differences of it on all the data (2k gradient passes over the grouped cells, tens
+/// of milliseconds at a million customers). Without one, each pass would itself be 2k likelihood
+/// passes, so after a warm start the curvature would be taken on the sample at the optimum found
+/// on all the data. A curvature that is not
 /// positive definite at all (a flat direction) gets a ridge from 10⁻⁸ of its largest diagonal
 /// element up: the standard errors it gives are finite but huge, and reported as "not identified".
 fn covariance(

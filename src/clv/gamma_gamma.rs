@@ -178,6 +178,7 @@ impl GammaGamma {
             limits: &[],
             kind: None,
             warnings: Vec::new(),
+            max_passes: crate::clv::fit::MAX_PASSES,
         };
         // Starts with the population mean p γ/(q − 1) equal to the observed mean.
         let starts: Vec<Vec<f64>> =

@@ -155,7 +155,7 @@ impl ParetoNbd {
             return f64::NEG_INFINITY;
         }
         let integral = match (self.ln_tail(x, t0), self.ln_tail(x, t1)) {
-            (Some(i0), Some(i1)) => log_sub_exp(i0, i1),
+            (Some(i0), Some(i1)) if i1 - i0 < -1e-6 => log_sub_exp(i0, i1),
             _ => self.ln_integral_by_quadrature(x, t0, t1),
         };
         self.s.ln() + integral
@@ -324,7 +324,9 @@ impl ParetoNbd {
                         None
                     } else {
                         Some(match (tails[i0 as usize], tails[i1 as usize]) {
-                            (Some(l0), Some(l1)) => {
+                            // Tails too close to subtract (ρ within 1e-6 of 1, or above it after
+                            // rounding) are integrated directly.
+                            (Some(l0), Some(l1)) if l1[0] - l0[0] < -1e-6 => {
                                 // ln(I₀ − I₁) and its gradient (∇l₀ − ρ∇l₁)/(1 − ρ), ρ = I₁/I₀.
                                 let rho = (l1[0] - l0[0]).exp();
                                 let mut v = [log_sub_exp(l0[0], l1[0]), 0.0, 0.0, 0.0, 0.0];
@@ -338,14 +340,7 @@ impl ParetoNbd {
                     };
                     let (g_x, dg_r) = by_x[c.x as usize];
                     match died {
-                        None => {
-                            acc[0] += n * (g_x + alive);
-                            acc[1] += n * (dg_r + d_alive[0]);
-                            for k in 1..4 {
-                                acc[k + 1] += n * d_alive[k];
-                            }
-                        }
-                        Some(d) => {
+                        Some(d) if d[0] > f64::NEG_INFINITY => {
                             let died = ln_s + d[0];
                             let total = log_add_exp(alive, died);
                             let (wa, wd) = ((alive - total).exp(), (died - total).exp());
@@ -354,6 +349,14 @@ impl ParetoNbd {
                             acc[2] += n * (wa * d_alive[1] + wd * d[2]);
                             acc[3] += n * (wa * d_alive[2] + wd * (d[3] + inv_s));
                             acc[4] += n * (wa * d_alive[3] + wd * d[4]);
+                        }
+                        // No death term: t_x = T, s = 0, or an integral that underflowed to 0.
+                        _ => {
+                            acc[0] += n * (g_x + alive);
+                            acc[1] += n * (dg_r + d_alive[0]);
+                            for k in 1..4 {
+                                acc[k + 1] += n * d_alive[k];
+                            }
                         }
                     }
                 }
@@ -411,7 +414,7 @@ impl ParetoNbd {
                             f64::NEG_INFINITY
                         } else {
                             ln_s + match (tails[i0 as usize], tails[i1 as usize]) {
-                                (Some(i0), Some(i1)) => log_sub_exp(i0, i1),
+                                (Some(i0), Some(i1)) if i1 - i0 < -1e-6 => log_sub_exp(i0, i1),
                                 _ => self.ln_integral_by_quadrature(x, t_x, age),
                             }
                         };
@@ -451,6 +454,7 @@ impl ParetoNbd {
             limits: &PARETO_LIMITS,
             kind: Some(ModelKind::ParetoNbd),
             warnings: data.warnings(),
+            max_passes: crate::clv::fit::MAX_PASSES,
         };
         let rate = data.rate();
         let horizon = data.max_age() as f64 / data.unit().days();

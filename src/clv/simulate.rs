@@ -59,8 +59,8 @@ pub fn bgnbd(model: &BgNbd, n: usize, ages: (u32, u32), seed: u64) -> Option<Vec
 /// `n` customers' (x, t_x, T) in whole ticks from the Pareto/NBD process (rates per tick): a
 /// purchase rate λ ~ Gamma(r, α) and an exponential lifetime with rate μ ~ Gamma(s, β), each
 /// customer observed for a T drawn uniformly from `ages`; ticks as in [`bgnbd`]. A shape of
-/// `f64::INFINITY` gives every customer the same rate (r/α or s/β read as that rate), the limits a
-/// fit reports as boundary findings. Returns `None` for invalid parameters.
+/// `f64::INFINITY` gives every customer the same rate, 1/α (or 1/β): the limits a fit reports as
+/// boundary findings. Returns `None` for invalid parameters.
 ///
 /// ```
 /// use retention::clv::{ParetoNbd, simulate};

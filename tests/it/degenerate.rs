@@ -55,7 +55,8 @@ fn check(name: &str, data: &CountData) -> usize {
                 );
                 // Predictions are numbers, not NaN, for the extremes of the data.
                 for c in data.cells() {
-                    let (x, t_x, t) = (c.x as f64, c.t_x as f64 / 7.0, c.age as f64 / 7.0);
+                    let unit = data.unit().days();
+                    let (x, t_x, t) = (c.x as f64, c.t_x as f64 / unit, c.age as f64 / unit);
                     let p = fit.model.p_alive(x, t_x, t);
                     let e = fit.model.expected_purchases(13.0, x, t_x, t);
                     assert!((0.0..=1.0).contains(&p) && e.is_finite() && e >= 0.0, "{name} {kind:?} {c:?}: {p} {e}");
