@@ -53,3 +53,60 @@ fn uci_online_retail_fits_the_bg_family_with_defaults() {
         assert!((fit.expected_purchases(90.0, x, t_x, t) - e).abs() < 1e-3 * e.max(1.0), "{row}");
     }
 }
+
+/// Pareto/NBD on the same summary: lifetimes stops at s ≈ 5e-8 and reports success; run longer,
+/// its s keeps falling. The engine fits the limit s → 0 (the NBD, nobody drops out) and reaches at
+/// least lifetimes' log-likelihood.
+#[test]
+fn uci_online_retail_fits_pareto_nbd_at_its_limit() {
+    let want = lifetimes("pareto_nbd")["loglik"].as_f64().unwrap();
+    let fit = retention::clv::ParetoNbd::fit(&uci(), &FitOptions::default()).unwrap();
+    assert!(fit.diagnostics.log_likelihood >= want, "{} < lifetimes' {want}", fit.diagnostics.log_likelihood);
+    let boundary = fit.diagnostics.boundary.as_ref().expect("a finding");
+    assert_eq!(boundary.parameters, "s -> 0");
+    assert_eq!(fit.model.p_alive(3.0, 100.0, 300.0), 1.0);
+}
+
+/// The donations set (tests/fixtures/clv/donations.csv, 11,104 donors over 6 periods): lifetimes
+/// 0.11.3 refuses BG/NBD and MBG/NBD without a penalty and gives Pareto/NBD an infinite
+/// log-likelihood. Here every model answers with defaults, at least as likely as any point of a
+/// coarse grid, and BG/NBD's answer is its a, b → 0 finding (a share of donors drop out at the
+/// first chance, the rest never).
+#[test]
+fn donations_fit_every_model_with_defaults() {
+    let text = std::fs::read_to_string("tests/fixtures/clv/donations.csv").unwrap();
+    let mut triples = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<u32> = line.split(',').map(|v| v.parse().unwrap()).collect();
+        triples.extend(std::iter::repeat_n((f[0], f[1], f[2]), f[3] as usize));
+    }
+    // One period is one "day" of the unit: the parameters are per period.
+    let data = CountData::from_days(triples, TimeUnit::Days).unwrap();
+    assert_eq!(data.customers(), 11_104);
+    for kind in retention::clv::ModelKind::ALL {
+        let fit = kind.fit(&data, &FitOptions::default()).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        let ll = fit.diagnostics.log_likelihood;
+        assert!(ll.is_finite(), "{kind:?}");
+        let mut grid = f64::NEG_INFINITY;
+        for r in [0.3, 1.0, 3.0] {
+            for alpha in [0.3, 1.0, 3.0, 10.0] {
+                for a in [0.01, 0.1, 1.0, 10.0] {
+                    for b in [0.1, 1.0, 10.0] {
+                        let v = fit.model.with_parameters(&[r, alpha, a, b]);
+                        let total: f64 = data
+                            .cells()
+                            .iter()
+                            .map(|c| c.count as f64 * v.log_likelihood(c.x as f64, c.t_x as f64, c.age as f64))
+                            .sum();
+                        grid = grid.max(total);
+                    }
+                }
+            }
+        }
+        assert!(ll >= grid, "{kind:?}: {ll} below the grid's {grid}");
+        if kind == retention::clv::ModelKind::BgNbd {
+            let boundary = fit.diagnostics.boundary.as_ref().expect("a finding");
+            assert_eq!(boundary.parameters, "a,b -> 0");
+        }
+    }
+}
