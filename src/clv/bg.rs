@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::clv::boundary::{LIMIT_SHAPE, Limit};
 use crate::clv::counts::bg_family_pmf;
 use crate::clv::data::{Cell, CountData};
-use crate::clv::fit::{FitOptions, LimitSpec, Problem, Sample, maximise, sample_step};
+use crate::clv::fit::{
+    FitOptions, LimitSpec, NO_DROPOUT, POISSON, Problem, Sample, jacobian, maximise, rate_shapes, sample_step,
+};
 use crate::clv::model::{CountModel, Fitted, ModelKind, PurchaseModel};
 use crate::clv::special::{btyd_numerator, btyd_survival, digamma, ln_gamma_ratio, log_add_exp};
 use crate::error::Result;
@@ -246,13 +248,7 @@ const CHUNK: usize = 8192;
 /// every reduced parameter is positive); a + b = 1/K with the same odds (all or nothing); r, α at K with the rate λ = r/α free; and the
 /// combinations.
 const BG_LIMITS: [LimitSpec; 6] = [
-    LimitSpec {
-        limits: &[Limit::NoDropout],
-        names: &["r", "alpha"],
-        embed: |v| (vec![v[0], v[1], 0.0, 1.0], jacobian(&[&[1.0, 0.0], &[0.0, 1.0], &[0.0, 0.0], &[0.0, 0.0]])),
-        project: |p| vec![p[0], p[1]],
-        report: |v| vec![("r".into(), v[0]), ("alpha".into(), v[1])],
-    },
+    NO_DROPOUT,
     LimitSpec {
         limits: &[Limit::OneDropoutProbability],
         names: &["r", "alpha", "dropout odds"],
@@ -297,16 +293,7 @@ const BG_LIMITS: [LimitSpec; 6] = [
         project: |p| vec![p[0] / p[1], p[2] / p[3]],
         report: |v| vec![("lambda".into(), v[0]), ("p".into(), v[1] / (1.0 + v[1]))],
     },
-    LimitSpec {
-        limits: &[Limit::OnePurchaseRate, Limit::NoDropout],
-        names: &["lambda"],
-        embed: |v| {
-            let (r, alpha, dalpha) = rate_shapes(v[0]);
-            (vec![r, alpha, 0.0, 1.0], jacobian(&[&[0.0], &[dalpha], &[0.0], &[0.0]]))
-        },
-        project: |p| vec![p[0] / p[1]],
-        report: |v| vec![("lambda".into(), v[0])],
-    },
+    POISSON,
 ];
 
 /// A Beta at the point-mass concentration K with mean o/(1 + o): (a, b, ∂a/∂o, ∂b/∂o).
@@ -318,15 +305,6 @@ fn dropout_shapes(odds: f64) -> (f64, f64, f64, f64) {
 fn dropout_shapes_at(odds: f64, total: f64) -> (f64, f64, f64, f64) {
     let d = total / ((1.0 + odds) * (1.0 + odds));
     (total * odds / (1.0 + odds), total / (1.0 + odds), d, -d)
-}
-
-/// A Gamma at the point-mass shape K with mean λ: (r, α, ∂α/∂λ).
-pub(crate) fn rate_shapes(lambda: f64) -> (f64, f64, f64) {
-    (LIMIT_SHAPE, LIMIT_SHAPE / lambda, -LIMIT_SHAPE / (lambda * lambda))
-}
-
-pub(crate) fn jacobian(rows: &[&[f64]]) -> Vec<Vec<f64>> {
-    rows.iter().map(|r| r.to_vec()).collect()
 }
 
 fn fit_variant(

@@ -9,7 +9,7 @@
 //! limit is one run, and every special function has its own term or panel cap, so a fit does a
 //! bounded number of likelihood passes of bounded cost whatever the data.
 
-use crate::clv::boundary::{Boundary, Limit, Warning, WarningKind};
+use crate::clv::boundary::{Boundary, LIMIT_SHAPE, Limit, Warning, WarningKind};
 use crate::clv::optimize::{Diagnostics, Minimum, Objective, Tolerances, bfgs, hessian, inverse_spd, nelder_mead};
 use crate::error::{Error, NextStep, Result};
 
@@ -70,6 +70,39 @@ pub(crate) struct Problem<'a> {
     /// The search's budget of likelihood passes ([`MAX_PASSES`]; a limit's reduced fit has
     /// [`LIMIT_PASSES`]). The final evaluation and the curvature are outside it.
     pub max_passes: u64,
+}
+
+/// The limits the four-parameter count models share: their parameters are laid out alike
+/// (purchase-rate shape and rate, dropout shape and scale: BG/NBD's r, α, a, b and Pareto/NBD's
+/// r, α, s, β), and a dropout shape of 0 is the no-dropout model in both (the scale is then unused
+/// and set to 1). No dropout: the NBD.
+pub(crate) const NO_DROPOUT: LimitSpec = LimitSpec {
+    limits: &[Limit::NoDropout],
+    names: &["r", "alpha"],
+    embed: |v| (vec![v[0], v[1], 0.0, 1.0], jacobian(&[&[1.0, 0.0], &[0.0, 1.0], &[0.0, 0.0], &[0.0, 0.0]])),
+    project: |p| vec![p[0], p[1]],
+    report: |v| vec![("r".into(), v[0]), ("alpha".into(), v[1])],
+};
+
+/// No dropout and one purchase rate λ = r/α: a Poisson process.
+pub(crate) const POISSON: LimitSpec = LimitSpec {
+    limits: &[Limit::OnePurchaseRate, Limit::NoDropout],
+    names: &["lambda"],
+    embed: |v| {
+        let (r, alpha, dalpha) = rate_shapes(v[0]);
+        (vec![r, alpha, 0.0, 1.0], jacobian(&[&[0.0], &[dalpha], &[0.0], &[0.0]]))
+    },
+    project: |p| vec![p[0] / p[1]],
+    report: |v| vec![("lambda".into(), v[0])],
+};
+
+/// A Gamma at the point-mass shape K with mean λ: (r, α, ∂α/∂λ).
+pub(crate) fn rate_shapes(lambda: f64) -> (f64, f64, f64) {
+    (LIMIT_SHAPE, LIMIT_SHAPE / lambda, -LIMIT_SHAPE / (lambda * lambda))
+}
+
+pub(crate) fn jacobian(rows: &[&[f64]]) -> Vec<Vec<f64>> {
+    rows.iter().map(|r| r.to_vec()).collect()
 }
 
 /// Full natural parameters and the Jacobian ∂p/∂v of a limit's embedding.

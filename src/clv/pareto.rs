@@ -6,10 +6,11 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::clv::bg::{jacobian, rate_shapes};
 use crate::clv::boundary::Limit;
 use crate::clv::data::CountData;
-use crate::clv::fit::{FitOptions, LimitSpec, Problem, Sample, maximise, sample_step};
+use crate::clv::fit::{
+    FitOptions, LimitSpec, NO_DROPOUT, POISSON, Problem, Sample, jacobian, maximise, rate_shapes, sample_step,
+};
 use crate::clv::model::{CountModel, Fitted, ModelKind, PurchaseModel};
 use crate::clv::special::{
     digamma, discount_g, gauss_kronrod, gauss_kronrod_n, ln_beta, ln_gamma, ln_gamma_ratio, ln_hyp2f1_a_a1,
@@ -61,13 +62,7 @@ impl TailIndex {
 /// point-mass shape K with the dropout rate μ = s/β free (NBD purchases, exponential lifetime);
 /// r, α at K with the purchase rate λ = r/α free; and the combinations.
 const PARETO_LIMITS: [LimitSpec; 5] = [
-    LimitSpec {
-        limits: &[Limit::NoDropout],
-        names: &["r", "alpha"],
-        embed: |v| (vec![v[0], v[1], 0.0, 1.0], jacobian(&[&[1.0, 0.0], &[0.0, 1.0], &[0.0, 0.0], &[0.0, 0.0]])),
-        project: |p| vec![p[0], p[1]],
-        report: |v| vec![("r".into(), v[0]), ("alpha".into(), v[1])],
-    },
+    NO_DROPOUT,
     LimitSpec {
         limits: &[Limit::OneDropoutRate],
         names: &["r", "alpha", "mu"],
@@ -105,16 +100,7 @@ const PARETO_LIMITS: [LimitSpec; 5] = [
         project: |p| vec![p[0] / p[1], p[2] / p[3]],
         report: |v| vec![("lambda".into(), v[0]), ("mu".into(), v[1])],
     },
-    LimitSpec {
-        limits: &[Limit::OnePurchaseRate, Limit::NoDropout],
-        names: &["lambda"],
-        embed: |v| {
-            let (r, alpha, dalpha) = rate_shapes(v[0]);
-            (vec![r, alpha, 0.0, 1.0], jacobian(&[&[0.0], &[dalpha], &[0.0], &[0.0]]))
-        },
-        project: |p| vec![p[0] / p[1]],
-        report: |v| vec![("lambda".into(), v[0])],
-    },
+    POISSON,
 ];
 
 /// Above this argument the ₂F₁ series needs hundreds of terms; the integral is cheaper and exact.
