@@ -13,7 +13,7 @@ use crate::clv::fit::{
     FitOptions, LimitSpec, NO_DROPOUT, POISSON, Problem, Sample, jacobian, maximise, rate_shapes, sample_step,
 };
 use crate::clv::model::{CountModel, Fitted, ModelKind, PurchaseModel};
-use crate::clv::special::{btyd_numerator, btyd_survival, digamma, ln_gamma_ratio, log_add_exp};
+use crate::clv::special::{btyd_numerator, btyd_survival, digamma_difference, ln_gamma_ratio, log_add_exp};
 use crate::error::Result;
 
 /// BG/NBD parameters: purchase rates λ ~ Gamma(shape r, rate α), dropout probability after each
@@ -168,7 +168,6 @@ impl Params {
         let mut consts = Vec::with_capacity(xs);
         // Per-x: (c₃, c₄, ∂c₄/∂a + ∂c₃/∂a is 1/a for c₄ only, ∂c₄/∂b, ∂c₃/∂b).
         let mut dc = Vec::with_capacity(xs);
-        let (psi_r, psi_b, psi_ab) = (digamma(r), digamma(b), digamma(a + b));
         let (mut ll, mut g) = (0.0, [0.0; 4]);
         for (x, &count) in histogram.iter().enumerate() {
             let xf = x as f64;
@@ -182,11 +181,12 @@ impl Params {
                 continue;
             }
             let n = count as f64;
-            let psi_abx = digamma(a + b + xf + shift);
+            // Differences of ψ as one function, so they keep their digits at shapes of 10⁸.
+            let survive = -digamma_difference(a + b, xf + shift);
             ll += n * self.x_terms(xf);
-            g[0] += n * (digamma(r + xf) - psi_r);
-            g[2] += n * (psi_ab - psi_abx);
-            g[3] += n * (digamma(b + xf) - psi_b + psi_ab - psi_abx);
+            g[0] += n * digamma_difference(r, xf);
+            g[2] += n * survive;
+            g[3] += n * (digamma_difference(b, xf) + survive);
         }
         let inv_a = 1.0 / a;
         let cell_terms = |c: &Cell| -> [f64; 5] {

@@ -13,7 +13,7 @@ use crate::clv::fit::{
 };
 use crate::clv::model::{CountModel, Fitted, ModelKind, PurchaseModel};
 use crate::clv::special::{
-    digamma, discount_g, gauss_kronrod, gauss_kronrod_n, ln_beta, ln_gamma, ln_gamma_ratio, ln_hyp2f1_a_a1,
+    digamma_difference, discount_g, gauss_kronrod, gauss_kronrod_n, ln_beta, ln_gamma, ln_gamma_ratio, ln_hyp2f1_a_a1,
     ln_hyp2f1_a_a1_with_derivatives, log_add_exp, log_sub_exp,
 };
 use crate::error::Result;
@@ -276,9 +276,8 @@ impl ParetoNbd {
             Vec::new()
         };
         let (ln_s, inv_s) = (s.ln(), 1.0 / s);
-        let psi_r = digamma(r);
         let by_x: Vec<(f64, f64)> =
-            (0..=data.max_x()).map(|x| (ln_gamma_ratio(r, x as f64), digamma(r + x as f64) - psi_r)).collect();
+            (0..=data.max_x()).map(|x| (ln_gamma_ratio(r, x as f64), digamma_difference(r, x as f64))).collect();
         // Per day t: ln(1 + t/α), ln(1 + t/β), ln(α+t), t/(α(α+t)), 1/(α+t), t/(β(β+t)).
         let per_day: Vec<[f64; 6]> = (0..=data.max_age())
             .map(|d| {
