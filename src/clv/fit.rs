@@ -211,7 +211,11 @@ fn search(
         }
         tried += 1;
         let mut run = bfgs(objective, &theta0, tol, None).map(|m| (m, "bfgs"));
-        if !run.as_ref().is_some_and(|(m, _)| m.converged) {
+        // A run that stopped outside the box was on its way to a limit, which is fitted as such;
+        // the derivative-free fallback would only follow it further at a cost of thousands of
+        // passes.
+        let heading_out = run.as_ref().is_some_and(|(m, _)| !in_box(&m.point));
+        if !run.as_ref().is_some_and(|(m, _)| m.converged) && !heading_out {
             // Fallback: a derivative-free search, then a BFGS polish from where it stopped.
             let from = run.as_ref().map_or(theta0.clone(), |(m, _)| m.point.clone());
             if let Some(nm) = nelder_mead(objective, &from, tol) {

@@ -332,9 +332,7 @@ const MAX_TERMS: usize = 100_000;
 /// ln ₂F₁(a, b; a + 1; z) for a > 0, b > 0 and 0 ≤ z < 1: the family in the Pareto/NBD likelihood.
 ///
 /// Euler's transformation ₂F₁(a, b; c; z) = (1 − z)^(c−a−b) ₂F₁(c − a, c − b; c; z) turns it into
-/// (1 − z)^(1−b) Σₙ [(a + 1 − b)ₙ / (a + 1)ₙ] zⁿ. When b ≤ a + 1 every term is positive and each is at
-/// most z times the one before, so the sum neither cancels nor overflows whatever the size of a and
-/// b; the Pareto/NBD always calls it that way.
+/// (1 − z)^(1−b) Σₙ [(a + 1 − b)ₙ / (a + 1)ₙ] zⁿ, the series of [`ln_euler_series`].
 pub fn ln_hyp2f1_a_a1(a: f64, b: f64, z: f64) -> Result<f64> {
     if !(a > 0.0 && b > 0.0 && b <= a + 1.0 && (0.0..1.0).contains(&z)) {
         return Err(Error::Numeric(format!(
@@ -342,60 +340,64 @@ pub fn ln_hyp2f1_a_a1(a: f64, b: f64, z: f64) -> Result<f64> {
             a + 1.0
         )));
     }
-    if z == 0.0 {
-        return Ok(0.0);
+    Ok((1.0 - b) * (-z).ln_1p() + ln_euler_series(a, a + 1.0 - b, z)?)
+}
+
+/// ln Σₙ [(c)ₙ / (a + 1)ₙ] zⁿ for a > 0, 0 ≤ c ≤ a + 1 and 0 ≤ z < 1: ₂F₁(a, a + 1 − c; a + 1; z)
+/// without its Euler factor (1 − z)^(c − a). Every term is positive and each is at most z times
+/// the one before, so the sum neither cancels nor overflows whatever the size of a and c. The
+/// Pareto/NBD writes the Euler factor into its own normalisation, where it cancels analytically:
+/// at shapes of 10⁸ (a fit's limit) the factor alone is e^(10⁸), and multiplying it back out
+/// would leave the likelihood noisy in its ninth digit.
+pub(crate) fn ln_euler_series(a: f64, c: f64, z: f64) -> Result<f64> {
+    if !(a > 0.0 && c >= 0.0 && c <= a + 1.0 && (0.0..1.0).contains(&z)) {
+        return Err(Error::Numeric(format!(
+            "the series (c)n/(a+1)n z^n is only summed for a > 0, 0 ≤ c ≤ a + 1, 0 ≤ z < 1 (a = {a}, c = {c}, z = {z})"
+        )));
     }
-    let c = a + 1.0 - b;
-    let mut term = 1.0f64;
-    let mut sum = 1.0f64;
+    let (mut term, mut sum) = (1.0f64, 1.0f64);
     for n in 0..MAX_TERMS {
         let n = n as f64;
         term *= (c + n) / (a + 1.0 + n) * z;
         sum += term;
-        if term.abs() <= 1e-17 * sum.abs() {
-            return Ok((1.0 - b) * (-z).ln_1p() + sum.ln());
+        if term <= 1e-17 * sum {
+            return Ok(sum.ln());
         }
     }
     Err(Error::Numeric(format!(
-        "the hypergeometric series 2F1({a}, {b}; {}; {z}) did not converge in {MAX_TERMS} terms",
+        "the hypergeometric series 2F1({a}, {}; {}; {z}) did not converge in {MAX_TERMS} terms",
+        a + 1.0 - c,
         a + 1.0
     )))
 }
 
-/// [`ln_hyp2f1_a_a1`] with its derivatives in a, b and z: (ln F, ∂/∂a, ∂/∂b, ∂/∂z), summed in the
-/// same loop. With c = a + 1 − b the series' n-th term tₙ has ∂ln tₙ/∂a = Σₖ₍ₙ₎ b/((c+k)(a+1+k)),
-/// ∂ln tₙ/∂b = −Σₖ₍ₙ₎ 1/(c+k) and ∂ln tₙ/∂z = n/z: each derivative sum has terms of one sign,
-/// so nothing cancels. What the Pareto/NBD's analytic gradient needs; `None` where the value
+/// [`ln_euler_series`] with its derivatives: (ln S, ∂/∂a at fixed c, ∂/∂c at fixed a, ∂/∂z),
+/// summed in the same loop. The series' n-th term tₙ has ∂ln tₙ/∂a = −Σₖ₍ₙ₎ 1/(a+1+k),
+/// ∂ln tₙ/∂c = Σₖ₍ₙ₎ 1/(c+k) and ∂ln tₙ/∂z = n/z: each derivative sum has terms of one sign, so
+/// nothing cancels. What the Pareto/NBD's analytic gradient needs; `None` where the value
 /// itself would be an error.
-pub(crate) fn ln_hyp2f1_a_a1_with_derivatives(a: f64, b: f64, z: f64) -> Option<[f64; 4]> {
-    if !(a > 0.0 && b > 0.0 && b <= a + 1.0 && (0.0..1.0).contains(&z)) {
+pub(crate) fn ln_euler_series_with_derivatives(a: f64, c: f64, z: f64) -> Option<[f64; 4]> {
+    if !(a > 0.0 && c > 0.0 && c <= a + 1.0 && (0.0..1.0).contains(&z)) {
         return None;
     }
-    let ln_1mz = (-z).ln_1p();
     if z == 0.0 {
-        // F = 1 at z = 0; ∂F/∂z = ab/(a+1) there, as the first term of the series says.
-        return Some([0.0, 0.0, 0.0, a * b / (a + 1.0)]);
+        // S = 1 at z = 0; ∂S/∂z = c/(a+1) there, as the first term of the series says.
+        return Some([0.0, 0.0, 0.0, c / (a + 1.0)]);
     }
-    let c = a + 1.0 - b;
     let (mut term, mut sum) = (1.0f64, 1.0f64);
-    let (mut h_a, mut h_b) = (0.0f64, 0.0f64); // running Σ b/((c+k)(a+1+k)) and Σ 1/(c+k)
-    let (mut s_a, mut s_b, mut s_z) = (0.0f64, 0.0f64, 0.0f64);
+    let (mut h_a, mut h_c) = (0.0f64, 0.0f64); // running Σ 1/(a+1+k) and Σ 1/(c+k)
+    let (mut s_a, mut s_c, mut s_z) = (0.0f64, 0.0f64, 0.0f64);
     for n in 0..MAX_TERMS {
         let nf = n as f64;
-        h_a += b / ((c + nf) * (a + 1.0 + nf));
-        h_b += 1.0 / (c + nf);
+        h_a += 1.0 / (a + 1.0 + nf);
+        h_c += 1.0 / (c + nf);
         term *= (c + nf) / (a + 1.0 + nf) * z;
         sum += term;
         s_a += term * h_a;
-        s_b += term * h_b;
+        s_c += term * h_c;
         s_z += term * (nf + 1.0);
-        if term.abs() <= 1e-17 * sum.abs() && term * h_b.max(h_a) * (nf + 2.0) <= 1e-17 * (s_b.max(s_a) + sum) {
-            return Some([
-                (1.0 - b) * ln_1mz + sum.ln(),
-                s_a / sum,
-                -ln_1mz - s_b / sum,
-                (b - 1.0) / (1.0 - z) + s_z / (z * sum),
-            ]);
+        if term <= 1e-17 * sum && term * h_c.max(h_a) * (nf + 2.0) <= 1e-17 * (s_c.max(s_a) + sum) {
+            return Some([sum.ln(), -s_a / sum, s_c / sum, s_z / (z * sum)]);
         }
     }
     None
