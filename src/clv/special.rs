@@ -332,7 +332,7 @@ const MAX_TERMS: usize = 100_000;
 /// ln ₂F₁(a, b; a + 1; z) for a > 0, b > 0 and 0 ≤ z < 1: the family in the Pareto/NBD likelihood.
 ///
 /// Euler's transformation ₂F₁(a, b; c; z) = (1 − z)^(c−a−b) ₂F₁(c − a, c − b; c; z) turns it into
-/// (1 − z)^(1−b) Σₙ [(a + 1 − b)ₙ / (a + 1)ₙ] zⁿ, the series of [`ln_euler_series`].
+/// (1 − z)^(1−b) Σₙ [(a + 1 − b)ₙ / (a + 1)ₙ] zⁿ, a series whose terms are all positive and fall at least as fast as zⁿ.
 pub fn ln_hyp2f1_a_a1(a: f64, b: f64, z: f64) -> Result<f64> {
     if !(a > 0.0 && b > 0.0 && b <= a + 1.0 && (0.0..1.0).contains(&z)) {
         return Err(Error::Numeric(format!(
