@@ -9,7 +9,7 @@ use super::Failure;
 use super::args::{self, ClvCurveArgs, ClvDataArgs, ClvEvaluateArgs, ClvFitArgs, ClvScoreArgs, EvaluateView};
 use super::output::{self, Col, Format, Table};
 use retention::clv::{
-    ClvModel, CustomerIntervals, Evaluation, FitSummary, IntervalOptions, ModelKind, PurchaseModel, TimeUnit,
+    Boundary, ClvModel, CustomerIntervals, Evaluation, FitSummary, IntervalOptions, ModelKind, PurchaseModel, TimeUnit,
     ValueOptions, population_curve,
 };
 use retention::lake::Cell;
@@ -56,10 +56,13 @@ pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), F
     let spend = model.spend.as_ref().map(|s| s.fitted.spend_summary(0.95)).transpose()?;
     if format == Format::Json {
         let boundary = model.purchases.diagnostics.boundary.as_ref().map(|b| b.parameters.clone());
+        let spend_boundary =
+            model.spend.as_ref().and_then(|s| s.fitted.diagnostics.boundary.as_ref()).map(|b| b.parameters.clone());
         return Ok(output::json(
             out,
             &serde_json::json!({
                 "boundary": boundary,
+                "spend_boundary": spend_boundary,
                 "model": model,
                 "summary": { "purchases": purchases, "spend": spend },
                 "seconds": seconds,
@@ -119,6 +122,23 @@ fn criteria(s: &FitSummary, prefix: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// A boundary finding as name/value pairs: what it says, the limiting model, and how it compares
+/// with the best interior point.
+fn finding(b: &Boundary, prefix: &str) -> Vec<(String, String)> {
+    let reduced: Vec<String> = b.reduced.iter().map(|(n, v)| format!("{n} = {v:.6}")).collect();
+    vec![
+        (format!("{prefix}finding"), b.describe()),
+        (format!("{prefix}limiting model"), reduced.join(", ")),
+        (
+            format!("{prefix}vs best interior point"),
+            match (b.likelihood_ratio, b.interior_log_likelihood) {
+                (Some(lr), Some(ll)) => format!("likelihood ratio {lr:.4} (interior log-likelihood {ll:.4})"),
+                _ => "no search ended inside the parameter space".into(),
+            },
+        ),
+    ]
+}
+
 /// The fitted models: a header, the parameter table with uncertainty, the fit criteria and the
 /// population curve (CSV: the parameter table only).
 fn print_model(
@@ -143,16 +163,7 @@ fn print_model(
     ];
     pairs.extend(criteria(purchases, ""));
     if let Some(b) = &p.diagnostics.boundary {
-        let reduced: Vec<String> = b.reduced.iter().map(|(n, v)| format!("{n} = {v:.6}")).collect();
-        pairs.push(("finding".into(), b.describe()));
-        pairs.push(("limiting model".into(), reduced.join(", ")));
-        pairs.push((
-            "vs best interior point".into(),
-            match (b.likelihood_ratio, b.interior_log_likelihood) {
-                (Some(lr), Some(ll)) => format!("likelihood ratio {lr:.4} (interior log-likelihood {ll:.4})"),
-                _ => "no search ended inside the parameter space".into(),
-            },
-        ));
+        pairs.extend(finding(b, ""));
     }
     for w in &p.diagnostics.warnings {
         pairs.push(("warning".into(), with_next_steps(&w.describe(), &w.next_steps)));
@@ -162,6 +173,9 @@ fn print_model(
             let m = s.fitted.model;
             pairs.push(("spend model".into(), format!("Gamma-Gamma on {} repeat customers", s.customers)));
             pairs.extend(criteria(summary, "spend "));
+            if let Some(b) = &s.fitted.diagnostics.boundary {
+                pairs.extend(finding(b, "spend "));
+            }
             pairs.extend([
                 ("mean order value".into(), format!("{:.2}", m.mean_spend())),
                 (

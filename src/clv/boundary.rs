@@ -46,18 +46,27 @@ pub enum Limit {
     /// Every customer buys at the same rate while alive: r, α → ∞ with r/α fixed (Poisson
     /// purchases).
     OnePurchaseRate,
+    /// Gamma-Gamma: every customer's orders have the same mean value (q, γ → ∞ with the mean
+    /// pγ/q fixed); order values vary within customers only.
+    OneSpendLevel,
+    /// Gamma-Gamma: each customer spends the same on every order (p → ∞, γ → 0 with θ = pγ
+    /// fixed); the amounts differ between customers as an inverse-Gamma(q, θ).
+    SteadySpend,
 }
 
 impl Limit {
-    /// The parameters that run off and where, for `model` (`"s,beta -> inf"`).
-    pub fn parameters(self, model: ModelKind) -> &'static str {
+    /// The parameters that run off and where (`"s,beta -> inf"`), for the purchase `model`
+    /// (`None` for the spend model, Gamma-Gamma).
+    pub fn parameters(self, model: Option<ModelKind>) -> &'static str {
         match (self, model) {
-            (Limit::NoDropout, ModelKind::ParetoNbd) => "s -> 0",
+            (Limit::NoDropout, Some(ModelKind::ParetoNbd)) => "s -> 0",
             (Limit::NoDropout, _) => "a -> 0",
             (Limit::OneDropoutProbability, _) => "a,b -> inf",
             (Limit::AllOrNothingDropout, _) => "a,b -> 0",
             (Limit::OneDropoutRate, _) => "s,beta -> inf",
             (Limit::OnePurchaseRate, _) => "r,alpha -> inf",
+            (Limit::OneSpendLevel, _) => "q,gamma -> inf",
+            (Limit::SteadySpend, _) => "p -> inf; gamma -> 0",
         }
     }
 
@@ -71,6 +80,8 @@ impl Limit {
             }
             Limit::OneDropoutRate => "every customer's lifetime ends at the same rate",
             Limit::OnePurchaseRate => "every customer buys at the same rate while alive",
+            Limit::OneSpendLevel => "every customer's orders have the same mean value; they vary within customers only",
+            Limit::SteadySpend => "each customer spends the same on every order; the amounts differ between customers",
         }
     }
 }

@@ -411,10 +411,7 @@ pub(crate) fn maximise(
             .and_then(|f| f.interior.as_ref())
             .and_then(|theta| (problem.log_likelihood)(&theta.iter().map(|t| t.exp()).collect::<Vec<_>>()))
             .map(|(ll, _)| ll);
-        let parameters = match problem.kind {
-            Some(kind) => spec.limits.iter().map(|l| l.parameters(kind)).collect::<Vec<_>>().join("; "),
-            None => String::new(),
-        };
+        let parameters = spec.limits.iter().map(|l| l.parameters(problem.kind)).collect::<Vec<_>>().join("; ");
         diagnostics.boundary = Some(Boundary {
             limits: spec.limits.to_vec(),
             parameters,

@@ -6,10 +6,12 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::clv::boundary::{LIMIT_SHAPE, Limit};
 use crate::clv::data::SpendData;
 use crate::clv::fit::{FitOptions, Problem, Sample, maximise, sample_step};
+use crate::clv::fit::{LimitSpec, jacobian};
 use crate::clv::model::Fitted;
-use crate::clv::special::{digamma, ln_gamma};
+use crate::clv::special::{digamma_difference, ln_gamma, ln_gamma_ratio};
 use crate::error::{Error, Result};
 
 /// Gamma-Gamma parameters. `gamma` is in currency units (major units, as the data).
@@ -43,15 +45,56 @@ pub struct SpendFit {
     pub frequency_spend_correlation: Option<f64>,
 }
 
+/// G(a, b) = lnΓ(a+b) − lnΓ(a) − lnΓ(b) (minus ln B(a, b)), with the larger argument's Γ taken
+/// as a ratio so that neither lnΓ of a shape of 10⁸ (about 1.7·10⁹) is subtracted from another.
+fn ln_gamma_beta(a: f64, b: f64) -> f64 {
+    if a >= b { ln_gamma_ratio(a, b) - ln_gamma(b) } else { ln_gamma_ratio(b, a) - ln_gamma(a) }
+}
+
+/// The limits of the Gamma-Gamma parameter space (p, q, γ) as reduced models (see
+/// `clv::boundary`): q, γ → ∞ with the mean order value m = pγ/q fixed (the customers' scale ν is
+/// one number: every customer's orders have the same mean, their values vary only within a
+/// customer), and p → ∞, γ → 0 with θ = pγ fixed (every order of a customer has the same value,
+/// and those values are inverse-Gamma(q, θ) across customers).
+const SPEND_LIMITS: [LimitSpec; 2] = [
+    LimitSpec {
+        limits: &[Limit::OneSpendLevel],
+        names: &["p", "mean"],
+        embed: |v| {
+            (
+                vec![v[0], LIMIT_SHAPE, LIMIT_SHAPE * v[1] / v[0]],
+                jacobian(&[&[1.0, 0.0], &[0.0, 0.0], &[-LIMIT_SHAPE * v[1] / (v[0] * v[0]), LIMIT_SHAPE / v[0]]]),
+            )
+        },
+        project: |p| vec![p[0], p[0] * p[2] / p[1]],
+        report: |v| vec![("p".into(), v[0]), ("mean".into(), v[1])],
+    },
+    LimitSpec {
+        limits: &[Limit::SteadySpend],
+        names: &["q", "theta"],
+        embed: |v| {
+            (
+                vec![LIMIT_SHAPE, v[0], v[1] / LIMIT_SHAPE],
+                jacobian(&[&[0.0, 0.0], &[1.0, 0.0], &[0.0, 1.0 / LIMIT_SHAPE]]),
+            )
+        },
+        project: |p| vec![p[1], p[0] * p[2]],
+        report: |v| vec![("q".into(), v[0]), ("theta".into(), v[1])],
+    },
+];
+
 impl GammaGamma {
     /// ln f(m_x | x): the density of the average of x order values (FH note eq. 3), including the
     /// Jacobian so it is a density of m_x, as lifetimes maximises it:
-    /// lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln γ + (px−1) ln m_x + px ln x − (px+q) ln(γ + x m_x).
+    /// lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln γ + (px−1) ln m_x + px ln x − (px+q) ln(γ + x m_x),
+    /// evaluated as G(px, q) − q ln(1 + x m_x/γ) − px ln(1 + γ/(x m_x)) − ln m_x with
+    /// G = lnΓ(px+q) − lnΓ(px) − lnΓ(q): no two terms of size px·ln γ or q·ln γ are subtracted, so
+    /// the density keeps its digits at a limit's shapes of 10⁸ (see [`SPEND_LIMITS`]).
     pub fn log_likelihood(&self, x: u32, m_x: f64) -> f64 {
         let (q, g) = (self.q, self.gamma);
         let (xf, px) = (x as f64, self.p * x as f64);
-        ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * g.ln() + (px - 1.0) * m_x.ln() + px * xf.ln()
-            - (px + q) * (g + xf * m_x).ln()
+        let xm = xf * m_x;
+        ln_gamma_beta(px, q) - q * (xm / g).ln_1p() - px * (g / xm).ln_1p() - m_x.ln()
     }
 
     /// E[order value | x, m_x] = (p (γ + x m_x)) / (p x + q − 1) (FHL 2005 eq. 5): a weighted average
@@ -84,36 +127,35 @@ impl GammaGamma {
         self.p * self.gamma / (self.q - 1.0)
     }
 
-    /// The total log-likelihood and its gradient in (p, q, γ). Terms in x alone (the Γ and ψ
-    /// functions of p x) and Σ ln m_x per x are computed once per distinct x; per observation only
-    /// ln(γ + x m_x) and 1/(γ + x m_x) remain, summed in parallel in fixed chunks.
+    /// The total log-likelihood and its gradient in (p, q, γ), in the form of
+    /// [`log_likelihood`](Self::log_likelihood). Terms in x alone (G(px, q) and its ψ
+    /// differences) and Σ ln m_x per x are computed once per distinct x; per observation only
+    /// ln(1 + x m_x/γ), ln(1 + γ/(x m_x)) and 1/(γ + x m_x) remain, summed in parallel in fixed
+    /// chunks.
     fn total(&self, data: &SpendData) -> (f64, [f64; 3]) {
         let (p, q, g) = (self.p, self.q, self.gamma);
-        let (psi_q, ln_g, lg_q) = (digamma(q), g.ln(), ln_gamma(q));
         let (mut ll, mut grad) = (0.0, [0.0; 3]);
         for &(x, count, sum_ln_m) in data.by_x() {
             let (xf, n) = (x as f64, count as f64);
             let px = p * xf;
-            let (psi_pxq, psi_px, ln_x) = (digamma(px + q), digamma(px), xf.ln());
-            ll += n * (ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_g + px * ln_x) + (px - 1.0) * sum_ln_m;
-            grad[0] += xf * (n * (psi_pxq - psi_px + ln_x) + sum_ln_m);
-            grad[1] += n * (psi_pxq - psi_q + ln_g);
-            grad[2] += n * q / g;
+            ll += n * ln_gamma_beta(px, q) - sum_ln_m;
+            // ψ(px+q) − ψ(px) and ψ(px+q) − ψ(q), each without cancelling at a shape of 10⁸.
+            grad[0] += n * xf * digamma_difference(px, q);
+            grad[1] += n * digamma_difference(q, px);
         }
-        // Per observation: −(p x + q)·ln(γ + x m) and its derivatives.
+        // Per observation: −q ln(1 + x m/γ) − px ln(1 + γ/(x m)) and its derivatives.
         let parts: Vec<[f64; 4]> = data
             .observations()
             .par_chunks(8192)
             .map(|chunk| {
                 chunk.iter().fold([0.0; 4], |mut acc, o| {
                     let xf = o.x as f64;
-                    let w = p * xf + q;
-                    let denominator = g + xf * o.m_x;
-                    let ln_gm = denominator.ln();
-                    acc[0] -= w * ln_gm;
-                    acc[1] -= xf * ln_gm;
-                    acc[2] -= ln_gm;
-                    acc[3] -= w / denominator;
+                    let (px, xm) = (p * xf, xf * o.m_x);
+                    let (to_spend, to_scale) = ((xm / g).ln_1p(), (g / xm).ln_1p());
+                    acc[0] -= q * to_spend + px * to_scale;
+                    acc[1] -= xf * to_scale;
+                    acc[2] -= to_spend;
+                    acc[3] += (q * xm / g - px) / (g + xm);
                     acc
                 })
             })
@@ -175,7 +217,7 @@ impl GammaGamma {
                 .as_ref()
                 .map(|s| Sample { observations: s.observations().len() as f64, log_likelihood: &sample_ll }),
             shapes: &[0, 1],
-            limits: &[],
+            limits: &SPEND_LIMITS,
             kind: None,
             warnings: Vec::new(),
             max_passes: crate::clv::fit::MAX_PASSES,
@@ -251,6 +293,82 @@ mod tests {
                 let want = (at(1e-6) - at(-1e-6)) / 2e-6;
                 assert!((got[j] - want).abs() < 1e-7, "x {x} m {m_x} θ{j}: {} vs {want}", got[j]);
             }
+        }
+    }
+
+    /// The best of a coarse grid over (p, q, γ): 10^−1 … 10^4 for the shapes (q > 1), γ from a
+    /// thousandth to a thousand times the one that matches the observed mean.
+    fn grid_best(data: &SpendData) -> f64 {
+        let mean = data.observations().iter().map(|o| o.m_x).sum::<f64>() / data.observations().len() as f64;
+        let shapes: Vec<f64> = (-4..=16).map(|k| 10f64.powf(k as f64 / 4.0)).collect();
+        let mut best = f64::NEG_INFINITY;
+        for &p in &shapes {
+            for &q in shapes.iter().filter(|&&q| q > 1.0) {
+                for k in -12..=12 {
+                    let gamma = mean * (q - 1.0) / p * 10f64.powf(k as f64 / 4.0);
+                    best = best.max(GammaGamma { p, q, gamma }.total_log_likelihood(data));
+                }
+            }
+        }
+        best
+    }
+
+    /// Shops where the likelihood peaks on an edge: each customer spends the same on every order
+    /// (inverse-Gamma amounts across customers, so p → ∞), and every customer has the same mean
+    /// order value (ν one number, q → ∞). Each fit returns its limit as a finding, at least as
+    /// likely as any grid point, with the limit's parameters near the truth and predictions that
+    /// say what the limit means.
+    #[test]
+    fn spend_limits_are_findings() {
+        use crate::generate::{dist::Gamma, rng::Rng};
+        let mut rng = Rng::seed_from_u64(3);
+        let between = Gamma::new(3.0, 1.0).unwrap();
+        let steady = SpendData::new((0..3000u32).map(|i| (1 + i % 6, 40.0 / between.sample(&mut rng))));
+        let within = Gamma::new(2.0, 0.05).unwrap(); // every customer: mean order value 40
+        let one_level = SpendData::new((0..3000u32).map(|i| {
+            let x = 1 + i % 6;
+            (x, (0..x).map(|_| within.sample(&mut rng)).sum::<f64>() / x as f64)
+        }));
+        for (data, limit, truth) in
+            [(&steady, Limit::SteadySpend, [3.0, 40.0]), (&one_level, Limit::OneSpendLevel, [2.0, 40.0])]
+        {
+            let fit = GammaGamma::fit(data, &FitOptions::default()).unwrap();
+            let d = &fit.fitted.diagnostics;
+            let b = d.boundary.as_ref().expect("a boundary finding");
+            assert_eq!(b.limits, vec![limit]);
+            for ((_, got), want) in b.reduced.iter().zip(truth) {
+                assert!((got / want - 1.0).abs() < 0.1, "{limit:?}: {:?} vs {truth:?}", b.reduced);
+            }
+            assert!(d.log_likelihood >= grid_best(data) - 1e-6, "{limit:?}: {} < grid", d.log_likelihood);
+            let m = fit.fitted.model;
+            assert!(m.log_likelihood(2, 35.0).is_finite());
+            match limit {
+                // Each customer's own average is their order value.
+                Limit::SteadySpend => assert!((m.expected_spend(3, 55.0) / 55.0 - 1.0).abs() < 1e-6),
+                // Everyone's expected order value is the common mean, whatever their own average.
+                _ => assert!((m.expected_spend(3, 55.0) / m.mean_spend() - 1.0).abs() < 1e-6),
+            }
+        }
+    }
+
+    /// At a limit's shapes the density is the limit's own to O(1/K), in the stable form: the
+    /// inverse-Gamma(q, θ) of m at p = 10⁸, and Gamma(px, xν) of m at q = 10⁸.
+    #[test]
+    fn limit_shapes_give_the_limiting_densities() {
+        let (q, theta) = (3.0f64, 40.0f64);
+        let steady = GammaGamma { p: LIMIT_SHAPE, q, gamma: theta / LIMIT_SHAPE };
+        let (p, nu) = (2.0f64, 0.05f64);
+        let level = GammaGamma { p, q: LIMIT_SHAPE, gamma: LIMIT_SHAPE / nu };
+        for (x, m) in [(1u32, 12.0f64), (4, 40.0), (9, 300.0)] {
+            let inverse_gamma = q * theta.ln() - (q + 1.0) * m.ln() - theta / m - ln_gamma(q);
+            assert!((steady.log_likelihood(x, m) - inverse_gamma).abs() < 1e-6, "x {x}");
+            let (shape, rate) = (p * x as f64, x as f64 * nu);
+            let gamma = shape * rate.ln() + (shape - 1.0) * m.ln() - rate * m - ln_gamma(shape);
+            // ν's variance ν²/K moves the log-density by ½(ν²/K)·f''/f at ν, f the Gamma(shape,
+            // xν) density of m: ½((shape − xνm)² − shape)/K, 7e-5 at x = 9, m = 300.
+            let correction = 0.5 * ((shape - rate * m).powi(2) - shape) / LIMIT_SHAPE;
+            let got = level.log_likelihood(x, m) - gamma;
+            assert!((got - correction).abs() < 1e-9 + 0.1 * correction.abs(), "x {x}: {got} vs {correction}");
         }
     }
 
