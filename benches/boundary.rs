@@ -1,6 +1,6 @@
 //! Fits whose likelihood peaks on the boundary of the parameter space (issue 19): the slowest
-//! cases found, Pareto/NBD on shops where everyone buys at one rate, nobody churns, or everyone
-//! drops out at one rate (20,000 simulated customers each), and every model on the UCI Online
+//! cases found, Pareto/NBD on shops where everyone buys at one rate, nobody churns, everyone
+//! drops out at one rate, or both rates are one number (20,000 simulated customers each), and every model on the UCI Online
 //! Retail summary (4,339 real customers, the committed fixture). Each fit reports its finding and
 //! its likelihood passes on stderr once.
 
@@ -35,6 +35,11 @@ fn boundary(c: &mut Criterion) {
             "pnbd_one_dropout_rate_20k",
             ModelKind::ParetoNbd,
             shop(ParetoNbd { r: 0.8, alpha: 40.0, s: f64::INFINITY, beta: 150.0 }),
+        ),
+        (
+            "pnbd_one_rate_each_20k",
+            ModelKind::ParetoNbd,
+            shop(ParetoNbd { r: f64::INFINITY, alpha: 20.0, s: f64::INFINITY, beta: 150.0 }),
         ),
         ("uci_bgnbd", ModelKind::BgNbd, uci()),
         ("uci_mbgnbd", ModelKind::MbgNbd, uci()),

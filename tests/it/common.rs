@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use retention::clv::{BgNbd, CountData, MbgNbd, ModelKind, ParetoNbd};
 use retention::generate::{Shop, ShopConfig};
 use retention::{Day, IngestOptions, Preset, Store, Summaries};
 
@@ -53,4 +54,33 @@ pub fn write_parquet(path: &Path, columns: Vec<(&str, arrow_array::ArrayRef)>) {
     let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, None).expect("writer");
     writer.write(&batch).expect("write");
     writer.close().expect("close");
+}
+
+/// The best total log-likelihood over a coarse grid: shapes 0.1, 1, 10 (dropout shapes also 0.01
+/// and 100), rates scaled to the data's purchase rate and age.
+pub fn grid_best(kind: ModelKind, data: &CountData) -> f64 {
+    let days = data.max_age().max(1) as f64 / data.unit().days();
+    let (x_sum, t_sum): (f64, f64) = data.cells().iter().fold((0.0, 0.0), |(x, t), c| {
+        (x + c.x as f64 * c.count as f64, t + c.age as f64 / data.unit().days() * c.count as f64)
+    });
+    let rate = (x_sum.max(1.0) / t_sum.max(1e-9)).max(1e-6);
+    let mut best = f64::NEG_INFINITY;
+    for r in [0.1, 1.0, 10.0] {
+        for alpha_scale in [0.1, 1.0, 10.0] {
+            let alpha = r / rate * alpha_scale;
+            for a in [0.01, 0.1, 1.0, 10.0, 100.0] {
+                for b in [0.1, 1.0, 10.0] {
+                    let ll = match kind {
+                        ModelKind::BgNbd => BgNbd { r, alpha, a, b }.total_log_likelihood(data),
+                        ModelKind::MbgNbd => MbgNbd { r, alpha, a, b }.total_log_likelihood(data),
+                        _ => ParetoNbd { r, alpha, s: a, beta: b * days }.total_log_likelihood(data),
+                    };
+                    if ll.is_finite() {
+                        best = best.max(ll);
+                    }
+                }
+            }
+        }
+    }
+    best
 }
