@@ -89,7 +89,8 @@ impl GammaGamma {
     /// lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln γ + (px−1) ln m_x + px ln x − (px+q) ln(γ + x m_x),
     /// evaluated as G(px, q) − q ln(1 + x m_x/γ) − px ln(1 + γ/(x m_x)) − ln m_x with
     /// G = lnΓ(px+q) − lnΓ(px) − lnΓ(q): no two terms of size px·ln γ or q·ln γ are subtracted, so
-    /// the density keeps its digits at a limit's shapes of 10⁸ (see [`SPEND_LIMITS`]).
+    /// the density keeps its digits at the shapes of 10⁸ that stand for a limit ([`Limit::SteadySpend`],
+    /// [`Limit::OneSpendLevel`]).
     pub fn log_likelihood(&self, x: u32, m_x: f64) -> f64 {
         let (q, g) = (self.q, self.gamma);
         let (xf, px) = (x as f64, self.p * x as f64);
