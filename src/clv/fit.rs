@@ -199,6 +199,7 @@ fn search(
     starts: &[Vec<f64>],
     tol: &Tolerances,
     in_box: &dyn Fn(&[f64]) -> bool,
+    has_limits: bool,
 ) -> (Option<(usize, Minimum, &'static str)>, usize, Option<Vec<f64>>, f64) {
     let mut lowest = f64::INFINITY;
     let mut best: Option<(usize, Minimum, &'static str)> = None;
@@ -211,10 +212,11 @@ fn search(
         }
         tried += 1;
         let mut run = bfgs(objective, &theta0, tol, None).map(|m| (m, "bfgs"));
-        // A run that stopped outside the box was on its way to a limit, which is fitted as such;
-        // the derivative-free fallback would only follow it further at a cost of thousands of
-        // passes.
-        let heading_out = run.as_ref().is_some_and(|(m, _)| !in_box(&m.point));
+        // In a problem with limits, a run that stopped outside the box was on its way to one, and
+        // the limits near its end point are fitted next; the derivative-free fallback would only
+        // follow it further at a cost of thousands of passes. (Other starts still search the
+        // interior in full.)
+        let heading_out = has_limits && run.as_ref().is_some_and(|(m, _)| !in_box(&m.point));
         if !run.as_ref().is_some_and(|(m, _)| m.converged) && !heading_out {
             // Fallback: a derivative-free search, then a BFGS polish from where it stopped.
             let from = run.as_ref().map_or(theta0.clone(), |(m, _)| m.point.clone());
@@ -286,7 +288,7 @@ fn optimise(
     });
     let mut warm = None;
     if let Some(on_sample) = &on_sample
-        && let (Some((i, m, method)), ..) = search(&**on_sample, starts, tol, &in_box)
+        && let (Some((i, m, method)), ..) = search(&**on_sample, starts, tol, &in_box, !problem.limits.is_empty())
     {
         // The mean objective's curvature on the sample estimates that on all the data, so its
         // inverse makes the first steps on all the data Newton steps.
@@ -302,7 +304,7 @@ fn optimise(
             let value = found.1.value;
             (Some(found), starts.len(), inside, value)
         }
-        None => search(objective, starts, tol, &in_box),
+        None => search(objective, starts, tol, &in_box, !problem.limits.is_empty()),
     };
     let (start, minimum, method) = best?;
     let beaten = lowest < minimum.value - 1e-12 * minimum.value.abs();

