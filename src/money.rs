@@ -91,7 +91,7 @@ impl Currency {
     /// assert!(usd.parse("12.345").is_err());
     /// ```
     pub fn parse(&self, text: &str) -> Result<i64, String> {
-        crate::ingest::fields::parse_amount(text.trim().as_bytes(), self.exponent)
+        crate::ingest::fields::parse_amount(text.trim().as_bytes(), self.exponent).map(|(minor, _)| minor)
     }
 
     /// Formats minor units as a plain decimal (`-1234.56`), the form the ingest parses back.

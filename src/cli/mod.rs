@@ -147,6 +147,9 @@ fn print_report(r: &IngestReport, rejects: Option<&Path>, format: Format, out: &
         ("elapsed s", format!("{:.3}", r.elapsed.as_secs_f64())),
         ("rows per s", format!("{:.0}", r.rows_per_second())),
     ];
+    if r.amounts_denoised > 0 {
+        pairs.insert(3, ("amounts read through float noise", r.amounts_denoised.to_string()));
+    }
     if let (Some(path), true) = (rejects, r.rows_rejected > 0) {
         pairs.push(("rejects file", path.display().to_string()));
     }

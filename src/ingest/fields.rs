@@ -25,8 +25,10 @@ pub(crate) struct Decimal {
     pub scale: u32,
 }
 
-/// Most decimals accepted in a quantity or unit price (amounts are held to the currency's).
-const MAX_SCALE: u32 = 12;
+/// Most decimals accepted in a number: enough for what a binary float prints (17 significant
+/// digits, `0.30000000000000004`), which spreadsheets and pandas write into exports; amounts are
+/// then held to the currency's decimals (see [`to_minor_denoised`]).
+const MAX_SCALE: u32 = 20;
 
 /// Parses a plain decimal: optional sign, digits, optional point and digits.
 pub(crate) fn parse_decimal(s: &[u8]) -> FieldResult<Decimal> {
@@ -103,13 +105,43 @@ pub(crate) fn to_minor_exact(d: Decimal, exponent: u8) -> FieldResult<i64> {
     minor.and_then(|m| i64::try_from(m).ok()).ok_or_else(|| "the amount does not fit in 64-bit minor units".into())
 }
 
-/// Parses an amount column.
-#[inline]
-pub(crate) fn parse_amount(s: &[u8], exponent: u8) -> FieldResult<i64> {
-    if let Some(v) = fast_amount(s, exponent) {
-        return Ok(v);
+/// How far (in currency units) an amount with more decimals than the currency's may lie from a
+/// currency amount and still be read as it: binary floating-point noise such as
+/// `118.22999999999999` (118.23) is within 1e-14 relative; a real extra digit (`12.505`) is not.
+const FLOAT_NOISE: i128 = 1_000_000_000; // 1e-9 = 1 / FLOAT_NOISE
+
+/// Like [`to_minor_exact`], except that an amount within 1e-9 of a currency amount is read as it
+/// (`true`: it carried floating-point noise, which the ingest report counts); any other excess
+/// precision stays an error.
+pub(crate) fn to_minor_denoised(d: Decimal, exponent: u8) -> FieldResult<(i64, bool)> {
+    let exp = exponent as u32;
+    if d.scale <= exp {
+        return to_minor_exact(d, exponent).map(|v| (v, false));
     }
-    to_minor_exact(parse_decimal(s)?, exponent)
+    let div = 10i128.checked_pow(d.scale - exp).ok_or_else(|| format!("{} decimals", d.scale))?;
+    let (quot, rem) = (d.mantissa / div, d.mantissa % div);
+    if rem == 0 {
+        return to_minor_exact(d, exponent).map(|v| (v, false));
+    }
+    // The nearest minor unit, and the distance to it in units of 10^-scale.
+    let (nearest, distance) =
+        if 2 * rem.abs() >= div { (quot + rem.signum(), div - rem.abs()) } else { (quot, rem.abs()) };
+    // distance / 10^scale ≤ 1e-9  ⇔  distance · 10^9 ≤ 10^scale.
+    let within = 10i128.checked_pow(d.scale).is_some_and(|whole| distance.saturating_mul(FLOAT_NOISE) <= whole);
+    if !within {
+        return Err(format!("{} decimals, more than the currency's {exponent}", d.scale));
+    }
+    i64::try_from(nearest).map(|v| (v, true)).map_err(|_| "the amount does not fit in 64-bit minor units".into())
+}
+
+/// Parses an amount column: exact, or (`true`) read through the floating-point noise of
+/// [`to_minor_denoised`].
+#[inline]
+pub(crate) fn parse_amount(s: &[u8], exponent: u8) -> FieldResult<(i64, bool)> {
+    if let Some(v) = fast_amount(s, exponent) {
+        return Ok((v, false));
+    }
+    to_minor_denoised(parse_decimal(s)?, exponent)
 }
 
 /// The common shape `[-]digits[.dd]` with at most `exponent` decimals, without i128 arithmetic.
@@ -300,18 +332,34 @@ mod tests {
 
     #[test]
     fn amounts_are_exact() {
-        assert_eq!(parse_amount(b"12.34", 2), Ok(1234));
-        assert_eq!(parse_amount(b"-0.05", 2), Ok(-5));
-        assert_eq!(parse_amount(b"7", 2), Ok(700));
-        assert_eq!(parse_amount(b"7.", 2), Ok(700));
-        assert_eq!(parse_amount(b".5", 2), Ok(50));
-        assert_eq!(parse_amount(b" 3.10 ", 2), Ok(310));
-        assert_eq!(parse_amount(b"+3.1", 2), Ok(310));
-        assert_eq!(parse_amount(b"12.500", 2), Ok(1250));
-        assert_eq!(parse_amount(b"1234", 0), Ok(1234));
-        assert_eq!(parse_amount(b"0.001", 3), Ok(1));
-        assert_eq!(parse_amount(b"92233720368547758.07", 2), Ok(i64::MAX));
-        assert_eq!(parse_amount(b"-92233720368547758.08", 2), Ok(i64::MIN));
+        assert_eq!(parse_amount(b"12.34", 2), Ok((1234, false)));
+        assert_eq!(parse_amount(b"-0.05", 2), Ok((-5, false)));
+        assert_eq!(parse_amount(b"7", 2), Ok((700, false)));
+        assert_eq!(parse_amount(b"7.", 2), Ok((700, false)));
+        assert_eq!(parse_amount(b".5", 2), Ok((50, false)));
+        assert_eq!(parse_amount(b" 3.10 ", 2), Ok((310, false)));
+        assert_eq!(parse_amount(b"+3.1", 2), Ok((310, false)));
+        assert_eq!(parse_amount(b"12.500", 2), Ok((1250, false)));
+        assert_eq!(parse_amount(b"1234", 0), Ok((1234, false)));
+        assert_eq!(parse_amount(b"0.001", 3), Ok((1, false)));
+        assert_eq!(parse_amount(b"92233720368547758.07", 2), Ok((i64::MAX, false)));
+        assert_eq!(parse_amount(b"-92233720368547758.08", 2), Ok((i64::MIN, false)));
+    }
+
+    /// Binary floating-point noise, as spreadsheets and pandas print amounts, reads as the amount
+    /// it denotes (flagged); a real extra digit, or noise above 1e-9, stays an error.
+    #[test]
+    fn float_noise_reads_as_the_amount_it_denotes() {
+        assert_eq!(parse_amount(b"118.22999999999999", 2), Ok((11823, true)));
+        assert_eq!(parse_amount(b"0.30000000000000004", 2), Ok((30, true)));
+        assert_eq!(parse_amount(b"-19.989999999999998", 2), Ok((-1999, true)));
+        assert_eq!(parse_amount(b"1500.0000000000002", 0), Ok((1500, true)));
+        assert_eq!(parse_amount(b"12.3400000000", 2), Ok((1234, false)));
+        // 1e-9 is the bound: 2e-9 away is a real digit.
+        assert_eq!(parse_amount(b"5.000000001", 2), Ok((500, true)));
+        assert!(parse_amount(b"5.000000002", 2).unwrap_err().contains("9 decimals"));
+        assert!(parse_amount(b"12.505", 2).unwrap_err().contains("3 decimals"));
+        assert!(parse_amount(b"12.3456789", 2).is_err());
     }
 
     #[test]

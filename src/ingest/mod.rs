@@ -9,6 +9,7 @@
 
 mod chunk;
 pub(crate) mod commit;
+mod decompress;
 pub mod fields;
 pub mod format;
 #[cfg(feature = "parquet")]
@@ -37,6 +38,7 @@ use crate::store::categories::Categories;
 use crate::store::ids::{self, IdIndex};
 use crate::store::meta::Meta;
 use chunk::{Chunk, Chunker};
+use decompress::Packing;
 use format::{ExportSettings, Layout};
 use parse::{ParsedChunk, RowParser};
 use spool::{NO_CATEGORY, Spool, SpoolRow};
@@ -130,6 +132,9 @@ pub struct IngestReport {
     pub rows_rejected: u64,
     /// Rows skipped by the preset's rules (line items without a customer id).
     pub rows_skipped: u64,
+    /// Amounts written with binary floating-point noise (`118.22999999999999`, as spreadsheets and
+    /// pandas write them), read as the currency amount within 1e-9 of them.
+    pub amounts_denoised: u64,
     /// Orders the store did not have.
     pub orders_new: u64,
     /// Orders the store had with different content, now replaced.
@@ -192,6 +197,8 @@ struct State<'s> {
     started: Instant,
     abs_total: u128,
     failed: bool,
+    /// The sources read, for messages about the ingest as a whole.
+    sources: Vec<String>,
 }
 
 impl Store {
@@ -261,6 +268,7 @@ impl Store {
                 started: Instant::now(),
                 abs_total: 0,
                 failed: false,
+                sources: Vec::new(),
             },
         })
     }
@@ -312,12 +320,26 @@ impl State<'_> {
         if self.failed {
             return Err(Error::invalid("ingest", source_name, "an earlier source of this ingest failed"));
         }
+        self.sources.push(source_name.to_string());
         let result = read(self);
         self.failed = result.is_err();
         result
     }
 
     fn read_inner<R: Read + Send>(&mut self, source: &str, reader: R, total: Option<u64>) -> Result<()> {
+        let (packing, reader) = decompress::unpack(reader).map_err(|e| Error::io(format!("reading {source}"), e))?;
+        let total = match packing {
+            Packing::Plain => total,
+            Packing::Gzip | Packing::Zstd => None, // the file's size is not the text's
+            Packing::Zip | Packing::Ole2 => {
+                return Err(Error::InputFormat {
+                    source_name: source.into(),
+                    reason: "this is a spreadsheet workbook (.xlsx, .ods or .xls), which the ingest does not read \
+                             yet: save its sheet as CSV (File > Save As > CSV UTF-8) and ingest that"
+                        .into(),
+                });
+            }
+        };
         let quoted = self.options.preset != Preset::Cdnow;
         let mut chunker = Chunker::new(reader, source, quoted);
         let Some(mut first) = chunker.next_chunk()? else {
@@ -430,6 +452,7 @@ impl State<'_> {
         }
         self.report.rows_read += chunk.seen;
         self.report.rows_skipped += chunk.skipped;
+        self.report.amounts_denoised += chunk.denoised;
         for rejected in &chunk.rejected {
             if !self.options.skip_invalid {
                 return Err(rejected.error.clone().into());
@@ -497,6 +520,18 @@ impl State<'_> {
         }
         if let Some(mut w) = self.rejects.take() {
             w.flush().map_err(|e| Error::io("writing the rejects file", e))?;
+        }
+        // Skipping invalid rows is for a few bad ones: an input of nothing but bad rows is the
+        // wrong layout or the wrong flags, and "0 orders ingested" must not pass for success.
+        if self.report.rows_read > 0 && self.report.rows_rejected == self.report.rows_read {
+            return Err(Error::InputFormat {
+                source_name: self.sources.join(", "),
+                reason: format!(
+                    "every one of the {} rows was rejected, so nothing was written; the rejects file (--rejects) \
+                     lists each row's reason",
+                    self.report.rows_read
+                ),
+            });
         }
         self.report.spilled_runs = self.spool.runs() as u64;
         let meta = commit::commit(

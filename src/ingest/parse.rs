@@ -41,6 +41,8 @@ pub(crate) struct ParsedChunk {
     pub rejected: Vec<Rejected>,
     /// Rows skipped on purpose (line items without a customer id).
     pub skipped: u64,
+    /// Amounts read through binary floating-point noise (`118.22999999999999` as 118.23).
+    pub denoised: u64,
     /// Data rows seen (valid, rejected and skipped).
     pub seen: u64,
     /// The Parquet row group the rows come from (`None` for text input).
@@ -234,7 +236,10 @@ impl RowParser<'_> {
 
         let amount = match l.value {
             Value::Amount(i) => {
-                fields::parse_amount(f.get(i), self.exponent).map_err(|r| err(i, format!("invalid amount: {r}")))?
+                let (minor, denoised) = fields::parse_amount(f.get(i), self.exponent)
+                    .map_err(|r| err(i, format!("invalid amount: {r}")))?;
+                out.denoised += u64::from(denoised);
+                minor
             }
             Value::QuantityPrice { quantity, price } => {
                 fields::quantity_times_price(f.get(quantity), f.get(price), self.exponent).map_err(|r| {

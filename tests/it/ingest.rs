@@ -149,6 +149,59 @@ fn skip_invalid_ingests_the_rest_and_writes_rejects() {
     assert_eq!(lines[2], "<input>,4,1 (customer_id),the customer id is empty,\",2024-01-01,2\"");
 }
 
+/// `--skip-invalid` is for a few bad rows: an input whose every row is bad (a two-digit-year
+/// export read with the wrong settings, say) fails, writes nothing, and still leaves the rejects.
+#[test]
+fn skip_invalid_that_rejects_every_row_fails() {
+    let (d, store) = temp_store();
+    let rejects = d.path().join("rejects.csv");
+    let opts = IngestOptions { skip_invalid: true, rejects: Some(rejects.clone()), ..IngestOptions::default() };
+    let e = store.ingest("customer_id,timestamp,amount\na,2024-13-01,1\nb,x,1\n".as_bytes(), &opts).unwrap_err();
+    assert!(e.to_string().contains("every one of the 2 rows was rejected"), "{e}");
+    assert_eq!(store.stats().unwrap().orders, 0);
+    assert_eq!(std::fs::read_to_string(rejects).unwrap().lines().count(), 3);
+}
+
+/// Exports as they arrive: gzip (also two members back to back) and zstd read as the CSV they
+/// hold, from a file or a reader; a workbook gets a sentence, not "not valid UTF-8".
+#[test]
+fn compressed_exports_read_directly() {
+    use std::io::Write;
+    let csv = "customer_id,order_id,timestamp,amount\na,1,2024-01-03,5.50\nb,2,2024-02-03,7\na,3,2024-03-01,1\n";
+    let (d, plain) = temp_store();
+    ingest_str(&plain, csv).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(csv.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let gz_path = d.path().join("orders.csv.gz");
+    std::fs::write(&gz_path, &gz).unwrap();
+    let zst_path = d.path().join("orders.csv.zst");
+    std::fs::write(&zst_path, zstd::stream::encode_all(csv.as_bytes(), 3).unwrap()).unwrap();
+    for path in [&gz_path, &zst_path] {
+        let (_d2, store) = temp_store();
+        let r = store.ingest_files(&[path], &IngestOptions::default()).unwrap();
+        assert_eq!((r.rows_read, r.orders_new, r.customers_new), (3, 3, 2), "{}", path.display());
+        assert_eq!(by_name(&store, None), by_name(&plain, None), "{}", path.display());
+    }
+    let (_d3, store) = temp_store();
+    let r = store.ingest(&gz[..], &IngestOptions::default()).unwrap();
+    assert_eq!(r.rows_read, 3);
+    let e = store.ingest(&b"PK\x03\x04\x14\x00\x06\x00"[..], &IngestOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("spreadsheet workbook"), "{e}");
+}
+
+/// Amounts a spreadsheet or pandas wrote with binary floating-point noise read as the amount they
+/// denote, and the report counts them; a real third decimal is still refused.
+#[test]
+fn float_noise_in_amounts_is_read_and_counted() {
+    let (_d, store) = temp_store();
+    let r = ingest_str(&store, "customer_id,timestamp,amount\na,2024-01-03,118.22999999999999\na,2024-02-03,0.30000000000000004\nb,2024-02-03,7\n").unwrap();
+    assert_eq!(r.amounts_denoised, 2);
+    assert_eq!(store.stats().unwrap().gross, 11823 + 30 + 700);
+    let e = ingest_str(&store, "customer_id,timestamp,amount\na,2024-01-03,12.505\n").unwrap_err();
+    assert!(e.to_string().contains("3 decimals"), "{e}");
+}
+
 #[test]
 fn spilling_to_disk_gives_the_same_store() {
     let mut csv = String::from("customer_id,order_id,timestamp,amount,category\n");
