@@ -116,7 +116,7 @@ pub enum Error {
 }
 
 /// A rejected input row: where it is and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct InputError {
     /// File name, or `<stdin>`.
     pub source_name: String,

@@ -823,6 +823,10 @@ pub struct IngestArgs {
     /// With --skip-invalid, write rejected rows and their reasons to this CSV file.
     #[arg(long, value_name = "FILE", requires = "skip_invalid")]
     pub rejects: Option<PathBuf>,
+    /// Parse and check everything, write nothing: print the layout recognised, the columns used,
+    /// what would be new, updated and unchanged, and the first rejected rows with their reasons.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Currency of a new store: ISO code and decimals, e.g. USD:2 or JPY:0 (default USD:2).
     #[arg(long, value_name = "CODE:DECIMALS")]
     pub currency: Option<String>,
@@ -861,7 +865,8 @@ impl IngestArgs {
             },
             delimiter,
             date_order: if self.day_first { DateOrder::DayFirst } else { DateOrder::MonthFirst },
-            skip_invalid: self.skip_invalid,
+            // A dry run counts bad rows instead of stopping at the first.
+            skip_invalid: self.skip_invalid || self.dry_run,
             rejects: self.rejects.clone(),
             memory_budget: self.memory_mib.max(1) << 20,
             ..IngestOptions::default()

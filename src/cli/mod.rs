@@ -123,7 +123,7 @@ fn ingest(a: &IngestArgs, format: Format, out: &mut impl Write) -> Result<(), Fa
             ingest.read_file(f)?;
         }
     }
-    let report = ingest.commit();
+    let report = if a.dry_run { ingest.dry_run() } else { ingest.commit() };
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -152,6 +152,27 @@ fn print_report(r: &IngestReport, rejects: Option<&Path>, format: Format, out: &
     }
     if let (Some(path), true) = (rejects, r.rows_rejected > 0) {
         pairs.push(("rejects file", path.display().to_string()));
+    }
+    let layouts: Vec<String> = r
+        .sources
+        .iter()
+        .map(|s| {
+            let columns: Vec<String> = s.columns.iter().map(|(role, column)| format!("{role} = {column}")).collect();
+            let how = if s.detected { " (recognised from the header)" } else { "" };
+            format!("{}: {}{how}; {}", s.source, s.layout, columns.join(", "))
+        })
+        .collect();
+    if r.dry_run {
+        pairs.insert(0, ("dry run", "nothing was written".into()));
+    }
+    for layout in &layouts {
+        pairs.push(("layout", layout.clone()));
+    }
+    let examples: Vec<String> = r.rejected_examples.iter().map(|e| e.to_string()).collect();
+    if r.dry_run || r.rows_rejected > 0 {
+        for e in &examples {
+            pairs.push(("rejected", e.clone()));
+        }
     }
     Ok(output::pairs(out, &pairs, format)?)
 }

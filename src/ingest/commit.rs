@@ -52,6 +52,14 @@ impl Delta {
     }
 }
 
+/// How pass 2 runs.
+pub(super) struct Run<'a> {
+    pub progress: Option<&'a ProgressFn>,
+    /// Merge every block the same way, so the counts are the real ingest's, and write nothing
+    /// (the returned metadata is then not the store's).
+    pub dry_run: bool,
+}
+
 /// Runs pass 2 and returns the store's new metadata.
 pub(super) fn commit(
     store: &Store,
@@ -59,9 +67,10 @@ pub(super) fn commit(
     ids: &IdIndex,
     categories: &Categories,
     spool: Spool,
-    progress: Option<&ProgressFn>,
     report: &mut IngestReport,
+    run: Run<'_>,
 ) -> Result<Meta> {
+    let Run { progress, dry_run } = run;
     let engine = &store.inner().engine;
     let new_next = ids.next_id();
     report.customers_new = new_next - meta.next_id;
@@ -74,11 +83,13 @@ pub(super) fn commit(
     let mut current = meta.clone();
     current.in_progress = true;
     current.categories = categories.len();
-    let mut batch = WriteBatch::default();
-    categories.write_new(&mut batch);
-    batch.put(keys::META, current.encode()?);
-    engine.apply(batch)?;
-    ids.write_new(engine, meta, BATCH_KEYS)?;
+    if !dry_run {
+        let mut batch = WriteBatch::default();
+        categories.write_new(&mut batch);
+        batch.put(keys::META, current.encode()?);
+        engine.apply(batch)?;
+        ids.write_new(engine, meta, BATCH_KEYS)?;
+    }
 
     let ctx = MergeContext { block_size: meta.block_size as u64, old_next: meta.next_id, new_next, ids };
     let old_blocks = meta.block_count();
@@ -95,7 +106,7 @@ pub(super) fn commit(
         // Merge this round on all cores while the previous round's batch is written.
         let (merged, written) = rayon::join(
             || merge_round(engine, &rows, &ctx, old_blocks),
-            || pending.take().map_or(Ok(()), |b| engine.apply(b)),
+            || pending.take().filter(|_| !dry_run).map_or(Ok(()), |b| engine.apply(b)),
         );
         written?;
         let (blocks, round_delta) = merged?;
@@ -123,8 +134,10 @@ pub(super) fn commit(
     if delta.new + delta.updated > 0 || new_next > meta.next_id {
         current.data_version += 1;
     }
-    write_meta(engine, &current)?;
-    engine.flush()?;
+    if !dry_run {
+        write_meta(engine, &current)?;
+        engine.flush()?;
+    }
     report.orders_new = delta.new;
     report.orders_updated = delta.updated;
     report.orders_unchanged = delta.unchanged;

@@ -23,6 +23,19 @@ pub enum Preset {
 }
 
 impl Preset {
+    /// The preset a header says the file is written in, when it is one a shop would not think to
+    /// name: UCI Online Retail's line-item header (`InvoiceNo, StockCode, Description, Quantity,
+    /// InvoiceDate, UnitPrice, CustomerID, Country`, in any order and spelling of case) is
+    /// `line-items`. `None`: the generic layout.
+    pub(crate) fn detect(header: &[String]) -> Option<Preset> {
+        let norm: Vec<String> = header.iter().map(|h| normalise(h)).collect();
+        let has = |name: &str| norm.iter().any(|n| n == name);
+        ["invoiceno", "stockcode", "quantity", "invoicedate", "unitprice", "customerid"]
+            .iter()
+            .all(|c| has(c))
+            .then_some(Preset::LineItems)
+    }
+
     /// All presets with their command-line names.
     pub const ALL: [(&'static str, Preset); 3] =
         [("generic", Preset::Generic), ("cdnow", Preset::Cdnow), ("line-items", Preset::LineItems)];
@@ -82,6 +95,10 @@ pub(crate) enum Value {
 /// Which field holds what, resolved from a preset and a header.
 #[derive(Clone, Debug)]
 pub(crate) struct Layout {
+    /// The preset in effect: the one asked for, or the one the header was recognised as.
+    pub preset: Preset,
+    /// The preset was recognised from the header rather than asked for.
+    pub detected: bool,
     pub split: Split,
     pub names: Vec<String>,
     pub customer: usize,
@@ -148,6 +165,8 @@ impl Layout {
         delimiter: u8,
         source: &str,
     ) -> Result<Layout> {
+        let detected = if preset == Preset::Generic { Preset::detect(&header) } else { None };
+        let preset = detected.unwrap_or(preset);
         let norm: Vec<String> = header.iter().map(|h| normalise(h)).collect();
         let find = |explicit: &Option<String>, aliases: &[&str]| -> Option<usize> {
             match explicit {
@@ -203,6 +222,8 @@ impl Layout {
             }
         };
         Ok(Layout {
+            preset,
+            detected: detected.is_some(),
             split: Split::Delimited(delimiter),
             names: header,
             customer,
@@ -231,6 +252,8 @@ impl Layout {
             }
         };
         Ok(Layout {
+            preset: Preset::Cdnow,
+            detected: false,
             split: Split::Whitespace,
             names: names.iter().map(|s| s.to_string()).collect(),
             customer,
@@ -242,6 +265,28 @@ impl Layout {
             order_is_key: false,
             export: None,
         })
+    }
+
+    /// What each role was read from, as `(role, column)` for the ingest report: customer, order,
+    /// date, amount (or quantity and unit price) and category.
+    pub(crate) fn mapping(&self) -> Vec<(String, String)> {
+        let name = |i: usize| self.names.get(i).map_or_else(|| (i + 1).to_string(), |n| n.trim().to_string());
+        let mut out = vec![("customer".to_string(), name(self.customer))];
+        if let Some(o) = self.order {
+            out.push(("order".into(), name(o)));
+        }
+        out.push(("date".into(), name(self.timestamp)));
+        match self.value {
+            Value::Amount(a) => out.push(("amount".into(), name(a))),
+            Value::QuantityPrice { quantity, price } => {
+                out.push(("quantity".into(), name(quantity)));
+                out.push(("unit price".into(), name(price)));
+            }
+        }
+        if let Some(c) = self.category {
+            out.push(("category".into(), name(c)));
+        }
+        out
     }
 
     /// Number of fields every row must have.
@@ -295,7 +340,35 @@ mod tests {
         let l = Layout::from_header(Preset::LineItems, &ColumnNames::default(), h, b',', "f").unwrap();
         assert_eq!(l.value, Value::QuantityPrice { quantity: 3, price: 5 });
         assert_eq!((l.customer, l.order, l.timestamp, l.category), (6, Some(0), 4, Some(1)));
-        assert!(l.skip_missing_customer);
+        assert!(l.skip_missing_customer && !l.detected);
+    }
+
+    /// UCI Online Retail's header is recognised without `--preset line-items` (also reordered and
+    /// in other case), and the mapping names what was used; a generic header stays generic.
+    #[test]
+    fn line_items_are_detected_from_the_header() {
+        for h in [
+            "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country",
+            "customerid,invoiceno,invoicedate,stockcode,quantity,unitprice",
+        ] {
+            let l = Layout::from_header(Preset::Generic, &ColumnNames::default(), header(h), b',', "f").unwrap();
+            assert_eq!((l.preset, l.detected), (Preset::LineItems, true), "{h}");
+            assert!(matches!(l.value, Value::QuantityPrice { .. }) && l.skip_missing_customer);
+        }
+        let l = Layout::from_header(
+            Preset::Generic,
+            &ColumnNames::default(),
+            header("InvoiceNo,CustomerID,InvoiceDate,Total"),
+            b',',
+            "f",
+        )
+        .unwrap();
+        assert_eq!((l.preset, l.detected), (Preset::Generic, false));
+        assert_eq!(
+            l.mapping(),
+            [("customer", "CustomerID"), ("order", "InvoiceNo"), ("date", "InvoiceDate"), ("amount", "Total")]
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
     }
 
     #[test]

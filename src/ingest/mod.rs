@@ -152,6 +152,29 @@ pub struct IngestReport {
     /// Wall time from start to the durable flush.
     #[serde(serialize_with = "serialize_secs")]
     pub elapsed: Duration,
+    /// Per source: the layout it was read in and the column each role came from.
+    pub sources: Vec<SourceLayout>,
+    /// The first rejected rows (at most [`REJECTED_EXAMPLES`]), each with its file, line, column,
+    /// value and reason.
+    pub rejected_examples: Vec<InputError>,
+    /// Nothing was written: a dry run ([`Ingest::dry_run`]) counted what the ingest would do.
+    pub dry_run: bool,
+}
+
+/// Rejected rows an [`IngestReport`] keeps as examples.
+pub const REJECTED_EXAMPLES: usize = 10;
+
+/// How one source was read: what a user checks first when the numbers look wrong.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SourceLayout {
+    /// The source's name.
+    pub source: String,
+    /// The preset's name (`generic`, `line-items`, …).
+    pub layout: String,
+    /// The layout was recognised from the header, not asked for with `--preset`.
+    pub detected: bool,
+    /// `(role, column)`: customer, order, date, amount (or quantity and unit price), category.
+    pub columns: Vec<(String, String)>,
 }
 
 fn serialize_secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -294,7 +317,27 @@ impl Ingest<'_> {
 
     /// Writes everything read so far into the store and flushes it to disk.
     pub fn commit(self) -> Result<IngestReport> {
-        self.state.commit()
+        self.state.commit(false)
+    }
+
+    /// Everything [`commit`](Self::commit) would report (orders new, updated and unchanged
+    /// against the store as it is, customers and categories new, rows rejected with examples),
+    /// with nothing written: what `retention ingest --dry-run` shows before a user commits to an
+    /// export. An input whose every row was rejected is reported, not refused.
+    ///
+    /// ```
+    /// # fn main() -> retention::Result<()> {
+    /// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
+    /// let store = retention::Store::open(dir.path().join("s"))?;
+    /// let mut ingest = store.begin_ingest(&retention::IngestOptions::default())?;
+    /// ingest.read("jan.csv", "customer_id,timestamp,amount\na,2024-01-03,5\n".as_bytes())?;
+    /// let report = ingest.dry_run()?;
+    /// assert_eq!((report.orders_new, report.customers_new), (1, 1));
+    /// assert_eq!(store.stats()?.orders, 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn dry_run(self) -> Result<IngestReport> {
+        self.state.commit(true)
     }
 }
 
@@ -349,6 +392,12 @@ impl State<'_> {
         if let Some(e) = &layout.export {
             self.check_export(source, e)?;
         }
+        self.report.sources.push(SourceLayout {
+            source: source.to_string(),
+            layout: layout.preset.to_string(),
+            detected: layout.detected,
+            columns: layout.mapping(),
+        });
         let store = self.store;
         let parser = RowParser {
             layout: &layout,
@@ -458,6 +507,9 @@ impl State<'_> {
                 return Err(rejected.error.clone().into());
             }
             self.report.rows_rejected += 1;
+            if self.report.rejected_examples.len() < REJECTED_EXAMPLES {
+                self.report.rejected_examples.push(rejected.error.clone());
+            }
             if let Some(w) = &mut self.rejects {
                 let e = &rejected.error;
                 w.write_record([
@@ -514,7 +566,7 @@ impl State<'_> {
         Ok(())
     }
 
-    fn commit(mut self) -> Result<IngestReport> {
+    fn commit(mut self, dry_run: bool) -> Result<IngestReport> {
         if self.failed {
             return Err(Error::invalid("ingest", "", "a source of this ingest failed; nothing was written"));
         }
@@ -523,7 +575,7 @@ impl State<'_> {
         }
         // Skipping invalid rows is for a few bad ones: an input of nothing but bad rows is the
         // wrong layout or the wrong flags, and "0 orders ingested" must not pass for success.
-        if self.report.rows_read > 0 && self.report.rows_rejected == self.report.rows_read {
+        if !dry_run && self.report.rows_read > 0 && self.report.rows_rejected == self.report.rows_read {
             return Err(Error::InputFormat {
                 source_name: self.sources.join(", "),
                 reason: format!(
@@ -540,10 +592,13 @@ impl State<'_> {
             &self.ids,
             &self.categories,
             self.spool,
-            self.options.progress.as_ref(),
             &mut self.report,
+            commit::Run { progress: self.options.progress.as_ref(), dry_run },
         )?;
-        self.store.set_meta(meta);
+        if !dry_run {
+            self.store.set_meta(meta);
+        }
+        self.report.dry_run = dry_run;
         self.report.elapsed = self.started.elapsed();
         Ok(self.report)
     }

@@ -202,6 +202,60 @@ fn float_noise_in_amounts_is_read_and_counted() {
     assert!(e.to_string().contains("3 decimals"), "{e}");
 }
 
+/// A dry run reads and checks everything and reports what the ingest would do against the store
+/// as it is (orders new, updated, unchanged; customers new; rejected rows with reasons; the
+/// layout and columns used), and writes nothing; the real ingest then reports the same counts.
+#[test]
+fn dry_run_reports_and_writes_nothing() {
+    let (_d, store) = temp_store();
+    ingest_str(&store, "customer_id,order_id,timestamp,amount\na,1,2024-01-03,5\nb,2,2024-01-04,6\n").unwrap();
+    let before = by_name(&store, None);
+    let later = "customer_id,order_id,timestamp,amount\na,1,2024-01-03,5\nb,2,2024-01-04,9\nc,3,2024-02-01,1\nd,4,2024-13-01,1\n";
+    let opts = IngestOptions { skip_invalid: true, ..IngestOptions::default() };
+    let mut ingest = store.begin_ingest(&opts).unwrap();
+    ingest.read("later.csv", later.as_bytes()).unwrap();
+    let dry = ingest.dry_run().unwrap();
+    assert!(dry.dry_run);
+    assert_eq!((dry.orders_new, dry.orders_updated, dry.orders_unchanged, dry.customers_new), (1, 1, 1, 1));
+    assert_eq!(dry.rows_rejected, 1);
+    assert_eq!(dry.rejected_examples.len(), 1);
+    assert_eq!((dry.rejected_examples[0].line, dry.rejected_examples[0].column.as_deref()), (5, Some("3 (timestamp)")));
+    assert_eq!(dry.sources.len(), 1);
+    assert_eq!((dry.sources[0].source.as_str(), dry.sources[0].layout.as_str()), ("later.csv", "generic"));
+    assert_eq!(by_name(&store, None), before);
+    assert_eq!(store.stats().unwrap().orders, 2);
+    // The real ingest agrees with the dry run.
+    let mut ingest = store.begin_ingest(&opts).unwrap();
+    ingest.read("later.csv", later.as_bytes()).unwrap();
+    let real = ingest.commit().unwrap();
+    assert!(!real.dry_run);
+    assert_eq!(
+        (real.orders_new, real.orders_updated, real.orders_unchanged, real.customers_new),
+        (dry.orders_new, dry.orders_updated, dry.orders_unchanged, dry.customers_new)
+    );
+    assert_eq!(store.stats().unwrap().orders, 3);
+}
+
+/// UCI Online Retail's line-item header needs no `--preset`: the report says it was recognised,
+/// and the store equals one ingested with the preset named.
+#[test]
+fn line_items_are_recognised_without_a_preset() {
+    let csv = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n\
+               536365,85123A,HEART,6,12/1/2010 8:26,2.55,17850,United Kingdom\n\
+               536365,71053,LANTERN,6,12/1/2010 8:26,3.39,17850,United Kingdom\n\
+               536366,22633,HAND WARMER,6,12/1/2010 8:28,1.85,,United Kingdom\n";
+    let (_d, detected) = temp_store();
+    let r = detected.ingest(csv.as_bytes(), &IngestOptions::default()).unwrap();
+    assert_eq!((r.sources[0].layout.as_str(), r.sources[0].detected), ("line-items", true));
+    assert_eq!((r.orders_new, r.rows_skipped), (1, 1));
+    let (_d2, named) = temp_store();
+    let opts = IngestOptions { preset: retention::Preset::LineItems, ..IngestOptions::default() };
+    let n = named.ingest(csv.as_bytes(), &opts).unwrap();
+    assert!(!n.sources[0].detected);
+    assert_eq!(by_name(&detected, None), by_name(&named, None));
+    assert_eq!(detected.stats().unwrap().gross, 6 * 255 + 6 * 339);
+}
+
 #[test]
 fn spilling_to_disk_gives_the_same_store() {
     let mut csv = String::from("customer_id,order_id,timestamp,amount,category\n");
