@@ -150,6 +150,21 @@ fn print_report(r: &IngestReport, rejects: Option<&Path>, format: Format, out: &
     if r.amounts_denoised > 0 {
         pairs.insert(3, ("amounts read through float noise", r.amounts_denoised.to_string()));
     }
+    let mut extra: Vec<(&str, String)> = Vec::new();
+    for (reason, n) in &r.orders_excluded {
+        extra.push(("orders excluded", format!("{n} {reason}")));
+    }
+    for (code, n) in &r.other_currencies {
+        extra.push(("other currency", format!("{n} orders in {code} (not converted)")));
+    }
+    if r.orders_removed > 0 {
+        extra.push(("orders removed", format!("{} (excluded since an earlier ingest)", r.orders_removed)));
+    }
+    if r.orders_unattributed > 0 {
+        extra.push(("orders unattributed", format!("{} (no customer id or e-mail)", r.orders_unattributed)));
+    }
+    let at = pairs.iter().position(|(k, _)| *k == "returns").map_or(pairs.len(), |i| i + 1);
+    pairs.splice(at..at, extra);
     if let (Some(path), true) = (rejects, r.rows_rejected > 0) {
         pairs.push(("rejects file", path.display().to_string()));
     }

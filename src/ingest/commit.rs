@@ -9,9 +9,10 @@
 
 use rayon::prelude::*;
 
+use super::EXCLUSIONS;
 use super::IngestReport;
 use super::ProgressFn;
-use super::spool::{NO_CATEGORY, Sorted, Spool, SpoolRow};
+use super::spool::{EXCLUDED, NO_CATEGORY, Sorted, Spool, SpoolRow, TOTAL};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::store::categories::Categories;
@@ -41,6 +42,10 @@ struct Delta {
     updated: u64,
     unchanged: u64,
     returns: u64,
+    /// Stored orders an exclusion removed (cancelled since an earlier export).
+    removed: u64,
+    /// Orders excluded, by [`Exclusion`] index.
+    excluded: [u64; EXCLUSIONS.len()],
 }
 
 impl Delta {
@@ -49,6 +54,10 @@ impl Delta {
         self.updated += o.updated;
         self.unchanged += o.unchanged;
         self.returns += o.returns;
+        self.removed += o.removed;
+        for (a, b) in self.excluded.iter_mut().zip(o.excluded) {
+            *a += b;
+        }
     }
 }
 
@@ -142,6 +151,12 @@ pub(super) fn commit(
     report.orders_updated = delta.updated;
     report.orders_unchanged = delta.unchanged;
     report.returns = delta.returns;
+    report.orders_removed = delta.removed;
+    for (reason, n) in EXCLUSIONS.iter().zip(delta.excluded) {
+        if n > 0 {
+            *report.orders_excluded.entry(reason.to_string()).or_default() += n;
+        }
+    }
     Ok(current)
 }
 
@@ -266,6 +281,8 @@ struct Scratch {
     lines: Vec<Line>,
     index: Vec<(u64, u32)>,
     replaced: Vec<bool>,
+    /// Keys of orders excluded by this ingest, sorted: removed from the record if stored.
+    excluded: Vec<u64>,
 }
 
 #[derive(Clone, Copy)]
@@ -287,7 +304,15 @@ fn merge_customer(
 ) -> std::result::Result<bool, &'static str> {
     s.incoming.clear();
     s.lines.clear();
+    s.excluded.clear();
     for run in rows.chunk_by(|a, b| a.key == b.key && a.auto == b.auto) {
+        // An order any of whose rows excludes it is not stored (and leaves the store).
+        if let Some(r) = run.iter().find(|r| r.kind >= EXCLUDED) {
+            let reason = (r.kind - EXCLUDED) as usize;
+            delta.excluded[reason.min(EXCLUSIONS.len() - 1)] += 1;
+            s.excluded.push(r.key);
+            continue;
+        }
         if run[0].auto {
             // Identical rows without an order id are distinct orders, numbered by occurrence.
             for (k, r) in run.iter().enumerate() {
@@ -305,8 +330,11 @@ fn merge_customer(
             }
             continue;
         }
-        // All lines of one order: summed, earliest day, spend per category.
+        // All lines of one order: summed, earliest day, spend per category; or, when a row
+        // carries the order's own total (a platform export), that total, the lines giving the
+        // categories only.
         let start = s.lines.len();
+        let total = run.iter().find(|r| r.kind == TOTAL).map(|r| r.amount);
         let mut amount = 0i64;
         let mut day = i32::MAX;
         let has_categories = run.iter().any(|r| r.category != NO_CATEGORY);
@@ -317,6 +345,12 @@ fn merge_customer(
             if has_categories {
                 let category = if r.category == NO_CATEGORY { UNCATEGORIZED } else { r.category };
                 s.lines.push(Line { category, amount: r.amount });
+            }
+        }
+        if let Some(total) = total {
+            amount = total;
+            if has_categories {
+                share(total, run, &mut s.lines[start..]);
             }
         }
         let lines = &mut s.lines[start..];
@@ -341,6 +375,46 @@ fn merge_customer(
     }
 
     delta.returns += s.incoming.iter().filter(|o| o.amount < 0).count() as u64;
+    s.excluded.sort_unstable();
+    let removed = record.orders.iter().filter(|o| s.excluded.binary_search(&o.fingerprint).is_ok()).count();
+    if removed > 0 {
+        delta.removed += removed as u64;
+        let mut kept = Record::new(std::mem::take(&mut record.external_id));
+        for o in record.orders.iter().filter(|o| s.excluded.binary_search(&o.fingerprint).is_err()) {
+            kept.push_order(o.day, o.amount, o.fingerprint, record.lines_of(o));
+        }
+        kept.sort_orders();
+        *record = kept;
+        let _ = merge_incoming(record, s, delta)?;
+        return Ok(true);
+    }
+    merge_incoming(record, s, delta)
+}
+
+/// Shares an order's `total` among its category `lines` (one per row of `run`, in order) in
+/// proportion to the rows' weights (their line values; equally when none has one), the rounding
+/// remainder on the largest line, so the lines sum to the total exactly as the store requires.
+fn share(total: i64, run: &[SpoolRow], lines: &mut [Line]) {
+    let weights: Vec<i128> = run.iter().map(|r| i128::from(r.weight.max(0))).collect();
+    let sum: i128 = weights.iter().sum();
+    let n = lines.len().max(1) as i128;
+    let mut given = 0i128;
+    for (line, w) in lines.iter_mut().zip(&weights) {
+        let part = if sum > 0 { i128::from(total) * w / sum } else { i128::from(total) / n };
+        line.amount = part as i64;
+        given += part;
+    }
+    let largest = (0..lines.len()).max_by_key(|&i| (weights[i], std::cmp::Reverse(i))).unwrap_or(0);
+    if let Some(line) = lines.get_mut(largest) {
+        line.amount += (i128::from(total) - given) as i64;
+    }
+}
+
+/// Upserts the built incoming orders of `s` into `record`; whether it changed.
+fn merge_incoming(record: &mut Record, s: &mut Scratch, delta: &mut Delta) -> std::result::Result<bool, &'static str> {
+    if s.incoming.is_empty() {
+        return Ok(false);
+    }
     if record.orders.is_empty() {
         delta.new += s.incoming.len() as u64;
         for o in &s.incoming {
@@ -410,9 +484,10 @@ fn merge_customer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::spool::LINE;
 
     fn row(key: u64, day: i32, amount: i64, category: u32, auto: bool) -> SpoolRow {
-        SpoolRow { key, amount, id: 0, category, day, auto }
+        SpoolRow { key, amount, id: 0, category, day, auto, kind: LINE, weight: 0 }
     }
 
     fn merge(record: &mut Record, mut rows: Vec<SpoolRow>) -> (bool, Delta) {
@@ -435,6 +510,44 @@ mod tests {
         let o = rec.orders[0];
         assert_eq!((o.day, o.amount, o.fingerprint), (10, 1000, 1));
         assert_eq!(rec.lines_of(&o), [Line { category: 0, amount: 300 }, Line { category: 2, amount: 700 }]);
+    }
+
+    /// A platform export's order: its TOTAL row's amount is the order's (lines give categories
+    /// at 0); an EXCLUDED row drops the whole order, and removes it when stored.
+    #[test]
+    fn order_totals_and_exclusions() {
+        let kinded =
+            |key, amount, category, kind| SpoolRow { kind, weight: 1, ..row(key, 10, amount, category, false) };
+        let mut rec = Record::new(b"c".to_vec());
+        let (changed, d) = merge(
+            &mut rec,
+            vec![
+                kinded(1, 2500, 3, TOTAL),
+                kinded(1, 0, 4, LINE),
+                kinded(2, 901, NO_CATEGORY, TOTAL),
+                kinded(2, 0, 5, LINE),
+            ],
+        );
+        assert!(changed);
+        assert_eq!(d.new, 2);
+        let got: Vec<_> = rec.orders.iter().map(|o| (o.fingerprint, o.amount)).collect();
+        assert_eq!(got, [(1, 2500), (2, 901)]);
+        let o2 = rec.orders.iter().find(|o| o.fingerprint == 2).unwrap();
+        assert_eq!(rec.lines_of(o2).iter().map(|l| l.amount).sum::<i64>(), 901);
+        let o1 = rec.orders.iter().find(|o| o.fingerprint == 1).unwrap();
+        // Shared by the lines' weights (equal here).
+        assert_eq!(rec.lines_of(o1), [Line { category: 3, amount: 1250 }, Line { category: 4, amount: 1250 }]);
+        // A later export: order 2 cancelled (its first row says so, its line row does not), order 3
+        // excluded and never stored.
+        let cancelled = EXCLUDED + crate::ingest::Exclusion::Cancelled.code();
+        let (changed, d) = merge(
+            &mut rec,
+            vec![kinded(2, 900, NO_CATEGORY, cancelled), kinded(2, 0, 5, LINE), kinded(3, 100, NO_CATEGORY, cancelled)],
+        );
+        assert!(changed);
+        assert_eq!((d.new, d.updated, d.removed, d.excluded[0]), (0, 0, 1, 2));
+        let got: Vec<_> = rec.orders.iter().map(|o| o.fingerprint).collect();
+        assert_eq!(got, [1]);
     }
 
     #[test]

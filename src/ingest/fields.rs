@@ -248,6 +248,25 @@ pub(crate) fn parse_day(s: &[u8], zone: &Zone, order: DateOrder) -> FieldResult<
     }
 }
 
+/// The calendar day of a date or timestamp *as written*, whatever its offset: a platform export's
+/// `2025-10-07 09:50:26 +0200` is 7 October, the day the shop's own reports put the order on
+/// (converted to UTC it would be the 7th or the 6th depending on the hour). The time and offset
+/// are still checked.
+pub(crate) fn parse_day_as_written(s: &[u8], order: DateOrder) -> FieldResult<i32> {
+    let s = s.trim_ascii();
+    let (y, m, d, rest) = parse_date_part(s, order)?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
+        return Err(format!("year {y} is outside {MIN_YEAR}..={MAX_YEAR}"));
+    }
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return Err(format!("{y:04}-{m:02}-{d:02} is not a calendar date"));
+    }
+    if !rest.is_empty() {
+        parse_time_part(rest)?;
+    }
+    Ok(Day::from_ymd(y, m, d).ok_or("not a calendar date")?.days())
+}
+
 fn parse_date_part(s: &[u8], order: DateOrder) -> FieldResult<(i32, u32, u32, &[u8])> {
     let bad = || "not a date (expected YYYY-MM-DD, YYYYMMDD or M/D/YYYY, optionally with a time)".to_string();
     if s.len() >= 10 && (s[4] == b'-' || s[4] == b'/') && s[7] == s[4] {

@@ -20,6 +20,11 @@ pub enum Preset {
     /// InvoiceDate, UnitPrice, CustomerID, Country`; amount = quantity × unit price, the stock code is
     /// the category, and rows without a customer id are counted and skipped.
     LineItems,
+    /// Shopify's orders export (`orders_export_1.csv`, every layout since 2020: matched by column
+    /// names). One row per line item; order-level fields (`Total`, `Financial Status`,
+    /// `Cancelled at`, `Refunded Amount`, `Currency`, `Payment Method`) only on an order's first
+    /// row. See "From your shop's export" in the README for the rules.
+    Shopify,
 }
 
 impl Preset {
@@ -29,16 +34,21 @@ impl Preset {
     /// `line-items`. `None`: the generic layout.
     pub(crate) fn detect(header: &[String]) -> Option<Preset> {
         let norm: Vec<String> = header.iter().map(|h| normalise(h)).collect();
-        let has = |name: &str| norm.iter().any(|n| n == name);
-        ["invoiceno", "stockcode", "quantity", "invoicedate", "unitprice", "customerid"]
-            .iter()
-            .all(|c| has(c))
+        let has_all = |names: &[&str]| names.iter().all(|name| norm.iter().any(|n| n == name));
+        if has_all(&SHOPIFY_REQUIRED) {
+            return Some(Preset::Shopify);
+        }
+        has_all(&["invoiceno", "stockcode", "quantity", "invoicedate", "unitprice", "customerid"])
             .then_some(Preset::LineItems)
     }
 
     /// All presets with their command-line names.
-    pub const ALL: [(&'static str, Preset); 3] =
-        [("generic", Preset::Generic), ("cdnow", Preset::Cdnow), ("line-items", Preset::LineItems)];
+    pub const ALL: [(&'static str, Preset); 4] = [
+        ("generic", Preset::Generic),
+        ("cdnow", Preset::Cdnow),
+        ("line-items", Preset::LineItems),
+        ("shopify", Preset::Shopify),
+    ];
 }
 
 impl fmt::Display for Preset {
@@ -51,11 +61,10 @@ impl fmt::Display for Preset {
 impl FromStr for Preset {
     type Err = Error;
     fn from_str(s: &str) -> Result<Preset> {
-        Preset::ALL
-            .iter()
-            .find(|(n, _)| *n == s)
-            .map(|(_, p)| *p)
-            .ok_or_else(|| Error::invalid("preset", s, "expected one of: generic, cdnow, line-items"))
+        Preset::ALL.iter().find(|(n, _)| *n == s).map(|(_, p)| *p).ok_or_else(|| {
+            let names: Vec<&str> = Preset::ALL.iter().map(|(n, _)| *n).collect();
+            Error::invalid("preset", s, format!("expected one of: {}", names.join(", ")))
+        })
     }
 }
 
@@ -83,6 +92,29 @@ pub struct ColumnNames {
 pub(crate) enum Split {
     Delimited(u8),
     Whitespace,
+}
+
+/// Shopify's columns every layout has (normalised), by which it is recognised: the abandoned-
+/// checkouts export shares the names but has no `Cancelled at` or `Financial Status` values.
+const SHOPIFY_REQUIRED: [&str; 8] =
+    ["name", "email", "financialstatus", "createdat", "total", "cancelledat", "refundedamount", "lineitemsku"];
+
+/// The order-level columns of a platform export, resolved from its header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Platform {
+    /// The payment state (`Financial Status`).
+    pub status: usize,
+    /// Set when the order was cancelled (`Cancelled at`).
+    pub cancelled: usize,
+    /// What has been refunded on the order so far (`Refunded Amount`).
+    pub refunded: usize,
+    /// The order's currency, when the export has it.
+    pub currency: Option<usize>,
+    /// The payment method (`Payment Method`: the Bogus Gateway is a test order).
+    pub payment: Option<usize>,
+    /// A line's quantity and unit price: its share of the order's total among the categories.
+    pub line_quantity: Option<usize>,
+    pub line_price: Option<usize>,
 }
 
 /// Where a row's money comes from.
@@ -114,6 +146,8 @@ pub(crate) struct Layout {
     pub order_is_key: bool,
     /// The settings of the store an export came from, when the input is one.
     pub export: Option<ExportSettings>,
+    /// A platform export's order-level columns: rows are then read by the platform rules.
+    pub platform: Option<Platform>,
 }
 
 /// The store settings a `retention export` was written with: a restore needs the same.
@@ -167,6 +201,9 @@ impl Layout {
     ) -> Result<Layout> {
         let detected = if preset == Preset::Generic { Preset::detect(&header) } else { None };
         let preset = detected.unwrap_or(preset);
+        if preset == Preset::Shopify {
+            return Layout::shopify(header, delimiter, detected.is_some(), source);
+        }
         let norm: Vec<String> = header.iter().map(|h| normalise(h)).collect();
         let find = |explicit: &Option<String>, aliases: &[&str]| -> Option<usize> {
             match explicit {
@@ -234,6 +271,47 @@ impl Layout {
             skip_missing_customer: preset == Preset::LineItems,
             order_is_key: false,
             export: None,
+            platform: None,
+        })
+    }
+
+    /// Shopify's orders export: the customer is the e-mail, the order its `Name` (#1001), the day
+    /// `Created at`'s date as written, the money the first row's `Total` less `Refunded Amount`,
+    /// the category the line's SKU.
+    fn shopify(header: Vec<String>, delimiter: u8, detected: bool, source: &str) -> Result<Layout> {
+        let norm: Vec<String> = header.iter().map(|h| normalise(h)).collect();
+        let at = |name: &str| norm.iter().position(|n| n == name);
+        let need = |name: &str| {
+            at(name).ok_or_else(|| Error::InputFormat {
+                source_name: source.to_string(),
+                reason: format!(
+                    "a Shopify orders export needs a column {name:?}; the header has: {}",
+                    header.join(", ")
+                ),
+            })
+        };
+        Ok(Layout {
+            preset: Preset::Shopify,
+            detected,
+            split: Split::Delimited(delimiter),
+            customer: need("email")?,
+            order: Some(need("name")?),
+            timestamp: need("createdat")?,
+            value: Value::Amount(need("total")?),
+            category: Some(need("lineitemsku")?),
+            skip_missing_customer: true,
+            order_is_key: false,
+            export: None,
+            platform: Some(Platform {
+                status: need("financialstatus")?,
+                cancelled: need("cancelledat")?,
+                refunded: need("refundedamount")?,
+                currency: at("currency"),
+                payment: at("paymentmethod"),
+                line_quantity: at("lineitemquantity"),
+                line_price: at("lineitemprice"),
+            }),
+            names: header,
         })
     }
 
@@ -264,6 +342,7 @@ impl Layout {
             skip_missing_customer: false,
             order_is_key: false,
             export: None,
+            platform: None,
         })
     }
 

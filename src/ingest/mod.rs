@@ -15,7 +15,7 @@ pub mod format;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod parse;
-mod spool;
+pub(crate) mod spool;
 
 use std::fs::File;
 use std::io::{BufWriter, Read};
@@ -159,6 +159,68 @@ pub struct IngestReport {
     pub rejected_examples: Vec<InputError>,
     /// Nothing was written: a dry run ([`Ingest::dry_run`]) counted what the ingest would do.
     pub dry_run: bool,
+    /// Orders of a platform export left out, by reason ([`Exclusion`]'s words).
+    pub orders_excluded: std::collections::BTreeMap<String, u64>,
+    /// Stored orders that a later export excluded (cancelled since), now removed.
+    pub orders_removed: u64,
+    /// Orders in another currency than the store's, per currency code (not converted).
+    pub other_currencies: std::collections::BTreeMap<String, u64>,
+    /// Orders with neither a customer id nor an e-mail: counted, listed with `--rejects`, never
+    /// merged into an invented customer.
+    pub orders_unattributed: u64,
+}
+
+/// Why an order in a platform export is not a purchase (the platforms' own reports leave these
+/// out): counted in [`IngestReport::orders_excluded`], never stored, and removed from the store
+/// when an earlier export had put it there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Exclusion {
+    /// Cancelled by the shop or the customer.
+    Cancelled,
+    /// Voided before payment (Shopify `voided`).
+    Voided,
+    /// The payment failed (Stripe `Failed`, WooCommerce `failed`).
+    Failed,
+    /// A checkout that was never finished (Stripe `requires_payment_method`, WooCommerce
+    /// `pending`, Shopify `expired`).
+    Unfinished,
+    /// A test order (Shopify's Bogus Gateway).
+    Test,
+    /// In a currency other than the store's (counted per currency in
+    /// [`IngestReport::other_currencies`]).
+    OtherCurrency,
+}
+
+/// Every [`Exclusion`], in the order of their codes.
+pub(crate) const EXCLUSIONS: [Exclusion; 6] = [
+    Exclusion::Cancelled,
+    Exclusion::Voided,
+    Exclusion::Failed,
+    Exclusion::Unfinished,
+    Exclusion::Test,
+    Exclusion::OtherCurrency,
+];
+
+impl Exclusion {
+    /// Its code in a spooled row ([`spool::EXCLUDED`] + this).
+    pub(crate) fn code(self) -> u8 {
+        EXCLUSIONS.iter().position(|e| *e == self).unwrap_or(0) as u8
+    }
+}
+
+impl std::fmt::Display for Exclusion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Exclusion::Cancelled => "cancelled",
+            Exclusion::Voided => "voided",
+            Exclusion::Failed => "failed payment",
+            Exclusion::Unfinished => "unfinished checkout",
+            Exclusion::Test => "test order",
+            Exclusion::OtherCurrency => "other currency",
+        })
+    }
 }
 
 /// Rejected rows an [`IngestReport`] keeps as examples.
@@ -399,10 +461,12 @@ impl State<'_> {
             columns: layout.mapping(),
         });
         let store = self.store;
+        let currency = self.meta.currency.code().to_string();
         let parser = RowParser {
             layout: &layout,
             zone: &store.inner().zone,
             exponent: self.meta.currency.exponent(),
+            currency: &currency,
             date_order: self.options.date_order,
             source,
             stop_at_error: !self.options.skip_invalid,
@@ -502,6 +566,10 @@ impl State<'_> {
         self.report.rows_read += chunk.seen;
         self.report.rows_skipped += chunk.skipped;
         self.report.amounts_denoised += chunk.denoised;
+        self.report.orders_unattributed += chunk.unattributed;
+        for (code, n) in &chunk.other_currencies {
+            *self.report.other_currencies.entry(code.clone()).or_default() += n;
+        }
         for rejected in &chunk.rejected {
             if !self.options.skip_invalid {
                 return Err(rejected.error.clone().into());
@@ -561,6 +629,8 @@ impl State<'_> {
                 category,
                 day: row.day,
                 auto: row.auto,
+                kind: row.kind,
+                weight: row.weight,
             })?;
         }
         Ok(())
@@ -728,6 +798,7 @@ pub(crate) fn fuzz_parse(preset: Preset, data: &[u8]) -> Result<u64> {
         layout: &layout,
         zone: &zone,
         exponent: 2,
+        currency: "USD",
         date_order: options.date_order,
         source: "fuzz",
         stop_at_error: false,

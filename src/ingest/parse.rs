@@ -4,7 +4,8 @@
 
 use super::chunk::Chunk;
 use super::fields::{self, DateOrder};
-use super::format::{Layout, Split, Value};
+use super::format::{Layout, Platform, Split, Value};
+use super::{Exclusion, spool};
 use crate::error::InputError;
 use crate::store::codec::fingerprint;
 use crate::zone::Zone;
@@ -25,6 +26,10 @@ pub(crate) struct ParsedRow {
     /// Category name range in `text`; `None` when the row has no category.
     pub category: Option<(u32, u32)>,
     pub auto: bool,
+    /// What the row says about its order (`spool::LINE`, `TOTAL`, `EXCLUDED + reason`).
+    pub kind: u8,
+    /// A platform row's line value (price × quantity): its share of the order's total.
+    pub weight: i64,
 }
 
 /// A rejected row with its raw bytes (for `--rejects`).
@@ -43,6 +48,10 @@ pub(crate) struct ParsedChunk {
     pub skipped: u64,
     /// Amounts read through binary floating-point noise (`118.22999999999999` as 118.23).
     pub denoised: u64,
+    /// Platform orders with neither a customer id nor an e-mail (counted on their order row).
+    pub unattributed: u64,
+    /// Platform orders in another currency, per currency code (counted on their order row).
+    pub other_currencies: std::collections::BTreeMap<String, u64>,
     /// Data rows seen (valid, rejected and skipped).
     pub seen: u64,
     /// The Parquet row group the rows come from (`None` for text input).
@@ -62,6 +71,8 @@ pub(crate) struct RowParser<'a> {
     pub layout: &'a Layout,
     pub zone: &'a Zone,
     pub exponent: u8,
+    /// The store's currency code, which a platform export's orders must be in.
+    pub currency: &'a str,
     pub date_order: DateOrder,
     pub source: &'a str,
     /// Stop at the first bad row (the ingest fails anyway unless invalid rows are skipped).
@@ -222,6 +233,9 @@ impl RowParser<'_> {
             });
         }
         let err = |col: usize, reason: String| FieldError { column: Some(col), value: Some(f.get(col)), reason };
+        if let Some(p) = &l.platform {
+            return self.platform_row(f, p, line, out);
+        }
 
         let customer = f.get(l.customer).trim_ascii();
         if customer.is_empty() {
@@ -266,6 +280,97 @@ impl RowParser<'_> {
             .map_err(|reason| err(l.order.unwrap_or_default(), reason))?;
 
         Ok(Outcome::Row(row_of(&mut out.text, customer, category, (key, auto), amount, line, day)))
+    }
+}
+
+impl RowParser<'_> {
+    /// A row of a platform export (Shopify's layout): the customer is the e-mail trimmed and
+    /// lower-cased; the order row (the one with the order-level fields) carries the order's net
+    /// total (`Total` − `Refunded Amount`) or its exclusion, the other rows their line's category.
+    fn platform_row<'f>(
+        &self,
+        f: &impl Fields<'f>,
+        p: &Platform,
+        line: u64,
+        out: &mut ParsedChunk,
+    ) -> Result<Outcome, FieldError<'f>> {
+        let l = self.layout;
+        let err = |col: usize, reason: String| FieldError { column: Some(col), value: Some(f.get(col)), reason };
+        let order_col = l.order.unwrap_or_default();
+        let order = f.get(order_col).trim_ascii();
+        if order.is_empty() {
+            return Err(err(order_col, "the order name is empty".into()));
+        }
+        let status = f.get(p.status).trim_ascii();
+        let total = match l.value {
+            Value::Amount(i) => i,
+            Value::QuantityPrice { price, .. } => price,
+        };
+        let order_row = !status.is_empty() || !f.get(total).trim_ascii().is_empty();
+        let email = f.get(l.customer).trim_ascii();
+        if email.is_empty() {
+            out.unattributed += u64::from(order_row);
+            return Ok(Outcome::Skip);
+        }
+        let customer = checked_text(&email.to_ascii_lowercase())
+            .map(|c| c.to_vec())
+            .map_err(|r| err(l.customer, format!("the e-mail {r}")))?;
+        let day = fields::parse_day_as_written(f.get(l.timestamp), self.date_order).map_err(|r| err(l.timestamp, r))?;
+        let category = match l.category.map(|i| (i, f.get(i).trim_ascii())) {
+            Some((_, b"")) => None,
+            Some((i, c)) => Some(checked_text(c).map_err(|r| err(i, format!("the SKU {r}")))?),
+            None => None,
+        };
+        let (key, _) = order_key(Some(order), false, day, 0, None).map_err(|r| err(order_col, r))?;
+        let (amount, kind) = if order_row {
+            let lower = status.to_ascii_lowercase();
+            let payment = p.payment.map(|i| f.get(i).trim_ascii().to_ascii_lowercase()).unwrap_or_default();
+            let currency = p.currency.map(|i| f.get(i).trim_ascii()).unwrap_or_default();
+            let excluded = if !f.get(p.cancelled).trim_ascii().is_empty() {
+                Some(Exclusion::Cancelled)
+            } else if lower == b"voided" {
+                Some(Exclusion::Voided)
+            } else if lower == b"expired" {
+                Some(Exclusion::Unfinished)
+            } else if payment.windows(5).any(|w| w == b"bogus") {
+                Some(Exclusion::Test)
+            } else if !currency.is_empty() && !currency.eq_ignore_ascii_case(self.currency.as_bytes()) {
+                let code = String::from_utf8_lossy(currency).to_ascii_uppercase();
+                *out.other_currencies.entry(code).or_default() += 1;
+                Some(Exclusion::OtherCurrency)
+            } else {
+                None
+            };
+            match excluded {
+                Some(e) => (0, spool::EXCLUDED + e.code()),
+                None => {
+                    let mut money = |i: usize, what: &str| -> Result<i64, FieldError<'f>> {
+                        let v = f.get(i).trim_ascii();
+                        if v.is_empty() {
+                            return Ok(0);
+                        }
+                        let (minor, denoised) = fields::parse_amount(v, self.exponent)
+                            .map_err(|r| err(i, format!("invalid {what}: {r}")))?;
+                        out.denoised += u64::from(denoised);
+                        Ok(minor)
+                    };
+                    let net = money(total, "total")? - money(p.refunded, "refunded amount")?;
+                    (net, spool::TOTAL)
+                }
+            }
+        } else {
+            (0, spool::LINE)
+        };
+        let weight = match (p.line_quantity, p.line_price) {
+            (Some(q), Some(pr)) if !f.get(q).trim_ascii().is_empty() && !f.get(pr).trim_ascii().is_empty() => {
+                fields::quantity_times_price(f.get(q), f.get(pr), self.exponent).map_err(|r| err(pr, r))?
+            }
+            _ => 0,
+        };
+        let mut row = row_of(&mut out.text, &customer, category, (key, false), amount, line, day);
+        row.kind = kind;
+        row.weight = weight;
+        Ok(Outcome::Row(row))
     }
 }
 
@@ -325,6 +430,8 @@ pub(crate) fn row_of(
         customer: customer_range,
         category,
         auto,
+        kind: crate::ingest::spool::LINE,
+        weight: 0,
     }
 }
 
@@ -344,6 +451,7 @@ mod tests {
             vec!["customer_id".into(), "order_id".into(), "timestamp".into(), "amount".into(), "category".into()];
         let layout = Layout::from_header(Preset::Generic, &ColumnNames::default(), header, b',', "t.csv").unwrap();
         let p = RowParser {
+            currency: "USD",
             layout: &layout,
             zone: &Zone::Utc,
             exponent: 2,
@@ -391,6 +499,7 @@ mod tests {
             vec!["customer_id".into(), "order_id".into(), "timestamp".into(), "amount".into(), "category".into()];
         let layout = Layout::from_header(Preset::Generic, &ColumnNames::default(), header, b',', "t").unwrap();
         let p = RowParser {
+            currency: "USD",
             layout: &layout,
             zone: &Zone::Utc,
             exponent: 2,

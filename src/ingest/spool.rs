@@ -15,6 +15,15 @@ use crate::error::{Error, Result};
 /// Category value of a row that had none.
 pub(crate) const NO_CATEGORY: u32 = u32::MAX;
 
+/// What a row says about its order ([`SpoolRow::kind`]): an order line whose amount is summed
+/// (the generic layouts), the order's own net total (a platform export's order-level row: the
+/// other rows of the order then give categories, not money), or that the order is excluded (a
+/// cancelled, voided, failed, unfinished, test or other-currency order: not stored, and removed
+/// from the store if an earlier export put it there), `EXCLUDED + reason`.
+pub(crate) const LINE: u8 = 0;
+pub(crate) const TOTAL: u8 = 1;
+pub(crate) const EXCLUDED: u8 = 2;
+
 /// One valid input row, resolved to internal ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SpoolRow {
@@ -25,9 +34,14 @@ pub(crate) struct SpoolRow {
     pub category: u32,
     pub day: i32,
     pub auto: bool,
+    /// [`LINE`], [`TOTAL`] or [`EXCLUDED`] + an [`Exclusion`](super::Exclusion) index.
+    pub kind: u8,
+    /// In a platform export, the line's own value (price × quantity), by which the order's total
+    /// is shared among its categories; 0 elsewhere.
+    pub weight: i64,
 }
 
-const ROW_BYTES: usize = 29;
+const ROW_BYTES: usize = 38;
 
 impl SpoolRow {
     fn sort_key(&self) -> (u32, u64, bool) {
@@ -41,6 +55,8 @@ impl SpoolRow {
         out[20..24].copy_from_slice(&self.category.to_le_bytes());
         out[24..28].copy_from_slice(&self.day.to_le_bytes());
         out[28] = self.auto as u8;
+        out[29] = self.kind;
+        out[30..38].copy_from_slice(&self.weight.to_le_bytes());
     }
 
     fn read(b: &[u8; ROW_BYTES]) -> SpoolRow {
@@ -54,6 +70,8 @@ impl SpoolRow {
             category: u32_at(20),
             day: u32_at(24) as i32,
             auto: b[28] != 0,
+            kind: b[29],
+            weight: u64_at(30) as i64,
         }
     }
 }
@@ -217,12 +235,30 @@ mod tests {
     use super::*;
 
     fn row(id: u32, key: u64) -> SpoolRow {
-        SpoolRow { key, amount: key as i64 - 50, id, category: NO_CATEGORY, day: -3, auto: key.is_multiple_of(2) }
+        SpoolRow {
+            key,
+            amount: key as i64 - 50,
+            id,
+            category: NO_CATEGORY,
+            day: -3,
+            auto: key.is_multiple_of(2),
+            kind: (key % 3) as u8,
+            weight: key as i64 * 3,
+        }
     }
 
     #[test]
     fn row_bytes_round_trip() {
-        let r = SpoolRow { key: u64::MAX - 3, amount: i64::MIN, id: 7, category: 9, day: -25_000, auto: true };
+        let r = SpoolRow {
+            key: u64::MAX - 3,
+            amount: i64::MIN,
+            id: 7,
+            category: 9,
+            day: -25_000,
+            auto: true,
+            kind: 7,
+            weight: i64::MIN + 1,
+        };
         let mut b = [0u8; ROW_BYTES];
         r.write(&mut b);
         assert_eq!(SpoolRow::read(&b), r);

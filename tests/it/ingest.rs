@@ -350,3 +350,48 @@ proptest! {
         prop_assert_eq!(by_name(&whole, None), by_name(&split, None));
     }
 }
+
+/// Shopify's orders export (tests/fixtures/exports/shopify, the 79-column layout, written by hand
+/// with every quirk: order-level fields on the first line-item row only, e-mails in two cases
+/// and with spaces, a cancelled, a voided, a test (Bogus Gateway) and a euro order, a partial and
+/// a full refund, an order without an e-mail, cash on delivery still pending, offsets from −07:00
+/// to +09:00) ingests with no flags: per customer the orders, days and net revenue follow the
+/// rules, and a later export with a refund and a cancellation updates the store in place.
+#[test]
+fn shopify_export_ingests_by_the_platform_rules() {
+    let (_d, store) = temp_store();
+    let r = store
+        .ingest_files(&[crate::common::fixture("exports/shopify/orders_export_1.csv")], &IngestOptions::default())
+        .unwrap();
+    assert_eq!((r.sources[0].layout.as_str(), r.sources[0].detected), ("shopify", true));
+    let excluded: Vec<(&str, u64)> = r.orders_excluded.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(excluded, [("cancelled", 1), ("other currency", 1), ("test order", 1), ("voided", 1)]);
+    assert_eq!(r.other_currencies.get("EUR"), Some(&1));
+    assert_eq!(r.orders_unattributed, 1);
+    let day = |s: &str| s.parse::<Day>().unwrap();
+    let got: Vec<(String, u32, Day, Day, i64)> = by_name(&store, None)
+        .into_iter()
+        .map(|(name, s)| (name, s.orders, s.first_purchase, s.last_purchase, s.spend))
+        .collect();
+    let want = vec![
+        // 50.00, and 30.00 less 10.00 refunded; the 20th as written at −07:00 (the 21st in UTC).
+        ("ann@x.com".to_string(), 2, day("2025-10-07"), day("2025-10-20"), 7000),
+        // The cancelled and the voided order are not purchases; " Bob@Y.com " is bob@y.com.
+        ("bob@y.com".to_string(), 1, day("2025-10-16"), day("2025-10-16"), 1200),
+        // Refunded in full: still an order, at 0.
+        ("dave@w.com".to_string(), 1, day("2025-10-13"), day("2025-10-13"), 0),
+        // Cash on delivery, not yet paid: an order.
+        ("erin@v.com".to_string(), 1, day("2025-10-15"), day("2025-10-15"), 1550),
+    ];
+    assert_eq!(got, want);
+    // A later export: #1002 refunded in full, #1009 cancelled. Upserted in place, the store
+    // equals a fresh ingest of the later file.
+    let later = crate::common::fixture("exports/shopify/orders_export_later.csv");
+    let r = store.ingest_files(&[&later], &IngestOptions::default()).unwrap();
+    assert_eq!((r.orders_updated, r.orders_removed, r.orders_new), (1, 1, 0));
+    let (_d2, fresh) = temp_store();
+    fresh.ingest_files(&[&later], &IngestOptions::default()).unwrap();
+    assert_eq!(by_name(&store, None), by_name(&fresh, None));
+    assert_eq!(by_name(&store, None)["ann@x.com"].spend, 5000);
+    assert!(!by_name(&store, None).contains_key("erin@v.com"));
+}
