@@ -160,6 +160,12 @@ fn print_report(r: &IngestReport, rejects: Option<&Path>, format: Format, out: &
     if r.orders_removed > 0 {
         extra.push(("orders removed", format!("{} (excluded since an earlier ingest)", r.orders_removed)));
     }
+    if r.orders_incomplete > 0 {
+        extra.push((
+            "orders incomplete",
+            format!("{} (only line rows: order row rejected or not read)", r.orders_incomplete),
+        ));
+    }
     if r.orders_unattributed > 0 {
         extra.push(("orders unattributed", format!("{} (no customer id or e-mail)", r.orders_unattributed)));
     }

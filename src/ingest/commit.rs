@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::EXCLUSIONS;
 use super::IngestReport;
 use super::ProgressFn;
-use super::spool::{EXCLUDED, NO_CATEGORY, Sorted, Spool, SpoolRow, TOTAL};
+use super::spool::{EXCLUDED, NO_CATEGORY, PART, Sorted, Spool, SpoolRow, TOTAL};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::store::categories::Categories;
@@ -46,6 +46,8 @@ struct Delta {
     removed: u64,
     /// Orders excluded, by [`Exclusion`] index.
     excluded: [u64; EXCLUSIONS.len()],
+    /// Platform orders whose order row was missing (rejected, or in a file not read).
+    incomplete: u64,
 }
 
 impl Delta {
@@ -55,6 +57,7 @@ impl Delta {
         self.unchanged += o.unchanged;
         self.returns += o.returns;
         self.removed += o.removed;
+        self.incomplete += o.incomplete;
         for (a, b) in self.excluded.iter_mut().zip(o.excluded) {
             *a += b;
         }
@@ -152,6 +155,7 @@ pub(super) fn commit(
     report.orders_unchanged = delta.unchanged;
     report.returns = delta.returns;
     report.orders_removed = delta.removed;
+    report.orders_incomplete = delta.incomplete;
     for (reason, n) in EXCLUSIONS.iter().zip(delta.excluded) {
         if n > 0 {
             *report.orders_excluded.entry(reason.to_string()).or_default() += n;
@@ -334,7 +338,13 @@ fn merge_customer(
         // carries the order's own total (a platform export), that total, the lines giving the
         // categories only.
         let start = s.lines.len();
-        let total = run.iter().find(|r| r.kind == TOTAL).map(|r| r.amount);
+        // The same order twice in one ingest (overlapping exports) keeps the lower total, which is
+        // the later one when a refund came in between: deterministic whatever the spool's order.
+        let total = run.iter().filter(|r| r.kind == TOTAL).map(|r| r.amount).min();
+        if total.is_none() && run.iter().all(|r| r.kind == PART) {
+            delta.incomplete += 1;
+            continue;
+        }
         let mut amount = 0i64;
         let mut day = i32::MAX;
         let has_categories = run.iter().any(|r| r.category != NO_CATEGORY);
@@ -404,7 +414,8 @@ fn share(total: i64, run: &[SpoolRow], lines: &mut [Line]) {
         line.amount = part as i64;
         given += part;
     }
-    let largest = (0..lines.len()).max_by_key(|&i| (weights[i], std::cmp::Reverse(i))).unwrap_or(0);
+    // Ties go to the lowest category, so the cent lands alike whatever the rows' order.
+    let largest = (0..lines.len()).max_by_key(|&i| (weights[i], std::cmp::Reverse(lines[i].category))).unwrap_or(0);
     if let Some(line) = lines.get_mut(largest) {
         line.amount += (i128::from(total) - given) as i64;
     }
@@ -548,6 +559,30 @@ mod tests {
         assert_eq!((d.new, d.updated, d.removed, d.excluded[0]), (0, 0, 1, 2));
         let got: Vec<_> = rec.orders.iter().map(|o| o.fingerprint).collect();
         assert_eq!(got, [1]);
+    }
+
+    /// A platform order of which only line rows arrived (its order row rejected) is counted as
+    /// incomplete and leaves the stored order as it was, instead of overwriting it with 0.
+    #[test]
+    fn an_order_of_parts_only_is_incomplete_not_zero() {
+        let kinded =
+            |key, amount, category, kind| SpoolRow { kind, weight: 1, ..row(key, 10, amount, category, false) };
+        let mut rec = Record::new(b"c".to_vec());
+        merge(&mut rec, vec![kinded(1, 2500, 3, TOTAL), kinded(1, 0, 4, PART)]);
+        let before = rec.clone();
+        let (changed, d) = merge(&mut rec, vec![kinded(1, 0, 3, PART), kinded(1, 0, 4, PART)]);
+        assert!(!changed);
+        assert_eq!((d.incomplete, d.new, d.updated, d.unchanged), (1, 0, 0, 0));
+        assert_eq!(rec, before);
+        // Two totals for one order in one ingest (overlapping exports): the lower, whatever order.
+        for rows in [
+            vec![kinded(2, 900, 3, TOTAL), kinded(2, 700, 3, TOTAL)],
+            vec![kinded(2, 700, 3, TOTAL), kinded(2, 900, 3, TOTAL)],
+        ] {
+            let mut rec = Record::new(b"c".to_vec());
+            merge(&mut rec, rows);
+            assert_eq!(rec.orders[0].amount, 700);
+        }
     }
 
     #[test]

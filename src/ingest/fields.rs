@@ -107,7 +107,9 @@ pub(crate) fn to_minor_exact(d: Decimal, exponent: u8) -> FieldResult<i64> {
 
 /// How far (in currency units) an amount with more decimals than the currency's may lie from a
 /// currency amount and still be read as it: binary floating-point noise such as
-/// `118.22999999999999` (118.23) is within 1e-14 relative; a real extra digit (`12.505`) is not.
+/// `118.22999999999999` (118.23, 1e-14 away) is within it; a real extra digit (`12.505`) is not.
+/// The bound is absolute, so noise on amounts above about 8 million (where a double's spacing
+/// exceeds 1e-9) is still refused.
 const FLOAT_NOISE: i128 = 1_000_000_000; // 1e-9 = 1 / FLOAT_NOISE
 
 /// Like [`to_minor_exact`], except that an amount within 1e-9 of a currency amount is read as it

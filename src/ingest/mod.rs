@@ -165,9 +165,12 @@ pub struct IngestReport {
     pub orders_removed: u64,
     /// Orders in another currency than the store's, per currency code (not converted).
     pub other_currencies: std::collections::BTreeMap<String, u64>,
-    /// Orders with neither a customer id nor an e-mail: counted, listed with `--rejects`, never
-    /// merged into an invented customer.
+    /// Orders with neither a customer id nor an e-mail: counted, never merged into an invented
+    /// customer.
     pub orders_unattributed: u64,
+    /// Platform orders of which only line rows arrived (their order row rejected, or in a file
+    /// not read in this ingest): left as they are in the store, not stored at 0.
+    pub orders_incomplete: u64,
 }
 
 /// Why an order in a platform export is not a purchase (the platforms' own reports leave these

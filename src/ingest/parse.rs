@@ -328,6 +328,10 @@ impl RowParser<'_> {
             let currency = p.currency.map(|i| f.get(i).trim_ascii()).unwrap_or_default();
             let excluded = if !f.get(p.cancelled).trim_ascii().is_empty() {
                 Some(Exclusion::Cancelled)
+            } else if status.is_empty() {
+                // A total without a payment state: an abandoned checkout (Shopify's abandoned-
+                // checkouts export has the orders export's column names).
+                Some(Exclusion::Unfinished)
             } else if lower == b"voided" {
                 Some(Exclusion::Voided)
             } else if lower == b"expired" {
@@ -354,12 +358,14 @@ impl RowParser<'_> {
                         out.denoised += u64::from(denoised);
                         Ok(minor)
                     };
-                    let net = money(total, "total")? - money(p.refunded, "refunded amount")?;
+                    let net = money(total, "total")?
+                        .checked_sub(money(p.refunded, "refunded amount")?)
+                        .ok_or_else(|| err(total, "the total less the refunded amount is out of range".into()))?;
                     (net, spool::TOTAL)
                 }
             }
         } else {
-            (0, spool::LINE)
+            (0, spool::PART)
         };
         let weight = match (p.line_quantity, p.line_price) {
             (Some(q), Some(pr)) if !f.get(q).trim_ascii().is_empty() && !f.get(pr).trim_ascii().is_empty() => {

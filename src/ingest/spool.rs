@@ -16,13 +16,16 @@ use crate::error::{Error, Result};
 pub(crate) const NO_CATEGORY: u32 = u32::MAX;
 
 /// What a row says about its order ([`SpoolRow::kind`]): an order line whose amount is summed
-/// (the generic layouts), the order's own net total (a platform export's order-level row: the
-/// other rows of the order then give categories, not money), or that the order is excluded (a
-/// cancelled, voided, failed, unfinished, test or other-currency order: not stored, and removed
-/// from the store if an earlier export put it there), `EXCLUDED + reason`.
+/// (the generic layouts), the order's own net total (a platform export's order-level row), a
+/// platform line that gives a category but no money (`PART`: an order of nothing but parts, its
+/// order row rejected or in a file not read, is left alone and counted as incomplete, not
+/// stored at 0), or that the order is excluded (a cancelled, voided, failed, unfinished, test or
+/// other-currency order: not stored, and removed from the store if an earlier export put it
+/// there), `EXCLUDED + reason`.
 pub(crate) const LINE: u8 = 0;
 pub(crate) const TOTAL: u8 = 1;
-pub(crate) const EXCLUDED: u8 = 2;
+pub(crate) const PART: u8 = 2;
+pub(crate) const EXCLUDED: u8 = 3;
 
 /// One valid input row, resolved to internal ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -394,4 +394,20 @@ fn shopify_export_ingests_by_the_platform_rules() {
     assert_eq!(by_name(&store, None), by_name(&fresh, None));
     assert_eq!(by_name(&store, None)["ann@x.com"].spend, 5000);
     assert!(!by_name(&store, None).contains_key("erin@v.com"));
+    // Shopify's abandoned-checkouts export shares the column names; its rows have a total but no
+    // payment state: unfinished checkouts, not orders.
+    let text = std::fs::read_to_string(crate::common::fixture("exports/shopify/orders_export_1.csv")).unwrap();
+    let header = text.lines().next().unwrap();
+    let mut cells = vec![""; header.split(',').count()];
+    for (name, value) in [
+        ("Name", "#38539795693818"),
+        ("Email", "x@y.com"),
+        ("Total", "20.00"),
+        ("Created at", "2025-10-01 10:00:00 +0000"),
+    ] {
+        cells[header.split(',').position(|h| h == name).unwrap()] = value;
+    }
+    let (_d3, abandoned) = temp_store();
+    let r = abandoned.ingest(format!("{header}\n{}\n", cells.join(",")).as_bytes(), &IngestOptions::default()).unwrap();
+    assert_eq!((r.orders_new, r.orders_excluded.get("unfinished checkout")), (0, Some(&1)));
 }
