@@ -48,6 +48,9 @@ struct Delta {
     excluded: [u64; EXCLUSIONS.len()],
     /// Platform orders whose order row was missing (rejected, or in a file not read).
     incomplete: u64,
+    /// Customers new to the store who end the merge with an order (one whose every order was
+    /// excluded gets an empty record, which is not counted).
+    customers_new: u64,
 }
 
 impl Delta {
@@ -58,6 +61,7 @@ impl Delta {
         self.returns += o.returns;
         self.removed += o.removed;
         self.incomplete += o.incomplete;
+        self.customers_new += o.customers_new;
         for (a, b) in self.excluded.iter_mut().zip(o.excluded) {
             *a += b;
         }
@@ -156,6 +160,7 @@ pub(super) fn commit(
     report.returns = delta.returns;
     report.orders_removed = delta.removed;
     report.orders_incomplete = delta.incomplete;
+    report.customers_new = delta.customers_new;
     for (reason, n) in EXCLUSIONS.iter().zip(delta.excluded) {
         if n > 0 {
             *report.orders_excluded.entry(reason.to_string()).or_default() += n;
@@ -262,6 +267,7 @@ fn merge_block(
         };
         let customer_changed = merge_customer(&mut record, mine, &mut scratch, &mut delta)
             .map_err(|detail| corrupt(format!("customer {id}"), &detail))?;
+        delta.customers_new += u64::from(old_record.is_none() && !record.orders.is_empty());
         match old_record {
             Some(bytes) if !customer_changed => builder.push_raw(bytes),
             _ => {

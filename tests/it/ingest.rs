@@ -364,6 +364,8 @@ fn shopify_export_ingests_by_the_platform_rules() {
         .ingest_files(&[crate::common::fixture("exports/shopify/orders_export_1.csv")], &IngestOptions::default())
         .unwrap();
     assert_eq!((r.sources[0].layout.as_str(), r.sources[0].detected), ("shopify", true));
+    // carol@z.com's only orders (a test order, a euro order) are excluded: not a new customer.
+    assert_eq!(r.customers_new, 4);
     let excluded: Vec<(&str, u64)> = r.orders_excluded.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     assert_eq!(excluded, [("cancelled", 1), ("other currency", 1), ("test order", 1), ("voided", 1)]);
     assert_eq!(r.other_currencies.get("EUR"), Some(&1));
