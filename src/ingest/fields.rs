@@ -227,15 +227,7 @@ impl std::fmt::Display for Decimal {
 /// offset the instant is converted to the store's zone before its date is taken.
 #[inline]
 pub(crate) fn parse_day(s: &[u8], zone: &Zone, order: DateOrder) -> FieldResult<i32> {
-    let s = s.trim_ascii();
-    let (y, m, d, rest) = parse_date_part(s, order)?;
-    if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
-        return Err(format!("year {y} is outside {MIN_YEAR}..={MAX_YEAR}"));
-    }
-    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-        return Err(format!("{y:04}-{m:02}-{d:02} is not a calendar date"));
-    }
-    let date = Day::from_ymd(y, m, d).ok_or("not a calendar date")?.days();
+    let (date, rest) = calendar_date(s, order)?;
     if rest.is_empty() {
         return Ok(date);
     }
@@ -255,18 +247,24 @@ pub(crate) fn parse_day(s: &[u8], zone: &Zone, order: DateOrder) -> FieldResult<
 /// (converted to UTC it would be the 7th or the 6th depending on the hour). The time and offset
 /// are still checked.
 pub(crate) fn parse_day_as_written(s: &[u8], order: DateOrder) -> FieldResult<i32> {
-    let s = s.trim_ascii();
-    let (y, m, d, rest) = parse_date_part(s, order)?;
+    let (date, rest) = calendar_date(s, order)?;
+    if !rest.is_empty() {
+        parse_time_part(rest)?;
+    }
+    Ok(date)
+}
+
+/// The checked calendar date at the start of `s` as store days, and what follows it (a time).
+#[inline]
+fn calendar_date(s: &[u8], order: DateOrder) -> FieldResult<(i32, &[u8])> {
+    let (y, m, d, rest) = parse_date_part(s.trim_ascii(), order)?;
     if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
         return Err(format!("year {y} is outside {MIN_YEAR}..={MAX_YEAR}"));
     }
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
         return Err(format!("{y:04}-{m:02}-{d:02} is not a calendar date"));
     }
-    if !rest.is_empty() {
-        parse_time_part(rest)?;
-    }
-    Ok(Day::from_ymd(y, m, d).ok_or("not a calendar date")?.days())
+    Ok((Day::from_ymd(y, m, d).ok_or("not a calendar date")?.days(), rest))
 }
 
 fn parse_date_part(s: &[u8], order: DateOrder) -> FieldResult<(i32, u32, u32, &[u8])> {

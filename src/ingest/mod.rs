@@ -649,11 +649,11 @@ impl State<'_> {
         // Skipping invalid rows is for a few bad ones: an input of nothing but bad rows is the
         // wrong layout or the wrong flags, and "0 orders ingested" must not pass for success.
         if !dry_run && self.report.rows_read > 0 && self.report.rows_rejected == self.report.rows_read {
+            let first = self.report.rejected_examples.first().map_or_else(String::new, |e| format!("; the first: {e}"));
             return Err(Error::InputFormat {
                 source_name: self.sources.join(", "),
                 reason: format!(
-                    "every one of the {} rows was rejected, so nothing was written; the rejects file (--rejects) \
-                     lists each row's reason",
+                    "every one of the {} rows was rejected, so nothing was written (is this the right layout?){first}",
                     self.report.rows_read
                 ),
             });
