@@ -35,19 +35,52 @@ impl Default for Currency {
 impl std::str::FromStr for Currency {
     type Err = crate::Error;
 
-    /// Parses `CODE:DECIMALS` (`USD:2`, `JPY:0`), or a bare code with 2 decimals.
+    /// Parses `CODE:DECIMALS` (`USD:2`, `JPY:0`), or a bare code with its ISO 4217 minor unit
+    /// (`JPY` has none, `KWD` three, most two); the code in any case.
     ///
     /// ```
     /// let yen: retention::Currency = "JPY:0".parse()?;
     /// assert_eq!((yen.code(), yen.exponent()), ("JPY", 0));
+    /// let yen: retention::Currency = "jpy".parse()?;
+    /// assert_eq!((yen.code(), yen.exponent()), ("JPY", 0));
     /// # Ok::<(), retention::Error>(())
     /// ```
     fn from_str(text: &str) -> crate::Result<Currency> {
-        let (code, decimals) = text.split_once(':').unwrap_or((text, "2"));
-        let decimals: u8 = decimals
-            .parse()
-            .map_err(|_| crate::Error::invalid("currency", text, "expected CODE:DECIMALS such as USD:2"))?;
-        Currency::new(code, decimals)
+        let (code, decimals) = match text.split_once(':') {
+            Some((code, decimals)) => (
+                code.to_ascii_uppercase(),
+                decimals
+                    .parse()
+                    .map_err(|_| crate::Error::invalid("currency", text, "expected CODE:DECIMALS such as USD:2"))?,
+            ),
+            None => {
+                let code = text.to_ascii_uppercase();
+                let decimals = minor_unit(&code);
+                (code, decimals)
+            }
+        };
+        Currency::new(&code, decimals)
+    }
+}
+
+/// The number of decimals of a currency's minor unit per ISO 4217: 0 for the yen, the won and
+/// the other currencies without one (Stripe's "zero-decimal currencies"), 3 for the dinars of
+/// Bahrain, Iraq, Jordan, Kuwait, Libya and Tunisia and the rial of Oman, 4 for the Chilean
+/// unidad de fomento, 2 for every other code.
+pub fn minor_unit(code: &str) -> u8 {
+    const ZERO: [&str; 17] = [
+        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF",
+        "XPF",
+    ];
+    const THREE: [&str; 7] = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+    if ZERO.contains(&code) {
+        0
+    } else if THREE.contains(&code) {
+        3
+    } else if code == "CLF" || code == "UYW" {
+        4
+    } else {
+        2
     }
 }
 

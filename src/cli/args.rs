@@ -787,7 +787,8 @@ pub struct IngestArgs {
     /// The store directory (created if missing).
     #[arg(long, value_name = "DIR")]
     pub db: PathBuf,
-    /// Input layout: generic, cdnow or line-items.
+    /// Input layout: generic, cdnow, line-items, shopify, woocommerce, stripe or etsy. The
+    /// platforms' exports and line-items are recognised from the header without this flag.
     #[arg(long, default_value = "generic")]
     pub preset: String,
     /// Field delimiter of CSV input (one character; `\t` for tab).
@@ -827,8 +828,9 @@ pub struct IngestArgs {
     /// what would be new, updated and unchanged, and the first rejected rows with their reasons.
     #[arg(long)]
     pub dry_run: bool,
-    /// Currency of a new store: ISO code and decimals, e.g. USD:2 or JPY:0 (default USD:2).
-    #[arg(long, value_name = "CODE:DECIMALS")]
+    /// Currency of a new store: an ISO code (EUR, JPY: its own minor unit) or code and decimals
+    /// (USD:2, JPY:0); default USD.
+    #[arg(long, value_name = "CODE[:DECIMALS]")]
     pub currency: Option<String>,
     /// Time zone of a new store: UTC, +05:30 or an IANA name (default UTC).
     #[arg(long, value_name = "ZONE")]
@@ -850,10 +852,10 @@ impl IngestArgs {
             Some(d) => return Err(Error::invalid("--delimiter", d, "expected a single ASCII character or \\t")),
         };
         Ok(IngestOptions {
-            preset: self
-                .preset
-                .parse::<Preset>()
-                .map_err(|_| Error::invalid("--preset", &self.preset, "expected one of: generic, cdnow, line-items"))?,
+            preset: self.preset.parse::<Preset>().map_err(|_| {
+                let names: Vec<&str> = Preset::ALL.iter().map(|(n, _)| *n).collect();
+                Error::invalid("--preset", &self.preset, format!("expected one of: {}", names.join(", ")))
+            })?,
             columns: ColumnNames {
                 customer: self.customer_col.clone(),
                 order: self.order_col.clone(),
@@ -905,7 +907,9 @@ impl SummaryCurrency {
 pub fn parse_currency(value: Option<&str>) -> Result<Option<Currency>, Error> {
     value
         .map(|c| {
-            c.parse::<Currency>().map_err(|_| Error::invalid("--currency", c, "expected CODE:DECIMALS such as USD:2"))
+            c.parse::<Currency>().map_err(|_| {
+                Error::invalid("--currency", c, "expected an ISO code such as EUR, or CODE:DECIMALS such as USD:2")
+            })
         })
         .transpose()
 }

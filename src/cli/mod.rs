@@ -195,6 +195,9 @@ fn print_report(r: &IngestReport, rejects: Option<&Path>, format: Format, out: &
             pairs.push(("rejected", e.clone()));
         }
     }
+    for e in &r.unattributed_examples {
+        pairs.push(("unattributed", e.to_string()));
+    }
     Ok(output::pairs(out, &pairs, format)?)
 }
 

@@ -268,7 +268,7 @@ fn calendar_date(s: &[u8], order: DateOrder) -> FieldResult<(i32, &[u8])> {
 }
 
 fn parse_date_part(s: &[u8], order: DateOrder) -> FieldResult<(i32, u32, u32, &[u8])> {
-    let bad = || "not a date (expected YYYY-MM-DD, YYYYMMDD or M/D/YYYY, optionally with a time)".to_string();
+    let bad = || "not a date (expected YYYY-MM-DD, YYYYMMDD, M/D/YYYY or M/D/YY, optionally with a time)".to_string();
     if s.len() >= 10 && (s[4] == b'-' || s[4] == b'/') && s[7] == s[4] {
         let y = digits(&s[..4]).ok_or_else(bad)?;
         let m = digits(&s[5..7]).ok_or_else(bad)?;
@@ -285,10 +285,14 @@ fn parse_date_part(s: &[u8], order: DateOrder) -> FieldResult<(i32, u32, u32, &[
     let (Some(a), Some(b), Some(y), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(bad());
     };
-    if y.len() != 4 {
-        return Err(if y.len() == 2 { "two-digit years are ambiguous; write the year in full".into() } else { bad() });
-    }
-    let (a, b, y) = (digits(a).ok_or_else(bad)?, digits(b).ok_or_else(bad)?, digits(y).ok_or_else(bad)?);
+    // Two-digit years are this century's: Etsy writes `10/04/25` for 4 October 2025, and no
+    // shop's order history reaches back to the 1900s.
+    let century = match y.len() {
+        4 => 0,
+        2 => 2000,
+        _ => return Err(bad()),
+    };
+    let (a, b, y) = (digits(a).ok_or_else(bad)?, digits(b).ok_or_else(bad)?, digits(y).ok_or_else(bad)? + century);
     let (m, d) = match order {
         DateOrder::MonthFirst => (a, b),
         DateOrder::DayFirst => (b, a),
@@ -420,6 +424,9 @@ mod tests {
         assert_eq!(p("2024/03/10"), Ok(day("2024-03-10")));
         assert_eq!(p("3/10/2024"), Ok(day("2024-03-10")));
         assert_eq!(p("12/1/2010 8:26"), Ok(day("2010-12-01")));
+        // Two-digit years (Etsy's `MM/DD/YY`) are 20YY.
+        assert_eq!(p("10/04/25"), Ok(day("2025-10-04")));
+        assert_eq!(p("1/2/99 8:26"), Ok(day("2099-01-02")));
         assert_eq!(p("2024-03-10T23:30:00Z"), Ok(day("2024-03-10")));
         assert_eq!(p("2024-03-10 23:30:00"), Ok(day("2024-03-10")));
         assert_eq!(p("2024-03-10T23:30:00.123+00:00"), Ok(day("2024-03-10")));
@@ -450,7 +457,7 @@ mod tests {
         assert!(why("2201-01-01").contains("outside"));
         assert!(why("2023-02-29").contains("not a calendar date"));
         assert!(why("13/01/2024").contains("not a calendar date"));
-        assert!(why("1/2/24").contains("two-digit"));
+        assert!(why("1/2/202").contains("not a date"));
         assert!(why("yesterday").contains("not a date"));
         assert!(why("2024-03-10T25:00:00").contains("out of range"));
         assert!(why("2024-03-10T10:00:00+25:00").contains("offset"));

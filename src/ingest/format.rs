@@ -25,30 +25,61 @@ pub enum Preset {
     /// `Cancelled at`, `Refunded Amount`, `Currency`, `Payment Method`) only on an order's first
     /// row. See "From your shop's export" in the README for the rules.
     Shopify,
+    /// A WooCommerce orders export from the common export plugins (WebToffee "Order Export &
+    /// Order Import", SkyVerge "Customer/Order CSV Export", algolplus "Advanced Order Export"), in
+    /// their default columns: one row per order (line items packed in columns) or per product
+    /// (order totals repeated). Guests have `customer_id` 0: their billing e-mail is the customer.
+    WooCommerce,
+    /// Stripe's payments export (`unified_payments.csv`, `Created date (UTC)`, or the older
+    /// `Created (UTC)` layout): one payment is one order, `Amount` in the currency's major unit.
+    Stripe,
+    /// Etsy's `EtsySoldOrders<YEAR>.csv` (one row per order; US or UK English headers):
+    /// `Sale Date` as `MM/DD/YY`, the buyer's Etsy user id as the customer.
+    Etsy,
 }
 
 impl Preset {
     /// The preset a header says the file is written in, when it is one a shop would not think to
-    /// name: UCI Online Retail's line-item header (`InvoiceNo, StockCode, Description, Quantity,
-    /// InvoiceDate, UnitPrice, CustomerID, Country`, in any order and spelling of case) is
-    /// `line-items`. `None`: the generic layout.
+    /// name: a platform's export (Shopify, WooCommerce, Stripe, Etsy; matched by column names, so
+    /// every layout and column order the platforms have written) or UCI Online Retail's
+    /// line-item header (`InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice,
+    /// CustomerID, Country`, in any order and case) as `line-items`. `None`: the generic layout.
     pub(crate) fn detect(header: &[String]) -> Option<Preset> {
         let norm: Vec<String> = header.iter().map(|h| normalise(h)).collect();
-        let has_all = |names: &[&str]| names.iter().all(|name| norm.iter().any(|n| n == name));
+        let has = |name: &str| norm.iter().any(|n| n == name);
+        let has_all = |names: &[&str]| names.iter().all(|name| has(name));
         if has_all(&SHOPIFY_REQUIRED) {
             return Some(Preset::Shopify);
+        }
+        if WOO_LAYOUTS.iter().any(|keys| has_all(keys)) {
+            return Some(Preset::WooCommerce);
+        }
+        if has_all(&STRIPE_REQUIRED) && STRIPE_CREATED.iter().any(|c| has(c)) {
+            return Some(Preset::Stripe);
+        }
+        if has_all(&ETSY_REQUIRED) || has_all(&ETSY_ITEMS) {
+            return Some(Preset::Etsy);
         }
         has_all(&["invoiceno", "stockcode", "quantity", "invoicedate", "unitprice", "customerid"])
             .then_some(Preset::LineItems)
     }
 
     /// All presets with their command-line names.
-    pub const ALL: [(&'static str, Preset); 4] = [
+    pub const ALL: [(&'static str, Preset); 7] = [
         ("generic", Preset::Generic),
         ("cdnow", Preset::Cdnow),
         ("line-items", Preset::LineItems),
         ("shopify", Preset::Shopify),
+        ("woocommerce", Preset::WooCommerce),
+        ("stripe", Preset::Stripe),
+        ("etsy", Preset::Etsy),
     ];
+
+    /// Whether this is a shop platform's export, read by the platform rules (see
+    /// "From your shop's export" in the README) rather than row by row.
+    pub fn is_platform(self) -> bool {
+        matches!(self, Preset::Shopify | Preset::WooCommerce | Preset::Stripe | Preset::Etsy)
+    }
 }
 
 impl fmt::Display for Preset {
@@ -98,23 +129,77 @@ pub(crate) enum Split {
 /// checkouts export shares the names but has no `Cancelled at` or `Financial Status` values.
 const SHOPIFY_REQUIRED: [&str; 8] =
     ["name", "email", "financialstatus", "createdat", "total", "cancelledat", "refundedamount", "lineitemsku"];
+/// WooCommerce export plugins' default columns (normalised): WebToffee, SkyVerge, algolplus.
+const WOO_LAYOUTS: [&[&str]; 3] = [
+    &["orderid", "orderdate", "status", "ordertotal", "refunditems", "billingemail"],
+    &["orderid", "date", "status", "ordertotal", "refundedtotal", "customerid", "billingemail"],
+    &["ordernumber", "orderstatus", "orderdate", "ordertotalamount", "emailbilling"],
+];
+/// Stripe's payments export, with one of its creation-time columns.
+const STRIPE_REQUIRED: [&str; 5] = ["id", "amount", "amountrefunded", "currency", "status"];
+const STRIPE_CREATED: [&str; 3] = ["createddateutc", "createdutc", "created"];
+/// Etsy's sold-orders export (one row per order); the UK English headers share these names.
+const ETSY_REQUIRED: [&str; 5] = ["saledate", "orderid", "buyeruserid", "ordertotal", "adjustedordertotal"];
+/// Etsy's sold-order *items* export: recognised only to say which file to use instead.
+const ETSY_ITEMS: [&str; 5] = ["saledate", "itemname", "transactionid", "listingid", "itemtotal"];
 
-/// The order-level columns of a platform export, resolved from its header.
+/// The order-level columns of a platform export, resolved from its header, and the platform
+/// whose rules read them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Platform {
-    /// The payment state (`Financial Status`).
-    pub status: usize,
-    /// Set when the order was cancelled (`Cancelled at`).
-    pub cancelled: usize,
-    /// What has been refunded on the order so far (`Refunded Amount`).
-    pub refunded: usize,
+    pub preset: Preset,
+    /// The platform's own customer id, when it has one (`0` or empty: a guest).
+    pub customer_id: Option<usize>,
+    /// The customer's e-mail: the customer key of guests (and of every Shopify order).
+    pub email: Option<usize>,
+    /// The order's state (`Financial Status`, `status`, `Status`).
+    pub status: Option<usize>,
+    /// Set when the order was cancelled (Shopify's `Cancelled at`).
+    pub cancelled: Option<usize>,
+    /// What has been refunded on the order so far.
+    pub refunds: Refunds,
     /// The order's currency, when the export has it.
     pub currency: Option<usize>,
-    /// The payment method (`Payment Method`: the Bogus Gateway is a test order).
+    /// The payment method (`Payment Method`: Shopify's Bogus Gateway is a test order).
     pub payment: Option<usize>,
-    /// A line's quantity and unit price: its share of the order's total among the categories.
-    pub line_quantity: Option<usize>,
-    pub line_price: Option<usize>,
+    /// Stripe's `Mode` (`Test` payments are test orders).
+    pub mode: Option<usize>,
+    /// Where the order's lines (their categories and values) are.
+    pub lines: Lines,
+}
+
+/// How a platform export writes the refunds on an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Refunds {
+    None,
+    /// A column with the refunded total (Shopify `Refunded Amount`, Stripe `Amount Refunded`,
+    /// SkyVerge `refunded_total`, algolplus `Order Refund Amount`).
+    Amount(usize),
+    /// A column of refund records `amount:5.00|reason:…|date:…` joined by `;` (WebToffee's
+    /// `refund_items`).
+    Records(usize),
+    /// A column with the order's total after refunds, empty or 0 when it was not adjusted
+    /// (Etsy's `Adjusted Order Total`).
+    AdjustedTotal(usize),
+}
+
+/// Where a platform export writes an order's line items.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Lines {
+    None,
+    /// One row per line: its SKU, and its value as quantity × unit price or as a line total.
+    Row {
+        sku: usize,
+        quantity: Option<usize>,
+        price: Option<usize>,
+        total: Option<usize>,
+    },
+    /// Lines packed into the order's row: records `sku:…|quantity:…|total:…` (one per column,
+    /// or several joined by `;`), or (`keyed` false) bare SKUs joined by `,`.
+    Packed {
+        columns: Vec<usize>,
+        keyed: bool,
+    },
 }
 
 /// Where a row's money comes from.
@@ -201,8 +286,8 @@ impl Layout {
     ) -> Result<Layout> {
         let detected = if preset == Preset::Generic { Preset::detect(&header) } else { None };
         let preset = detected.unwrap_or(preset);
-        if preset == Preset::Shopify {
-            return Layout::shopify(header, delimiter, detected.is_some(), source);
+        if preset.is_platform() {
+            return Layout::platform(preset, header, delimiter, detected.is_some(), source);
         }
         let norm: Vec<String> = header.iter().map(|h| normalise(h)).collect();
         let find = |explicit: &Option<String>, aliases: &[&str]| -> Option<usize> {
@@ -275,42 +360,177 @@ impl Layout {
         })
     }
 
-    /// Shopify's orders export: the customer is the e-mail, the order its `Name` (#1001), the day
-    /// `Created at`'s date as written, the money the first row's `Total` less `Refunded Amount`,
-    /// the category the line's SKU.
-    fn shopify(header: Vec<String>, delimiter: u8, detected: bool, source: &str) -> Result<Layout> {
+    /// A platform's export, its columns found by name (see [`Platform`] and the README's "From
+    /// your shop's export" for the rules each platform's rows are read by).
+    fn platform(preset: Preset, header: Vec<String>, delimiter: u8, detected: bool, source: &str) -> Result<Layout> {
         let norm: Vec<String> = header.iter().map(|h| normalise(h)).collect();
         let at = |name: &str| norm.iter().position(|n| n == name);
-        let need = |name: &str| {
-            at(name).ok_or_else(|| Error::InputFormat {
+        let first = |names: &[&str]| names.iter().find_map(|n| at(n));
+        let what = match preset {
+            Preset::Shopify => "a Shopify orders export",
+            Preset::WooCommerce => "a WooCommerce orders export",
+            Preset::Stripe => "a Stripe payments export",
+            _ => "an Etsy sold-orders export",
+        };
+        let need = |names: &[&str]| {
+            first(names).ok_or_else(|| Error::InputFormat {
                 source_name: source.to_string(),
                 reason: format!(
-                    "a Shopify orders export needs a column {name:?}; the header has: {}",
+                    "{what} needs a column {:?}; the header has: {}",
+                    names.first().copied().unwrap_or_default(),
                     header.join(", ")
                 ),
             })
         };
+        let packed = |prefix: &str| -> Vec<usize> {
+            norm.iter()
+                .enumerate()
+                .filter(|(_, n)| {
+                    n.strip_prefix(prefix).is_some_and(|d| !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit()))
+                })
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let (order, timestamp, total, platform) = match preset {
+            Preset::Shopify => (
+                need(&["name"])?,
+                need(&["createdat"])?,
+                need(&["total"])?,
+                Platform {
+                    preset,
+                    customer_id: None,
+                    email: Some(need(&["email"])?),
+                    status: Some(need(&["financialstatus"])?),
+                    cancelled: Some(need(&["cancelledat"])?),
+                    refunds: Refunds::Amount(need(&["refundedamount"])?),
+                    currency: at("currency"),
+                    payment: at("paymentmethod"),
+                    mode: None,
+                    lines: Lines::Row {
+                        sku: need(&["lineitemsku"])?,
+                        quantity: at("lineitemquantity"),
+                        price: at("lineitemprice"),
+                        total: None,
+                    },
+                },
+            ),
+            Preset::WooCommerce if at("ordertotalamount").is_some() => (
+                // algolplus: one row per product, the order's fields repeated on each.
+                need(&["ordernumber"])?,
+                need(&["orderdate"])?,
+                need(&["ordertotalamount"])?,
+                Platform {
+                    preset,
+                    customer_id: first(&["customeruserid", "customerid"]),
+                    email: Some(need(&["emailbilling"])?),
+                    status: Some(need(&["orderstatus"])?),
+                    cancelled: None,
+                    refunds: first(&["orderrefundamount"]).map_or(Refunds::None, Refunds::Amount),
+                    currency: first(&["currency", "ordercurrency"]),
+                    payment: None,
+                    mode: None,
+                    lines: match at("sku") {
+                        Some(sku) => Lines::Row {
+                            sku,
+                            quantity: first(&["quantityrefund", "quantity"]),
+                            price: at("itemcost"),
+                            total: None,
+                        },
+                        None => Lines::None,
+                    },
+                },
+            ),
+            Preset::WooCommerce => (
+                need(&["orderid"])?,
+                need(&["orderdate", "date"])?,
+                need(&["ordertotal"])?,
+                Platform {
+                    preset,
+                    customer_id: first(&["customerid", "customeruser"]),
+                    email: Some(need(&["billingemail"])?),
+                    status: Some(need(&["status"])?),
+                    cancelled: None,
+                    refunds: match (at("refunditems"), at("refundedtotal")) {
+                        (_, Some(c)) => Refunds::Amount(c),
+                        (Some(c), None) => Refunds::Records(c),
+                        (None, None) => Refunds::None,
+                    },
+                    currency: at("ordercurrency"),
+                    payment: None,
+                    mode: None,
+                    lines: if let Some(sku) = at("itemsku") {
+                        Lines::Row { sku, quantity: at("itemquantity"), price: None, total: at("itemtotal") }
+                    } else {
+                        let mut columns = packed("lineitem");
+                        columns.extend(at("lineitems"));
+                        if columns.is_empty() { Lines::None } else { Lines::Packed { columns, keyed: true } }
+                    },
+                },
+            ),
+            Preset::Stripe => (
+                need(&["id"])?,
+                need(&STRIPE_CREATED)?,
+                need(&["amount"])?,
+                Platform {
+                    preset,
+                    customer_id: at("customerid"),
+                    email: first(&["customeremail", "email"]),
+                    status: Some(need(&["status"])?),
+                    cancelled: None,
+                    refunds: Refunds::Amount(need(&["amountrefunded"])?),
+                    currency: Some(need(&["currency"])?),
+                    payment: None,
+                    mode: at("mode"),
+                    lines: Lines::None,
+                },
+            ),
+            _ => {
+                if first(&["itemname"]).is_some() && first(&["buyeruserid"]).is_none() {
+                    return Err(Error::InputFormat {
+                        source_name: source.to_string(),
+                        reason: "this is Etsy's sold order items export (EtsySoldOrderItems), which has no order \
+                                 totals or buyer ids: ingest the sold orders export (EtsySoldOrders<YEAR>.csv) instead"
+                            .into(),
+                    });
+                }
+                (
+                    need(&["orderid"])?,
+                    need(&["saledate"])?,
+                    need(&["ordertotal"])?,
+                    Platform {
+                        preset,
+                        customer_id: Some(need(&["buyeruserid"])?),
+                        email: None,
+                        status: at("status"),
+                        cancelled: None,
+                        refunds: at("adjustedordertotal").map_or(Refunds::None, Refunds::AdjustedTotal),
+                        currency: at("currency"),
+                        payment: None,
+                        mode: None,
+                        lines: at("sku").map_or(Lines::None, |c| Lines::Packed { columns: vec![c], keyed: false }),
+                    },
+                )
+            }
+        };
+        let category = match &platform.lines {
+            Lines::Row { sku, .. } => Some(*sku),
+            Lines::Packed { columns, .. } => columns.first().copied(),
+            Lines::None => None,
+        };
+        let customer = platform.customer_id.or(platform.email).unwrap_or(order);
         Ok(Layout {
-            preset: Preset::Shopify,
+            preset,
             detected,
             split: Split::Delimited(delimiter),
-            customer: need("email")?,
-            order: Some(need("name")?),
-            timestamp: need("createdat")?,
-            value: Value::Amount(need("total")?),
-            category: Some(need("lineitemsku")?),
+            customer,
+            order: Some(order),
+            timestamp,
+            value: Value::Amount(total),
+            category,
             skip_missing_customer: true,
             order_is_key: false,
             export: None,
-            platform: Some(Platform {
-                status: need("financialstatus")?,
-                cancelled: need("cancelledat")?,
-                refunded: need("refundedamount")?,
-                currency: at("currency"),
-                payment: at("paymentmethod"),
-                line_quantity: at("lineitemquantity"),
-                line_price: at("lineitemprice"),
-            }),
+            platform: Some(platform),
             names: header,
         })
     }
@@ -350,6 +570,9 @@ impl Layout {
     /// date, amount (or quantity and unit price) and category.
     pub(crate) fn mapping(&self) -> Vec<(String, String)> {
         let name = |i: usize| self.names.get(i).map_or_else(|| (i + 1).to_string(), |n| n.trim().to_string());
+        if let Some(p) = &self.platform {
+            return self.platform_mapping(p, &name);
+        }
         let mut out = vec![("customer".to_string(), name(self.customer))];
         if let Some(o) = self.order {
             out.push(("order".into(), name(o)));
@@ -364,6 +587,50 @@ impl Layout {
         }
         if let Some(c) = self.category {
             out.push(("category".into(), name(c)));
+        }
+        out
+    }
+
+    /// A platform export's mapping: which columns give the customer key, the net amount, the
+    /// order's state and its categories.
+    fn platform_mapping(&self, p: &Platform, name: &dyn Fn(usize) -> String) -> Vec<(String, String)> {
+        let customer = match (p.customer_id, p.email) {
+            (Some(id), Some(email)) => format!("{}, else {} (lower-cased)", name(id), name(email)),
+            (None, Some(email)) => format!("{} (lower-cased)", name(email)),
+            (Some(id), None) => name(id),
+            (None, None) => String::new(),
+        };
+        let mut out = vec![("customer".to_string(), customer)];
+        if let Some(o) = self.order {
+            out.push(("order".into(), name(o)));
+        }
+        out.push(("date".into(), format!("{} (the day as written)", name(self.timestamp))));
+        let Value::Amount(total) = self.value else { return out };
+        out.push((
+            "amount".into(),
+            match p.refunds {
+                Refunds::None => name(total),
+                Refunds::Amount(r) => format!("{} - {}", name(total), name(r)),
+                Refunds::Records(r) => format!("{} - the amounts in {}", name(total), name(r)),
+                Refunds::AdjustedTotal(r) => format!("{}, or {} when set", name(total), name(r)),
+            },
+        ));
+        let states: Vec<String> =
+            [p.status, p.cancelled, p.currency, p.payment, p.mode].into_iter().flatten().map(name).collect();
+        if !states.is_empty() {
+            out.push(("order state".into(), states.join(", ")));
+        }
+        match &p.lines {
+            Lines::Row { sku, .. } => out.push(("category".into(), name(*sku))),
+            Lines::Packed { columns, keyed } => {
+                let cols = match columns.as_slice() {
+                    [one] => name(*one),
+                    [first, .., last] => format!("{} … {}", name(*first), name(*last)),
+                    [] => String::new(),
+                };
+                out.push(("category".into(), if *keyed { format!("the sku: of each item in {cols}") } else { cols }));
+            }
+            Lines::None => {}
         }
         out
     }

@@ -40,7 +40,7 @@ use crate::store::meta::Meta;
 use chunk::{Chunk, Chunker};
 use decompress::Packing;
 use format::{ExportSettings, Layout};
-use parse::{ParsedChunk, RowParser};
+use parse::{ParsedChunk, Rejected, RowParser};
 use spool::{NO_CATEGORY, Spool, SpoolRow};
 
 /// Called with progress while an ingest reads and commits.
@@ -168,6 +168,9 @@ pub struct IngestReport {
     /// Orders with neither a customer id nor an e-mail: counted, never merged into an invented
     /// customer.
     pub orders_unattributed: u64,
+    /// The first unattributed orders (at most [`REJECTED_EXAMPLES`]): file, line and order id.
+    /// All of them go to the rejects file when one is written.
+    pub unattributed_examples: Vec<InputError>,
     /// Platform orders of which only line rows arrived (their order row rejected, or in a file
     /// not read in this ingest): left as they are in the store, not stored at 0.
     pub orders_incomplete: u64,
@@ -285,6 +288,16 @@ struct State<'s> {
     started: Instant,
     abs_total: u128,
     failed: bool,
+    /// Platform orders counted as unattributed or in another currency, so an order of several
+    /// rows (a per-product export repeats the order's fields) is counted once.
+    counted_orders: std::collections::HashSet<(u8, u64)>,
+    /// Platform rows that add no order (an exclusion, a further line item) of customers not yet
+    /// known: spooled at the end if another row made the customer known, otherwise only counted,
+    /// so a customer whose every order was excluded is never created.
+    held: Vec<Held>,
+    /// Orders of held rows dropped: excluded by reason, and incomplete (only line rows).
+    dropped_exclusions: std::collections::BTreeMap<String, u64>,
+    dropped_incomplete: u64,
     /// The sources read, for messages about the ingest as a whole.
     sources: Vec<String>,
 }
@@ -356,10 +369,21 @@ impl Store {
                 started: Instant::now(),
                 abs_total: 0,
                 failed: false,
+                counted_orders: Default::default(),
+                held: Vec::new(),
+                dropped_exclusions: Default::default(),
+                dropped_incomplete: 0,
                 sources: Vec::new(),
             },
         })
     }
+}
+
+/// A platform row held until the end of the ingest (see `State::held`).
+struct Held {
+    row: parse::ParsedRow,
+    customer: Vec<u8>,
+    category: Option<Vec<u8>>,
 }
 
 /// Chunks parsed in parallel per round: enough to keep every core busy.
@@ -569,9 +593,10 @@ impl State<'_> {
         self.report.rows_read += chunk.seen;
         self.report.rows_skipped += chunk.skipped;
         self.report.amounts_denoised += chunk.denoised;
-        self.report.orders_unattributed += chunk.unattributed;
-        for (code, n) in &chunk.other_currencies {
-            *self.report.other_currencies.entry(code.clone()).or_default() += n;
+        for (code, key) in &chunk.other_currencies {
+            if self.counted_orders.insert((1, *key)) {
+                *self.report.other_currencies.entry(code.clone()).or_default() += 1;
+            }
         }
         for rejected in &chunk.rejected {
             if !self.options.skip_invalid {
@@ -581,17 +606,17 @@ impl State<'_> {
             if self.report.rejected_examples.len() < REJECTED_EXAMPLES {
                 self.report.rejected_examples.push(rejected.error.clone());
             }
-            if let Some(w) = &mut self.rejects {
-                let e = &rejected.error;
-                w.write_record([
-                    e.source_name.as_bytes(),
-                    e.line.to_string().as_bytes(),
-                    e.column.as_deref().unwrap_or("").as_bytes(),
-                    e.reason.as_bytes(),
-                    &rejected.raw,
-                ])
-                .map_err(|e| Error::io("writing the rejects file", e.into()))?;
+            self.write_reject(rejected)?;
+        }
+        for order in &chunk.unattributed {
+            if !self.counted_orders.insert((0, order.key)) {
+                continue;
             }
+            self.report.orders_unattributed += 1;
+            if self.report.unattributed_examples.len() < REJECTED_EXAMPLES {
+                self.report.unattributed_examples.push(order.error.clone());
+            }
+            self.write_reject(order)?;
         }
         // Each lookup is a cache miss or two in a table of millions. Customers known before this
         // chunk are found in parallel (read-only); only the rest take the serial path that assigns
@@ -606,6 +631,17 @@ impl State<'_> {
         for (row, known) in chunk.rows.iter().zip(known) {
             let id = match known {
                 Some(id) => id,
+                None if row.kind >= spool::PART => match self.ids.find(row.customer_hash, chunk.str_at(row.customer)) {
+                    Some(id) => id,
+                    None => {
+                        self.held.push(Held {
+                            row: *row,
+                            customer: chunk.str_at(row.customer).to_vec(),
+                            category: row.category.map(|c| chunk.str_at(c).to_vec()),
+                        });
+                        continue;
+                    }
+                },
                 None => self.ids.resolve(row.customer_hash, chunk.str_at(row.customer))?.0,
             };
             let category = match row.category {
@@ -639,6 +675,58 @@ impl State<'_> {
         Ok(())
     }
 
+    /// Spools the held rows of customers that became known; counts the others' orders as
+    /// excluded (by reason) or incomplete, once per customer and order, as the merge would.
+    fn spool_held(&mut self) -> Result<()> {
+        let mut dropped: std::collections::HashMap<(u64, u64), u8> = std::collections::HashMap::new();
+        for h in std::mem::take(&mut self.held) {
+            let Some(id) = self.ids.find(h.row.customer_hash, &h.customer) else {
+                let kind = dropped.entry((h.row.customer_hash, h.row.key)).or_insert(h.row.kind);
+                *kind = (*kind).max(h.row.kind);
+                continue;
+            };
+            let category = match &h.category {
+                None => NO_CATEGORY,
+                Some(c) => self.categories.resolve_bytes(c)?,
+            };
+            let r = h.row;
+            self.spool.push(SpoolRow {
+                key: r.key,
+                amount: r.amount,
+                id,
+                category,
+                day: r.day,
+                auto: r.auto,
+                kind: r.kind,
+                weight: r.weight,
+            })?;
+        }
+        for kind in dropped.into_values() {
+            match kind.checked_sub(spool::EXCLUDED) {
+                Some(code) => {
+                    let reason = EXCLUSIONS[usize::from(code).min(EXCLUSIONS.len() - 1)];
+                    *self.dropped_exclusions.entry(reason.to_string()).or_default() += 1;
+                }
+                None => self.dropped_incomplete += 1,
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a row to the rejects file, when there is one.
+    fn write_reject(&mut self, rejected: &Rejected) -> Result<()> {
+        let Some(w) = &mut self.rejects else { return Ok(()) };
+        let e = &rejected.error;
+        w.write_record([
+            e.source_name.as_bytes(),
+            e.line.to_string().as_bytes(),
+            e.column.as_deref().unwrap_or("").as_bytes(),
+            e.reason.as_bytes(),
+            &rejected.raw,
+        ])
+        .map_err(|e| Error::io("writing the rejects file", e.into()))
+    }
+
     fn commit(mut self, dry_run: bool) -> Result<IngestReport> {
         if self.failed {
             return Err(Error::invalid("ingest", "", "a source of this ingest failed; nothing was written"));
@@ -658,6 +746,7 @@ impl State<'_> {
                 ),
             });
         }
+        self.spool_held()?;
         self.report.spilled_runs = self.spool.runs() as u64;
         let meta = commit::commit(
             self.store,
@@ -671,6 +760,10 @@ impl State<'_> {
         if !dry_run {
             self.store.set_meta(meta);
         }
+        for (reason, n) in std::mem::take(&mut self.dropped_exclusions) {
+            *self.report.orders_excluded.entry(reason).or_default() += n;
+        }
+        self.report.orders_incomplete += self.dropped_incomplete;
         self.report.dry_run = dry_run;
         self.report.elapsed = self.started.elapsed();
         Ok(self.report)

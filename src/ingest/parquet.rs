@@ -285,6 +285,7 @@ impl BatchParser<'_> {
                             reason,
                         },
                         raw: raw.join(",").into_bytes(),
+                        key: 0,
                     });
                     if self.stop_at_error {
                         break;

@@ -4,7 +4,7 @@
 
 use super::chunk::Chunk;
 use super::fields::{self, DateOrder};
-use super::format::{Layout, Platform, Split, Value};
+use super::format::{Layout, Lines, Platform, Preset, Refunds, Split, Value};
 use super::{Exclusion, spool};
 use crate::error::InputError;
 use crate::store::codec::fingerprint;
@@ -36,6 +36,8 @@ pub(crate) struct ParsedRow {
 pub(crate) struct Rejected {
     pub error: InputError,
     pub raw: Vec<u8>,
+    /// The order's key, for an unattributed platform order (counted once however many rows).
+    pub key: u64,
 }
 
 /// What one chunk parsed into.
@@ -48,10 +50,10 @@ pub(crate) struct ParsedChunk {
     pub skipped: u64,
     /// Amounts read through binary floating-point noise (`118.22999999999999` as 118.23).
     pub denoised: u64,
-    /// Platform orders with neither a customer id nor an e-mail (counted on their order row).
-    pub unattributed: u64,
-    /// Platform orders in another currency, per currency code (counted on their order row).
-    pub other_currencies: std::collections::BTreeMap<String, u64>,
+    /// Platform orders with neither a customer id nor an e-mail: their order rows.
+    pub unattributed: Vec<Rejected>,
+    /// Platform orders in another currency: the code and the order's key, per order row.
+    pub other_currencies: Vec<(String, u64)>,
     /// Data rows seen (valid, rejected and skipped).
     pub seen: u64,
     /// The Parquet row group the rows come from (`None` for text input).
@@ -112,6 +114,8 @@ struct FieldError<'f> {
 
 enum Outcome {
     Row(ParsedRow),
+    /// The row's rows are in the chunk already (a platform row with packed line items).
+    Pushed,
     Skip,
 }
 
@@ -141,7 +145,8 @@ impl RowParser<'_> {
                 Err(e) => {
                     // csv only fails on I/O, which a byte slice cannot produce; keep the row anyway.
                     let end = reader.position().byte() as usize;
-                    self.reject(out, line, None, None, format!("unreadable CSV record: {e}"), &chunk.data[start..end]);
+                    let raw = &chunk.data[start..end];
+                    self.reject(&mut out.rejected, line, None, None, format!("unreadable CSV record: {e}"), raw);
                     if self.stop_at_error {
                         return;
                     }
@@ -180,11 +185,12 @@ impl RowParser<'_> {
     /// Parses one row into `out`; returns false when parsing should stop.
     fn row<'f>(&self, fields: &impl Fields<'f>, line: u64, raw: &[u8], out: &mut ParsedChunk) -> bool {
         out.seen += 1;
-        match self.convert(fields, line, out) {
+        match self.convert(fields, line, raw, out) {
             Ok(Outcome::Row(row)) => out.rows.push(row),
+            Ok(Outcome::Pushed) => {}
             Ok(Outcome::Skip) => out.skipped += 1,
             Err(FieldError { column, value, reason }) => {
-                self.reject(out, line, column, value, reason, raw);
+                self.reject(&mut out.rejected, line, column, value, reason, raw);
                 return !self.stop_at_error;
             }
         }
@@ -193,7 +199,7 @@ impl RowParser<'_> {
 
     fn reject(
         &self,
-        out: &mut ParsedChunk,
+        out: &mut Vec<Rejected>,
         line: u64,
         column: Option<usize>,
         value: Option<&[u8]>,
@@ -202,7 +208,7 @@ impl RowParser<'_> {
     ) {
         let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        out.rejected.push(Rejected {
+        out.push(Rejected {
             error: InputError {
                 source_name: self.source.to_string(),
                 line,
@@ -212,11 +218,18 @@ impl RowParser<'_> {
                 reason,
             },
             raw: raw.to_vec(),
+            key: 0,
         });
     }
 
     #[inline]
-    fn convert<'f>(&self, f: &impl Fields<'f>, line: u64, out: &mut ParsedChunk) -> Result<Outcome, FieldError<'f>> {
+    fn convert<'f>(
+        &self,
+        f: &impl Fields<'f>,
+        line: u64,
+        raw: &[u8],
+        out: &mut ParsedChunk,
+    ) -> Result<Outcome, FieldError<'f>> {
         let l = self.layout;
         if f.len() != l.width() {
             // Blame the first missing column, or the first extra one with its value.
@@ -234,7 +247,7 @@ impl RowParser<'_> {
         }
         let err = |col: usize, reason: String| FieldError { column: Some(col), value: Some(f.get(col)), reason };
         if let Some(p) = &l.platform {
-            return self.platform_row(f, p, line, out);
+            return self.platform_row(f, p, line, raw, out);
         }
 
         let customer = f.get(l.customer).trim_ascii();
@@ -283,100 +296,242 @@ impl RowParser<'_> {
     }
 }
 
+/// What a platform says an order's state means for the rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// A purchase (paid, or placed and awaiting payment).
+    Counts,
+    /// Refunded in full: still an order, with net 0.
+    Refunded,
+    /// Not a purchase.
+    Excluded(Exclusion),
+}
+
+/// Reads a platform's order state (`paid`, `wc-on-hold`, `Pending payment`, `requires_payment_method`:
+/// compared lower-cased, with `wc-` dropped and spaces and underscores as hyphens).
+fn state_of(preset: Preset, status: &[u8]) -> State {
+    let mut s: Vec<u8> = status
+        .trim_ascii()
+        .iter()
+        .map(|&c| if c == b' ' || c == b'_' { b'-' } else { c.to_ascii_lowercase() })
+        .collect();
+    if s.starts_with(b"wc-") {
+        s.drain(..3);
+    }
+    use Exclusion::*;
+    match (preset, s.as_slice()) {
+        (_, b"refunded" | b"fully-refunded") => State::Refunded,
+        (_, b"cancelled" | b"canceled") => State::Excluded(Cancelled),
+        // Shopify's abandoned-checkouts export shares the orders export's columns, with no state.
+        (Preset::Shopify, b"") => State::Excluded(Unfinished),
+        (Preset::Shopify, b"voided") => State::Excluded(Voided),
+        (Preset::Shopify, b"expired") => State::Excluded(Unfinished),
+        (Preset::WooCommerce, b"pending" | b"pending-payment" | b"checkout-draft" | b"draft") => {
+            State::Excluded(Unfinished)
+        }
+        (Preset::WooCommerce, b"failed") => State::Excluded(Failed),
+        (Preset::WooCommerce, b"trash") => State::Excluded(Cancelled),
+        (Preset::Stripe, b"failed" | b"blocked") => State::Excluded(Failed),
+        (
+            Preset::Stripe,
+            b"requires-payment-method" | b"requires-action" | b"requires-confirmation" | b"incomplete" | b"expired",
+        ) => State::Excluded(Unfinished),
+        _ => State::Counts,
+    }
+}
+
+/// The items of a packed line-items field: `(sku, value)` of each record `…|sku:X|…|total:Y`
+/// (records joined by `;`), or (`keyed` false) each of the bare SKUs joined by `,`. A value that
+/// does not parse weighs 0: it only divides the order's total among categories.
+fn packed_items(field: &[u8], keyed: bool, exponent: u8, items: &mut Vec<(Vec<u8>, i64)>) {
+    if !keyed {
+        for sku in field.split(|&c| c == b',').map(<[u8]>::trim_ascii).filter(|s| !s.is_empty()) {
+            items.push((sku.to_vec(), 0));
+        }
+        return;
+    }
+    for record in field.split(|&c| c == b';') {
+        let (mut sku, mut total) = (&b""[..], 0);
+        for part in record.split(|&c| c == b'|') {
+            if let Some(v) = part.trim_ascii().strip_prefix(b"sku:") {
+                sku = v.trim_ascii();
+            } else if let Some(v) = part.trim_ascii().strip_prefix(b"total:") {
+                total = fields::parse_amount(v.trim_ascii(), exponent).map_or(0, |(m, _)| m.max(0));
+            }
+        }
+        if !sku.is_empty() {
+            items.push((sku.to_vec(), total));
+        }
+    }
+}
+
+/// The sum of the `amount:` values of `;`-joined refund records (WebToffee's `refund_items`).
+fn refund_records(field: &[u8], exponent: u8) -> Result<i64, String> {
+    let mut sum = 0i64;
+    for part in field.split(|&c| c == b';' || c == b'|') {
+        if let Some(v) = part.trim_ascii().strip_prefix(b"amount:") {
+            let (minor, _) = fields::parse_amount(v.trim_ascii(), exponent)?;
+            sum = sum.checked_add(minor.abs()).ok_or("the refunds add up to more than 64-bit minor units can hold")?;
+        }
+    }
+    Ok(sum)
+}
+
 impl RowParser<'_> {
-    /// A row of a platform export (Shopify's layout): the customer is the e-mail trimmed and
-    /// lower-cased; the order row (the one with the order-level fields) carries the order's net
-    /// total (`Total` − `Refunded Amount`) or its exclusion, the other rows their line's category.
+    /// A row of a platform export, read by the platform rules: the customer is the platform's
+    /// customer id when it is real, else the e-mail trimmed and lower-cased (neither: the order
+    /// is unattributed, counted and skipped); an order row (one with the order's state or total)
+    /// carries the order's net total (total − refunds; 0 when refunded in full) or its exclusion,
+    /// other rows (Shopify's further line items) their line's category.
     fn platform_row<'f>(
         &self,
         f: &impl Fields<'f>,
         p: &Platform,
         line: u64,
+        raw: &[u8],
         out: &mut ParsedChunk,
     ) -> Result<Outcome, FieldError<'f>> {
         let l = self.layout;
         let err = |col: usize, reason: String| FieldError { column: Some(col), value: Some(f.get(col)), reason };
+        let text = |i: Option<usize>| i.map_or(&b""[..], |i| f.get(i).trim_ascii());
         let order_col = l.order.unwrap_or_default();
         let order = f.get(order_col).trim_ascii();
         if order.is_empty() {
-            return Err(err(order_col, "the order name is empty".into()));
+            return Err(err(order_col, "the order id is empty".into()));
         }
-        let status = f.get(p.status).trim_ascii();
-        let total = match l.value {
-            Value::Amount(i) => i,
-            Value::QuantityPrice { price, .. } => price,
-        };
+        let (key, _) = order_key(Some(order), false, 0, 0, None).map_err(|r| err(order_col, r))?;
+        let Value::Amount(total) = l.value else { unreachable!("platform layouts read an order total") };
+        let status = text(p.status);
         let order_row = !status.is_empty() || !f.get(total).trim_ascii().is_empty();
-        let email = f.get(l.customer).trim_ascii();
-        if email.is_empty() {
-            out.unattributed += u64::from(order_row);
-            return Ok(Outcome::Skip);
-        }
-        let customer = checked_text(&email.to_ascii_lowercase())
-            .map(|c| c.to_vec())
-            .map_err(|r| err(l.customer, format!("the e-mail {r}")))?;
-        let day = fields::parse_day_as_written(f.get(l.timestamp), self.date_order).map_err(|r| err(l.timestamp, r))?;
-        let category = match l.category.map(|i| (i, f.get(i).trim_ascii())) {
-            Some((_, b"")) => None,
-            Some((i, c)) => Some(checked_text(c).map_err(|r| err(i, format!("the SKU {r}")))?),
-            None => None,
+        let id = text(p.customer_id);
+        let customer = if !id.is_empty() && !id.iter().all(|&c| c == b'0') {
+            checked_text(id).map(<[u8]>::to_vec).map_err(|r| err(l.customer, format!("the customer id {r}")))?
+        } else {
+            let email = text(p.email);
+            if email.is_empty() {
+                if order_row {
+                    let column = p.email.or(p.customer_id);
+                    self.reject(
+                        &mut out.unattributed,
+                        line,
+                        column,
+                        Some(order),
+                        format!(
+                            "order {} has no customer id and no e-mail: counted as unattributed, not stored",
+                            String::from_utf8_lossy(order)
+                        ),
+                        raw,
+                    );
+                    if let Some(r) = out.unattributed.last_mut() {
+                        r.key = key;
+                    }
+                }
+                return Ok(Outcome::Skip);
+            }
+            let email = email.to_ascii_lowercase();
+            checked_text(&email).map_err(|r| err(p.email.unwrap_or_default(), format!("the e-mail {r}")))?;
+            email
         };
-        let (key, _) = order_key(Some(order), false, day, 0, None).map_err(|r| err(order_col, r))?;
+        let day = fields::parse_day_as_written(f.get(l.timestamp), self.date_order).map_err(|r| err(l.timestamp, r))?;
+        let mut money = |i: usize, what: &str| -> Result<i64, FieldError<'f>> {
+            let v = f.get(i).trim_ascii();
+            if v.is_empty() {
+                return Ok(0);
+            }
+            let (minor, denoised) =
+                fields::parse_amount(v, self.exponent).map_err(|r| err(i, format!("invalid {what}: {r}")))?;
+            out.denoised += u64::from(denoised);
+            Ok(minor)
+        };
+
         let (amount, kind) = if order_row {
-            let lower = status.to_ascii_lowercase();
-            let payment = p.payment.map(|i| f.get(i).trim_ascii().to_ascii_lowercase()).unwrap_or_default();
-            let currency = p.currency.map(|i| f.get(i).trim_ascii()).unwrap_or_default();
-            let excluded = if !f.get(p.cancelled).trim_ascii().is_empty() {
-                Some(Exclusion::Cancelled)
-            } else if status.is_empty() {
-                // A total without a payment state: an abandoned checkout (Shopify's abandoned-
-                // checkouts export has the orders export's column names).
-                Some(Exclusion::Unfinished)
-            } else if lower == b"voided" {
-                Some(Exclusion::Voided)
-            } else if lower == b"expired" {
-                Some(Exclusion::Unfinished)
-            } else if payment.windows(5).any(|w| w == b"bogus") {
-                Some(Exclusion::Test)
-            } else if !currency.is_empty() && !currency.eq_ignore_ascii_case(self.currency.as_bytes()) {
-                let code = String::from_utf8_lossy(currency).to_ascii_uppercase();
-                *out.other_currencies.entry(code).or_default() += 1;
-                Some(Exclusion::OtherCurrency)
-            } else {
-                None
+            let state = match p.cancelled.map(|i| f.get(i).trim_ascii()) {
+                Some(c) if !c.is_empty() => State::Excluded(Exclusion::Cancelled),
+                _ => state_of(p.preset, status),
             };
-            match excluded {
-                Some(e) => (0, spool::EXCLUDED + e.code()),
-                None => {
-                    let mut money = |i: usize, what: &str| -> Result<i64, FieldError<'f>> {
-                        let v = f.get(i).trim_ascii();
-                        if v.is_empty() {
-                            return Ok(0);
+            let currency = text(p.currency);
+            let test = text(p.payment).to_ascii_lowercase().windows(5).any(|w| w == b"bogus")
+                || text(p.mode).eq_ignore_ascii_case(b"test");
+            let state = match state {
+                State::Excluded(e) => State::Excluded(e),
+                _ if test => State::Excluded(Exclusion::Test),
+                _ if !currency.is_empty() && !currency.eq_ignore_ascii_case(self.currency.as_bytes()) => {
+                    let code = String::from_utf8_lossy(currency).to_ascii_uppercase();
+                    out.other_currencies.push((code, key));
+                    State::Excluded(Exclusion::OtherCurrency)
+                }
+                s => s,
+            };
+            match state {
+                State::Excluded(e) => (0, spool::EXCLUDED + e.code()),
+                State::Refunded => (0, spool::TOTAL),
+                State::Counts => {
+                    let gross = money(total, "total")?;
+                    let out_of_range = || err(total, "the total less the refunds is out of range".into());
+                    let net = match p.refunds {
+                        Refunds::None => gross,
+                        Refunds::Amount(r) => {
+                            gross.checked_sub(money(r, "refunded amount")?).ok_or_else(out_of_range)?
                         }
-                        let (minor, denoised) = fields::parse_amount(v, self.exponent)
-                            .map_err(|r| err(i, format!("invalid {what}: {r}")))?;
-                        out.denoised += u64::from(denoised);
-                        Ok(minor)
+                        Refunds::Records(r) => {
+                            let refunds = refund_records(f.get(r), self.exponent)
+                                .map_err(|why| err(r, format!("invalid refund amount: {why}")))?;
+                            gross.checked_sub(refunds).ok_or_else(out_of_range)?
+                        }
+                        Refunds::AdjustedTotal(r) => match money(r, "adjusted total")? {
+                            0 => gross,
+                            adjusted => adjusted,
+                        },
                     };
-                    let net = money(total, "total")?
-                        .checked_sub(money(p.refunded, "refunded amount")?)
-                        .ok_or_else(|| err(total, "the total less the refunded amount is out of range".into()))?;
                     (net, spool::TOTAL)
                 }
             }
         } else {
             (0, spool::PART)
         };
-        let weight = match (p.line_quantity, p.line_price) {
-            (Some(q), Some(pr)) if !f.get(q).trim_ascii().is_empty() && !f.get(pr).trim_ascii().is_empty() => {
-                fields::quantity_times_price(f.get(q), f.get(pr), self.exponent).map_err(|r| err(pr, r))?
+
+        // The categories: this row's line, or the items packed into the order's row.
+        let mut items: Vec<(Vec<u8>, i64)> = Vec::new();
+        match &p.lines {
+            _ if kind >= spool::EXCLUDED => {}
+            Lines::None => {}
+            Lines::Row { sku, quantity, price, total: line_total } => {
+                let weight = match (text(*quantity), text(*price)) {
+                    (q, pr) if !q.is_empty() && !pr.is_empty() => {
+                        fields::quantity_times_price(q, pr, self.exponent).map_err(|r| err(price.unwrap_or(*sku), r))?
+                    }
+                    _ => match line_total {
+                        Some(t) => money(*t, "line total")?,
+                        None => 0,
+                    },
+                };
+                items.push((f.get(*sku).trim_ascii().to_vec(), weight));
             }
-            _ => 0,
-        };
+            Lines::Packed { columns, keyed } => {
+                for &c in columns {
+                    packed_items(f.get(c), *keyed, self.exponent, &mut items);
+                }
+            }
+        }
+        let category_col = l.category.unwrap_or_default();
+        for (sku, _) in &items {
+            checked_text(sku).map_err(|r| err(category_col, format!("the SKU {r}")))?;
+        }
+        let mut items = items.into_iter();
+        let (first_sku, first_weight) = items.next().unwrap_or_default();
+        let category = Some(first_sku.as_slice()).filter(|c| !c.is_empty());
         let mut row = row_of(&mut out.text, &customer, category, (key, false), amount, line, day);
         row.kind = kind;
-        row.weight = weight;
-        Ok(Outcome::Row(row))
+        row.weight = first_weight;
+        out.rows.push(row);
+        for (sku, weight) in items {
+            let category = Some(sku.as_slice()).filter(|c| !c.is_empty());
+            let mut part = row_of(&mut out.text, &customer, category, (key, false), 0, line, day);
+            part.kind = spool::PART;
+            part.weight = weight;
+            out.rows.push(part);
+        }
+        Ok(Outcome::Pushed)
     }
 }
 
@@ -450,7 +605,7 @@ fn push_text(text: &mut Vec<u8>, s: &[u8]) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::format::{ColumnNames, Preset};
+    use crate::ingest::format::ColumnNames;
 
     fn parse(input: &str, stop: bool) -> ParsedChunk {
         let header =

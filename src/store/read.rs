@@ -140,8 +140,9 @@ impl Store {
         let shards = self.fold_records(&meta, Totals::default, |t, id, record| {
             let corrupt =
                 |e: super::codec::varint::DecodeError| Error::corrupt(format!("customer {id}"), e.to_string());
-            let mut bought = false;
+            let (mut bought, mut any) = (false, false);
             for pair in record.pairs() {
+                any = true;
                 let (day, amount) = pair.map_err(corrupt)?;
                 if amount < 0 {
                     t.returns += 1;
@@ -154,7 +155,9 @@ impl Store {
                 t.first = Some(t.first.map_or(day, |f| f.min(day)));
                 t.last = t.last.max(Some(day));
             }
-            t.customers += 1;
+            // A customer whose every order a later export excluded keeps an empty record; the
+            // totals are the same as a store that never saw those orders.
+            t.customers += any as u64;
             t.buyers += bought as u64;
             Ok(())
         })?;

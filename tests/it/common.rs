@@ -18,6 +18,22 @@ pub fn temp_store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// Summaries keyed by external id, so stores that assigned internal ids differently compare equal.
+pub fn by_name(store: &Store, as_of: Option<Day>) -> std::collections::BTreeMap<String, retention::Summary> {
+    let names = store.external_ids().unwrap();
+    store
+        .summaries(as_of)
+        .unwrap()
+        .customers
+        .into_iter()
+        .map(|mut s| {
+            let name = names[s.customer.get() as usize].clone();
+            s.customer = retention::CustomerId::default();
+            (name, s)
+        })
+        .collect()
+}
+
 /// Ingests CSV text with the default (generic) options.
 pub fn ingest_str(store: &Store, csv: &str) -> retention::Result<retention::IngestReport> {
     store.ingest(csv.as_bytes(), &IngestOptions::default())

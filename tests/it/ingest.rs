@@ -2,28 +2,10 @@
 //! id), deterministic ids for rows without one, returns, time zones, and that the result does not
 //! depend on row order, chunking, spilling or how the input is split into ingests.
 
-use std::collections::BTreeMap;
-
 use proptest::prelude::*;
 use retention::{Day, IngestOptions, Store, StoreOptions};
 
-use crate::common::{ingest_str, temp_store};
-
-/// Summaries keyed by external id, so stores that assigned internal ids differently compare equal.
-fn by_name(store: &Store, as_of: Option<Day>) -> BTreeMap<String, retention::Summary> {
-    let names = store.external_ids().unwrap();
-    store
-        .summaries(as_of)
-        .unwrap()
-        .customers
-        .into_iter()
-        .map(|mut s| {
-            let name = names[s.customer.get() as usize].clone();
-            s.customer = retention::CustomerId::default();
-            (name, s)
-        })
-        .collect()
-}
+use crate::common::{by_name, ingest_str, temp_store};
 
 #[test]
 fn order_lines_are_summed_and_upserted() {
@@ -149,8 +131,8 @@ fn skip_invalid_ingests_the_rest_and_writes_rejects() {
     assert_eq!(lines[2], "<input>,4,1 (customer_id),the customer id is empty,\",2024-01-01,2\"");
 }
 
-/// `--skip-invalid` is for a few bad rows: an input whose every row is bad (a two-digit-year
-/// export read with the wrong settings, say) fails, writes nothing, and still leaves the rejects.
+/// `--skip-invalid` is for a few bad rows: an input whose every row is bad (a day-first export
+/// read month-first, say) fails, writes nothing, and still leaves the rejects.
 #[test]
 fn skip_invalid_that_rejects_every_row_fails() {
     let (d, store) = temp_store();

@@ -16,6 +16,7 @@ mod fuzz_corpus;
 mod ingest;
 mod lake;
 mod metrics;
+mod platforms;
 
 mod predictions;
 mod real_data;
