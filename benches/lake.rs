@@ -108,7 +108,7 @@ fn fit_file() -> PathBuf {
         })
         .collect();
     let ids: Vec<String> = (0..FIT_CUSTOMERS).map(|i| format!("c{i:08}")).collect();
-    let summaries = Summaries { as_of, customers, data_version: 0 };
+    let summaries = Summaries { as_of, customers, data_version: 0, counts_only: false };
     summary_file::write(&path, &summaries, &ids, &Currency::default()).expect("write summary file");
     path
 }

@@ -107,6 +107,9 @@ pub struct Summaries {
     /// The store's data version when the scan started (it grows with every ingest that changes
     /// data); results saved from these summaries are stale once the store's version differs.
     pub data_version: u64,
+    /// The store holds purchase counts only (an event log without amounts): every spend is 0
+    /// and means "unknown", so analyses leave money out (RFM scores R and F, CLV no value).
+    pub counts_only: bool,
 }
 
 /// What a scan of one record yields: its summary (if it has a purchase by `as_of`) and the latest

@@ -408,7 +408,12 @@ impl SummarySet {
         }
         drop(seen);
         let mut out = SummaryFile {
-            summaries: Summaries { as_of: as_of.unwrap_or_default(), customers: Vec::new(), data_version: 0 },
+            summaries: Summaries {
+                as_of: as_of.unwrap_or_default(),
+                customers: Vec::new(),
+                data_version: 0,
+                counts_only: false,
+            },
             ids: Vec::new(),
             currency: self.currency.clone(),
         };

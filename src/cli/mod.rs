@@ -24,7 +24,7 @@ use args::{
 use output::{Col, Format, Table};
 use retention::generate::{Shop, ShopConfig};
 use retention::lake::Cell;
-use retention::rfm::{Clusters, Group, Rfm, RulesFile, SegmentReport, Segments};
+use retention::rfm::{Clusters, Group, Monetary, Rfm, RulesFile, SegmentReport, Segments};
 use retention::summary_file::SummarySet;
 use retention::{Currency, CustomerProfile, Day, Error, IngestOptions, IngestReport, Stats, Store, Summary};
 
@@ -147,6 +147,9 @@ fn print_report(r: &IngestReport, rejects: Option<&Path>, format: Format, out: &
         ("elapsed s", format!("{:.3}", r.elapsed.as_secs_f64())),
         ("rows per s", format!("{:.0}", r.rows_per_second())),
     ];
+    if r.counts_only {
+        pairs.insert(3, ("amounts", "none: purchase counts only (R and F, P(alive), expected purchases)".into()));
+    }
     if r.amounts_denoised > 0 {
         pairs.insert(3, ("amounts read through float noise", r.amounts_denoised.to_string()));
     }
@@ -207,14 +210,15 @@ fn print_stats(s: &Stats, format: Format, out: &mut impl Write) -> Result<(), Fa
     }
     let c = &s.currency;
     let day = |d: Option<Day>| d.map_or_else(String::new, |d| d.to_string());
+    let money = |v: i64| if s.counts_only { "none (purchase counts only)".to_string() } else { c.format(v) };
     let pairs = [
         ("customers", s.customers.to_string()),
         ("buyers", s.buyers.to_string()),
         ("orders", s.orders.to_string()),
         ("returns", s.returns.to_string()),
-        ("gross", c.format(s.gross)),
-        ("returned", c.format(s.returned)),
-        ("revenue", c.format(s.revenue)),
+        ("gross", money(s.gross)),
+        ("returned", money(s.returned)),
+        ("revenue", money(s.revenue)),
         ("currency", c.code().to_string()),
         ("first day", day(s.first_day)),
         ("last day", day(s.last_day)),
@@ -585,7 +589,7 @@ fn rfm(
                 Cell::Text(name),
                 Cell::Integer(s.recency as i64),
                 Cell::Integer(s.frequency as i64),
-                Cell::Money(s.monetary),
+                if rfm.monetary == Monetary::None { Cell::Null } else { Cell::Money(s.monetary) },
                 Cell::Integer(s.r as i64),
                 Cell::Integer(s.f as i64),
                 Cell::Integer(s.m as i64),
@@ -616,14 +620,17 @@ fn segments(a: &SegmentsArgs, format: Format, out: &mut impl Write) -> Result<()
     }
     let currency = source.currency();
     let pct = |x: f64| format!("{:.1}%", 100.0 * x);
+    // A counts-only store has no money: its columns stay empty rather than read 0.
+    let money = rfm.monetary != Monetary::None;
     let line = |label: &str, g: &Group| {
+        let or_blank = |text: String| if money { text } else { String::new() };
         vec![
             label.to_string(),
             g.customers.to_string(),
             pct(g.customer_share),
-            currency.format(g.revenue),
-            pct(g.revenue_share),
-            currency.format(g.average_order_value.round() as i64),
+            or_blank(currency.format(g.revenue)),
+            or_blank(pct(g.revenue_share)),
+            or_blank(currency.format(g.average_order_value.round() as i64)),
             format!("{:.0}", g.average_recency),
             format!("{:.2}", g.average_frequency),
         ]
@@ -640,6 +647,10 @@ fn segments(a: &SegmentsArgs, format: Format, out: &mut impl Write) -> Result<()
     }
     t.write(out, format)?;
     if format == Format::Csv {
+        return Ok(());
+    }
+    if !money {
+        writeln!(out, "\nNo spend concentration: the store holds purchase counts only (no amounts).")?;
         return Ok(());
     }
     writeln!(out, "\nSpend concentration (customers ranked by net spend)\n")?;

@@ -238,6 +238,8 @@ impl<'w> RowWriter<'w> {
                     self.currency.write(text, v);
                     Ok(())
                 }
+                // NaN is a figure that does not exist (money in a counts-only store): no text.
+                Cell::Float(v) if v.is_nan() => Ok(()),
                 Cell::Float(v) => write!(text, "{v:.prec$}", prec = col.decimals),
                 Cell::Day(d) => write!(text, "{d}"),
                 Cell::Null => Ok(()),

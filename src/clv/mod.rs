@@ -49,7 +49,7 @@ pub use intervals::{CustomerIntervals, Interval, IntervalOptions};
 pub use model::{CountModel, Fitted, ModelKind, PurchaseModel};
 pub use optimize::{Diagnostics, Tolerances};
 pub use pareto::ParetoNbd;
-pub use saved::{ClvModel, DataFingerprint, SavedClv};
+pub use saved::{COUNTS_ONLY, ClvModel, DataFingerprint, SavedClv};
 pub use tracking::{HISTOGRAM_BINS, Tracking};
 pub use uncertainty::{Estimate, FitSummary};
 pub use value::{CustomerValue, Scores, Valuation, ValueOptions, population_curve};

@@ -92,6 +92,18 @@ impl ClvModel {
         options: &FitOptions,
     ) -> Result<ClvModel> {
         let data = CountData::from_summaries(summaries, unit);
+        if summaries.counts_only {
+            // Purchase counts without amounts: the purchase model fits, a spend model cannot.
+            let purchases = kind.fit(&data, options)?;
+            return Ok(ClvModel {
+                as_of: summaries.as_of,
+                purchases,
+                spend: None,
+                spend_error: Some(COUNTS_ONLY.into()),
+                data: DataFingerprint::of(&data),
+                data_version: summaries.data_version,
+            });
+        }
         let spend = SpendData::from_summaries(summaries, currency);
         let mut model = Self::fit_data(&data, &spend, summaries.as_of, kind, options)?;
         model.data_version = summaries.data_version;
@@ -115,6 +127,17 @@ impl ClvModel {
         };
         Ok(ClvModel { as_of, purchases, spend, spend_error, data: DataFingerprint::of(counts), data_version: 0 })
     }
+}
+
+/// Why a counts-only store has no spend model (see [`Store::counts_only`]).
+pub const COUNTS_ONLY: &str = "the store holds purchase counts only (its orders have no amounts): no spend \
+     model (Gamma-Gamma) can be fitted and values in money are not available; P(alive) and expected purchases are";
+
+/// Leaves the money out of a counts-only store's predictions: NaN (JSON null, an empty cell)
+/// rather than a value of 0 that would read as "worth nothing".
+fn without_money(v: &mut CustomerValue) {
+    v.expected_order_value = f64::NAN;
+    v.clv = f64::NAN;
 }
 
 /// A saved model and whether the store changed after it was fitted.
@@ -165,19 +188,35 @@ impl Store {
         let Some(summary) = self.customer_by_id(customer, Some(model.as_of))?.and_then(|p| p.summary) else {
             return Ok(None);
         };
-        Ok(Some(model.valuation(*options)?.score_customer(&summary, model.as_of, &self.currency())))
+        let mut value = model.valuation(*options)?.score_customer(&summary, model.as_of, &self.currency());
+        if self.counts_only() {
+            without_money(&mut value);
+        }
+        Ok(Some(value))
     }
 
     /// Every customer's predictions from `model`, as of the model's day, in id order.
     pub fn clv_values(&self, model: &ClvModel, options: &ValueOptions) -> Result<Vec<CustomerValue>> {
         let summaries = self.summaries(Some(model.as_of))?;
-        Ok(model.valuation(*options)?.score(&summaries, &self.currency()))
+        let mut values = model.valuation(*options)?.score(&summaries, &self.currency());
+        if summaries.counts_only {
+            values.iter_mut().for_each(without_money);
+        }
+        Ok(values)
     }
 
     /// As [`clv_values`](Self::clv_values) with the per-period, purchase-count and interval
     /// breakdowns `options` ask for.
     pub fn clv_scores(&self, model: &ClvModel, options: &ValueOptions) -> Result<Scores> {
         let summaries = self.summaries(Some(model.as_of))?;
-        Ok(model.valuation(*options)?.score_all(&summaries, &self.currency()))
+        let mut scores = model.valuation(*options)?.score_all(&summaries, &self.currency());
+        if summaries.counts_only {
+            scores.values.iter_mut().for_each(without_money);
+            scores.period_values.iter_mut().for_each(|v| *v = f64::NAN);
+            for i in &mut scores.intervals {
+                i.clv = super::Interval { lower: f64::NAN, upper: f64::NAN };
+            }
+        }
+        Ok(scores)
     }
 }

@@ -233,6 +233,7 @@ fn clv_is_finite_and_decreasing_in_the_discount_rate() {
         as_of: day(700),
         customers: vec![customer(0, 1, 0), customer(1, 4, 600), customer(2, 40, 699), customer(3, 300, 690)],
         data_version: 0,
+        counts_only: false,
     };
     let diagnostics = BgNbd::fit(
         &CountData::from_days(

@@ -206,7 +206,13 @@ pub(crate) enum Lines {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Value {
     Amount(usize),
-    QuantityPrice { quantity: usize, price: usize },
+    QuantityPrice {
+        quantity: usize,
+        price: usize,
+    },
+    /// No money column: an event log of customer and date, whose rows are purchases of unknown
+    /// value (a counts-only store).
+    Count,
 }
 
 /// Which field holds what, resolved from a preset and a header.
@@ -340,6 +346,9 @@ impl Layout {
             match (amount, qty_price()) {
                 (Some(a), _) => Value::Amount(a),
                 (None, Some((quantity, price))) => Value::QuantityPrice { quantity, price },
+                // Customer and date but no money: an event log (app or loyalty-card data), enough
+                // for recency, frequency and the count models. Only when nothing named an amount.
+                (None, None) if columns.amount.is_none() && preset == Preset::Generic => Value::Count,
                 (None, None) => return Err(missing("amount", "--amount-col", &columns.amount, AMOUNT)),
             }
         };
@@ -584,6 +593,7 @@ impl Layout {
                 out.push(("quantity".into(), name(quantity)));
                 out.push(("unit price".into(), name(price)));
             }
+            Value::Count => out.push(("amount".into(), "none: purchase counts only".into())),
         }
         if let Some(c) = self.category {
             out.push(("category".into(), name(c)));
@@ -727,11 +737,17 @@ mod tests {
         };
         let l = Layout::from_header(Preset::Generic, &cols, header("when,buyer,paid"), b',', "f").unwrap();
         assert_eq!((l.customer, l.timestamp, l.value), (1, 0, Value::Amount(2)));
-        let e =
-            Layout::from_header(Preset::Generic, &ColumnNames::default(), header("customer_id,date"), b',', "f.csv")
-                .unwrap_err();
+        // Customer and date only: an event log of purchase counts, unless an amount was named.
+        let l = Layout::from_header(Preset::Generic, &ColumnNames::default(), header("customer_id,date"), b',', "f")
+            .unwrap();
+        assert_eq!(l.value, Value::Count);
+        let named = ColumnNames { amount: Some("paid".into()), ..Default::default() };
+        let e = Layout::from_header(Preset::Generic, &named, header("customer_id,date"), b',', "f.csv").unwrap_err();
         assert!(e.to_string().starts_with("f.csv: no amount column"), "{e}");
         assert!(e.to_string().contains("the header has: customer_id, date"), "{e}");
+        let e = Layout::from_header(Preset::LineItems, &ColumnNames::default(), header("customer_id,date"), b',', "f")
+            .unwrap_err();
+        assert!(e.to_string().contains("no quantity and unit price column"), "{e}");
         let e =
             Layout::from_header(Preset::Generic, &ColumnNames::default(), header("customer_id;date;amount"), b',', "f")
                 .unwrap_err();

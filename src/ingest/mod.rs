@@ -174,6 +174,9 @@ pub struct IngestReport {
     /// Platform orders of which only line rows arrived (their order row rejected, or in a file
     /// not read in this ingest): left as they are in the store, not stored at 0.
     pub orders_incomplete: u64,
+    /// The store holds purchase counts only: the input had no amount column (an event log of
+    /// customer and date), so money figures are absent (see [`Store::counts_only`]).
+    pub counts_only: bool,
 }
 
 /// Why an order in a platform export is not a purchase (the platforms' own reports leave these
@@ -298,6 +301,8 @@ struct State<'s> {
     /// Orders of held rows dropped: excluded by reason, and incomplete (only line rows).
     dropped_exclusions: std::collections::BTreeMap<String, u64>,
     dropped_incomplete: u64,
+    /// Whether this ingest's inputs have no amounts (set by the first input read).
+    counts_only: Option<bool>,
     /// The sources read, for messages about the ingest as a whole.
     sources: Vec<String>,
 }
@@ -373,6 +378,7 @@ impl Store {
                 held: Vec::new(),
                 dropped_exclusions: Default::default(),
                 dropped_incomplete: 0,
+                counts_only: None,
                 sources: Vec::new(),
             },
         })
@@ -481,6 +487,7 @@ impl State<'_> {
         if let Some(e) = &layout.export {
             self.check_export(source, e)?;
         }
+        self.check_counts(source, &layout)?;
         self.report.sources.push(SourceLayout {
             source: source.to_string(),
             layout: layout.preset.to_string(),
@@ -559,6 +566,31 @@ impl State<'_> {
                 }
             }
         })
+    }
+
+    /// A store holds amounts or, when its first ingest was an event log without them, purchase
+    /// counts only; one ingest and one store never mix the two (0 would read as "free").
+    pub(super) fn check_counts(&mut self, source: &str, layout: &Layout) -> Result<()> {
+        let counts = layout.value == format::Value::Count;
+        let store_has = (self.meta.next_id > 0).then_some(self.meta.counts_only);
+        let reason = match (store_has.or(self.counts_only), counts) {
+            (Some(false), true) => format!(
+                "no amount column (the header has: {}), and {} amounts: purchase counts without \
+                 amounts go into a store of their own",
+                layout.names.join(", "),
+                if store_has.is_some() { "the store holds" } else { "an earlier input of this ingest has" }
+            ),
+            (Some(true), false) => format!(
+                "this input has amounts and {} purchase counts only (no amounts): an input with \
+                 amounts goes into a store of its own",
+                if store_has.is_some() { "the store holds" } else { "an earlier input of this ingest has" }
+            ),
+            _ => {
+                self.counts_only = Some(counts);
+                return Ok(());
+            }
+        };
+        Err(Error::InputFormat { source_name: source.into(), reason })
     }
 
     /// An export restores only into a store with its currency and time zone.
@@ -748,9 +780,15 @@ impl State<'_> {
         }
         self.spool_held()?;
         self.report.spilled_runs = self.spool.runs() as u64;
+        // The first ingest into an empty store decides whether it holds amounts.
+        let mut before = (*self.meta).clone();
+        if before.next_id == 0 && self.spool.len() > 0 {
+            before.counts_only = self.counts_only == Some(true);
+        }
+        self.report.counts_only = before.counts_only;
         let meta = commit::commit(
             self.store,
-            &self.meta,
+            &before,
             &self.ids,
             &self.categories,
             self.spool,

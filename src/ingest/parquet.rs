@@ -27,6 +27,9 @@ impl State<'_> {
     /// checked first, then all parts' rows stream through one pipeline in file order.
     pub(super) fn read_parquet(&mut self, path: &Path) -> Result<()> {
         let plans = lake::parts(path)?.iter().map(|part| self.plan(part)).collect::<Result<Vec<_>>>()?;
+        for plan in &plans {
+            self.check_counts(&plan.file.name, &plan.layout)?;
+        }
         let store = self.store;
         let parsers: Vec<BatchParser<'_>> = plans
             .iter()
@@ -148,6 +151,7 @@ fn used_columns(layout: &Layout) -> Vec<usize> {
     match layout.value {
         Value::Amount(a) => used.push(a),
         Value::QuantityPrice { quantity, price } => used.extend([quantity, price]),
+        Value::Count => {}
     }
     used.sort_unstable();
     used.dedup();
@@ -327,6 +331,7 @@ impl BatchParser<'_> {
 
         let exponent = self.exponent as u32;
         let amount = match l.value {
+            Value::Count => 0,
             Value::Amount(a) if cell(a)?.minor_units(i, self.exponent).is_some() => {
                 cell(a)?.minor_units(i, self.exponent).unwrap_or_default()
             }

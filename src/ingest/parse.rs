@@ -274,6 +274,7 @@ impl RowParser<'_> {
                     err(col, r)
                 })?
             }
+            Value::Count => 0,
         };
 
         let category = match l.category {
@@ -400,7 +401,11 @@ impl RowParser<'_> {
             return Err(err(order_col, "the order id is empty".into()));
         }
         let (key, _) = order_key(Some(order), false, 0, 0, None).map_err(|r| err(order_col, r))?;
-        let Value::Amount(total) = l.value else { unreachable!("platform layouts read an order total") };
+        let total = match l.value {
+            Value::Amount(total) => total,
+            // Platform layouts always read an order total; a row without one is no order.
+            Value::QuantityPrice { .. } | Value::Count => return Ok(Outcome::Skip),
+        };
         let status = text(p.status);
         let order_row = !status.is_empty() || !f.get(total).trim_ascii().is_empty();
         let id = text(p.customer_id);

@@ -17,6 +17,10 @@ pub enum Monetary {
     Total,
     /// Net spend per purchase order, minor units rounded half away from zero.
     AverageOrder,
+    /// Nothing: the store holds purchase counts only (an event log without amounts). M scores 0,
+    /// the cell shows `-` for it and FM is F. Chosen by [`Rfm::compute`] for such a store,
+    /// whatever was asked.
+    None,
 }
 
 /// How to score: the number of bins per dimension and the monetary measure.
@@ -142,19 +146,28 @@ pub struct RfmScore {
     pub r: u8,
     /// Frequency score.
     pub f: u8,
-    /// Monetary score.
+    /// Monetary score; 0 when there are no amounts ([`Monetary::None`]).
     pub m: u8,
 }
 
 impl RfmScore {
-    /// The RFM cell, such as `"545"` (with 10 bins a score of 10 is written `X`).
+    /// The RFM cell, such as `"545"` (with 10 bins a score of 10 is written `X`; without amounts
+    /// M is written `-`: `"54-"`).
     pub fn cell(&self) -> String {
-        [self.r, self.f, self.m].iter().map(|&s| if s == 10 { 'X' } else { char::from(b'0' + s) }).collect()
+        [self.r, self.f, self.m]
+            .iter()
+            .map(|&s| match s {
+                0 => '-',
+                10 => 'X',
+                s => char::from(b'0' + s),
+            })
+            .collect()
     }
 
-    /// The FM score: the mean of F and M, rounded down, so a high FM needs both to be high.
+    /// The FM score: the mean of F and M, rounded down, so a high FM needs both to be high; F
+    /// when there are no amounts.
     pub fn fm(&self) -> u8 {
-        (self.f + self.m) / 2
+        if self.m == 0 { self.f } else { (self.f + self.m) / 2 }
     }
 
     /// The total score R + F + M.
@@ -208,6 +221,8 @@ impl Rfm {
     /// up to 30 days as 5 and 31–90 days as 4.
     pub fn compute_with(summaries: &Summaries, options: &RfmOptions, fixed: [Option<Cuts>; 3]) -> Result<Rfm> {
         check_fixed(options, &fixed)?;
+        let options =
+            &RfmOptions { monetary: if summaries.counts_only { Monetary::None } else { options.monetary }, ..*options };
         let as_of = summaries.as_of;
         let values: Vec<(u32, u32, i64)> =
             summaries.customers.par_iter().map(|s| raw_values(s, as_of, options.monetary)).collect();
@@ -229,7 +244,13 @@ impl Rfm {
             .customers
             .par_iter()
             .zip(values.par_iter())
-            .map(|(s, &values)| score_of(s, values, &cuts))
+            .map(|(s, &values)| {
+                let mut score = score_of(s, values, &cuts);
+                if options.monetary == Monetary::None {
+                    score.m = 0;
+                }
+                score
+            })
             .collect();
         Rfm {
             as_of: summaries.as_of,
@@ -279,6 +300,7 @@ pub(crate) fn raw_values(s: &Summary, as_of: Day, monetary: Monetary) -> (u32, u
     let m = match monetary {
         Monetary::Total => net,
         Monetary::AverageOrder => div_round(net, i64::from(s.orders.max(1))),
+        Monetary::None => 0,
     };
     (s.recency(as_of), s.orders, m)
 }

@@ -51,14 +51,17 @@ impl Conditions {
         fn within<T: PartialOrd>(range: &Option<(T, T)>, v: T) -> bool {
             range.as_ref().is_none_or(|(lo, hi)| *lo <= v && v <= *hi)
         }
+        // Without amounts (M scored 0: a counts-only store) the money conditions do not apply,
+        // and FM is F: segments are by recency and frequency.
+        let money = s.m > 0;
         within(&self.r, scale(s.r))
             && within(&self.f, scale(s.f))
-            && within(&self.m, scale(s.m))
+            && (!money || within(&self.m, scale(s.m)))
             && within(&self.fm, scale(s.fm()))
             && within(&self.recency_days, s.recency)
             && within(&self.orders, s.frequency)
-            && within(&self.spend, s.spend)
-            && within(&self.average_order, average_order(s))
+            && (!money || within(&self.spend, s.spend))
+            && (!money || within(&self.average_order, average_order(s)))
             && within(&self.first_order, s.first_purchase)
     }
 }

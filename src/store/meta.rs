@@ -13,7 +13,8 @@ use crate::money::Currency;
 /// 2: numeric order ids are their own keys, delta-encoded; 3: the metadata counts data versions
 /// (for saved scores). Older stores must be re-ingested.
 pub const FORMAT_VERSION: u32 = 3;
-const META_VERSION: u8 = 1;
+/// 2 added `counts_only`; a version-1 value reads as a store with amounts.
+const META_VERSION: u8 = 2;
 
 /// Number of id-map buckets as a power of two: 16,384 buckets keep values near 1.5 KB at a million
 /// customers and 15 KB at ten million, both cheap for sled (see ARCHITECTURE.md).
@@ -39,14 +40,53 @@ pub(crate) struct Meta {
     /// Set while an ingest commits. Found set on the next ingest, it means the last one was
     /// interrupted: its id-map entries at or above `next_id` are removed before ids are reused.
     pub in_progress: bool,
+    /// The store holds purchase counts only: its first ingest was an event log without amounts
+    /// (every order's amount is 0 and means "unknown", not "free").
+    pub counts_only: bool,
+}
+
+/// [`Meta`] as `META_VERSION` 1 wrote it.
+#[derive(Deserialize)]
+struct MetaV1 {
+    format: u32,
+    block_size: u32,
+    bucket_bits: u8,
+    currency: Currency,
+    time_zone: String,
+    next_id: u64,
+    categories: u32,
+    ingests: u64,
+    data_version: u64,
+    in_progress: bool,
 }
 
 impl Meta {
     pub(crate) fn load<E: Engine>(engine: &E) -> Result<Option<Meta>> {
         match engine.get(keys::META)? {
             None => Ok(None),
-            Some(v) => codec::decode_value(META_VERSION, v.as_ref(), "store metadata").map(Some),
+            Some(v) => Meta::decode(v.as_ref()).map(Some),
         }
+    }
+
+    /// Reads a stored value of this version or of version 1.
+    fn decode(bytes: &[u8]) -> Result<Meta> {
+        if bytes.first() != Some(&1) {
+            return codec::decode_value(META_VERSION, bytes, "store metadata");
+        }
+        let m: MetaV1 = codec::decode_value(1, bytes, "store metadata")?;
+        Ok(Meta {
+            format: m.format,
+            block_size: m.block_size,
+            bucket_bits: m.bucket_bits,
+            currency: m.currency,
+            time_zone: m.time_zone,
+            next_id: m.next_id,
+            categories: m.categories,
+            ingests: m.ingests,
+            data_version: m.data_version,
+            in_progress: m.in_progress,
+            counts_only: false,
+        })
     }
 
     pub(crate) fn encode(&self) -> Result<Vec<u8>> {
@@ -86,10 +126,15 @@ mod tests {
             ingests: 1,
             data_version: 1,
             in_progress: false,
+            counts_only: true,
         };
         let bytes = m.encode().unwrap();
-        assert_eq!(bytes, [1, 1, 128, 14, 3, b'U', b'S', b'D', 2, 3, b'U', b'T', b'C', 251, 44, 1, 2, 1, 1, 0]);
+        assert_eq!(bytes, [2, 1, 128, 14, 3, b'U', b'S', b'D', 2, 3, b'U', b'T', b'C', 251, 44, 1, 2, 1, 1, 0, 1]);
         assert_eq!(codec::decode_value::<Meta>(META_VERSION, &bytes, "m").unwrap(), m);
+        // A version-1 value (a store written before counts-only stores) reads as one with amounts.
+        let v1 = [1, 1, 128, 14, 3, b'U', b'S', b'D', 2, 3, b'U', b'T', b'C', 251, 44, 1, 2, 1, 1, 0];
+        assert_eq!(Meta::decode(&v1).unwrap(), Meta { counts_only: false, ..m.clone() });
+        assert_eq!(Meta::decode(&bytes).unwrap(), m);
         assert_eq!(m.block_of(255), 1);
         assert_eq!(m.block_count(), 3);
         assert_eq!(m.bucket_of(u64::MAX), (1 << 14) - 1);

@@ -130,6 +130,13 @@ impl Store {
         self.meta().currency.clone()
     }
 
+    /// Whether the store holds purchase counts only (its first ingest was an event log without
+    /// amounts): money figures are absent, RFM scores R and F, and CLV gives P(alive) and
+    /// expected purchases but no value in money.
+    pub fn counts_only(&self) -> bool {
+        self.meta().counts_only
+    }
+
     /// The store's time zone as configured (`UTC`, `+05:30`, `Europe/Berlin`).
     pub fn time_zone(&self) -> String {
         self.meta().time_zone.clone()

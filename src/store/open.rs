@@ -128,6 +128,7 @@ fn new_meta(options: &StoreOptions) -> Result<Meta> {
         ingests: 0,
         data_version: 0,
         in_progress: false,
+        counts_only: false,
     })
 }
 

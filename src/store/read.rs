@@ -40,6 +40,9 @@ pub struct Stats {
     pub categories: u32,
     /// The store's currency.
     pub currency: Currency,
+    /// The store holds purchase counts only: `gross`, `returned` and `revenue` are 0 because
+    /// there are no amounts, not because nothing was sold (see [`Store::counts_only`]).
+    pub counts_only: bool,
 }
 
 /// One customer with every stored order.
@@ -111,7 +114,7 @@ impl Store {
             customers.extend(part);
         }
         let as_of = as_of.unwrap_or(Day::from_days(latest.unwrap_or(0)));
-        Ok(Summaries { as_of, customers, data_version: meta.data_version })
+        Ok(Summaries { as_of, customers, data_version: meta.data_version, counts_only: meta.counts_only })
     }
 
     /// `as_of`, or when `None` the latest order day in the store (a header-and-pairs scan; the
@@ -187,6 +190,7 @@ impl Store {
             last_day: all.last.map(Day::from_days),
             categories: meta.categories,
             currency: meta.currency.clone(),
+            counts_only: meta.counts_only,
         })
     }
 

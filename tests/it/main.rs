@@ -11,6 +11,7 @@ mod common;
 mod concurrency;
 mod crash;
 mod degenerate;
+mod event_log;
 mod export;
 mod fuzz_corpus;
 mod ingest;

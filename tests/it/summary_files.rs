@@ -208,7 +208,7 @@ fn many_row_groups_read_in_parallel() {
         })
         .collect();
     let ids: Vec<String> = (0..customers.len()).map(|i| format!("k{i}")).collect();
-    let summaries = Summaries { as_of, customers, data_version: 0 };
+    let summaries = Summaries { as_of, customers, data_version: 0, counts_only: false };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.parquet");
     summary_file::write(&path, &summaries, &ids, &retention::Currency::default()).unwrap();
