@@ -791,6 +791,9 @@ pub struct IngestArgs {
     /// platforms' exports and line-items are recognised from the header without this flag.
     #[arg(long, default_value = "generic")]
     pub preset: String,
+    /// The sheet of a spreadsheet workbook (.xlsx, .xls, .ods) to read (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
     /// Field delimiter of CSV input (one character; `\t` for tab).
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
@@ -871,6 +874,7 @@ impl IngestArgs {
             skip_invalid: self.skip_invalid || self.dry_run,
             rejects: self.rejects.clone(),
             memory_budget: self.memory_mib.max(1) << 20,
+            sheet: self.sheet.clone(),
             ..IngestOptions::default()
         })
     }

@@ -1,6 +1,6 @@
 //! What a source's first bytes say about how it was packed, and a reader that unpacks it: shops
-//! and their platforms hand over `orders.csv.gz` and `orders.csv.zst` as often as plain CSV, and a
-//! spreadsheet under a `.csv` name happens too. The magic bytes decide, never the file name, so a
+//! and their platforms hand over `orders.csv.gz` and `orders.csv.zst` as often as plain CSV, and
+//! workbooks (read by `workbook`), also under a `.csv` name. The magic bytes decide, never the file name, so a
 //! gzipped export piped into stdin reads the same as the file.
 
 use std::io::{self, Cursor, Read};

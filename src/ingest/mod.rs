@@ -16,6 +16,7 @@ pub mod format;
 mod parquet;
 mod parse;
 pub(crate) mod spool;
+mod workbook;
 
 use std::fs::File;
 use std::io::{BufWriter, Read};
@@ -91,6 +92,9 @@ pub struct IngestOptions {
     pub memory_budget: usize,
     /// Progress callback (the CLI draws a bar with it).
     pub progress: Option<ProgressFn>,
+    /// The sheet of a spreadsheet workbook to read (default: the first); matched exactly, then
+    /// ignoring case.
+    pub sheet: Option<String>,
 }
 
 impl Default for IngestOptions {
@@ -105,6 +109,7 @@ impl Default for IngestOptions {
             source_name: None,
             memory_budget: 512 << 20,
             progress: None,
+            sheet: None,
         }
     }
 }
@@ -119,6 +124,7 @@ impl std::fmt::Debug for IngestOptions {
             .field("skip_invalid", &self.skip_invalid)
             .field("rejects", &self.rejects)
             .field("memory_budget", &self.memory_budget)
+            .field("sheet", &self.sheet)
             .finish_non_exhaustive()
     }
 }
@@ -466,16 +472,19 @@ impl State<'_> {
 
     fn read_inner<R: Read + Send>(&mut self, source: &str, reader: R, total: Option<u64>) -> Result<()> {
         let (packing, reader) = decompress::unpack(reader).map_err(|e| Error::io(format!("reading {source}"), e))?;
-        let total = match packing {
-            Packing::Plain => total,
-            Packing::Gzip | Packing::Zstd => None, // the file's size is not the text's
+        let (reader, total): (Box<dyn Read + Send>, _) = match packing {
+            Packing::Plain => (reader, total),
+            Packing::Gzip | Packing::Zstd => (reader, None), // the file's size is not the text's
             Packing::Zip | Packing::Ole2 => {
-                return Err(Error::InputFormat {
-                    source_name: source.into(),
-                    reason: "this is a spreadsheet workbook (.xlsx, .ods or .xls), which the ingest does not read \
-                             yet: save its sheet as CSV (File > Save As > CSV UTF-8) and ingest that"
-                        .into(),
-                });
+                // A workbook is read whole (its sheets are compressed XML or OLE2 streams), one
+                // sheet written out as CSV text for the same layouts and rules as any CSV file.
+                let mut bytes = Vec::new();
+                let mut reader = reader;
+                reader.read_to_end(&mut bytes).map_err(|e| Error::io(format!("reading {source}"), e))?;
+                let delimiter = self.options.delimiter.unwrap_or(b',');
+                let (_, csv) = workbook::sheet_as_csv(&bytes, self.options.sheet.as_deref(), delimiter, source)?;
+                let len = csv.len() as u64;
+                (Box::new(std::io::Cursor::new(csv)), Some(len))
             }
         };
         let quoted = self.options.preset != Preset::Cdnow;

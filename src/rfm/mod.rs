@@ -25,6 +25,7 @@ pub use kmeans::{Cluster, Clusters, KMeans, Point};
 pub use report::{Concentration, Group, SegmentLine, SegmentReport};
 pub use rules::RulesFile;
 pub use scores::{Cuts, Monetary, Rfm, RfmOptions, RfmScore};
+#[cfg(feature = "parquet")]
 pub(crate) use scores::{check_fixed, raw_values, score_of};
 pub use segments::{Conditions, Rule, ScoreRange, Segments};
 

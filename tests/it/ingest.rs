@@ -168,8 +168,43 @@ fn compressed_exports_read_directly() {
     let (_d3, store) = temp_store();
     let r = store.ingest(&gz[..], &IngestOptions::default()).unwrap();
     assert_eq!(r.rows_read, 3);
+    // A zip that holds no workbook (a zipped CSV) gets a sentence, not "not valid UTF-8".
     let e = store.ingest(&b"PK\x03\x04\x14\x00\x06\x00"[..], &IngestOptions::default()).unwrap_err();
-    assert!(e.to_string().contains("spreadsheet workbook"), "{e}");
+    assert!(e.to_string().contains("no .xlsx, .xls or .ods sheet could be read"), "{e}");
+    assert!(e.to_string().contains("unzipped first"), "{e}");
+}
+
+/// A back office's workbook reads like the CSV it holds: .xlsx (a title row above the table,
+/// the table from column B, real date cells, float cells), .xls and .ods; `sheet` picks another
+/// sheet; a platform export saved from Excel is still recognised and read by its rules.
+#[test]
+fn spreadsheets_read_like_their_csv() {
+    let wb = |f: &str| crate::common::fixture(&format!("workbooks/{f}"));
+    let (_d, csv) = temp_store();
+    csv.ingest_files(&[wb("orders.csv")], &IngestOptions::default()).unwrap();
+    assert_eq!(by_name(&csv, None).len(), 3);
+    for f in ["orders.xlsx", "orders.xls", "orders.ods"] {
+        let (_d, store) = temp_store();
+        let r = store.ingest_files(&[wb(f)], &IngestOptions::default()).unwrap();
+        assert_eq!((r.rows_read, r.returns), (5, 1), "{f}");
+        assert_eq!(by_name(&store, None), by_name(&csv, None), "{f}");
+    }
+    let (_d, returns) = temp_store();
+    let options = IngestOptions { sheet: Some("returns".into()), ..IngestOptions::default() };
+    let r = returns.ingest_files(&[wb("orders.xlsx")], &options).unwrap();
+    assert_eq!((r.rows_read, by_name(&returns, None)["10001"].spend), (1, 725));
+    let options = IngestOptions { sheet: Some("Refunds".into()), ..IngestOptions::default() };
+    let e = returns.ingest_files(&[wb("orders.xlsx")], &options).unwrap_err().to_string();
+    assert!(e.contains("no sheet \"Refunds\"") && e.contains("its sheets: Orders, Returns"), "{e}");
+
+    let (_d, shopify_csv) = temp_store();
+    shopify_csv
+        .ingest_files(&[crate::common::fixture("exports/shopify/orders_export_1.csv")], &IngestOptions::default())
+        .unwrap();
+    let (_d, shopify_xlsx) = temp_store();
+    let r = shopify_xlsx.ingest_files(&[wb("shopify_orders_export_1.xlsx")], &IngestOptions::default()).unwrap();
+    assert_eq!((r.sources[0].layout.as_str(), r.orders_unattributed), ("shopify", 1));
+    assert_eq!(by_name(&shopify_xlsx, None), by_name(&shopify_csv, None));
 }
 
 /// Amounts a spreadsheet or pandas wrote with binary floating-point noise read as the amount they
