@@ -66,7 +66,8 @@ pub use atomic::{AtomicFile, write_atomically};
 pub use day::Day;
 pub use error::{Error, InputError, Result};
 pub use ingest::{
-    ColumnNames, DateOrder, Ingest, IngestOptions, IngestReport, Preset, Progress, REJECTED_EXAMPLES, SourceLayout,
+    ColumnNames, DateOrder, FxRates, Ingest, IngestOptions, IngestReport, Preset, Progress, REJECTED_EXAMPLES,
+    SourceLayout,
 };
 pub use money::Currency;
 pub use store::{CustomerProfile, OrderLine, Stats, Store, StoreOptions, StoredOrderView};

@@ -11,7 +11,7 @@ use retention::clv::{
 };
 use retention::metrics::MetricsOptions;
 use retention::rfm::{Conditions, Monetary, RfmOptions};
-use retention::{ColumnNames, Currency, DateOrder, Day, Error, IngestOptions, Preset, StoreOptions};
+use retention::{ColumnNames, Currency, DateOrder, Day, Error, FxRates, IngestOptions, Preset, StoreOptions};
 
 /// Customer retention analytics: ingest orders, then ask who comes back and what they are worth.
 #[derive(Parser, Debug)]
@@ -791,6 +791,10 @@ pub struct IngestArgs {
     /// platforms' exports and line-items are recognised from the header without this flag.
     #[arg(long, default_value = "generic")]
     pub preset: String,
+    /// Exchange rates (CSV: day,currency,rate; rate = store currency per unit) to convert a
+    /// platform export's orders in other currencies at; without it they are left out and counted.
+    #[arg(long, value_name = "FILE")]
+    pub fx: Option<PathBuf>,
     /// The sheet of a spreadsheet workbook (.xlsx, .xls, .ods) to read (default: the first).
     #[arg(long, value_name = "NAME")]
     pub sheet: Option<String>,
@@ -875,6 +879,7 @@ impl IngestArgs {
             rejects: self.rejects.clone(),
             memory_budget: self.memory_mib.max(1) << 20,
             sheet: self.sheet.clone(),
+            fx: self.fx.as_deref().map(FxRates::from_path).transpose()?.map(std::sync::Arc::new),
             ..IngestOptions::default()
         })
     }

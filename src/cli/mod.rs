@@ -157,6 +157,9 @@ fn print_report(r: &IngestReport, rejects: Option<&Path>, format: Format, out: &
     for (reason, n) in &r.orders_excluded {
         extra.push(("orders excluded", format!("{n} {reason}")));
     }
+    for (code, n) in &r.orders_converted {
+        extra.push(("converted", format!("{n} orders in {code} at the rates given")));
+    }
     for (code, n) in &r.other_currencies {
         extra.push(("other currency", format!("{n} orders in {code} (not converted)")));
     }

@@ -12,6 +12,7 @@ pub(crate) mod commit;
 mod decompress;
 pub mod fields;
 pub mod format;
+mod fx;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod parse;
@@ -30,6 +31,7 @@ use serde::Serialize;
 
 pub use fields::DateOrder;
 pub use format::{ColumnNames, Preset};
+pub use fx::FxRates;
 #[cfg(feature = "parquet")]
 pub(crate) use parquet::EXPORT_KEY;
 
@@ -95,6 +97,9 @@ pub struct IngestOptions {
     /// The sheet of a spreadsheet workbook to read (default: the first); matched exactly, then
     /// ignoring case.
     pub sheet: Option<String>,
+    /// Rates to convert a platform export's orders in other currencies at (default none: they
+    /// are excluded and counted per currency).
+    pub fx: Option<std::sync::Arc<FxRates>>,
 }
 
 impl Default for IngestOptions {
@@ -110,6 +115,7 @@ impl Default for IngestOptions {
             memory_budget: 512 << 20,
             progress: None,
             sheet: None,
+            fx: None,
         }
     }
 }
@@ -125,6 +131,7 @@ impl std::fmt::Debug for IngestOptions {
             .field("rejects", &self.rejects)
             .field("memory_budget", &self.memory_budget)
             .field("sheet", &self.sheet)
+            .field("fx", &self.fx.as_ref().map(|r| r.currencies()))
             .finish_non_exhaustive()
     }
 }
@@ -171,6 +178,9 @@ pub struct IngestReport {
     pub orders_removed: u64,
     /// Orders in another currency than the store's, per currency code (not converted).
     pub other_currencies: std::collections::BTreeMap<String, u64>,
+    /// Orders in another currency converted at the rates given ([`IngestOptions::fx`]), per
+    /// currency code.
+    pub orders_converted: std::collections::BTreeMap<String, u64>,
     /// Orders with neither a customer id nor an e-mail: counted, never merged into an invented
     /// customer.
     pub orders_unattributed: u64,
@@ -505,11 +515,13 @@ impl State<'_> {
         });
         let store = self.store;
         let currency = self.meta.currency.code().to_string();
+        let fx = self.options.fx.clone();
         let parser = RowParser {
             layout: &layout,
             zone: &store.inner().zone,
             exponent: self.meta.currency.exponent(),
             currency: &currency,
+            fx: fx.as_deref(),
             date_order: self.options.date_order,
             source,
             stop_at_error: !self.options.skip_invalid,
@@ -634,6 +646,11 @@ impl State<'_> {
         self.report.rows_read += chunk.seen;
         self.report.rows_skipped += chunk.skipped;
         self.report.amounts_denoised += chunk.denoised;
+        for (code, key) in &chunk.converted {
+            if self.counted_orders.insert((2, *key)) {
+                *self.report.orders_converted.entry(code.clone()).or_default() += 1;
+            }
+        }
         for (code, key) in &chunk.other_currencies {
             if self.counted_orders.insert((1, *key)) {
                 *self.report.other_currencies.entry(code.clone()).or_default() += 1;
@@ -942,6 +959,7 @@ pub(crate) fn fuzz_parse(preset: Preset, data: &[u8]) -> Result<u64> {
         zone: &zone,
         exponent: 2,
         currency: "USD",
+        fx: None,
         date_order: options.date_order,
         source: "fuzz",
         stop_at_error: false,

@@ -5,10 +5,13 @@
 use super::chunk::Chunk;
 use super::fields::{self, DateOrder};
 use super::format::{Layout, Lines, Platform, Preset, Refunds, Split, Value};
-use super::{Exclusion, spool};
+use super::{Exclusion, fx, spool};
 use crate::error::InputError;
 use crate::store::codec::fingerprint;
 use crate::zone::Zone;
+
+/// The decimals line values (a platform order's weights among its categories) are read with.
+const WEIGHT_EXPONENT: u8 = crate::money::MAX_EXPONENT;
 
 /// Longest customer id, order id or category accepted, in bytes.
 pub(crate) const MAX_ID_BYTES: usize = 1024;
@@ -54,6 +57,8 @@ pub(crate) struct ParsedChunk {
     pub unattributed: Vec<Rejected>,
     /// Platform orders in another currency: the code and the order's key, per order row.
     pub other_currencies: Vec<(String, u64)>,
+    /// Platform orders in another currency converted at the user's rates: code and key.
+    pub converted: Vec<(String, u64)>,
     /// Data rows seen (valid, rejected and skipped).
     pub seen: u64,
     /// The Parquet row group the rows come from (`None` for text input).
@@ -75,6 +80,8 @@ pub(crate) struct RowParser<'a> {
     pub exponent: u8,
     /// The store's currency code, which a platform export's orders must be in.
     pub currency: &'a str,
+    /// Rates to convert platform orders in other currencies at, when the user gave them.
+    pub fx: Option<&'a super::FxRates>,
     pub date_order: DateOrder,
     pub source: &'a str,
     /// Stop at the first bad row (the ingest fails anyway unless invalid rows are skipped).
@@ -438,13 +445,16 @@ impl RowParser<'_> {
             email
         };
         let day = fields::parse_day_as_written(f.get(l.timestamp), self.date_order).map_err(|r| err(l.timestamp, r))?;
-        let mut money = |i: usize, what: &str| -> Result<i64, FieldError<'f>> {
+        // An order in another currency is read in that currency's minor unit, then converted
+        // at the user's rate (when there is one for it).
+        let mut exponent = self.exponent;
+        let mut money = |i: usize, what: &str, exponent: u8| -> Result<i64, FieldError<'f>> {
             let v = f.get(i).trim_ascii();
             if v.is_empty() {
                 return Ok(0);
             }
             let (minor, denoised) =
-                fields::parse_amount(v, self.exponent).map_err(|r| err(i, format!("invalid {what}: {r}")))?;
+                fields::parse_amount(v, exponent).map_err(|r| err(i, format!("invalid {what}: {r}")))?;
             out.denoised += u64::from(denoised);
             Ok(minor)
         };
@@ -457,13 +467,21 @@ impl RowParser<'_> {
             let currency = text(p.currency);
             let test = text(p.payment).to_ascii_lowercase().windows(5).any(|w| w == b"bogus")
                 || text(p.mode).eq_ignore_ascii_case(b"test");
+            let mut rate = None;
             let state = match state {
                 State::Excluded(e) => State::Excluded(e),
                 _ if test => State::Excluded(Exclusion::Test),
                 _ if !currency.is_empty() && !currency.eq_ignore_ascii_case(self.currency.as_bytes()) => {
                     let code = String::from_utf8_lossy(currency).to_ascii_uppercase();
-                    out.other_currencies.push((code, key));
-                    State::Excluded(Exclusion::OtherCurrency)
+                    rate = self.fx.and_then(|fx| fx.rate(&code, day));
+                    if rate.is_some() {
+                        exponent = crate::money::minor_unit(&code);
+                        out.converted.push((code, key));
+                        state
+                    } else {
+                        out.other_currencies.push((code, key));
+                        State::Excluded(Exclusion::OtherCurrency)
+                    }
                 }
                 s => s,
             };
@@ -471,22 +489,27 @@ impl RowParser<'_> {
                 State::Excluded(e) => (0, spool::EXCLUDED + e.code()),
                 State::Refunded => (0, spool::TOTAL),
                 State::Counts => {
-                    let gross = money(total, "total")?;
+                    let gross = money(total, "total", exponent)?;
                     let out_of_range = || err(total, "the total less the refunds is out of range".into());
                     let net = match p.refunds {
                         Refunds::None => gross,
                         Refunds::Amount(r) => {
-                            gross.checked_sub(money(r, "refunded amount")?).ok_or_else(out_of_range)?
+                            gross.checked_sub(money(r, "refunded amount", exponent)?).ok_or_else(out_of_range)?
                         }
                         Refunds::Records(r) => {
-                            let refunds = refund_records(f.get(r), self.exponent)
+                            let refunds = refund_records(f.get(r), exponent)
                                 .map_err(|why| err(r, format!("invalid refund amount: {why}")))?;
                             gross.checked_sub(refunds).ok_or_else(out_of_range)?
                         }
-                        Refunds::AdjustedTotal(r) => match money(r, "adjusted total")? {
+                        Refunds::AdjustedTotal(r) => match money(r, "adjusted total", exponent)? {
                             0 => gross,
                             adjusted => adjusted,
                         },
+                    };
+                    let net = match rate {
+                        Some(rate) => fx::convert(net, exponent, rate, self.exponent)
+                            .ok_or_else(|| err(total, "the converted amount is out of range".into()))?,
+                        None => net,
                     };
                     (net, spool::TOTAL)
                 }
@@ -501,12 +524,14 @@ impl RowParser<'_> {
             _ if kind >= spool::EXCLUDED => {}
             Lines::None => {}
             Lines::Row { sku, quantity, price, total: line_total } => {
+                // Line values only divide the order's total, so they are read at one scale
+                // whatever the currency: an order's rows then weigh alike even when only its
+                // first row says the order is in yen.
                 let weight = match (text(*quantity), text(*price)) {
-                    (q, pr) if !q.is_empty() && !pr.is_empty() => {
-                        fields::quantity_times_price(q, pr, self.exponent).map_err(|r| err(price.unwrap_or(*sku), r))?
-                    }
+                    (q, pr) if !q.is_empty() && !pr.is_empty() => fields::quantity_times_price(q, pr, WEIGHT_EXPONENT)
+                        .map_err(|r| err(price.unwrap_or(*sku), r))?,
                     _ => match line_total {
-                        Some(t) => money(*t, "line total")?,
+                        Some(t) => money(*t, "line total", WEIGHT_EXPONENT)?,
                         None => 0,
                     },
                 };
@@ -514,7 +539,7 @@ impl RowParser<'_> {
             }
             Lines::Packed { columns, keyed } => {
                 for &c in columns {
-                    packed_items(f.get(c), *keyed, self.exponent, &mut items);
+                    packed_items(f.get(c), *keyed, exponent, &mut items);
                 }
             }
         }
@@ -618,6 +643,7 @@ mod tests {
         let layout = Layout::from_header(Preset::Generic, &ColumnNames::default(), header, b',', "t.csv").unwrap();
         let p = RowParser {
             currency: "USD",
+            fx: None,
             layout: &layout,
             zone: &Zone::Utc,
             exponent: 2,
@@ -666,6 +692,7 @@ mod tests {
         let layout = Layout::from_header(Preset::Generic, &ColumnNames::default(), header, b',', "t").unwrap();
         let p = RowParser {
             currency: "USD",
+            fx: None,
             layout: &layout,
             zone: &Zone::Utc,
             exponent: 2,

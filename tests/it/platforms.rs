@@ -170,3 +170,34 @@ fn etsy_sold_orders_by_the_platform_rules() {
         .unwrap_err();
     assert!(e.to_string().contains("EtsySoldOrders"), "{e}");
 }
+
+/// Orders in another currency are left out unless the user passes rates: then each is converted
+/// at its day's rate (or the latest before it), exactly, in the other currency's own minor unit
+/// (yen have none) and rounded half away from zero to the store's.
+#[test]
+fn other_currencies_convert_at_the_rates_given() {
+    let rates = std::sync::Arc::new(retention::FxRates::from_path(&fixture("exports/fx_rates.csv")).unwrap());
+    let options = IngestOptions { fx: Some(rates), ..IngestOptions::default() };
+    let ingest_fx =
+        |store: &Store, file: &str| store.ingest_files(&[fixture(&format!("exports/{file}"))], &options).unwrap();
+    let (_d, woo) = store_in("USD");
+    let r = ingest_fx(&woo, "woocommerce/order_export_2025-04-05.csv");
+    assert_eq!((r.orders_converted.get("EUR"), r.other_currencies.len()), (Some(&1), 0));
+    assert!(!r.orders_excluded.contains_key("other currency"));
+    // €40.00 on Monday 17 March at Friday's 1.0850.
+    assert_eq!(per_customer(&woo)[2], row("dan@w.com", 1, "2025-03-17", "2025-03-17", 4_340));
+
+    let (_d, stripe) = store_in("USD");
+    ingest_fx(&stripe, "stripe/unified_payments.csv");
+    // €30.00 on 3 November at that day's 1.15: $34.50 besides the refunded payment and $7.00.
+    assert_eq!(per_customer(&stripe)[1], row("cus_Pb2", 3, "2025-11-01", "2025-12-31", 4_150));
+
+    // Yen into a dollar store: ¥1,500 and ¥2,000 at 0.0091 are $13.65 and $18.20; ¥980 is $8.918.
+    let (_d, yen) = store_in("USD");
+    let r = ingest_fx(&yen, "stripe/payments_2019_jpy.csv");
+    assert_eq!(r.orders_converted.get("JPY"), Some(&3));
+    assert_eq!(
+        per_customer(&yen),
+        [row("cus_J1", 2, "2019-02-03", "2019-03-04", 3_185), row("mei@j.jp", 1, "2019-04-01", "2019-04-01", 892)]
+    );
+}
