@@ -233,9 +233,13 @@ fn print_stats(s: &Stats, format: Format, out: &mut impl Write) -> Result<(), Fa
 fn customer(a: &CustomerArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
     let store = Store::open_existing(&a.db)?;
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
-    let profile = store
-        .customer_as_of(&a.id, as_of)?
-        .ok_or_else(|| Failure::NotFound(format!("no customer {:?} in {}", a.id, a.db.display())))?;
+    // A platform export's customers are e-mails trimmed and lower-cased: `Ann@X.com` finds them.
+    let folded = a.id.trim().to_lowercase();
+    let profile = match store.customer_as_of(&a.id, as_of)? {
+        None if a.id.contains('@') && folded != a.id => store.customer_as_of(&folded, as_of)?,
+        found => found,
+    }
+    .ok_or_else(|| Failure::NotFound(format!("no customer {:?} in {}", a.id, a.db.display())))?;
     let reference = match as_of {
         Some(d) => Some(d),
         None => store.stats()?.last_day,

@@ -646,6 +646,12 @@ impl State<'_> {
         self.report.rows_read += chunk.seen;
         self.report.rows_skipped += chunk.skipped;
         self.report.amounts_denoised += chunk.denoised;
+        for &(code, key) in &chunk.excluded {
+            if self.counted_orders.insert((3, key)) {
+                let reason = EXCLUSIONS[usize::from(code).min(EXCLUSIONS.len() - 1)];
+                *self.dropped_exclusions.entry(reason.to_string()).or_default() += 1;
+            }
+        }
         for (code, key) in &chunk.converted {
             if self.counted_orders.insert((2, *key)) {
                 *self.report.orders_converted.entry(code.clone()).or_default() += 1;

@@ -59,6 +59,8 @@ pub(crate) struct ParsedChunk {
     pub other_currencies: Vec<(String, u64)>,
     /// Platform orders in another currency converted at the user's rates: code and key.
     pub converted: Vec<(String, u64)>,
+    /// Excluded platform orders that name no customer (never spooled): exclusion code and key.
+    pub excluded: Vec<(u8, u64)>,
     /// Data rows seen (valid, rejected and skipped).
     pub seen: u64,
     /// The Parquet row group the rows come from (`None` for text input).
@@ -153,7 +155,8 @@ impl RowParser<'_> {
                     // csv only fails on I/O, which a byte slice cannot produce; keep the row anyway.
                     let end = reader.position().byte() as usize;
                     let raw = &chunk.data[start..end];
-                    self.reject(&mut out.rejected, line, None, None, format!("unreadable CSV record: {e}"), raw);
+                    let reason = format!("unreadable CSV record: {e}");
+                    out.rejected.push(self.rejected(line, None, None, reason, raw));
                     if self.stop_at_error {
                         return;
                     }
@@ -197,25 +200,18 @@ impl RowParser<'_> {
             Ok(Outcome::Pushed) => {}
             Ok(Outcome::Skip) => out.skipped += 1,
             Err(FieldError { column, value, reason }) => {
-                self.reject(&mut out.rejected, line, column, value, reason, raw);
+                out.rejected.push(self.rejected(line, column, value, reason, raw));
                 return !self.stop_at_error;
             }
         }
         true
     }
 
-    fn reject(
-        &self,
-        out: &mut Vec<Rejected>,
-        line: u64,
-        column: Option<usize>,
-        value: Option<&[u8]>,
-        reason: String,
-        raw: &[u8],
-    ) {
+    /// A row set aside: its error (line, column, value, reason) and its raw bytes.
+    fn rejected(&self, line: u64, column: Option<usize>, value: Option<&[u8]>, reason: String, raw: &[u8]) -> Rejected {
         let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        out.push(Rejected {
+        Rejected {
             error: InputError {
                 source_name: self.source.to_string(),
                 line,
@@ -226,7 +222,7 @@ impl RowParser<'_> {
             },
             raw: raw.to_vec(),
             key: 0,
-        });
+        }
     }
 
     #[inline]
@@ -373,6 +369,21 @@ fn packed_items(field: &[u8], keyed: bool, exponent: u8, items: &mut Vec<(Vec<u8
     }
 }
 
+/// A platform amount written in a decimal-comma locale (Stripe's dashboard in German or French
+/// writes `"12,34"`): one comma, no point and one or two digits after it is a decimal comma.
+/// Anything else (`1,234`, a thousands separator) is left for the amount parser to refuse.
+fn decimal_comma(v: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let commas = v.iter().filter(|&&c| c == b',').count();
+    match v.iter().rposition(|&c| c == b',') {
+        Some(at) if commas == 1 && !v.contains(&b'.') && (1..=2).contains(&(v.len() - at - 1)) => {
+            let mut owned = v.to_vec();
+            owned[at] = b'.';
+            std::borrow::Cow::Owned(owned)
+        }
+        _ => std::borrow::Cow::Borrowed(v),
+    }
+}
+
 /// The sum of the `amount:` values of `;`-joined refund records (WebToffee's `refund_items`).
 fn refund_records(field: &[u8], exponent: u8) -> Result<i64, String> {
     let mut sum = 0i64;
@@ -415,27 +426,42 @@ impl RowParser<'_> {
         };
         let status = text(p.status);
         let order_row = !status.is_empty() || !f.get(total).trim_ascii().is_empty();
+        // What the order's state says, before whose order it is: an excluded order is counted
+        // by its reason whether or not it names a customer.
+        let state = match p.cancelled.map(|i| f.get(i).trim_ascii()) {
+            Some(c) if !c.is_empty() => State::Excluded(Exclusion::Cancelled),
+            _ => state_of(p.preset, status),
+        };
+        let test = text(p.payment).to_ascii_lowercase().windows(5).any(|w| w == b"bogus")
+            || text(p.mode).eq_ignore_ascii_case(b"test");
+        let state = match state {
+            State::Excluded(e) => State::Excluded(e),
+            _ if test => State::Excluded(Exclusion::Test),
+            s => s,
+        };
+        let currency = text(p.currency);
+        let foreign = (!currency.is_empty() && !currency.eq_ignore_ascii_case(self.currency.as_bytes()))
+            .then(|| String::from_utf8_lossy(currency).to_ascii_uppercase());
         let id = text(p.customer_id);
         let customer = if !id.is_empty() && !id.iter().all(|&c| c == b'0') {
             checked_text(id).map(<[u8]>::to_vec).map_err(|r| err(l.customer, format!("the customer id {r}")))?
         } else {
             let email = text(p.email);
             if email.is_empty() {
-                if order_row {
-                    let column = p.email.or(p.customer_id);
-                    self.reject(
-                        &mut out.unattributed,
-                        line,
-                        column,
-                        Some(order),
-                        format!(
+                match (state, foreign) {
+                    _ if !order_row => {}
+                    (State::Excluded(e), _) => out.excluded.push((e.code(), key)),
+                    (_, Some(code)) if self.fx.is_none() => {
+                        out.excluded.push((Exclusion::OtherCurrency.code(), key));
+                        out.other_currencies.push((code, key));
+                    }
+                    _ => {
+                        let reason = format!(
                             "order {} has no customer id and no e-mail: counted as unattributed, not stored",
                             String::from_utf8_lossy(order)
-                        ),
-                        raw,
-                    );
-                    if let Some(r) = out.unattributed.last_mut() {
-                        r.key = key;
+                        );
+                        let row = self.rejected(line, Some(order_col), Some(order), reason, raw);
+                        out.unattributed.push(Rejected { key, ..row });
                     }
                 }
                 return Ok(Outcome::Skip);
@@ -453,26 +479,18 @@ impl RowParser<'_> {
             if v.is_empty() {
                 return Ok(0);
             }
+            let v = decimal_comma(v);
             let (minor, denoised) =
-                fields::parse_amount(v, exponent).map_err(|r| err(i, format!("invalid {what}: {r}")))?;
+                fields::parse_amount(&v, exponent).map_err(|r| err(i, format!("invalid {what}: {r}")))?;
             out.denoised += u64::from(denoised);
             Ok(minor)
         };
 
         let (amount, kind) = if order_row {
-            let state = match p.cancelled.map(|i| f.get(i).trim_ascii()) {
-                Some(c) if !c.is_empty() => State::Excluded(Exclusion::Cancelled),
-                _ => state_of(p.preset, status),
-            };
-            let currency = text(p.currency);
-            let test = text(p.payment).to_ascii_lowercase().windows(5).any(|w| w == b"bogus")
-                || text(p.mode).eq_ignore_ascii_case(b"test");
             let mut rate = None;
-            let state = match state {
-                State::Excluded(e) => State::Excluded(e),
-                _ if test => State::Excluded(Exclusion::Test),
-                _ if !currency.is_empty() && !currency.eq_ignore_ascii_case(self.currency.as_bytes()) => {
-                    let code = String::from_utf8_lossy(currency).to_ascii_uppercase();
+            let state = match (state, foreign) {
+                (State::Excluded(e), _) => State::Excluded(e),
+                (_, Some(code)) => {
                     rate = self.fx.and_then(|fx| fx.rate(&code, day));
                     if rate.is_some() {
                         exponent = crate::money::minor_unit(&code);
@@ -483,7 +501,7 @@ impl RowParser<'_> {
                         State::Excluded(Exclusion::OtherCurrency)
                     }
                 }
-                s => s,
+                (s, None) => s,
             };
             match state {
                 State::Excluded(e) => (0, spool::EXCLUDED + e.code()),
@@ -681,6 +699,17 @@ mod tests {
         let stopped = parse("c1,o1,2024-01-02,x,books\nc2,o2,2024-13-01,1,x\n", true);
         assert_eq!(stopped.rejected.len(), 1);
         assert!(stopped.rejected[0].error.reason.contains("invalid amount"));
+    }
+
+    #[test]
+    fn platform_amounts_in_a_decimal_comma_locale() {
+        let d = |s: &str| String::from_utf8(decimal_comma(s.as_bytes()).into_owned()).unwrap();
+        assert_eq!((d("12,34"), d("399,0"), d("-0,25")), ("12.34".into(), "399.0".into(), "-0.25".into()));
+        // A thousands separator or a mix stays as written, for the amount parser to refuse.
+        assert_eq!(
+            (d("1,234"), d("1,234.50"), d("12.34"), d("1,2,3")),
+            ("1,234".into(), "1,234.50".into(), "12.34".into(), "1,2,3".into())
+        );
     }
 
     #[test]

@@ -783,3 +783,18 @@ fn summary_files_from_the_command_line() {
     let o = retention(&["clv", "score", "--summaries", s]);
     assert_eq!(o.status.code(), Some(2), "--summaries needs --model");
 }
+
+/// A platform's customers are their e-mails lower-cased; `customer` finds them however the
+/// e-mail is typed.
+#[test]
+fn customer_lookup_folds_an_e_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let export = crate::common::fixture("exports/shopify/orders_export_1.csv");
+    assert!(retention(&["ingest", export.to_str().unwrap(), "--db", db.to_str().unwrap()]).status.success());
+    let o = retention(&["customer", " Ann@X.com", "--db", db.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ann@x.com"));
+    let o = retention(&["customer", "nobody@x.com", "--db", db.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(5));
+}

@@ -201,3 +201,51 @@ fn other_currencies_convert_at_the_rates_given() {
         [row("cus_J1", 2, "2019-02-03", "2019-03-04", 3_185), row("mei@j.jp", 1, "2019-04-01", "2019-04-01", 892)]
     );
 }
+
+/// An excluded order counts under its reason whether or not it names a customer; only an order
+/// that would count and names no one is unattributed. A decimal-comma amount (a German or French
+/// dashboard's `"12,34"`) is read as the amount it is.
+#[test]
+fn exclusions_come_before_attribution() {
+    let text = std::fs::read_to_string(fixture("exports/stripe/unified_payments.csv")).unwrap();
+    let header = text.lines().next().unwrap().trim_start_matches('\u{feff}');
+    let names: Vec<&str> = header.split(',').collect();
+    let payment = |cells: &[(&str, &str)]| {
+        let mut row = vec![""; names.len()];
+        for (name, value) in cells {
+            row[names.iter().position(|n| n == name).unwrap()] = value;
+        }
+        row.iter()
+            .map(|v| if v.contains(',') { format!("\"{v}\"") } else { v.to_string() })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let base = [("Created date (UTC)", "2025-10-01 10:00:00"), ("Amount Refunded", "0")];
+    let rows = [
+        payment(
+            &[&base[..], &[("id", "ch_1"), ("Amount", "5.00"), ("Currency", "usd"), ("Status", "Failed")]].concat(),
+        ),
+        payment(&[&base[..], &[("id", "ch_2"), ("Amount", "5.00"), ("Currency", "eur"), ("Status", "Paid")]].concat()),
+        payment(&[&base[..], &[("id", "ch_3"), ("Amount", "5.00"), ("Currency", "usd"), ("Status", "Paid")]].concat()),
+        payment(
+            &[
+                &base[..],
+                &[
+                    ("id", "ch_4"),
+                    ("Amount", "12,34"),
+                    ("Currency", "usd"),
+                    ("Status", "Paid"),
+                    ("Customer ID", "cus_1"),
+                ],
+            ]
+            .concat(),
+        ),
+    ];
+    let (_d, store) = store_in("USD");
+    let csv = format!("{header}\n{}\n", rows.join("\n"));
+    let r = store.ingest(csv.as_bytes(), &IngestOptions::default()).unwrap();
+    assert_eq!(excluded(&r), [("failed payment", 1), ("other currency", 1)]);
+    assert_eq!((r.other_currencies.get("EUR"), r.orders_unattributed), (Some(&1), 1));
+    assert_eq!(r.unattributed_examples[0].value.as_deref(), Some("ch_3"));
+    assert_eq!(per_customer(&store), [row("cus_1", 1, "2025-10-01", "2025-10-01", 1_234)]);
+}
