@@ -828,8 +828,9 @@ pub struct IngestArgs {
     /// Ingest the valid rows and report the invalid ones instead of rejecting the input.
     #[arg(long)]
     pub skip_invalid: bool,
-    /// With --skip-invalid, write rejected rows and their reasons to this CSV file.
-    #[arg(long, value_name = "FILE", requires = "skip_invalid")]
+    /// Write the rows set aside and their reasons to this CSV file: rejected rows (with
+    /// --skip-invalid) and platform orders with no customer id or e-mail (unattributed).
+    #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
     /// Parse and check everything, write nothing: print the layout recognised, the columns used,
     /// what would be new, updated and unchanged, and the first rejected rows with their reasons.

@@ -177,7 +177,7 @@ fn print_report(r: &IngestReport, rejects: Option<&Path>, format: Format, out: &
     }
     let at = pairs.iter().position(|(k, _)| *k == "returns").map_or(pairs.len(), |i| i + 1);
     pairs.splice(at..at, extra);
-    if let (Some(path), true) = (rejects, r.rows_rejected > 0) {
+    if let (Some(path), true) = (rejects, r.rows_rejected + r.orders_unattributed > 0) {
         pairs.push(("rejects file", path.display().to_string()));
     }
     let layouts: Vec<String> = r

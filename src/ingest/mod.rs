@@ -86,7 +86,8 @@ pub struct IngestOptions {
     pub date_order: DateOrder,
     /// Ingest the valid rows and report the bad ones instead of rejecting the whole input.
     pub skip_invalid: bool,
-    /// With `skip_invalid`, write each rejected row and its reason to this CSV file.
+    /// Write each row set aside and its reason to this CSV file: rejected rows (with
+    /// `skip_invalid`; without it the first one fails the ingest) and unattributed platform orders.
     pub rejects: Option<PathBuf>,
     /// Name used for the input in messages when reading from a reader (default `<input>`).
     pub source_name: Option<String>,
@@ -362,18 +363,15 @@ impl Store {
             self.set_meta(clean);
             meta = self.meta();
         }
-        let rejects = match (&options.rejects, options.skip_invalid) {
-            (Some(path), true) => {
+        let rejects = match &options.rejects {
+            Some(path) => {
                 let file = File::create(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
                 let mut w = csv::Writer::from_writer(BufWriter::new(file));
                 w.write_record(["source", "line", "column", "reason", "row"])
                     .map_err(|e| Error::io(format!("writing {}", path.display()), e.into()))?;
                 Some(w)
             }
-            (Some(_), false) => {
-                return Err(Error::invalid("--rejects", "", "only meaningful with --skip-invalid"));
-            }
-            _ => None,
+            None => None,
         };
         let engine = &self.inner().engine;
         Ok(Ingest {

@@ -249,3 +249,18 @@ fn exclusions_come_before_attribution() {
     assert_eq!(r.unattributed_examples[0].value.as_deref(), Some("ch_3"));
     assert_eq!(per_customer(&store), [row("cus_1", 1, "2025-10-01", "2025-10-01", 1_234)]);
 }
+
+/// `rejects` lists the unattributed orders, once each, without skipping invalid rows.
+#[test]
+fn unattributed_orders_go_to_the_rejects_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.csv");
+    let (_d, store) = store_in("USD");
+    let options = IngestOptions { rejects: Some(rejects.clone()), ..IngestOptions::default() };
+    let r = store.ingest_files(&[fixture("exports/woocommerce/order_export_2025-04-05.csv")], &options).unwrap();
+    assert_eq!(r.orders_unattributed, 1);
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[1].contains(",9,1 (order_id),\"order 108 has no customer id and no e-mail"), "{text}");
+}
