@@ -198,6 +198,14 @@ impl Store {
         if !(share > 0.0 && share <= 1.0) {
             return Err(Error::invalid("--top", share.to_string(), "expected a share in (0, 1], e.g. 1%"));
         }
+        if self.counts_only() {
+            let by = if by == VipBy::Spend { "spend" } else { "clv" };
+            return Err(Error::invalid(
+                "vip ranking",
+                by,
+                "the store holds purchase counts only (no amounts): there is no spend or value to rank by",
+            ));
+        }
         let (summaries, clv) = match by {
             VipBy::Spend => (self.summaries(as_of)?, None),
             VipBy::Clv => {

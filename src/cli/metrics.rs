@@ -34,6 +34,9 @@ pub fn period(a: &MetricsArgs, format: Format, out: &mut impl Write) -> Result<(
         return Ok(output::json(out, &serde_json::json!({ "segment": a.segment, "metrics": m }))?);
     }
     let c = store.currency();
+    let counts_only = store.counts_only();
+    // A counts-only store has no amounts: its money figures are absent, not 0.
+    let money = |v: i64| if counts_only { "none (purchase counts only)".to_string() } else { c.format(v) };
     let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.1}%", 100.0 * v));
     let mut pairs: Vec<(&str, String)> = vec![
         ("period", format!("{} to {}", m.start, m.end)),
@@ -49,7 +52,7 @@ pub fn period(a: &MetricsArgs, format: Format, out: &mut impl Write) -> Result<(
         ("buyers in the period", m.buyers.to_string()),
         ("orders", m.orders.to_string()),
         ("orders per buyer", format!("{:.2}", m.frequency)),
-        ("average order value", c.format(m.average_order_value.round() as i64)),
+        ("average order value", money(m.average_order_value.round() as i64)),
         ("median days between purchases", m.median_gap_days.map_or("n/a".into(), |d| d.to_string())),
         ("activity window (days)", m.activity_window_days.to_string()),
         ("customers at start", m.customers_at_start.to_string()),
@@ -58,9 +61,9 @@ pub fn period(a: &MetricsArgs, format: Format, out: &mut impl Write) -> Result<(
         ("retained", m.retained.to_string()),
         ("retention rate (CRR)", pct(m.retention_rate)),
         ("churn rate", pct(m.churn_rate)),
-        ("revenue", c.format(m.revenue)),
-        ("from new customers", c.format(m.revenue_new)),
-        ("from returning customers", c.format(m.revenue_returning)),
+        ("revenue", money(m.revenue)),
+        ("from new customers", money(m.revenue_new)),
+        ("from returning customers", money(m.revenue_returning)),
     ]);
     output::pairs(out, &pairs, format)?;
     if format == Format::Table {

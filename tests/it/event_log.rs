@@ -58,6 +58,10 @@ fn an_event_log_fits_the_count_models_and_leaves_money_out() {
         assert!(c.clv.is_nan() && c.expected_order_value.is_nan() && m.clv.is_finite());
     }
 
+    // Ranking VIPs needs money: a sentence, not a list ranked by zeros.
+    let e = counts.vips(as_of, 0.1, retention::actions::VipBy::Spend, None).unwrap_err().to_string();
+    assert!(e.contains("purchase counts only"), "{e}");
+
     // One store never mixes amounts and counts, either way round; nothing is written.
     let e = counts.ingest("customer_id,date,amount\n1,1998-01-01,5\n".as_bytes(), &IngestOptions::default());
     assert!(e.unwrap_err().to_string().contains("the store holds purchase counts only"));
