@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::EXCLUSIONS;
 use super::IngestReport;
 use super::ProgressFn;
-use super::spool::{EXCLUDED, NO_CATEGORY, PART, Sorted, Spool, SpoolRow, TOTAL};
+use super::spool::{EXCLUDED, LINE, NO_CATEGORY, PART, Sorted, Spool, SpoolRow, TOTAL};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::store::categories::Categories;
@@ -293,6 +293,8 @@ struct Scratch {
     replaced: Vec<bool>,
     /// Keys of orders excluded by this ingest, sorted: removed from the record if stored.
     excluded: Vec<u64>,
+    /// The weights of the order being built's lines.
+    weights: Vec<i128>,
 }
 
 #[derive(Clone, Copy)]
@@ -351,22 +353,28 @@ fn merge_customer(
             delta.incomplete += 1;
             continue;
         }
+        let day = run.iter().map(|r| r.day).min().unwrap_or(i32::MAX);
+        // A platform order's lines are its PART rows (their amounts are weights); otherwise the
+        // LINE rows are the money.
+        let lines_kind = if total.is_some() { PART } else { LINE };
+        let has_categories = run.iter().any(|r| r.kind == lines_kind && r.category != NO_CATEGORY);
         let mut amount = 0i64;
-        let mut day = i32::MAX;
-        let has_categories = run.iter().any(|r| r.category != NO_CATEGORY);
-        for r in run {
+        s.weights.clear();
+        for r in run.iter().filter(|r| r.kind == lines_kind) {
             // Cannot overflow: pass 1 bounds the sum of |amount| over the whole input.
-            amount += r.amount;
-            day = day.min(r.day);
+            if lines_kind == LINE {
+                amount += r.amount;
+            }
             if has_categories {
                 let category = if r.category == NO_CATEGORY { UNCATEGORIZED } else { r.category };
                 s.lines.push(Line { category, amount: r.amount });
+                s.weights.push(i128::from(r.amount.max(0)));
             }
         }
         if let Some(total) = total {
             amount = total;
             if has_categories {
-                share(total, run, &mut s.lines[start..]);
+                share(total, &s.weights, &mut s.lines[start..]);
             }
         }
         let lines = &mut s.lines[start..];
@@ -407,15 +415,14 @@ fn merge_customer(
     merge_incoming(record, s, delta)
 }
 
-/// Shares an order's `total` among its category `lines` (one per row of `run`, in order) in
-/// proportion to the rows' weights (their line values; equally when none has one), the rounding
-/// remainder on the largest line, so the lines sum to the total exactly as the store requires.
-fn share(total: i64, run: &[SpoolRow], lines: &mut [Line]) {
-    let weights: Vec<i128> = run.iter().map(|r| i128::from(r.weight.max(0))).collect();
+/// Shares an order's `total` among its category `lines` in proportion to their `weights` (the
+/// lines' values; equally when none has one), the rounding remainder on the largest line, so the
+/// lines sum to the total exactly as the store requires.
+fn share(total: i64, weights: &[i128], lines: &mut [Line]) {
     let sum: i128 = weights.iter().sum();
     let n = lines.len().max(1) as i128;
     let mut given = 0i128;
-    for (line, w) in lines.iter_mut().zip(&weights) {
+    for (line, w) in lines.iter_mut().zip(weights) {
         let part = if sum > 0 { i128::from(total) * w / sum } else { i128::from(total) / n };
         line.amount = part as i64;
         given += part;
@@ -504,7 +511,7 @@ mod tests {
     use crate::ingest::spool::LINE;
 
     fn row(key: u64, day: i32, amount: i64, category: u32, auto: bool) -> SpoolRow {
-        SpoolRow { key, amount, id: 0, category, day, auto, kind: LINE, weight: 0 }
+        SpoolRow { key, amount, id: 0, category, day, auto, kind: LINE }
     }
 
     fn merge(record: &mut Record, mut rows: Vec<SpoolRow>) -> (bool, Delta) {
@@ -529,20 +536,22 @@ mod tests {
         assert_eq!(rec.lines_of(&o), [Line { category: 0, amount: 300 }, Line { category: 2, amount: 700 }]);
     }
 
-    /// A platform export's order: its TOTAL row's amount is the order's (lines give categories
-    /// at 0); an EXCLUDED row drops the whole order, and removes it when stored.
+    /// A platform export's order: its TOTAL row's amount is the order's, its PART rows give the
+    /// categories and (as their amounts) the weights the total is shared by; an EXCLUDED row
+    /// drops the whole order, and removes it when stored.
     #[test]
     fn order_totals_and_exclusions() {
-        let kinded =
-            |key, amount, category, kind| SpoolRow { kind, weight: 1, ..row(key, 10, amount, category, false) };
+        let kinded = |key, amount, category, kind| SpoolRow { kind, ..row(key, 10, amount, category, false) };
         let mut rec = Record::new(b"c".to_vec());
         let (changed, d) = merge(
             &mut rec,
             vec![
-                kinded(1, 2500, 3, TOTAL),
-                kinded(1, 0, 4, LINE),
+                kinded(1, 2500, NO_CATEGORY, TOTAL),
+                kinded(1, 1, 3, PART),
+                kinded(1, 1, 4, PART),
                 kinded(2, 901, NO_CATEGORY, TOTAL),
-                kinded(2, 0, 5, LINE),
+                kinded(2, 3, 5, PART),
+                kinded(2, 1, 6, PART),
             ],
         );
         assert!(changed);
@@ -550,7 +559,8 @@ mod tests {
         let got: Vec<_> = rec.orders.iter().map(|o| (o.fingerprint, o.amount)).collect();
         assert_eq!(got, [(1, 2500), (2, 901)]);
         let o2 = rec.orders.iter().find(|o| o.fingerprint == 2).unwrap();
-        assert_eq!(rec.lines_of(o2).iter().map(|l| l.amount).sum::<i64>(), 901);
+        // 901 shared 3 : 1 is 675.75 : 225.25; the rounding cent goes to the larger line.
+        assert_eq!(rec.lines_of(o2), [Line { category: 5, amount: 676 }, Line { category: 6, amount: 225 }]);
         let o1 = rec.orders.iter().find(|o| o.fingerprint == 1).unwrap();
         // Shared by the lines' weights (equal here).
         assert_eq!(rec.lines_of(o1), [Line { category: 3, amount: 1250 }, Line { category: 4, amount: 1250 }]);
@@ -559,7 +569,7 @@ mod tests {
         let cancelled = EXCLUDED + crate::ingest::Exclusion::Cancelled.code();
         let (changed, d) = merge(
             &mut rec,
-            vec![kinded(2, 900, NO_CATEGORY, cancelled), kinded(2, 0, 5, LINE), kinded(3, 100, NO_CATEGORY, cancelled)],
+            vec![kinded(2, 900, NO_CATEGORY, cancelled), kinded(2, 1, 5, PART), kinded(3, 100, NO_CATEGORY, cancelled)],
         );
         assert!(changed);
         assert_eq!((d.new, d.updated, d.removed, d.excluded[0]), (0, 0, 1, 2));
@@ -571,19 +581,18 @@ mod tests {
     /// incomplete and leaves the stored order as it was, instead of overwriting it with 0.
     #[test]
     fn an_order_of_parts_only_is_incomplete_not_zero() {
-        let kinded =
-            |key, amount, category, kind| SpoolRow { kind, weight: 1, ..row(key, 10, amount, category, false) };
+        let kinded = |key, amount, category, kind| SpoolRow { kind, ..row(key, 10, amount, category, false) };
         let mut rec = Record::new(b"c".to_vec());
-        merge(&mut rec, vec![kinded(1, 2500, 3, TOTAL), kinded(1, 0, 4, PART)]);
+        merge(&mut rec, vec![kinded(1, 2500, NO_CATEGORY, TOTAL), kinded(1, 1, 3, PART), kinded(1, 1, 4, PART)]);
         let before = rec.clone();
-        let (changed, d) = merge(&mut rec, vec![kinded(1, 0, 3, PART), kinded(1, 0, 4, PART)]);
+        let (changed, d) = merge(&mut rec, vec![kinded(1, 1, 3, PART), kinded(1, 1, 4, PART)]);
         assert!(!changed);
         assert_eq!((d.incomplete, d.new, d.updated, d.unchanged), (1, 0, 0, 0));
         assert_eq!(rec, before);
         // Two totals for one order in one ingest (overlapping exports): the lower, whatever order.
         for rows in [
-            vec![kinded(2, 900, 3, TOTAL), kinded(2, 700, 3, TOTAL)],
-            vec![kinded(2, 700, 3, TOTAL), kinded(2, 900, 3, TOTAL)],
+            vec![kinded(2, 900, NO_CATEGORY, TOTAL), kinded(2, 700, NO_CATEGORY, TOTAL)],
+            vec![kinded(2, 700, NO_CATEGORY, TOTAL), kinded(2, 900, NO_CATEGORY, TOTAL)],
         ] {
             let mut rec = Record::new(b"c".to_vec());
             merge(&mut rec, rows);

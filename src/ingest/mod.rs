@@ -710,8 +710,11 @@ impl State<'_> {
                 None => NO_CATEGORY,
                 Some(range) => self.categories.resolve_bytes(chunk.str_at(range))?,
             };
-            // Bounding the sum of |amount| bounds every order total and every sum the store forms.
-            self.abs_total += row.amount.unsigned_abs() as u128;
+            // Bounding the sum of |amount| bounds every order total and every sum the store forms
+            // (a PART row's amount is a weight, never summed).
+            if row.kind != spool::PART {
+                self.abs_total += row.amount.unsigned_abs() as u128;
+            }
             if self.abs_total > i64::MAX as u128 {
                 return Err(InputError {
                     source_name: source.to_string(),
@@ -731,7 +734,6 @@ impl State<'_> {
                 day: row.day,
                 auto: row.auto,
                 kind: row.kind,
-                weight: row.weight,
             })?;
         }
         Ok(())
@@ -760,7 +762,6 @@ impl State<'_> {
                 day: r.day,
                 auto: r.auto,
                 kind: r.kind,
-                weight: r.weight,
             })?;
         }
         for kind in dropped.into_values() {

@@ -29,10 +29,9 @@ pub(crate) struct ParsedRow {
     /// Category name range in `text`; `None` when the row has no category.
     pub category: Option<(u32, u32)>,
     pub auto: bool,
-    /// What the row says about its order (`spool::LINE`, `TOTAL`, `EXCLUDED + reason`).
+    /// What the row says about its order (`spool::LINE`, `TOTAL`, `PART`, `EXCLUDED + reason`);
+    /// a `PART` row's `amount` is its line value (price × quantity), its share of the total.
     pub kind: u8,
-    /// A platform row's line value (price × quantity): its share of the order's total.
-    pub weight: i64,
 }
 
 /// A rejected row with its raw bytes (for `--rejects`).
@@ -565,18 +564,24 @@ impl RowParser<'_> {
         for (sku, _) in &items {
             checked_text(sku).map_err(|r| err(category_col, format!("the SKU {r}")))?;
         }
-        let mut items = items.into_iter();
-        let (first_sku, first_weight) = items.next().unwrap_or_default();
-        let category = Some(first_sku.as_slice()).filter(|c| !c.is_empty());
-        let mut row = row_of(&mut out.text, &customer, category, (key, false), amount, line, day);
-        row.kind = kind;
-        row.weight = first_weight;
-        out.rows.push(row);
+        // The order row carries the total (or the exclusion), each line a PART row with its
+        // category and, as its amount, its value; a further row without a line still says the
+        // order exists (an order of parts only is incomplete, not 0).
+        if kind != spool::PART {
+            let mut row = row_of(&mut out.text, &customer, None, (key, false), amount, line, day);
+            row.kind = kind;
+            out.rows.push(row);
+        }
+        let parts = items.len();
         for (sku, weight) in items {
             let category = Some(sku.as_slice()).filter(|c| !c.is_empty());
-            let mut part = row_of(&mut out.text, &customer, category, (key, false), 0, line, day);
+            let mut part = row_of(&mut out.text, &customer, category, (key, false), weight.max(0), line, day);
             part.kind = spool::PART;
-            part.weight = weight;
+            out.rows.push(part);
+        }
+        if kind == spool::PART && parts == 0 {
+            let mut part = row_of(&mut out.text, &customer, None, (key, false), 0, line, day);
+            part.kind = spool::PART;
             out.rows.push(part);
         }
         Ok(Outcome::Pushed)
@@ -640,7 +645,6 @@ pub(crate) fn row_of(
         category,
         auto,
         kind: crate::ingest::spool::LINE,
-        weight: 0,
     }
 }
 
