@@ -350,10 +350,17 @@ impl Store {
     pub fn begin_ingest(&self, options: &IngestOptions) -> Result<Ingest<'_>> {
         let guard = self.inner().write_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut meta = self.meta();
+        // Decided by the metadata on disk: a commit that failed in this process (a full disk)
+        // left `in_progress` there while this handle still holds the metadata from before it.
+        let engine = &self.inner().engine;
+        if !meta.in_progress
+            && let Some(on_disk) = Meta::load(engine)?.filter(|m| m.in_progress)
+        {
+            meta = Arc::new(on_disk);
+        }
         if meta.in_progress {
             // The previous ingest was interrupted after writing some id-map entries; drop them
             // before their ids are handed out again.
-            let engine = &self.inner().engine;
             ids::remove_debris(engine, &meta, commit::BATCH_KEYS)?;
             let mut clean = (*meta).clone();
             clean.in_progress = false;
@@ -987,4 +994,34 @@ pub(crate) fn fuzz_parse(preset: Preset, data: &[u8]) -> Result<u64> {
         rows += parsed.rows.len() as u64;
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+
+    /// A commit that fails in a long-lived process (a full disk) leaves `in_progress` and id-map
+    /// entries on disk; the next ingest on the same handle must clear them before handing out
+    /// ids again, or an unknown customer resolves to someone else's record.
+    #[test]
+    fn an_ingest_after_a_failed_commit_in_process_clears_its_debris() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s")).unwrap();
+        let ingest = |csv: &str| store.ingest(csv.as_bytes(), &IngestOptions::default());
+        ingest("customer_id,timestamp,amount\na,2024-01-01,1\n").unwrap();
+        // The metadata and id-map batches land, the first batch of blocks fails.
+        store.inner().engine.applies_left.store(2, Ordering::SeqCst);
+        let failed = ingest("customer_id,timestamp,amount\nx1,2024-01-02,5\nx2,2024-01-02,5\nx3,2024-01-02,5\n");
+        assert!(failed.unwrap_err().to_string().contains("injected write failure"));
+        store.inner().engine.applies_left.store(u64::MAX, Ordering::SeqCst);
+        ingest("customer_id,timestamp,amount\nb1,2024-01-03,7\nb2,2024-01-03,7\n").unwrap();
+        assert!(store.customer("x1").unwrap().is_none(), "x1 resolved to another customer's record");
+        assert!(store.customer("x2").unwrap().is_none());
+        let b2 = store.customer("b2").unwrap().unwrap();
+        assert_eq!((b2.external_id.as_str(), b2.orders.len()), ("b2", 1));
+        assert_eq!(store.stats().unwrap().customers, 3);
+        assert_eq!(store.external_ids().unwrap(), ["a", "b1", "b2"]);
+    }
 }

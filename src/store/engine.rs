@@ -52,6 +52,10 @@ impl WriteBatch {
 /// (see `keys`), which keeps a commit that touches records, ids and metadata one atomic batch.
 pub(crate) struct Sled {
     db: sled::Db,
+    /// Tests only: how many more batches apply before every later one fails (a full disk, an
+    /// I/O error in a long-lived process); `u64::MAX` never fails.
+    #[cfg(test)]
+    pub(crate) applies_left: std::sync::atomic::AtomicU64,
 }
 
 /// Re-tries of a locked open, 50 ms apart (sled's flusher wakes every 500 ms at most).
@@ -85,7 +89,11 @@ impl Sled {
                 Error::Engine(format!("opening {}: {e}", dir.display()))
             }
         })?;
-        Ok(Sled { db })
+        Ok(Sled {
+            db,
+            #[cfg(test)]
+            applies_left: std::sync::atomic::AtomicU64::new(u64::MAX),
+        })
     }
 }
 
@@ -97,6 +105,17 @@ impl Engine for Sled {
     }
 
     fn apply(&self, batch: WriteBatch) -> Result<()> {
+        #[cfg(test)]
+        {
+            use std::sync::atomic::Ordering;
+            let left = self.applies_left.load(Ordering::SeqCst);
+            if left == 0 {
+                return Err(Error::Engine("injected write failure".into()));
+            }
+            if left != u64::MAX {
+                self.applies_left.store(left - 1, Ordering::SeqCst);
+            }
+        }
         let mut b = sled::Batch::default();
         for (k, v) in batch.writes {
             b.insert(k, v);
