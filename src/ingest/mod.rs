@@ -234,6 +234,21 @@ impl Exclusion {
     pub(crate) fn code(self) -> u8 {
         EXCLUSIONS.iter().position(|e| *e == self).unwrap_or(0) as u8
     }
+
+    /// The exclusion of a code from [`Exclusion::code`].
+    pub(crate) fn of_code(code: u8) -> Exclusion {
+        EXCLUSIONS[usize::from(code).min(EXCLUSIONS.len() - 1)]
+    }
+}
+
+/// What a platform order was counted as by its order rows, for [`State::counted_orders`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Counted {
+    Unattributed,
+    OtherCurrency,
+    Converted,
+    /// Excluded, and naming no customer (never spooled, so counted here).
+    ExcludedUnattributed,
 }
 
 impl std::fmt::Display for Exclusion {
@@ -310,7 +325,7 @@ struct State<'s> {
     failed: bool,
     /// Platform orders counted as unattributed or in another currency, so an order of several
     /// rows (a per-product export repeats the order's fields) is counted once.
-    counted_orders: std::collections::HashSet<(u8, u64)>,
+    counted_orders: std::collections::HashSet<(Counted, u64)>,
     /// Platform rows that add no order (an exclusion, a further line item) of customers not yet
     /// known: spooled at the end if another row made the customer known, otherwise only counted,
     /// so a customer whose every order was excluded is never created.
@@ -497,7 +512,7 @@ impl State<'_> {
                 let mut reader = reader;
                 reader.read_to_end(&mut bytes).map_err(|e| Error::io(format!("reading {source}"), e))?;
                 let delimiter = self.options.delimiter.unwrap_or(b',');
-                let (_, csv) = workbook::sheet_as_csv(&bytes, self.options.sheet.as_deref(), delimiter, source)?;
+                let csv = workbook::sheet_as_csv(&bytes, self.options.sheet.as_deref(), delimiter, source)?;
                 let len = csv.len() as u64;
                 (Box::new(std::io::Cursor::new(csv)), Some(len))
             }
@@ -652,18 +667,18 @@ impl State<'_> {
         self.report.rows_skipped += chunk.skipped;
         self.report.amounts_denoised += chunk.denoised;
         for &(code, key) in &chunk.excluded {
-            if self.counted_orders.insert((3, key)) {
-                let reason = EXCLUSIONS[usize::from(code).min(EXCLUSIONS.len() - 1)];
+            if self.counted_orders.insert((Counted::ExcludedUnattributed, key)) {
+                let reason = Exclusion::of_code(code);
                 *self.dropped_exclusions.entry(reason.to_string()).or_default() += 1;
             }
         }
         for (code, key) in &chunk.converted {
-            if self.counted_orders.insert((2, *key)) {
+            if self.counted_orders.insert((Counted::Converted, *key)) {
                 *self.report.orders_converted.entry(code.clone()).or_default() += 1;
             }
         }
         for (code, key) in &chunk.other_currencies {
-            if self.counted_orders.insert((1, *key)) {
+            if self.counted_orders.insert((Counted::OtherCurrency, *key)) {
                 *self.report.other_currencies.entry(code.clone()).or_default() += 1;
             }
         }
@@ -678,7 +693,7 @@ impl State<'_> {
             self.write_reject(rejected)?;
         }
         for order in &chunk.unattributed {
-            if !self.counted_orders.insert((0, order.key)) {
+            if !self.counted_orders.insert((Counted::Unattributed, order.key)) {
                 continue;
             }
             self.report.orders_unattributed += 1;
@@ -774,7 +789,7 @@ impl State<'_> {
         for kind in dropped.into_values() {
             match kind.checked_sub(spool::EXCLUDED) {
                 Some(code) => {
-                    let reason = EXCLUSIONS[usize::from(code).min(EXCLUSIONS.len() - 1)];
+                    let reason = Exclusion::of_code(code);
                     *self.dropped_exclusions.entry(reason.to_string()).or_default() += 1;
                 }
                 None => self.dropped_incomplete += 1,

@@ -13,14 +13,8 @@ use calamine::{Data, Reader};
 
 use crate::error::{Error, Result};
 
-/// The sheet of `bytes` named `sheet` (default: the first) as CSV with `delimiter`, and the
-/// name of the sheet read.
-pub(crate) fn sheet_as_csv(
-    bytes: &[u8],
-    sheet: Option<&str>,
-    delimiter: u8,
-    source: &str,
-) -> Result<(String, Vec<u8>)> {
+/// The sheet of `bytes` named `sheet` (default: the first) as CSV with `delimiter`.
+pub(crate) fn sheet_as_csv(bytes: &[u8], sheet: Option<&str>, delimiter: u8, source: &str) -> Result<Vec<u8>> {
     let refuse = |reason: String| Error::InputFormat { source_name: source.to_string(), reason };
     let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
         refuse(format!(
@@ -61,7 +55,7 @@ pub(crate) fn sheet_as_csv(
     }
     let body = out.into_inner().map_err(|e| refuse(format!("sheet {name:?}: {}", e.error())))?;
     text.extend_from_slice(&body);
-    Ok((name, text))
+    Ok(text)
 }
 
 /// A cell as text.
