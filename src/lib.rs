@@ -70,5 +70,5 @@ pub use ingest::{
     SourceLayout,
 };
 pub use money::Currency;
-pub use store::{CustomerProfile, OrderLine, Stats, Store, StoreOptions, StoredOrderView};
+pub use store::{CustomerProfile, OrderLine, Recovery, Snapshot, Stats, Store, StoreOptions, StoredOrderView};
 pub use summary::{CustomerId, Summaries, Summary};

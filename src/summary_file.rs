@@ -721,8 +721,9 @@ impl crate::Store {
     /// Writes the summaries as of `as_of` (default: the latest order day) as a summary file
     /// (see the [module](crate::summary_file)); returns the customers written.
     pub fn write_summaries(&self, as_of: Option<Day>, path: &Path) -> Result<u64> {
-        let summaries = self.summaries(as_of)?;
-        let ids = self.external_ids()?;
+        let snapshot = self.snapshot();
+        let summaries = snapshot.summaries(as_of)?;
+        let ids = snapshot.external_ids()?;
         write(path, &summaries, &ids, &self.currency())?;
         Ok(summaries.customers.len() as u64)
     }

@@ -108,10 +108,8 @@ impl Store {
             }
         }
         let as_of = affinity.as_of;
-        let meta = self.meta();
         let top = options.top;
-        let shards = self.fold_records(
-            &meta,
+        let shards = self.snapshot().fold_records(
             Shard::default,
             |Shard { out, scratch, spend, have, ever, offers }, id, record| {
                 if members.is_some_and(|m| !m.get(id as usize).copied().unwrap_or(false)) {

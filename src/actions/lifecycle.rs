@@ -268,9 +268,9 @@ impl Store {
     /// Each customer's lower-median gap between consecutive purchase days up to `as_of`, indexed
     /// by id (`None` without two purchase days): one parallel pass.
     fn median_gaps(&self, as_of: Day) -> Result<Vec<Option<u32>>> {
-        let meta = self.meta();
         let end = as_of.days();
-        let shards = self.fold_records(&meta, Vec::new, |out: &mut Vec<(u32, Option<u32>)>, id, record| {
+        let snapshot = self.snapshot();
+        let shards = snapshot.fold_records(Vec::new, |out: &mut Vec<(u32, Option<u32>)>, id, record| {
             let mut gaps: Vec<u32> = Vec::new();
             let mut last: Option<i32> = None;
             for pair in record.pairs() {
@@ -293,7 +293,7 @@ impl Store {
             out.push((id, median));
             Ok(())
         })?;
-        let mut medians = vec![None; meta.next_id as usize];
+        let mut medians = vec![None; snapshot.customer_count() as usize];
         for (id, m) in shards.into_iter().flatten() {
             if let Some(slot) = medians.get_mut(id as usize) {
                 *slot = m;

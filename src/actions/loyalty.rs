@@ -288,10 +288,10 @@ impl Store {
     /// order day), in id order, and the programme totals.
     pub fn loyalty(&self, programme: &Programme, as_of: Option<Day>) -> Result<(Vec<Account>, ProgrammeTotals)> {
         programme.validate()?;
-        let end = self.as_of_or_latest(as_of)?.days();
+        let snapshot = self.snapshot();
+        let end = snapshot.as_of_or_latest(as_of)?.days();
         let scale = self.currency().scale();
-        let meta = self.meta();
-        let shards = self.fold_records(&meta, Vec::new, |out: &mut Vec<Account>, id, record| {
+        let shards = snapshot.fold_records(Vec::new, |out: &mut Vec<Account>, id, record| {
             // Lots of points by the day they were earned; returns take from the newest first.
             let mut lots: Vec<(i32, u64)> = Vec::new();
             let (mut earned, mut deducted, mut lifetime, mut trailing) = (0u64, 0u64, 0i64, 0i64);
@@ -398,10 +398,10 @@ impl Store {
         if programme.tier_basis != TierBasis::Trailing12Months {
             return Err(Error::invalid("tier_basis", "lifetime", "tiers by lifetime spend never lapse"));
         }
-        let end = self.as_of_or_latest(as_of)?.days();
+        let snapshot = self.snapshot();
+        let end = snapshot.as_of_or_latest(as_of)?.days();
         let within = i32::try_from(within_days).unwrap_or(i32::MAX);
-        let meta = self.meta();
-        let shards = self.fold_records(&meta, Vec::new, |out: &mut Vec<Lapse>, id, record| {
+        let shards = snapshot.fold_records(Vec::new, |out: &mut Vec<Lapse>, id, record| {
             if members.is_some_and(|m| !m.get(id as usize).copied().unwrap_or(false)) {
                 return Ok(());
             }

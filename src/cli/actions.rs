@@ -14,7 +14,7 @@ use retention::{Day, Error, Store};
 pub type Opened = (Store, Option<Day>, Option<Vec<bool>>);
 
 pub fn open(list: &ListArgs) -> Result<Opened, Failure> {
-    let store = Store::open_existing(&list.db)?;
+    let store = super::open_existing(&list.db)?;
     let as_of = args::parse_day("--as-of", list.as_of.as_deref())?;
     match &list.segment {
         None => Ok((store, as_of, None)),
@@ -222,7 +222,7 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
 }
 
 pub fn loyalty(a: &LoyaltyArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
-    let store = Store::open_existing(&a.db)?;
+    let store = super::open_existing(&a.db)?;
     let c = store.currency();
     let programme = Programme::load(&a.programme, &c)?;
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;

@@ -36,7 +36,7 @@ pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), F
             (ClvModel::fit_data(&input.counts, &input.spend, input.as_of, kind, &options)?, None)
         }
         (None, Some(db)) => {
-            let store = Store::open_existing(db)?;
+            let store = super::open_existing(db)?;
             let model = store.fit_clv(as_of, kind, unit, &options)?;
             if !a.no_save {
                 store.save_clv(&model)?;
@@ -243,7 +243,7 @@ fn saved_model(store: &Store, db: &std::path::Path) -> Result<ClvModel, Failure>
 
 pub fn curve(a: &ClvCurveArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
     let days = a.days()?;
-    let store = Store::open_existing(&a.db)?;
+    let store = super::open_existing(&a.db)?;
     let model = saved_model(&store, &a.db)?;
     let curve = population_curve(&model.purchases.model, model.purchases.unit, &days);
     let mut t = Table::new(&["day", "expected_repeat_purchases"]).numeric(&[0, 1]);
@@ -269,7 +269,7 @@ pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(
             (scores, file.ids, file.currency)
         }
         (_, _, Some(db)) => {
-            let store = Store::open_existing(db)?;
+            let store = super::open_existing(db)?;
             let model = saved_model(&store, db)?;
             (store.clv_scores(&model, &options)?, store.external_ids()?, store.currency())
         }
@@ -372,7 +372,7 @@ pub fn score(a: &ClvScoreArgs, format: Format, out: &mut impl Write) -> Result<(
 
 pub fn evaluate(a: &ClvEvaluateArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
     let options = a.options()?;
-    let store = Store::open_existing(&a.db)?;
+    let store = super::open_existing(&a.db)?;
     let eval = store.evaluate_clv(&options)?;
     if format == Format::Json {
         return Ok(output::json(out, &eval)?);
@@ -536,7 +536,7 @@ pub fn customer_lines(store: &Store, id: retention::CustomerId) -> Result<Vec<(&
 /// form), m_x in major currency units (0 without repeat purchases).
 pub fn data(a: &ClvDataArgs, out: &mut impl Write) -> Result<(), Failure> {
     let unit = TimeUnit::parse(&a.unit)?;
-    let store = Store::open_existing(&a.db)?;
+    let store = super::open_existing(&a.db)?;
     let summaries = store.summaries(args::parse_day("--as-of", a.as_of.as_deref())?)?;
     let names = store.external_ids()?;
     let scale = store.currency().scale() as f64;

@@ -20,7 +20,7 @@ pub fn segment_members(
 
 pub fn period(a: &MetricsArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
     let mut options = a.options()?;
-    let store = Store::open_existing(&a.db)?;
+    let store = super::open_existing(&a.db)?;
     let members = match &a.segment {
         None => None,
         Some(name) => {
@@ -87,7 +87,7 @@ pub fn period(a: &MetricsArgs, format: Format, out: &mut impl Write) -> Result<(
 pub fn cohorts(a: &CohortsArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
     let period = CohortPeriod::parse(&a.period)?;
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
-    let store = Store::open_existing(&a.db)?;
+    let store = super::open_existing(&a.db)?;
     let c = store.cohorts(period, as_of)?;
     if format == Format::Json {
         return Ok(output::json(out, &c)?);

@@ -47,6 +47,23 @@ impl From<io::Error> for Failure {
 }
 
 /// Runs the command line and returns the process exit code (see the README's "Exit codes").
+/// Opens an existing store for a command (see [`opened`]).
+fn open_existing(db: &Path) -> Result<Store, Error> {
+    Store::open_existing(db).map(opened)
+}
+
+/// Says so when opening the store rolled back a write a crash or a kill interrupted.
+fn opened(store: Store) -> Store {
+    if store.recovery().rolled_back > 0 {
+        eprintln!(
+            "note: {}: the last ingest or save was interrupted before it committed and was rolled back; \
+             the store is exactly as before it. Run it again to complete it.",
+            store.path().display()
+        );
+    }
+    store
+}
+
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let stdout = io::stdout();
@@ -77,7 +94,7 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Demo(a) => demo(&a, cli.format, out),
         Command::Ingest(a) => ingest(&a, cli.format, out),
         Command::Stats(a) => {
-            let store = Store::open_existing(&a.db)?;
+            let store = open_existing(&a.db)?;
             print_stats(&store.stats()?, cli.format, out)
         }
         Command::Customer(a) => customer(&a, cli.format, out),
@@ -103,7 +120,7 @@ fn dispatch(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
 }
 
 fn summaries(a: &args::SummariesArgs, out: &mut impl Write) -> Result<(), Failure> {
-    let store = Store::open_existing(&a.db)?;
+    let store = open_existing(&a.db)?;
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
     let customers = store.write_summaries(as_of, &a.out)?;
     writeln!(out, "{customers} customer summaries written to {}", a.out.display())?;
@@ -111,7 +128,7 @@ fn summaries(a: &args::SummariesArgs, out: &mut impl Write) -> Result<(), Failur
 }
 
 fn ingest(a: &IngestArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
-    let store = Store::open_with(&a.db, &a.to_store_options()?)?;
+    let store = opened(Store::open_with(&a.db, &a.to_store_options()?)?);
     let mut options = a.to_options()?;
     let (callback, bar) = progress::bar();
     options.progress = callback;
@@ -231,7 +248,7 @@ fn print_stats(s: &Stats, format: Format, out: &mut impl Write) -> Result<(), Fa
 }
 
 fn customer(a: &CustomerArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
-    let store = Store::open_existing(&a.db)?;
+    let store = open_existing(&a.db)?;
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
     // A platform export's customers are e-mails trimmed and lower-cased: `Ann@X.com` finds them.
     let folded = a.id.trim().to_lowercase();
@@ -354,7 +371,7 @@ fn generate(a: &GenerateArgs, out: &mut impl Write) -> Result<(), Failure> {
 fn demo(a: &DemoArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
     let started = Instant::now();
     let shop = Shop::new(ShopConfig::new(a.customers, a.seed))?;
-    let store = Store::open(&a.db)?;
+    let store = opened(Store::open(&a.db)?);
     let (callback, bar) = progress::bar();
     let options = IngestOptions { progress: callback, ..IngestOptions::default() };
     let mut ingest = store.begin_ingest(&options)?;
@@ -480,7 +497,7 @@ fn score(a: &ScoreArgs) -> Result<(Source, Rfm, Segments), Failure> {
             }
             Input::File(SummarySet::open(path, a.currency.parse()?.as_ref())?)
         }
-        (None, Some(db)) => Input::Store(Store::open_existing(db)?),
+        (None, Some(db)) => Input::Store(open_existing(db)?),
         (None, None) => return Err(Error::invalid("--db", "", "give --db DIR or --summaries PATH").into()),
     };
     let currency = match &input {

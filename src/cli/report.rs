@@ -6,10 +6,10 @@ use std::path::Path;
 use super::Failure;
 use super::args::{self, ReportArgs};
 use super::output::Format;
+use retention::Error;
 use retention::actions::Programme;
 use retention::metrics::{CohortPeriod, MetricsOptions};
 use retention::report::ReportOptions;
-use retention::{Error, Store};
 
 pub fn run(a: &ReportArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
     if format == Format::Csv {
@@ -22,7 +22,7 @@ pub fn run(a: &ReportArgs, format: Format, out: &mut impl Write) -> Result<(), F
     };
     let cohort_period = Some(CohortPeriod::parse(&a.cohorts)?);
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
-    let store = Store::open_existing(&a.db)?;
+    let store = super::open_existing(&a.db)?;
     let programme = a.programme.as_ref().map(|p| Programme::load(p, &store.currency())).transpose()?;
     let model_fit = match (&a.calibration_end, &a.holdout_end) {
         (Some(c), Some(h)) => {
@@ -47,7 +47,7 @@ pub fn export(a: &super::args::ExportArgs, format: Format, out: &mut impl Write)
     if format == Format::Json {
         return Err(Error::invalid("--format", "json", "an export is CSV or Parquet").into());
     }
-    let store = Store::open_existing(&a.db)?;
+    let store = super::open_existing(&a.db)?;
     if format == Format::Parquet {
         let path =
             a.out.as_ref().ok_or_else(|| Error::invalid("--format", "parquet", "a Parquet export needs --out FILE"))?;

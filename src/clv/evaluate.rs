@@ -252,9 +252,11 @@ impl Store {
     /// repeat purchases up to `holdout_end`, with the diagnostics: two summary scans, one tracking
     /// scan and the fits.
     pub fn evaluate_clv(&self, options: &EvaluateOptions) -> Result<Evaluation> {
-        let calibration = self.summaries(Some(options.calibration_end))?;
-        let holdout = self.summaries(Some(options.holdout_end))?;
-        let tracking = self.tracking(options.calibration_end, options.holdout_end)?;
+        // One snapshot for the three scans: an ingest committing meanwhile must not mix in.
+        let snapshot = self.snapshot();
+        let calibration = snapshot.summaries(Some(options.calibration_end))?;
+        let holdout = snapshot.summaries(Some(options.holdout_end))?;
+        let tracking = snapshot.tracking(options.calibration_end, options.holdout_end)?;
         Evaluation::run_with(&calibration, &holdout, Some(tracking), options)
     }
 }

@@ -9,7 +9,7 @@ use crate::clv::data::TimeUnit;
 use crate::clv::model::PurchaseModel;
 use crate::day::Day;
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{Snapshot, Store};
 use crate::summary::Summaries;
 
 /// Histogram bins: 0, 1, ..., 6 repeat purchases and "7+".
@@ -130,6 +130,13 @@ impl Store {
     /// Weekly repeat purchases of the customers first seen by `calibration_end`, up to `end` (one
     /// scan of the store).
     pub fn tracking(&self, calibration_end: Day, end: Day) -> Result<Tracking> {
+        self.snapshot().tracking(calibration_end, end)
+    }
+}
+
+impl Snapshot {
+    /// [`Store::tracking`] of this snapshot.
+    pub fn tracking(&self, calibration_end: Day, end: Day) -> Result<Tracking> {
         if end < calibration_end {
             return Err(Error::invalid(
                 "--holdout-end",
@@ -158,9 +165,7 @@ impl Store {
         let start = calibration_end.days() + 7 * first_week - 6;
         let calibration = calibration_end.days();
         let last = end.days();
-        let meta = self.meta();
         let shards = self.fold_records(
-            &meta,
             || vec![0u64; weeks],
             |counts, id, record| {
                 let mut first: Option<i32> = None;

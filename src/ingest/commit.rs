@@ -1,11 +1,12 @@
-//! Pass 2 of an ingest: merge the sorted spool into the customer blocks and write them.
+//! Pass 2 of an ingest: merge the sorted spool into the customer blocks and write them, as one
+//! transaction (see `store::generation`).
 //!
-//! Order of writes, which is what makes a crash leave a usable store: (1) the metadata is marked
-//! `in_progress`; (2) new categories and id-map entries for new customers are written (ids at or
-//! above `next_id` are invisible); (3) blocks are rewritten in ascending id order, each batch
-//! carrying the metadata with `next_id` advanced past the new customers it completes; (4) the final
-//! metadata clears `in_progress`, then everything is flushed. A crash therefore leaves every
-//! customer below some id boundary as after the ingest and every other as before it.
+//! Order of writes: (1) new categories and id-map entries for new customers (ids at or above the
+//! committed `next_id`, invisible until the commit); (2) every changed block under a new key of this
+//! ingest's generation, beside the version readers use, in rounds of `BLOCKS_PER_ROUND` blocks;
+//! (3) a flush, then the commit: one batch of metadata (new `next_id`, categories, generation and
+//! block table), flushed. A crash before the commit batch lands leaves the store exactly as
+//! before (what was written is rolled back when the store next opens), after it exactly as after.
 
 use rayon::prelude::*;
 
@@ -20,6 +21,7 @@ use crate::store::codec::block::{BlockBuilder, BlockView};
 use crate::store::codec::fingerprint;
 use crate::store::codec::record::{Line, Record, UNCATEGORIZED};
 use crate::store::engine::{Engine, WriteBatch};
+use crate::store::generation::{Transaction, Written};
 use crate::store::ids::IdIndex;
 use crate::store::keys;
 use crate::store::meta::Meta;
@@ -28,12 +30,6 @@ use crate::store::meta::Meta;
 pub(crate) const BATCH_KEYS: usize = 512;
 /// Blocks merged per round (and written per batch).
 const BLOCKS_PER_ROUND: u64 = 64;
-
-pub(crate) fn write_meta<E: Engine>(engine: &E, meta: &Meta) -> Result<()> {
-    let mut batch = WriteBatch::default();
-    batch.put(keys::META, meta.encode()?);
-    engine.apply(batch)
-}
 
 /// Order counts of a merge.
 #[derive(Default, Clone, Copy)]
@@ -76,7 +72,8 @@ pub(super) struct Run<'a> {
     pub dry_run: bool,
 }
 
-/// Runs pass 2 and returns the store's new metadata.
+/// Runs pass 2 and returns the store's new metadata once committed (`None` when nothing was
+/// written: a dry run, or nothing to merge).
 pub(super) fn commit(
     store: &Store,
     meta: &Meta,
@@ -85,44 +82,55 @@ pub(super) fn commit(
     spool: Spool,
     report: &mut IngestReport,
     run: Run<'_>,
-) -> Result<Meta> {
+) -> Result<Option<Meta>> {
     let Run { progress, dry_run } = run;
     let engine = &store.inner().engine;
     let new_next = ids.next_id();
     report.customers_new = new_next - meta.next_id;
     report.categories_new = (categories.len() - meta.categories) as u64;
     if spool.len() == 0 {
-        return Ok(meta.clone());
+        return Ok(None);
     }
     let mut sorted = spool.into_sorted()?;
 
+    let mut txn = Transaction::begin(engine, meta)?;
+    let generation = txn.generation();
     let mut current = meta.clone();
-    current.in_progress = true;
     current.categories = categories.len();
     if !dry_run {
         let mut batch = WriteBatch::default();
-        categories.write_new(&mut batch);
-        batch.put(keys::META, current.encode()?);
-        engine.apply(batch)?;
-        ids.write_new(engine, meta, BATCH_KEYS)?;
+        let written = categories.write_new(&mut batch);
+        if !batch.is_empty() {
+            txn.apply(batch, &written)?;
+        }
+        ids.write_new(&mut txn, meta, BATCH_KEYS)?;
     }
 
-    let ctx = MergeContext { block_size: meta.block_size as u64, old_next: meta.next_id, new_next, ids };
+    let ctx = MergeContext {
+        generations: &meta.blocks,
+        block_size: meta.block_size as u64,
+        old_next: meta.next_id,
+        new_next,
+        ids,
+    };
     let old_blocks = meta.block_count();
+    current.next_id = new_next;
+    // Blocks past the old end are all written (every new customer has rows).
+    current.blocks.0.resize(current.block_count() as usize, generation);
     let mut delta = Delta::default();
-    let mut pending: Option<WriteBatch> = None;
+    let mut pending: Option<(WriteBatch, Vec<Written>)> = None;
     let mut rows = Vec::new();
     let mut done = 0u64;
     loop {
         rows.clear();
-        let round_end = next_round(&mut sorted, &mut rows, ctx.block_size)?;
+        next_round(&mut sorted, &mut rows, ctx.block_size)?;
         if rows.is_empty() && pending.is_none() {
             break;
         }
         // Merge this round on all cores while the previous round's batch is written.
         let (merged, written) = rayon::join(
             || merge_round(engine, &rows, &ctx, old_blocks),
-            || pending.take().filter(|_| !dry_run).map_or(Ok(()), |b| engine.apply(b)),
+            || pending.take().filter(|_| !dry_run).map_or(Ok(()), |(b, w)| txn.apply(b, &w)),
         );
         written?;
         let (blocks, round_delta) = merged?;
@@ -131,29 +139,29 @@ pub(super) fn commit(
             continue;
         }
         let mut batch = WriteBatch::default();
+        let mut written = Vec::with_capacity(2 * blocks.len());
         for (b, bytes) in blocks {
-            batch.put(keys::block(b), bytes);
+            let key = keys::block(b, generation);
+            if b < old_blocks {
+                written.push(Written::Replaced(keys::block(b, meta.blocks.get(b))));
+            }
+            written.push(Written::Created(key.clone()));
+            batch.put(key, bytes);
+            current.blocks.0[b as usize] = generation;
         }
-        // Customers below the end of this round are complete once the batch lands.
-        current.next_id = current.next_id.max(new_next.min(round_end));
-        batch.put(keys::META, current.encode()?);
-        pending = Some(batch);
+        pending = Some((batch, written));
         done += rows.len() as u64;
         if let Some(f) = progress {
             f(&super::Progress::Writing { rows: done, total: sorted_total(report) });
         }
     }
 
-    current.next_id = new_next;
-    current.in_progress = false;
     current.ingests += 1;
-    if delta.new + delta.updated > 0 || new_next > meta.next_id {
+    // Any change to a stored order counts, removals (a cancelled order) included.
+    if delta.new + delta.updated + delta.removed > 0 || new_next > meta.next_id {
         current.data_version += 1;
     }
-    if !dry_run {
-        write_meta(engine, &current)?;
-        engine.flush()?;
-    }
+    let committed = if dry_run { None } else { Some(txn.commit(current)?) };
     report.orders_new = delta.new;
     report.orders_updated = delta.updated;
     report.orders_unchanged = delta.unchanged;
@@ -166,25 +174,25 @@ pub(super) fn commit(
             *report.orders_excluded.entry(reason.to_string()).or_default() += n;
         }
     }
-    Ok(current)
+    Ok(committed)
 }
 
 fn sorted_total(report: &IngestReport) -> u64 {
     report.rows_read - report.rows_rejected - report.rows_skipped
 }
 
-/// Moves the rows of the next `BLOCKS_PER_ROUND` blocks that have rows into `rows`; returns the
-/// first id past the round.
-fn next_round(sorted: &mut Sorted, rows: &mut Vec<SpoolRow>, block_size: u64) -> Result<u64> {
+/// Moves the rows of the next `BLOCKS_PER_ROUND` blocks that have rows into `rows`.
+fn next_round(sorted: &mut Sorted, rows: &mut Vec<SpoolRow>, block_size: u64) -> Result<()> {
     let Some(first) = sorted.peek_id() else {
-        return Ok(0);
+        return Ok(());
     };
     let end = (first as u64 / block_size + BLOCKS_PER_ROUND) * block_size;
-    sorted.take_below(end, rows)?;
-    Ok(end)
+    sorted.take_below(end, rows)
 }
 
 struct MergeContext<'a> {
+    /// The committed generation of every old block.
+    generations: &'a crate::store::meta::BlockTable,
     block_size: u64,
     old_next: u64,
     new_next: u64,
@@ -214,7 +222,7 @@ fn merge_round<E: Engine>(
         .par_iter()
         .map(|block_rows| {
             let b = block_rows[0].id as u64 / ctx.block_size;
-            let old = if b < old_blocks { engine.get(&keys::block(b))? } else { None };
+            let old = if b < old_blocks { engine.get(&keys::block(b, ctx.generations.get(b)))? } else { None };
             if b < old_blocks && old.is_none() {
                 return Err(Error::corrupt(format!("customer block {b}"), "block is missing"));
             }

@@ -38,7 +38,7 @@ pub(crate) use parquet::EXPORT_KEY;
 use crate::error::{Error, InputError, Result};
 use crate::store::Store;
 use crate::store::categories::Categories;
-use crate::store::ids::{self, IdIndex};
+use crate::store::ids::IdIndex;
 use crate::store::meta::Meta;
 use chunk::{Chunk, Chunker};
 use decompress::Packing;
@@ -314,7 +314,9 @@ pub struct Ingest<'s> {
 struct State<'s> {
     store: &'s Store,
     options: IngestOptions,
-    meta: Arc<Meta>,
+    /// The committed metadata the ingest started from (its own copy: a snapshot would keep the
+    /// values this ingest replaces from being collected).
+    meta: Meta,
     ids: IdIndex,
     categories: Categories,
     spool: Spool,
@@ -364,27 +366,10 @@ impl Store {
     /// Starts an ingest: takes the write lock and loads the id map and categories.
     pub fn begin_ingest(&self, options: &IngestOptions) -> Result<Ingest<'_>> {
         let guard = self.inner().write_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut meta = self.meta();
-        // Decided by the metadata on disk: a commit that failed in this process (a full disk)
-        // left `in_progress` there while this handle still holds the metadata from before it.
-        let engine = &self.inner().engine;
-        if !meta.in_progress
-            && let Some(on_disk) = Meta::load(engine)?.filter(|m| m.in_progress)
-        {
-            meta = Arc::new(on_disk);
-        }
-        if meta.in_progress {
-            // The previous ingest was interrupted after writing some id-map entries; drop them
-            // before their ids are handed out again.
-            ids::remove_debris(engine, &meta, commit::BATCH_KEYS)?;
-            let mut clean = (*meta).clone();
-            clean.in_progress = false;
-            // Some of its blocks may have landed: whatever was saved from the old data is stale.
-            clean.data_version += 1;
-            commit::write_meta(engine, &clean)?;
-            self.set_meta(clean);
-            meta = self.meta();
-        }
+        // An earlier write of this process may have failed half way (a full disk): rolled back
+        // before anything else, as a crash's leftovers were when the store opened.
+        self.settle()?;
+        let meta = (*self.meta()).clone();
         let rejects = match &options.rejects {
             Some(path) => {
                 let file = File::create(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
@@ -834,12 +819,12 @@ impl State<'_> {
         self.spool_held()?;
         self.report.spilled_runs = self.spool.runs() as u64;
         // The first ingest into an empty store decides whether it holds amounts.
-        let mut before = (*self.meta).clone();
+        let mut before = self.meta.clone();
         if before.next_id == 0 && self.spool.len() > 0 {
             before.counts_only = self.counts_only == Some(true);
         }
         self.report.counts_only = before.counts_only;
-        let meta = commit::commit(
+        let committed = commit::commit(
             self.store,
             &before,
             &self.ids,
@@ -847,9 +832,12 @@ impl State<'_> {
             self.spool,
             &mut self.report,
             commit::Run { progress: self.options.progress.as_ref(), dry_run },
-        )?;
-        if !dry_run {
-            self.store.set_meta(meta);
+        );
+        match committed {
+            Ok(None) => {}
+            Ok(Some(meta)) => self.store.after_write(Ok(meta))?,
+            Err(e) if dry_run => return Err(e),
+            Err(e) => self.store.after_write(Err(e))?,
         }
         for (reason, n) in std::mem::take(&mut self.dropped_exclusions) {
             *self.report.orders_excluded.entry(reason).or_default() += n;
@@ -1013,24 +1001,23 @@ pub(crate) fn fuzz_parse(preset: Preset, data: &[u8]) -> Result<u64> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::Ordering;
-
     use super::*;
 
-    /// A commit that fails in a long-lived process (a full disk) leaves `in_progress` and id-map
-    /// entries on disk; the next ingest on the same handle must clear them before handing out
-    /// ids again, or an unknown customer resolves to someone else's record.
+    /// A commit that fails in a long-lived process (a full disk) leaves id-map entries and blocks
+    /// of its generation on disk; they must be rolled back before ids are handed out again, or
+    /// an unknown customer resolves to someone else's record.
     #[test]
     fn an_ingest_after_a_failed_commit_in_process_clears_its_debris() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("s")).unwrap();
         let ingest = |csv: &str| store.ingest(csv.as_bytes(), &IngestOptions::default());
         ingest("customer_id,timestamp,amount\na,2024-01-01,1\n").unwrap();
-        // The metadata and id-map batches land, the first batch of blocks fails.
-        store.inner().engine.applies_left.store(2, Ordering::SeqCst);
+        // The id-map batch lands, the first batch of blocks fails and so does everything after it
+        // (the roll-back too, so the next ingest is the one that finds the debris).
+        store.inner().engine.faults.fail_in(1, true);
         let failed = ingest("customer_id,timestamp,amount\nx1,2024-01-02,5\nx2,2024-01-02,5\nx3,2024-01-02,5\n");
         assert!(failed.unwrap_err().to_string().contains("injected write failure"));
-        store.inner().engine.applies_left.store(u64::MAX, Ordering::SeqCst);
+        store.inner().engine.faults.heal();
         ingest("customer_id,timestamp,amount\nb1,2024-01-03,7\nb2,2024-01-03,7\n").unwrap();
         assert!(store.customer("x1").unwrap().is_none(), "x1 resolved to another customer's record");
         assert!(store.customer("x2").unwrap().is_none());

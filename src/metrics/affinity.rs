@@ -225,13 +225,12 @@ impl Store {
         min_customers: Option<u64>,
         members: Option<&[bool]>,
     ) -> Result<Affinity> {
-        let as_of = self.as_of_or_latest(as_of)?;
-        let meta = self.meta();
+        let snapshot = self.snapshot();
+        let as_of = snapshot.as_of_or_latest(as_of)?;
         // The dictionary first: it is checked against the metadata before anything is sized by it.
-        let names = self.categories()?;
+        let names = snapshot.categories()?;
         let c = names.len() as u32;
-        let shards = self.fold_records(
-            &meta,
+        let shards = snapshot.fold_records(
             || Tally {
                 customers: 0,
                 buyers: vec![0; c as usize + 1],
@@ -330,10 +329,9 @@ impl Store {
     /// Each customer's spend by category as of `as_of` (default: the latest order day), in id
     /// order; customers without positive spend are left out.
     pub fn category_shares(&self, as_of: Option<Day>, members: Option<&[bool]>) -> Result<Vec<CustomerCategories>> {
-        let as_of = self.as_of_or_latest(as_of)?;
-        let meta = self.meta();
-        let shards = self.fold_records(
-            &meta,
+        let snapshot = self.snapshot();
+        let as_of = snapshot.as_of_or_latest(as_of)?;
+        let shards = snapshot.fold_records(
             || (Vec::new(), Vec::new(), Vec::new()),
             |(out, scratch, spend): &mut (Vec<CustomerCategories>, _, _), id, record| {
                 if members.is_some_and(|m| !m.get(id as usize).copied().unwrap_or(false)) {

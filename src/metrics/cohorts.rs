@@ -112,7 +112,8 @@ impl Store {
     /// # Ok(()) }
     /// ```
     pub fn cohorts(&self, period: CohortPeriod, as_of: Option<Day>) -> Result<Cohorts> {
-        let stats = self.stats()?;
+        let snapshot = self.snapshot();
+        let stats = snapshot.stats()?;
         let (Some(first_day), Some(last_day)) = (stats.first_day, stats.last_day) else {
             return Ok(Cohorts { period, as_of: as_of.unwrap_or(Day::from_days(0)), cohorts: Vec::new() });
         };
@@ -140,14 +141,13 @@ impl Store {
         // Period of every day in range, looked up instead of converting each order's day.
         let day0 = first_day.days();
         let periods: Vec<u32> = (day0..=end.max(day0)).map(|d| (period.index(d) - first) as u32).collect();
-        let meta = self.meta();
         let empty = || Grid {
             width,
             customers: vec![0; width],
             active: vec![0; width * width],
             revenue: vec![0; width * width],
         };
-        let shards = self.fold_records(&meta, empty, |g, id, record| {
+        let shards = snapshot.fold_records(empty, |g, id, record| {
             let mut cohort: Option<usize> = None;
             let mut last_counted: Option<usize> = None;
             // Returns before the first purchase belong to no cohort yet; they are skipped.

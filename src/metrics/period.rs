@@ -298,15 +298,15 @@ impl Store {
                 return Err(Error::invalid(name, format!("{value} days"), "must be 1 day to 100 years"));
             }
         }
-        let end = self.as_of_or_latest(options.as_of)?;
+        let snapshot = self.snapshot();
+        let end = snapshot.as_of_or_latest(options.as_of)?;
         let period = i32::try_from(options.period_days).unwrap_or(i32::MAX);
         let bounds = Bounds {
             before: end.days().saturating_sub(period),
             end: end.days(),
             window: i32::try_from(options.activity_window_days).unwrap_or(i32::MAX),
         };
-        let meta = self.meta();
-        let shards = self.fold_records(&meta, Tally::new, |t, id, record| {
+        let shards = snapshot.fold_records(Tally::new, |t, id, record| {
             if members.is_some_and(|m| !m.get(id as usize).copied().unwrap_or(false)) {
                 return Ok(());
             }

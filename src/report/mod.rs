@@ -158,7 +158,10 @@ impl Store {
             let path = self.path().display().to_string();
             return Err(Error::invalid("--db", path, "the store has no orders yet: ingest an order file first"));
         }
-        let as_of = self.as_of_or_latest(options.as_of)?;
+        let as_of = match options.as_of {
+            Some(day) => day,
+            None => stats.last_day.unwrap_or(Day::from_days(0)),
+        };
         let metrics = self.period_metrics(&MetricsOptions { as_of: Some(as_of), ..options.metrics }, None)?;
         let rfm = self.rfm(Some(as_of), &RfmOptions::default())?;
         let segments = SegmentReport::new(&rfm, &Segments::default());

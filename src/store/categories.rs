@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::engine::{Engine, WriteBatch};
+use super::generation::Written;
 use super::keys;
 use super::meta::Meta;
 use crate::error::{Error, Result};
@@ -72,12 +73,15 @@ impl Categories {
         &self.names
     }
 
-    /// Writes the categories added since loading into `batch`.
-    pub(crate) fn write_new(&self, batch: &mut WriteBatch) {
+    /// Writes the categories added since loading into `batch`; returns them for its write list.
+    pub(crate) fn write_new(&self, batch: &mut WriteBatch) -> Vec<Written> {
+        let mut written = Vec::new();
         for id in self.first_new.max(1)..=self.len() {
             let mut v = vec![CATEGORY_VERSION];
             v.extend_from_slice(self.name(id).as_bytes());
             batch.put(keys::category(id), v);
+            written.push(Written::Created(keys::category(id).to_vec()));
         }
+        written
     }
 }

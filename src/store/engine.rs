@@ -25,10 +25,11 @@ pub(crate) trait Engine: Send + Sync + 'static {
     fn size_on_disk(&self) -> Result<u64>;
 }
 
-/// A set of writes applied atomically by [`Engine::apply`].
+/// A set of writes applied atomically by [`Engine::apply`]: puts, and removals of other keys.
 #[derive(Default)]
 pub(crate) struct WriteBatch {
     pub(crate) writes: Vec<(Vec<u8>, Vec<u8>)>,
+    pub(crate) removes: Vec<Vec<u8>>,
     pub(crate) bytes: usize,
 }
 
@@ -39,12 +40,66 @@ impl WriteBatch {
         self.writes.push((key, value));
     }
 
+    /// Removes `key` (nothing if it is absent).
+    pub(crate) fn remove(&mut self, key: impl Into<Vec<u8>>) {
+        let key = key.into();
+        self.bytes += key.len();
+        self.removes.push(key);
+    }
+
+    /// Number of puts and removals.
     pub(crate) fn len(&self) -> usize {
-        self.writes.len()
+        self.writes.len() + self.removes.len()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.writes.is_empty()
+        self.len() == 0
+    }
+}
+
+/// Tests only: a fault plan for the engine, the way redb tests its crash safety. Every `apply` and
+/// `flush` is one numbered operation; the operation numbered `fail_at` fails, and with `sticky`
+/// every later one too (the process is as good as dead: dropping the store then leaves on disk
+/// exactly the writes before the failure, which is what a crash at that instant can leave).
+#[cfg(test)]
+#[derive(Debug)]
+pub(crate) struct Faults {
+    /// Operations so far.
+    pub(crate) ops: std::sync::atomic::AtomicU64,
+    /// The operation that fails (`u64::MAX`: none).
+    pub(crate) fail_at: std::sync::atomic::AtomicU64,
+    pub(crate) sticky: std::sync::atomic::AtomicBool,
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests only: the fault plan (`fail_at`, `sticky`) of the next engine this thread opens, so a
+    /// failure can be injected into what opening a store writes (its recovery).
+    pub(crate) static OPEN_FAULTS: std::cell::Cell<(u64, bool)> = const { std::cell::Cell::new((u64::MAX, false)) };
+}
+
+#[cfg(test)]
+impl Faults {
+    /// Fails operation `n` from now (0 = the next one), and with `sticky` every one after it.
+    pub(crate) fn fail_in(&self, n: u64, sticky: bool) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.sticky.store(sticky, SeqCst);
+        self.fail_at.store(self.ops.load(SeqCst) + n, SeqCst);
+    }
+
+    /// Stops injecting failures.
+    pub(crate) fn heal(&self) {
+        self.fail_at.store(u64::MAX, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check(&self, what: &str) -> Result<()> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = self.ops.fetch_add(1, SeqCst);
+        let at = self.fail_at.load(SeqCst);
+        if n == at || (n > at && self.sticky.load(SeqCst)) {
+            return Err(Error::Engine(format!("injected {what} failure")));
+        }
+        Ok(())
     }
 }
 
@@ -52,10 +107,8 @@ impl WriteBatch {
 /// (see `keys`), which keeps a commit that touches records, ids and metadata one atomic batch.
 pub(crate) struct Sled {
     db: sled::Db,
-    /// Tests only: how many more batches apply before every later one fails (a full disk, an
-    /// I/O error in a long-lived process); `u64::MAX` never fails.
     #[cfg(test)]
-    pub(crate) applies_left: std::sync::atomic::AtomicU64,
+    pub(crate) faults: Faults,
 }
 
 /// Re-tries of a locked open, 50 ms apart (sled's flusher wakes every 500 ms at most).
@@ -92,7 +145,26 @@ impl Sled {
         Ok(Sled {
             db,
             #[cfg(test)]
-            applies_left: std::sync::atomic::AtomicU64::new(u64::MAX),
+            faults: {
+                let (fail_at, sticky) = OPEN_FAULTS.with(|f| f.replace((u64::MAX, false)));
+                Faults {
+                    ops: Default::default(),
+                    fail_at: std::sync::atomic::AtomicU64::new(fail_at),
+                    sticky: std::sync::atomic::AtomicBool::new(sticky),
+                }
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+impl Sled {
+    /// An injected failure, if this operation gets one. Everything applied before it is made
+    /// durable first: the harshest crash at this instant, and the same whether or not sled
+    /// flushes when it is dropped.
+    fn injected(&self, what: &str) -> Result<()> {
+        self.faults.check(what).inspect_err(|_| {
+            let _ = self.db.flush();
         })
     }
 }
@@ -106,19 +178,13 @@ impl Engine for Sled {
 
     fn apply(&self, batch: WriteBatch) -> Result<()> {
         #[cfg(test)]
-        {
-            use std::sync::atomic::Ordering;
-            let left = self.applies_left.load(Ordering::SeqCst);
-            if left == 0 {
-                return Err(Error::Engine("injected write failure".into()));
-            }
-            if left != u64::MAX {
-                self.applies_left.store(left - 1, Ordering::SeqCst);
-            }
-        }
+        self.injected("write")?;
         let mut b = sled::Batch::default();
         for (k, v) in batch.writes {
             b.insert(k, v);
+        }
+        for k in batch.removes {
+            b.remove(k);
         }
         Ok(self.db.apply_batch(b)?)
     }
@@ -128,6 +194,8 @@ impl Engine for Sled {
     }
 
     fn flush(&self) -> Result<()> {
+        #[cfg(test)]
+        self.injected("flush")?;
         self.db.flush()?;
         Ok(())
     }

@@ -113,20 +113,23 @@ impl Store {
 
     /// `currency=CODE:DECIMALS time_zone=ZONE`: what a restore must match.
     fn export_settings(&self) -> String {
-        let currency = self.currency();
-        format!("currency={}:{} time_zone={}", currency.code(), currency.exponent(), self.meta().time_zone)
+        let meta = self.meta();
+        format!("currency={}:{} time_zone={}", meta.currency.code(), meta.currency.exponent(), meta.time_zone)
     }
 
     /// Calls `write` with every export row: customers in id order, each order's lines by category
     /// name (one row with an empty category for an order without lines).
     fn export_rows(&self, mut write: impl FnMut(&ExportRow<'_>) -> Result<()>) -> Result<ExportReport> {
-        let meta = self.meta();
-        let engine = &self.inner().engine;
-        let mut categories = Categories::load(engine, &meta)?;
+        // One snapshot from the first row to the last, whatever commits meanwhile.
+        let snapshot = self.snapshot();
+        let (meta, engine) = (snapshot.meta(), snapshot.engine());
+        let categories = Categories::load(engine, meta)?;
         let mut report = ExportReport::default();
         for b in 0..meta.block_count() {
             let what = || format!("customer block {b}");
-            let block = engine.get(&keys::block(b))?.ok_or_else(|| Error::corrupt(what(), "block is missing"))?;
+            let block = engine
+                .get(&keys::block(b, meta.blocks.get(b)))?
+                .ok_or_else(|| Error::corrupt(what(), "block is missing"))?;
             let view = BlockView::parse(block.as_ref()).map_err(|e| Error::corrupt(what(), e.to_string()))?;
             let first = b * meta.block_size as u64;
             let visible = meta.next_id.saturating_sub(first).min(meta.block_size as u64) as u32;
@@ -136,13 +139,8 @@ impl Store {
                     view.record(i).ok_or_else(|| Error::corrupt(what(), format!("customer {id} is missing")))?;
                 let record =
                     Record::decode(bytes).map_err(|e| Error::corrupt(format!("customer {id}"), e.to_string()))?;
-                // An ingest running alongside (same process) may have added categories since the
-                // dictionary was loaded: load it again rather than write a line without its name.
                 if record.lines.iter().any(|l| l.category > categories.len()) {
-                    categories = Categories::load(engine, &self.meta())?;
-                    if record.lines.iter().any(|l| l.category > categories.len()) {
-                        return Err(Error::corrupt(format!("customer {id}"), "category id beyond the dictionary"));
-                    }
+                    return Err(Error::corrupt(format!("customer {id}"), "category id beyond the dictionary"));
                 }
                 let customer = String::from_utf8_lossy(&record.external_id);
                 report.customers += 1;

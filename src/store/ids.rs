@@ -7,6 +7,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::codec::bucket;
 use super::engine::{Engine, WriteBatch};
+use super::generation::{Transaction, Written};
 use super::keys;
 use super::meta::Meta;
 use crate::error::{Error, Result};
@@ -144,13 +145,20 @@ impl IdIndex {
     }
 
     /// Adds this ingest's new customers to their buckets: one read-modify-write per touched bucket,
-    /// in ascending key order, `per_batch` buckets per atomic batch. Entries at or above
-    /// `visible_next` (debris of an interrupted ingest) are dropped on the way.
-    pub(crate) fn write_new<E: Engine>(&self, engine: &E, meta: &Meta, per_batch: usize) -> Result<()> {
+    /// in ascending key order, `per_batch` buckets per batch of `txn`. The entries are invisible
+    /// until the ingest commits a `next_id` past them; a roll-back drops them again.
+    pub(crate) fn write_new<E: Engine>(
+        &self,
+        txn: &mut Transaction<'_, E>,
+        meta: &Meta,
+        per_batch: usize,
+    ) -> Result<()> {
+        let engine = txn.engine();
         let mut by_bucket: Vec<(u32, u32)> =
             (0..self.new.len() as u32).map(|i| (meta.bucket_of(self.new[i as usize].0), i)).collect();
         by_bucket.sort_unstable();
         let mut batch = WriteBatch::default();
+        let mut written = Vec::new();
         for group in by_bucket.chunk_by(|a, b| a.0 == b.0) {
             let b = group[0].0;
             let key = keys::bucket(b);
@@ -171,47 +179,16 @@ impl IdIndex {
             }
             entries.sort_unstable_by(|a, b| (a.hash, a.name).cmp(&(b.hash, b.name)));
             batch.put(key, bucket::encode(&entries));
+            written.push(Written::Bucket(b));
             if batch.len() >= per_batch {
-                engine.apply(std::mem::take(&mut batch))?;
+                txn.apply(std::mem::take(&mut batch), &std::mem::take(&mut written))?;
             }
         }
         if !batch.is_empty() {
-            engine.apply(batch)?;
+            txn.apply(batch, &written)?;
         }
         Ok(())
     }
-}
-
-/// Removes id-map entries at or above `meta.next_id`: what an interrupted ingest left behind.
-/// Must run before the next ingest makes those ids visible again. Returns the buckets rewritten.
-pub(crate) fn remove_debris<E: Engine>(engine: &E, meta: &Meta, per_batch: usize) -> Result<u64> {
-    let mut batch = WriteBatch::default();
-    let mut rewritten = 0;
-    for kv in engine.range(&keys::bucket(0), &keys::bucket(u32::MAX)) {
-        let (key, value) = kv?;
-        let what = || format!("id bucket {:?}", keys::number(key.as_ref()));
-        let mut keep = Vec::new();
-        let mut dropped = false;
-        for e in bucket::decode(value.as_ref()).map_err(|e| Error::corrupt(what(), e.to_string()))? {
-            let e = e.map_err(|e| Error::corrupt(what(), e.to_string()))?;
-            if e.id < meta.next_id {
-                keep.push(e);
-            } else {
-                dropped = true;
-            }
-        }
-        if dropped {
-            batch.put(key.as_ref().to_vec(), bucket::encode(&keep));
-            rewritten += 1;
-            if batch.len() >= per_batch {
-                engine.apply(std::mem::take(&mut batch))?;
-            }
-        }
-    }
-    if !batch.is_empty() {
-        engine.apply(batch)?;
-    }
-    Ok(rewritten)
 }
 
 /// Looks one external id up on disk without loading the map.

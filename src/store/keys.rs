@@ -1,20 +1,49 @@
-//! The key layout of the one keyspace. A key is a one-byte tag followed by a big-endian number, so
+//! The key layout of the one keyspace. A key is a one-byte tag followed by big-endian numbers, so
 //! byte order is numeric order and a key range is a contiguous run of blocks, buckets or categories.
+//!
+//! Values that a write replaces (customer blocks, saved scores, the saved model) are *versioned*:
+//! their key ends in the generation of the commit that wrote them, so a write puts its new values
+//! beside the old ones and the metadata's one atomic update decides which are visible (see
+//! `generation`). Generation 0 is the unversioned key of format 3, which sorts before every
+//! versioned key of the same number: a store of format 3 reads as one whose every value is
+//! generation 0.
 
 /// Store metadata (one key).
 pub(crate) const META: &[u8] = b"M";
+/// The block table: the generation of every customer block (one key, written with `META`).
+pub(crate) const BLOCK_TABLE: &[u8] = b"G";
 const BLOCK: u8 = b'B';
 const BUCKET: u8 = b'I';
 const CATEGORY: u8 = b'C';
-/// Header of the saved RFM scores (one key).
-pub(crate) const SCORES: &[u8] = b"R";
+/// Header of the saved RFM scores.
+const SCORES: u8 = b'R';
 const SCORE_BLOCK: u8 = b'S';
-/// The saved CLV model (one key).
-pub(crate) const CLV_MODEL: &[u8] = b"V";
+/// The saved CLV model.
+const CLV_MODEL: u8 = b'V';
+/// Write lists: what each uncommitted or uncollected generation wrote and replaced.
+const WRITES: u8 = b'W';
 
-/// Key of customer block `block` (holding ids `block * block_size ..`).
-pub(crate) fn block(block: u64) -> [u8; 9] {
-    tagged(BLOCK, block)
+/// Key of customer block `block` (holding ids `block * block_size ..`) as written by `generation`.
+pub(crate) fn block(block: u64, generation: u32) -> Vec<u8> {
+    versioned(tagged(BLOCK, block).to_vec(), generation)
+}
+
+/// The first and one-past-the-last key of blocks `start..end`, every generation.
+pub(crate) fn block_range(start: u64, end: u64) -> ([u8; 9], [u8; 9]) {
+    (tagged(BLOCK, start), tagged(BLOCK, end))
+}
+
+/// Block number and generation of a block key.
+pub(crate) fn block_of(key: &[u8]) -> Option<(u64, u32)> {
+    if key.first() != Some(&BLOCK) {
+        return None;
+    }
+    let number = u64::from_be_bytes(key.get(1..9)?.try_into().ok()?);
+    match key.len() {
+        9 => Some((number, 0)),
+        13 => Some((number, u32::from_be_bytes(key[9..13].try_into().ok()?))),
+        _ => None,
+    }
 }
 
 /// Key of id-map bucket `bucket`.
@@ -22,14 +51,61 @@ pub(crate) fn bucket(bucket: u32) -> [u8; 9] {
     tagged(BUCKET, bucket as u64)
 }
 
-/// Key of the saved scores of customer block `block`.
-pub(crate) fn score_block(block: u64) -> [u8; 9] {
-    tagged(SCORE_BLOCK, block)
+/// Key of the saved scores of customer block `block` in the save of `generation`. Generation-major,
+/// so one save's blocks are one key range ([`score_range`]); generation 0 is format 3's `S|block`.
+pub(crate) fn score_block(generation: u32, block: u64) -> Vec<u8> {
+    if generation == 0 {
+        return tagged(SCORE_BLOCK, block).to_vec();
+    }
+    let mut k = Vec::with_capacity(13);
+    k.push(SCORE_BLOCK);
+    k.extend_from_slice(&generation.to_be_bytes());
+    k.extend_from_slice(&block.to_be_bytes());
+    k
+}
+
+/// Every score block of the save of `generation` (for generation 0, of format 3's blocks below
+/// 2^32, which is every block a store can have).
+pub(crate) fn score_range(generation: u32) -> (Vec<u8>, Vec<u8>) {
+    let bound = |g: u64| {
+        let mut k = vec![SCORE_BLOCK];
+        k.extend_from_slice(&(g as u32).to_be_bytes());
+        if g > u64::from(u32::MAX) {
+            k = vec![SCORE_BLOCK + 1];
+        }
+        k
+    };
+    (bound(u64::from(generation)), bound(u64::from(generation) + 1))
+}
+
+/// Key of the saved-scores header of the save of `generation`.
+pub(crate) fn scores(generation: u32) -> Vec<u8> {
+    versioned(vec![SCORES], generation)
+}
+
+/// Key of the CLV model saved by `generation`.
+pub(crate) fn clv_model(generation: u32) -> Vec<u8> {
+    versioned(vec![CLV_MODEL], generation)
 }
 
 /// Key of category `id`.
 pub(crate) fn category(id: u32) -> [u8; 9] {
     tagged(CATEGORY, id as u64)
+}
+
+/// Key of write list `seq` of `generation`.
+pub(crate) fn writes(generation: u32, seq: u32) -> [u8; 9] {
+    tagged(WRITES, (u64::from(generation) << 32) | u64::from(seq))
+}
+
+/// Every write list, all generations.
+pub(crate) fn writes_range() -> ([u8; 1], [u8; 1]) {
+    ([WRITES], [WRITES + 1])
+}
+
+/// The generation of a write-list key.
+pub(crate) fn writes_generation(key: &[u8]) -> Option<u32> {
+    (key.first() == Some(&WRITES)).then(|| number(key))?.map(|n| (n >> 32) as u32)
 }
 
 /// The number in a tagged key, if `key` has `tag`'s shape.
@@ -45,21 +121,53 @@ fn tagged(tag: u8, n: u64) -> [u8; 9] {
     k
 }
 
+fn versioned(mut key: Vec<u8>, generation: u32) -> Vec<u8> {
+    if generation > 0 {
+        key.extend_from_slice(&generation.to_be_bytes());
+    }
+    key
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn keys_sort_numerically_and_round_trip() {
-        assert!(block(255) < block(256));
-        assert!(block(u64::MAX - 1) < block(u64::MAX));
-        assert_eq!(block(0x0102), [b'B', 0, 0, 0, 0, 0, 0, 1, 2]);
+        assert!(block(255, 0) < block(256, 0));
+        assert!(block(u64::MAX - 1, 9) < block(u64::MAX, 0));
+        assert_eq!(block(0x0102, 0), [b'B', 0, 0, 0, 0, 0, 0, 1, 2]);
+        assert_eq!(block(0x0102, 3), [b'B', 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 3]);
+        // Versions of one block sort together, oldest first, and inside the block's range.
+        assert!(block(7, 0) < block(7, 1) && block(7, 1) < block(7, 2) && block(7, u32::MAX) < block(8, 0));
+        let (start, end) = block_range(7, 8);
+        assert!(start[..] <= block(7, 0)[..] && block(7, u32::MAX)[..] < end[..]);
+        assert_eq!(block_of(&block(7, 0)), Some((7, 0)));
+        assert_eq!(block_of(&block(7, 5)), Some((7, 5)));
+        assert_eq!(block_of(&bucket(7)), None);
         assert_eq!(number(&bucket(77)), Some(77));
         assert_eq!(number(&category(3)), Some(3));
         assert_eq!(number(b"B"), None);
         // Tags keep the kinds apart.
-        assert!(block(u64::MAX) < category(0));
+        assert!(block(u64::MAX, u32::MAX) < category(0).to_vec());
         assert!(category(u32::MAX) < bucket(0));
         assert!(&bucket(u32::MAX)[..] < META);
+        // One save's score blocks are one range, format 3's (generation 0) included.
+        for g in [0, 1, 7, u32::MAX] {
+            let (start, end) = score_range(g);
+            for b in [0, 1, u64::from(u32::MAX)] {
+                let k = score_block(g, b);
+                assert!(start <= k && k < end, "generation {g} block {b}");
+            }
+            if g < u32::MAX {
+                assert!(score_block(g + 1, 0) >= end);
+            }
+        }
+        assert_eq!(scores(0), b"R");
+        assert_eq!(clv_model(2), [b'V', 0, 0, 0, 2]);
+        assert_eq!(writes_generation(&writes(5, 9)), Some(5));
+        assert!(writes(5, u32::MAX) < writes(6, 0));
+        let (start, end) = writes_range();
+        assert!(start[..] <= writes(0, 0)[..] && writes(u32::MAX, u32::MAX)[..] < end[..]);
     }
 }

@@ -1,20 +1,29 @@
 //! Store metadata: format version, the settings fixed when the store was created (currency, time
-//! zone, block size) and the commit state (`next_id`: every customer id below it is complete).
+//! zone, block size) and the committed state: the generation, which customers and categories are
+//! visible, which version of every block and saved result is current. The metadata is the root of
+//! everything a reader sees; replacing it (one atomic batch) is how every write commits.
 
 use serde::{Deserialize, Serialize};
 
 use super::codec;
-use super::engine::Engine;
+use super::codec::varint::{self, Reader};
+use super::engine::{Engine, WriteBatch};
 use super::keys;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::money::Currency;
 
-/// The on-disk format this build reads and writes. 1: the first layout (8-byte order fingerprints);
+/// The on-disk format this build writes. 1: the first layout (8-byte order fingerprints);
 /// 2: numeric order ids are their own keys, delta-encoded; 3: the metadata counts data versions
-/// (for saved scores). Older stores must be re-ingested.
-pub const FORMAT_VERSION: u32 = 3;
-/// 2 added `counts_only`; a version-1 value reads as a store with amounts.
-const META_VERSION: u8 = 2;
+/// (for saved scores); 4: versioned blocks and saved results, committed by one metadata write.
+/// A store of format 3 opens and is upgraded in place (its values read as generation 0); older
+/// stores must be re-ingested.
+pub const FORMAT_VERSION: u32 = 4;
+/// The oldest format this build opens.
+pub(crate) const OLDEST_FORMAT: u32 = 3;
+/// 2 added `counts_only`; 3 replaced `in_progress` with generations. Versions 1 and 2 (format 3)
+/// still decode.
+const META_VERSION: u8 = 3;
+const TABLE_VERSION: u8 = 1;
 
 /// Number of id-map buckets as a power of two: 16,384 buckets keep values near 1.5 KB at a million
 /// customers and 15 KB at ten million, both cheap for sled (see ARCHITECTURE.md).
@@ -27,8 +36,8 @@ pub(crate) struct Meta {
     pub bucket_bits: u8,
     pub currency: Currency,
     pub time_zone: String,
-    /// Customers with internal id below this are visible and complete; anything at or above it
-    /// is debris of an interrupted ingest and is ignored (and overwritten) by the next one.
+    /// Customers with internal id below this are visible and complete; id-map entries at or above
+    /// it belong to an uncommitted write and are ignored.
     pub next_id: u64,
     /// Categories with ids 1..=categories are visible.
     pub categories: u32,
@@ -37,12 +46,83 @@ pub(crate) struct Meta {
     /// Completed ingests that changed something (new or updated orders, new customers): saved
     /// scores record it, and differ from it once the data they describe has changed.
     pub data_version: u64,
-    /// Set while an ingest commits. Found set on the next ingest, it means the last one was
-    /// interrupted: its id-map entries at or above `next_id` are removed before ids are reused.
-    pub in_progress: bool,
     /// The store holds purchase counts only: its first ingest was an event log without amounts
     /// (every order's amount is 0 and means "unknown", not "free").
     pub counts_only: bool,
+    /// The last committed write (ingest or save); the next one writes its values under
+    /// `generation + 1` and commits by storing this metadata with that number.
+    pub generation: u32,
+    /// The generation of the saved RFM scores, if any.
+    pub scores: Option<u32>,
+    /// The generation of the saved CLV model, if any.
+    pub clv: Option<u32>,
+    /// The generation of every customer block (`block_count()` entries); stored under its own key
+    /// ([`keys::BLOCK_TABLE`]) in the same batch as the metadata.
+    #[serde(skip)]
+    pub blocks: BlockTable,
+}
+
+/// The generation of each customer block: which version of a block the metadata points at.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct BlockTable(pub Vec<u32>);
+
+impl BlockTable {
+    /// The generation of block `b` (0 past the end: a block never versioned).
+    pub(crate) fn get(&self, b: u64) -> u32 {
+        usize::try_from(b).ok().and_then(|b| self.0.get(b)).copied().unwrap_or(0)
+    }
+
+    /// Runs of equal generations: a table after a full rewrite is one run, so a store of ten
+    /// million customers stores a few bytes, not 78,000 numbers.
+    fn encode(&self) -> Vec<u8> {
+        let mut out = vec![TABLE_VERSION];
+        for run in self.0.chunk_by(|a, b| a == b) {
+            varint::put_u64(&mut out, run.len() as u64);
+            varint::put_u64(&mut out, u64::from(run[0]));
+        }
+        out
+    }
+
+    fn decode(bytes: &[u8], blocks: u64) -> Result<BlockTable> {
+        let corrupt = |detail: String| Error::corrupt("block table", detail);
+        let (&version, body) = bytes.split_first().ok_or_else(|| corrupt("empty value".into()))?;
+        if version != TABLE_VERSION {
+            return Err(corrupt(format!("unknown value version {version}")));
+        }
+        let mut r = Reader::new(body);
+        let mut table = Vec::with_capacity(usize::try_from(blocks).unwrap_or(0));
+        while !r.is_empty() {
+            let len = r.u64().map_err(|e| corrupt(e.to_string()))?;
+            let generation = r.u64().map_err(|e| corrupt(e.to_string()))?;
+            let generation = u32::try_from(generation).map_err(|_| corrupt(format!("generation {generation}")))?;
+            if len == 0 || len > blocks - table.len() as u64 {
+                return Err(corrupt(format!("a run of {len} blocks where {blocks} are committed")));
+            }
+            table.extend(std::iter::repeat_n(generation, len as usize));
+        }
+        if table.len() as u64 != blocks {
+            return Err(corrupt(format!("{} blocks where {blocks} are committed", table.len())));
+        }
+        Ok(BlockTable(table))
+    }
+}
+
+/// [`Meta`] as `META_VERSION` 2 wrote it (format 3).
+#[derive(Deserialize)]
+struct MetaV2 {
+    format: u32,
+    block_size: u32,
+    bucket_bits: u8,
+    currency: Currency,
+    time_zone: String,
+    next_id: u64,
+    categories: u32,
+    ingests: u64,
+    data_version: u64,
+    // Format 3's "an ingest was interrupted": its blocks were written in place, so saved results
+    // may describe data no longer there. Read as a data change.
+    in_progress: bool,
+    counts_only: bool,
 }
 
 /// [`Meta`] as `META_VERSION` 1 wrote it.
@@ -61,20 +141,25 @@ struct MetaV1 {
 }
 
 impl Meta {
+    /// The committed metadata on disk with its block table. A format-3 store's metadata reads as
+    /// generation 0 (every block, and the saved scores and model if present, unversioned).
     pub(crate) fn load<E: Engine>(engine: &E) -> Result<Option<Meta>> {
-        match engine.get(keys::META)? {
-            None => Ok(None),
-            Some(v) => Meta::decode(v.as_ref()).map(Some),
+        let Some(v) = engine.get(keys::META)? else { return Ok(None) };
+        let mut meta = Meta::decode(v.as_ref())?;
+        if meta.format < FORMAT_VERSION {
+            meta.blocks = BlockTable(vec![0; meta.block_count() as usize]);
+            meta.scores = engine.get(&keys::scores(0))?.map(|_| 0);
+            meta.clv = engine.get(&keys::clv_model(0))?.map(|_| 0);
+        } else {
+            let table = engine.get(keys::BLOCK_TABLE)?.ok_or_else(|| Error::corrupt("block table", "missing"))?;
+            meta.blocks = BlockTable::decode(table.as_ref(), meta.block_count())?;
         }
+        Ok(Some(meta))
     }
 
-    /// Reads a stored value of this version or of version 1.
+    /// Reads a stored value of this version or of versions 1 and 2 (format 3).
     fn decode(bytes: &[u8]) -> Result<Meta> {
-        if bytes.first() != Some(&1) {
-            return codec::decode_value(META_VERSION, bytes, "store metadata");
-        }
-        let m: MetaV1 = codec::decode_value(1, bytes, "store metadata")?;
-        Ok(Meta {
+        let old = |m: MetaV2| Meta {
             format: m.format,
             block_size: m.block_size,
             bucket_bits: m.bucket_bits,
@@ -83,14 +168,45 @@ impl Meta {
             next_id: m.next_id,
             categories: m.categories,
             ingests: m.ingests,
-            data_version: m.data_version,
-            in_progress: m.in_progress,
-            counts_only: false,
-        })
+            data_version: m.data_version + u64::from(m.in_progress),
+            counts_only: m.counts_only,
+            generation: 0,
+            scores: None,
+            clv: None,
+            blocks: BlockTable::default(),
+        };
+        match bytes.first() {
+            Some(1) => {
+                let m: MetaV1 = codec::decode_value(1, bytes, "store metadata")?;
+                Ok(old(MetaV2 {
+                    format: m.format,
+                    block_size: m.block_size,
+                    bucket_bits: m.bucket_bits,
+                    currency: m.currency,
+                    time_zone: m.time_zone,
+                    next_id: m.next_id,
+                    categories: m.categories,
+                    ingests: m.ingests,
+                    data_version: m.data_version,
+                    in_progress: m.in_progress,
+                    counts_only: false,
+                }))
+            }
+            Some(2) => Ok(old(codec::decode_value(2, bytes, "store metadata")?)),
+            _ => codec::decode_value(META_VERSION, bytes, "store metadata"),
+        }
     }
 
     pub(crate) fn encode(&self) -> Result<Vec<u8>> {
         codec::encode_value(META_VERSION, self)
+    }
+
+    /// Puts this metadata and its block table into `batch`: applied, that batch is a commit.
+    pub(crate) fn put(&self, batch: &mut WriteBatch) -> Result<()> {
+        debug_assert_eq!(self.blocks.0.len() as u64, self.block_count());
+        batch.put(keys::META, self.encode()?);
+        batch.put(keys::BLOCK_TABLE, self.blocks.encode());
+        Ok(())
     }
 
     /// The block holding customer `id`.
@@ -125,19 +241,42 @@ mod tests {
             categories: 2,
             ingests: 1,
             data_version: 1,
-            in_progress: false,
             counts_only: true,
+            generation: 5,
+            scores: Some(4),
+            clv: None,
+            blocks: BlockTable::default(),
         };
         let bytes = m.encode().unwrap();
-        assert_eq!(bytes, [2, 1, 128, 14, 3, b'U', b'S', b'D', 2, 3, b'U', b'T', b'C', 251, 44, 1, 2, 1, 1, 0, 1]);
-        assert_eq!(codec::decode_value::<Meta>(META_VERSION, &bytes, "m").unwrap(), m);
+        assert_eq!(
+            bytes,
+            [3, 1, 128, 14, 3, b'U', b'S', b'D', 2, 3, b'U', b'T', b'C', 251, 44, 1, 2, 1, 1, 1, 5, 1, 4, 0]
+        );
+        assert_eq!(Meta::decode(&bytes).unwrap(), m);
+        let legacy = Meta { generation: 0, scores: None, ..m.clone() };
+        // A version-2 value (format 3) reads as generation 0; its `in_progress` as a data change.
+        let v2 = [2, 1, 128, 14, 3, b'U', b'S', b'D', 2, 3, b'U', b'T', b'C', 251, 44, 1, 2, 1, 1, 1, 1];
+        assert_eq!(Meta::decode(&v2).unwrap(), Meta { data_version: 2, ..legacy.clone() });
         // A version-1 value (a store written before counts-only stores) reads as one with amounts.
         let v1 = [1, 1, 128, 14, 3, b'U', b'S', b'D', 2, 3, b'U', b'T', b'C', 251, 44, 1, 2, 1, 1, 0];
-        assert_eq!(Meta::decode(&v1).unwrap(), Meta { counts_only: false, ..m.clone() });
-        assert_eq!(Meta::decode(&bytes).unwrap(), m);
+        assert_eq!(Meta::decode(&v1).unwrap(), Meta { counts_only: false, ..legacy });
         assert_eq!(m.block_of(255), 1);
         assert_eq!(m.block_count(), 3);
         assert_eq!(m.bucket_of(u64::MAX), (1 << 14) - 1);
         assert_eq!(m.bucket_of(0), 0);
+    }
+
+    #[test]
+    fn block_tables_store_runs_and_refuse_a_wrong_length() {
+        let t = BlockTable(vec![3, 3, 3, 9, 3]);
+        let bytes = t.encode();
+        assert_eq!(bytes, [TABLE_VERSION, 3, 3, 1, 9, 1, 3]);
+        assert_eq!(BlockTable::decode(&bytes, 5).unwrap(), t);
+        assert!(BlockTable::decode(&bytes, 4).is_err());
+        assert!(BlockTable::decode(&bytes, 6).is_err());
+        assert_eq!(BlockTable::decode(&[TABLE_VERSION], 0).unwrap(), BlockTable::default());
+        assert!(BlockTable::decode(&[TABLE_VERSION, 0, 1], 0).is_err());
+        assert_eq!(t.get(3), 9);
+        assert_eq!(t.get(99), 0);
     }
 }

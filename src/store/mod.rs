@@ -6,6 +6,7 @@ pub(crate) mod categories;
 pub(crate) mod codec;
 pub(crate) mod engine;
 mod export;
+pub(crate) mod generation;
 pub(crate) mod ids;
 pub(crate) mod keys;
 pub(crate) mod meta;
@@ -14,14 +15,17 @@ mod open;
 mod read;
 pub(crate) mod scan;
 mod scores;
+mod snapshot;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 pub use export::{EXPORT_HEADER, EXPORT_PREAMBLE, ExportReport};
+pub use generation::Recovery;
 pub use meta::FORMAT_VERSION;
 pub use read::{CustomerProfile, OrderLine, Stats, StoredOrderView};
 pub use scores::{SavedScore, SavedScores};
+pub use snapshot::Snapshot;
 
 use crate::money::Currency;
 use crate::zone::Zone;
@@ -90,7 +94,12 @@ pub(crate) struct Inner {
     path: PathBuf,
     pub(crate) engine: Sled,
     meta: RwLock<Arc<Meta>>,
+    /// Metadata that was current once, held by snapshots that may still be alive: what they read
+    /// is not collected until they are dropped.
+    retired: Mutex<Vec<Weak<Meta>>>,
     pub(crate) zone: Zone,
+    /// What opening the store rolled back and collected.
+    pub(crate) recovery: std::sync::OnceLock<generation::Recovery>,
     /// Serialises writers within this process; sled's file lock keeps other processes out.
     pub(crate) write_lock: Mutex<()>,
 }
@@ -153,6 +162,13 @@ impl Store {
         self.inner.engine.size_on_disk()
     }
 
+    /// What opening the store found: an interrupted write (a crash, a killed process) that was
+    /// rolled back leaves `rolled_back > 0`, and the store is exactly as before that write; running
+    /// the same ingest again completes it. Nothing ever needs repairing by hand.
+    pub fn recovery(&self) -> Recovery {
+        self.inner.recovery.get().copied().unwrap_or_default()
+    }
+
     /// Makes everything written so far durable. Ingests call this themselves before returning.
     pub fn flush(&self) -> crate::Result<()> {
         use engine::Engine;
@@ -164,8 +180,50 @@ impl Store {
         Arc::clone(&self.inner.meta.read().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// Makes `meta` (just committed) current. The one it replaces is remembered, under the same
+    /// lock, so a snapshot taken of it just before is seen by [`Store::oldest_pinned`].
     pub(crate) fn set_meta(&self, meta: Meta) {
-        *self.inner.meta.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(meta);
+        let mut current = self.inner.meta.write().unwrap_or_else(|p| p.into_inner());
+        let old = std::mem::replace(&mut *current, Arc::new(meta));
+        self.inner.retired.lock().unwrap_or_else(|p| p.into_inner()).push(Arc::downgrade(&old));
+    }
+
+    /// The oldest generation a live snapshot other than of the current metadata reads, if any.
+    pub(crate) fn oldest_pinned(&self) -> Option<u32> {
+        let mut retired = self.inner.retired.lock().unwrap_or_else(|p| p.into_inner());
+        retired.retain(|w| w.strong_count() > 0);
+        retired.iter().filter_map(Weak::upgrade).map(|m| m.generation).min()
+    }
+
+    /// Finishes a write (the write lock held): on success makes the committed metadata current and
+    /// collects what the write replaced if no snapshot reads it; on failure rolls back what it
+    /// wrote. Both are best effort: the write's own result is what counts, and what is left is
+    /// settled by the next write or open.
+    pub(crate) fn after_write(&self, result: crate::Result<Meta>) -> crate::Result<()> {
+        match result {
+            Ok(meta) => {
+                self.set_meta(meta);
+                let _ = self.settle();
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.settle();
+                Err(e)
+            }
+        }
+    }
+
+    /// Puts the store in order before a write, and after a commit: the metadata on disk is the
+    /// truth (a commit whose final flush failed may have landed), uncommitted writes are rolled back
+    /// and replaced values no snapshot reads are collected. Callers hold the write lock.
+    pub(crate) fn settle(&self) -> crate::Result<generation::Recovery> {
+        let engine = &self.inner.engine;
+        let on_disk = Meta::load(engine)?.ok_or_else(|| crate::Error::corrupt("store metadata", "missing"))?;
+        if on_disk != *self.meta() {
+            self.set_meta(on_disk);
+        }
+        let committed = self.meta();
+        generation::settle(engine, &committed, self.oldest_pinned())
     }
 
     pub(crate) fn inner(&self) -> &Inner {

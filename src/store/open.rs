@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::engine::{Engine, Sled, WriteBatch};
-use super::meta::{DEFAULT_BUCKET_BITS, FORMAT_VERSION, Meta};
-use super::{DEFAULT_BLOCK_SIZE, Inner, Store, StoreOptions, keys};
+use super::meta::{BlockTable, DEFAULT_BUCKET_BITS, FORMAT_VERSION, Meta, OLDEST_FORMAT};
+use super::{DEFAULT_BLOCK_SIZE, Inner, Store, StoreOptions};
 use crate::error::{Error, Result};
 use crate::zone::Zone;
 
@@ -33,13 +33,14 @@ pub(crate) fn open(path: &Path, options: &StoreOptions) -> Result<Store> {
     }
 
     let marker = path.join(MARKER);
-    match fs::read_to_string(&marker) {
+    let marked = match fs::read_to_string(&marker) {
         Ok(text) => {
             let found =
                 parse_marker(&text).ok_or_else(|| not_a_store(format!("{MARKER} is not a retention marker")))?;
-            if found != FORMAT_VERSION {
+            if !(OLDEST_FORMAT..=FORMAT_VERSION).contains(&found) {
                 return Err(Error::UnsupportedVersion { path: path.to_path_buf(), found, supported: FORMAT_VERSION });
             }
+            found
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             let mut entries = fs::read_dir(path).map_err(|e| Error::io(format!("listing {}", path.display()), e))?;
@@ -53,9 +54,10 @@ pub(crate) fn open(path: &Path, options: &StoreOptions) -> Result<Store> {
                 return Err(not_a_store("the directory is empty".into()));
             }
             write_marker(&marker)?;
+            FORMAT_VERSION
         }
         Err(e) => return Err(Error::io(format!("reading {}", marker.display()), e)),
-    }
+    };
 
     // A marker without data is a store whose creation was interrupted: only a writer may finish it.
     if !options.create && !path.join(DATA_DIR).is_dir() {
@@ -71,29 +73,52 @@ pub(crate) fn open(path: &Path, options: &StoreOptions) -> Result<Store> {
         None => {
             let meta = new_meta(options)?;
             let mut batch = WriteBatch::default();
-            batch.put(keys::META, meta.encode()?);
+            meta.put(&mut batch)?;
             engine.apply(batch)?;
             engine.flush()?;
             meta
         }
     };
-    if meta.format != FORMAT_VERSION {
+    if !(OLDEST_FORMAT..=FORMAT_VERSION).contains(&meta.format) {
         return Err(Error::UnsupportedVersion {
             path: path.to_path_buf(),
             found: meta.format,
             supported: FORMAT_VERSION,
         });
     }
+    let meta = if meta.format.min(marked) < FORMAT_VERSION { upgrade(&engine, meta, &marker)? } else { meta };
     let zone = Zone::parse(&meta.time_zone)?;
-    Ok(Store {
+    let store = Store {
         inner: Arc::new(Inner {
             path: path.to_path_buf(),
             engine,
             meta: RwLock::new(Arc::new(meta)),
+            retired: Mutex::new(Vec::new()),
+            recovery: std::sync::OnceLock::new(),
             zone,
             write_lock: Mutex::new(()),
         }),
-    })
+    };
+    // A write a crash interrupted is rolled back, what a committed one replaced is removed. Best
+    // effort: readers never see either (a full disk must not keep a store from being read), and
+    // the next write settles first anyway.
+    if let Ok(recovery) = store.settle() {
+        let _ = store.inner.recovery.set(recovery);
+    }
+    Ok(store)
+}
+
+/// Upgrades a format-3 store in place: its values stay where they are and read as generation 0;
+/// the metadata (with a block table) and then the marker say format 4. Idempotent: a crash between
+/// the two leaves a format-4 store whose marker says 3, which opens and finishes the upgrade.
+fn upgrade(engine: &Sled, mut meta: Meta, marker: &Path) -> Result<Meta> {
+    meta.format = FORMAT_VERSION;
+    let mut batch = WriteBatch::default();
+    meta.put(&mut batch)?;
+    engine.apply(batch)?;
+    engine.flush()?;
+    write_marker(marker)?;
+    Ok(meta)
 }
 
 fn parse_marker(text: &str) -> Option<u32> {
@@ -127,8 +152,11 @@ fn new_meta(options: &StoreOptions) -> Result<Meta> {
         categories: 0,
         ingests: 0,
         data_version: 0,
-        in_progress: false,
         counts_only: false,
+        generation: 0,
+        scores: None,
+        clv: None,
+        blocks: BlockTable::default(),
     })
 }
 
@@ -202,7 +230,7 @@ mod tests {
     }
 
     #[test]
-    fn newer_format_is_refused() {
+    fn newer_and_older_formats_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s");
         drop(Store::open(&p).unwrap());
@@ -210,6 +238,9 @@ mod tests {
         let e = Store::open(&p).unwrap_err();
         assert!(matches!(e, Error::UnsupportedVersion { found: 99, .. }), "{e}");
         assert_eq!(e.exit_code(), 4);
+        fs::write(p.join(MARKER), "retention store\nformat 2\n").unwrap();
+        let e = Store::open(&p).unwrap_err();
+        assert!(matches!(e, Error::UnsupportedVersion { found: 2, .. }), "{e}");
     }
 
     #[test]
@@ -234,6 +265,79 @@ mod tests {
             store.ingest(csv.as_bytes(), &Default::default()).unwrap();
             assert_eq!(store.stats().unwrap().orders, 1);
         }
+    }
+
+    /// A store written by the previous format (3: blocks, saved scores and model under unversioned
+    /// keys, metadata version 2, no block table) opens, reads the same, and is upgraded in place.
+    #[test]
+    fn a_format_3_store_opens_and_is_upgraded() {
+        use crate::rfm::{RfmOptions, Segments};
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s");
+        let csv = "customer_id,order_id,timestamp,amount,category\na,1,2024-01-01,10,x\nb,2,2024-01-03,20,y\n";
+        let (export, stats, scores) = {
+            let store = Store::open(&p).unwrap();
+            store.ingest(csv.as_bytes(), &Default::default()).unwrap();
+            let rfm = store.rfm(None, &RfmOptions::default()).unwrap();
+            store.save_scores(&rfm, &Segments::default()).unwrap();
+            let mut export = Vec::new();
+            store.export(&mut export).unwrap();
+            let (stats, scores) = (store.stats().unwrap(), store.saved_scores().unwrap());
+            // Rewrite it as format 3 wrote it.
+            let engine = &store.inner().engine;
+            let meta = store.meta();
+            let mut batch = WriteBatch::default();
+            let all: Vec<_> = engine.range(&[0], &[0xff]).map(|kv| kv.unwrap()).collect();
+            for (k, v) in all {
+                let unversioned = match k[0] {
+                    b'B' | b'R' => Some(k[..k.len() - 4].to_vec()),
+                    b'S' => Some([&k[..1], &k[5..]].concat()),
+                    b'G' | b'W' => None,
+                    _ => continue,
+                };
+                batch.remove(k.to_vec());
+                if let Some(key) = unversioned {
+                    batch.put(key, v.to_vec());
+                }
+            }
+            let v2 = (
+                3u32,
+                meta.block_size,
+                meta.bucket_bits,
+                meta.currency.clone(),
+                meta.time_zone.clone(),
+                meta.next_id,
+                meta.categories,
+                meta.ingests,
+                meta.data_version,
+                false,
+                false,
+            );
+            batch.put(crate::store::keys::META, crate::store::codec::encode_value(2, &v2).unwrap());
+            engine.apply(batch).unwrap();
+            engine.flush().unwrap();
+            fs::write(p.join(MARKER), "retention store\nformat 3\n").unwrap();
+            (export, stats, scores)
+        };
+        let store = Store::open_existing(&p).unwrap();
+        let mut again = Vec::new();
+        store.export(&mut again).unwrap();
+        assert_eq!(String::from_utf8(again).unwrap(), String::from_utf8(export).unwrap());
+        assert_eq!(store.stats().unwrap(), stats);
+        assert_eq!(store.saved_scores().unwrap(), scores);
+        let a = store.customer("a").unwrap().unwrap();
+        assert_eq!(store.saved_score(a.id).unwrap().unwrap().saved, scores.unwrap());
+        assert_eq!(parse_marker(&fs::read_to_string(p.join(MARKER)).unwrap()), Some(FORMAT_VERSION));
+        assert_eq!(store.meta().format, FORMAT_VERSION);
+        // Writes replace the generation-0 values like any others.
+        store
+            .ingest("customer_id,order_id,timestamp,amount\na,3,2024-01-05,5\n".as_bytes(), &Default::default())
+            .unwrap();
+        assert_eq!(store.customer("a").unwrap().unwrap().orders.len(), 2);
+        assert!(store.saved_scores().unwrap().unwrap().stale);
+        let legacy_blocks =
+            store.inner().engine.range(b"B", b"C").filter(|kv| kv.as_ref().unwrap().0.len() == 9).count();
+        assert_eq!(legacy_blocks, 0, "the rewritten block's old version was collected");
     }
 
     #[test]

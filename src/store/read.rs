@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use super::Store;
 use super::categories::Categories;
 use super::codec::block::BlockView;
 use super::codec::record::{Record, RecordView};
 use super::engine::Engine;
+use super::{Snapshot, Store};
 use super::{ids, keys};
 use crate::day::Day;
 use crate::error::{Error, Result};
@@ -90,15 +90,54 @@ struct Totals {
     last: Option<i32>,
 }
 
+/// The read API on the current state: each call reads one snapshot (see [`Snapshot`]).
 impl Store {
     /// Summaries of every customer with a purchase on or before `as_of`, computed by a parallel
     /// scan that reads only each record's (day, amount) column. `None` means the latest order day in
     /// the store.
     pub fn summaries(&self, as_of: Option<Day>) -> Result<Summaries> {
+        self.snapshot().summaries(as_of)
+    }
+
+    /// Every customer's external id, indexed by internal id ([`CustomerId::get`]). A parallel scan
+    /// reading only record headers; join it with [`Summaries`] to label results.
+    pub fn external_ids(&self) -> Result<Vec<String>> {
+        self.snapshot().external_ids()
+    }
+
+    /// Store-wide totals by a parallel scan.
+    pub fn stats(&self) -> Result<Stats> {
+        self.snapshot().stats()
+    }
+
+    /// The names of all categories, in id order.
+    pub fn categories(&self) -> Result<Vec<String>> {
+        self.snapshot().categories()
+    }
+
+    /// One customer's profile with every order, or `None` if the id is unknown.
+    pub fn customer(&self, external_id: &str) -> Result<Option<CustomerProfile>> {
+        self.snapshot().customer(external_id)
+    }
+
+    /// One customer's profile with the orders on or before `as_of` (all if `None`).
+    pub fn customer_as_of(&self, external_id: &str, as_of: Option<Day>) -> Result<Option<CustomerProfile>> {
+        self.snapshot().customer_as_of(external_id, as_of)
+    }
+
+    /// The profile of the customer with internal id `id` (as found in a [`Summary`]), or `None` if
+    /// no customer has that id.
+    pub fn customer_by_id(&self, id: CustomerId, as_of: Option<Day>) -> Result<Option<CustomerProfile>> {
+        self.snapshot().customer_by_id(id, as_of)
+    }
+}
+
+impl Snapshot {
+    /// [`Store::summaries`] of this snapshot.
+    pub fn summaries(&self, as_of: Option<Day>) -> Result<Summaries> {
         let meta = self.meta();
         let cut = as_of.map_or(i32::MAX, Day::days);
         let shards = self.fold_records(
-            &meta,
             || (Vec::new(), None::<i32>),
             |(out, latest), id, record| {
                 let (summary, last) =
@@ -126,21 +165,19 @@ impl Store {
         }
     }
 
-    /// Every customer's external id, indexed by internal id ([`CustomerId::get`]). A parallel scan
-    /// reading only record headers; join it with [`Summaries`] to label results.
+    /// [`Store::external_ids`] of this snapshot.
     pub fn external_ids(&self) -> Result<Vec<String>> {
-        let meta = self.meta();
-        let shards = self.fold_records(&meta, Vec::new, |names: &mut Vec<String>, _, record| {
+        let shards = self.fold_records(Vec::new, |names: &mut Vec<String>, _, record| {
             names.push(String::from_utf8_lossy(record.external_id()).into_owned());
             Ok(())
         })?;
         Ok(shards.concat())
     }
 
-    /// Store-wide totals by a parallel scan.
+    /// [`Store::stats`] of this snapshot.
     pub fn stats(&self) -> Result<Stats> {
         let meta = self.meta();
-        let shards = self.fold_records(&meta, Totals::default, |t, id, record| {
+        let shards = self.fold_records(Totals::default, |t, id, record| {
             let corrupt =
                 |e: super::codec::varint::DecodeError| Error::corrupt(format!("customer {id}"), e.to_string());
             let (mut bought, mut any) = (false, false);
@@ -194,24 +231,22 @@ impl Store {
         })
     }
 
-    /// The names of all categories, in id order.
+    /// [`Store::categories`] of this snapshot.
     pub fn categories(&self) -> Result<Vec<String>> {
-        let meta = self.meta();
-        Ok(Categories::load(&self.inner().engine, &meta)?.names().to_vec())
+        Ok(Categories::load(self.engine(), self.meta())?.names().to_vec())
     }
 
-    /// One customer's profile with every order, or `None` if the id is unknown.
+    /// [`Store::customer`] of this snapshot.
     pub fn customer(&self, external_id: &str) -> Result<Option<CustomerProfile>> {
         self.customer_as_of(external_id, None)
     }
 
-    /// One customer's profile with the orders on or before `as_of` (all if `None`).
+    /// [`Store::customer_as_of`] of this snapshot.
     pub fn customer_as_of(&self, external_id: &str, as_of: Option<Day>) -> Result<Option<CustomerProfile>> {
-        let meta = self.meta();
-        let Some(id) = ids::lookup(&self.inner().engine, &meta, external_id.as_bytes())? else {
+        let Some(id) = ids::lookup(self.engine(), self.meta(), external_id.as_bytes())? else {
             return Ok(None);
         };
-        let profile = self.profile(&meta, id, as_of)?;
+        let profile = self.profile(id, as_of)?;
         if profile.external_id != external_id {
             return Err(Error::corrupt(
                 format!("customer {id}"),
@@ -221,21 +256,21 @@ impl Store {
         Ok(Some(profile))
     }
 
-    /// The profile of the customer with internal id `id` (as found in a [`Summary`]), or `None` if
-    /// no customer has that id.
+    /// [`Store::customer_by_id`] of this snapshot.
     pub fn customer_by_id(&self, id: CustomerId, as_of: Option<Day>) -> Result<Option<CustomerProfile>> {
-        let meta = self.meta();
-        if id.get() as u64 >= meta.next_id {
+        if id.get() as u64 >= self.meta().next_id {
             return Ok(None);
         }
-        self.profile(&meta, id.get() as u64, as_of).map(Some)
+        self.profile(id.get() as u64, as_of).map(Some)
     }
 
-    fn profile(&self, meta: &super::meta::Meta, id: u64, as_of: Option<Day>) -> Result<CustomerProfile> {
-        let engine = &self.inner().engine;
+    fn profile(&self, id: u64, as_of: Option<Day>) -> Result<CustomerProfile> {
+        let (meta, engine) = (self.meta(), self.engine());
         let b = meta.block_of(id);
         let what = || format!("customer block {b}");
-        let block = engine.get(&keys::block(b))?.ok_or_else(|| Error::corrupt(what(), "block is missing"))?;
+        let block = engine
+            .get(&keys::block(b, meta.blocks.get(b)))?
+            .ok_or_else(|| Error::corrupt(what(), "block is missing"))?;
         let view = BlockView::parse(block.as_ref()).map_err(|e| Error::corrupt(what(), e.to_string()))?;
         let bytes = view
             .record((id % meta.block_size as u64) as u32)

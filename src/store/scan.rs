@@ -4,38 +4,44 @@
 
 use rayon::prelude::*;
 
-use super::Store;
+use super::Snapshot;
 use super::codec::block::BlockView;
 use super::codec::record::RecordView;
 use super::engine::Engine;
 use super::keys;
-use super::meta::Meta;
 use crate::error::{Error, Result};
 
 /// Shards per thread: enough to even out uneven blocks, few enough to keep per-shard cost small.
 const SHARDS_PER_THREAD: u64 = 4;
 
-impl Store {
-    /// Folds every visible customer record into per-shard accumulators, in parallel. The returned
-    /// accumulators are in id order (shard 0 holds the lowest ids).
-    pub(crate) fn fold_records<A, I, F>(&self, meta: &Meta, init: I, fold: F) -> Result<Vec<A>>
+impl Snapshot {
+    /// Folds every customer record of this snapshot into per-shard accumulators, in parallel. The
+    /// returned accumulators are in id order (shard 0 holds the lowest ids).
+    pub(crate) fn fold_records<A, I, F>(&self, init: I, fold: F) -> Result<Vec<A>>
     where
         A: Send,
         I: Fn() -> A + Sync,
         F: Fn(&mut A, u32, RecordView<'_>) -> Result<()> + Sync,
     {
+        let meta = self.meta();
         let blocks = meta.block_count();
         let shards = (rayon::current_num_threads() as u64 * SHARDS_PER_THREAD).clamp(1, blocks.max(1));
-        let engine = &self.inner().engine;
+        let engine = self.engine();
         (0..shards)
             .into_par_iter()
             .map(|s| {
                 let (start, end) = (blocks * s / shards, blocks * (s + 1) / shards);
                 let mut acc = init();
                 let mut expected = start;
-                for kv in engine.range(&keys::block(start), &keys::block(end)) {
+                let (first_key, end_key) = keys::block_range(start, end);
+                for kv in engine.range(&first_key, &end_key) {
                     let (key, value) = kv?;
-                    let b = keys::number(key.as_ref()).unwrap_or(u64::MAX);
+                    let (b, generation) = keys::block_of(key.as_ref()).unwrap_or((u64::MAX, 0));
+                    // Other versions of a block: a write not committed (or committed after this
+                    // snapshot), or values an older snapshot may still read.
+                    if generation != meta.blocks.get(b) {
+                        continue;
+                    }
                     let what = || format!("customer block {b}");
                     if b != expected {
                         return Err(Error::corrupt(format!("customer block {expected}"), "block is missing"));

@@ -2,15 +2,18 @@
 //! customer (R, F, M, segment) in blocks aligned with the customer blocks, under one header that
 //! names the as-of day, the bins, a hash of the rules and the data version the scores describe.
 //!
-//! Each save has a new generation number, stored in every score block and, last, in the header; a
-//! block of another generation (a save interrupted by a crash) reads as "no saved score".
+//! A save is one transaction (see `generation`): its blocks and header go under keys of its own
+//! generation, the metadata points at them when it commits, and the save it replaces stays
+//! readable until then (and for snapshots taken before). The generation is also stored in every
+//! score block, so a block that does not belong to its header reads as corrupt, not as a score.
 
 use serde::{Deserialize, Serialize};
 
-use super::Store;
 use super::codec::{self, fingerprint};
 use super::engine::{Engine, WriteBatch};
+use super::generation::{Transaction, Written};
 use super::keys;
+use super::{Snapshot, Store};
 use crate::day::Day;
 use crate::error::{Error, Result};
 use crate::rfm::{Rfm, Segments};
@@ -89,9 +92,17 @@ impl Store {
     /// ```
     pub fn save_scores(&self, rfm: &Rfm, segments: &Segments) -> Result<()> {
         let _guard = self.inner().write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.settle()?;
+        let result = self.write_scores(rfm, segments);
+        self.after_write(result)
+    }
+
+    fn write_scores(&self, rfm: &Rfm, segments: &Segments) -> Result<super::meta::Meta> {
         let meta = self.meta();
         let engine = &self.inner().engine;
-        let generation = load_header(engine)?.map_or(1, |h| h.generation + 1);
+        let mut txn = Transaction::begin(engine, &meta)?;
+        let g = txn.generation();
+        let generation = u64::from(g);
         let assigned = segments.assign(rfm);
         let block_size = u64::from(meta.block_size);
         let ids_ascend = rfm.scores.windows(2).all(|w| w[0].customer < w[1].customer);
@@ -103,6 +114,12 @@ impl Store {
             ));
         }
 
+        let (start, end) = keys::score_range(g);
+        let mut written = vec![Written::CreatedRange(start, end), Written::Created(keys::scores(g))];
+        if let Some(old) = meta.scores {
+            let (start, end) = keys::score_range(old);
+            written.extend([Written::ReplacedRange(start, end), Written::Replaced(keys::scores(old))]);
+        }
         let mut batch = WriteBatch::default();
         let mut scores = rfm.scores.iter().zip(&assigned).peekable();
         for b in 0..meta.block_count() {
@@ -119,9 +136,9 @@ impl Store {
                 scores.next();
             }
             value.extend(cells.iter().flatten());
-            batch.put(keys::score_block(b), value);
+            batch.put(keys::score_block(g, b), value);
             if batch.writes.len() >= BATCH_KEYS {
-                engine.apply(std::mem::take(&mut batch))?;
+                txn.apply(std::mem::take(&mut batch), &std::mem::take(&mut written))?;
             }
         }
         let rules = codec::encode_value(1, &(segments, &rfm.cuts, rfm.bins, rfm.monetary))?;
@@ -134,26 +151,38 @@ impl Store {
             segments: segments.names().to_vec(),
             customers: rfm.scores.len() as u64,
         };
-        batch.put(keys::SCORES, codec::encode_value(HEADER_VERSION, &header)?);
-        engine.apply(batch)?;
-        engine.flush()
+        batch.put(keys::scores(g), codec::encode_value(HEADER_VERSION, &header)?);
+        txn.apply(batch, &written)?;
+        let mut next = (*meta).clone();
+        next.scores = Some(g);
+        txn.commit(next)
     }
 
     /// What the last [`Store::save_scores`] recorded, if scores were ever saved.
     pub fn saved_scores(&self) -> Result<Option<SavedScores>> {
-        let meta = self.meta();
-        Ok(load_header(&self.inner().engine)?.map(|h| h.describe(&meta)))
+        self.snapshot().saved_scores()
     }
 
     /// A customer's saved scores: one read, no scan. `None` if nothing was saved or the customer
     /// had no purchase by the saved as-of day. Check [`SavedScores::stale`] before trusting it.
     pub fn saved_score(&self, customer: CustomerId) -> Result<Option<SavedScore>> {
-        let meta = self.meta();
-        let engine = &self.inner().engine;
-        let Some(header) = load_header(engine)? else { return Ok(None) };
+        self.snapshot().saved_score(customer)
+    }
+}
+
+impl Snapshot {
+    /// [`Store::saved_scores`] of this snapshot.
+    pub fn saved_scores(&self) -> Result<Option<SavedScores>> {
+        Ok(self.header()?.map(|h| h.describe(self.meta())))
+    }
+
+    /// [`Store::saved_score`] of this snapshot.
+    pub fn saved_score(&self, customer: CustomerId) -> Result<Option<SavedScore>> {
+        let (meta, engine) = (self.meta(), self.engine());
+        let (Some(g), Some(header)) = (meta.scores, self.header()?) else { return Ok(None) };
         let id = u64::from(customer.get());
         let b = meta.block_of(id);
-        let Some(value) = engine.get(&keys::score_block(b))? else { return Ok(None) };
+        let Some(value) = engine.get(&keys::score_block(g, b))? else { return Ok(None) };
         let value = value.as_ref();
         let corrupt = |detail: &str| Error::corrupt(format!("saved scores of block {b}"), detail);
         if value.first() != Some(&BLOCK_VERSION) || value.len() < 9 {
@@ -161,7 +190,7 @@ impl Store {
         }
         let generation = u64::from_le_bytes(value[1..9].try_into().map_err(|_| corrupt("truncated"))?);
         if generation != header.generation {
-            return Ok(None); // left by an interrupted save
+            return Err(corrupt("the block belongs to another save"));
         }
         let at = 9 + 4 * (id - b * u64::from(meta.block_size)) as usize;
         let Some(&[r, f, m, segment_id]) = value.get(at..at + 4).and_then(|c| <&[u8; 4]>::try_from(c).ok()) else {
@@ -172,13 +201,21 @@ impl Store {
         }
         let segment =
             header.segments.get(usize::from(segment_id)).cloned().ok_or_else(|| corrupt("unknown segment"))?;
-        Ok(Some(SavedScore { r, f, m, segment_id, segment, saved: header.describe(&meta) }))
+        Ok(Some(SavedScore { r, f, m, segment_id, segment, saved: header.describe(meta) }))
+    }
+
+    fn header(&self) -> Result<Option<Header>> {
+        let Some(g) = self.meta().scores else { return Ok(None) };
+        let value = self
+            .engine()
+            .get(&keys::scores(g))?
+            .ok_or_else(|| Error::corrupt("saved scores header", "missing though the metadata names it"))?;
+        codec::decode_value(HEADER_VERSION, value.as_ref(), "saved scores header").map(Some)
     }
 }
 
 impl Header {
-    /// Stale when the data version moved on, or while an ingest is (or was, before a crash) half
-    /// written: an interrupted ingest may have changed blocks before its version bump.
+    /// Stale when the data version of the snapshot differs from the one scored.
     fn describe(self, meta: &super::meta::Meta) -> SavedScores {
         SavedScores {
             as_of: Day::from_days(self.as_of),
@@ -186,22 +223,15 @@ impl Header {
             rules_hash: self.rules_hash,
             customers: self.customers,
             segments: self.segments,
-            stale: self.data_version != meta.data_version || meta.in_progress,
+            stale: self.data_version != meta.data_version,
         }
-    }
-}
-
-fn load_header<E: Engine>(engine: &E) -> Result<Option<Header>> {
-    match engine.get(keys::SCORES)? {
-        None => Ok(None),
-        Some(v) => codec::decode_value(HEADER_VERSION, v.as_ref(), "saved scores header").map(Some),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::ingest::commit::write_meta;
     use crate::rfm::{RfmOptions, Segments};
+    use crate::store::engine::Engine;
     use crate::{IngestOptions, Store};
 
     fn store_with_scores() -> (tempfile::TempDir, Store) {
@@ -215,19 +245,41 @@ mod tests {
         (dir, store)
     }
 
-    /// An ingest that crashed after writing some blocks leaves `in_progress` set: the saved scores
-    /// must read as stale then, and still after the next ingest cleans up.
+    /// An ingest that failed half way changed nothing, so the saved scores are still fresh; one
+    /// that commits makes them stale.
     #[test]
-    fn an_interrupted_ingest_makes_saved_scores_stale() {
+    fn only_a_committed_ingest_makes_saved_scores_stale() {
         let (_dir, store) = store_with_scores();
-        let mut crashed = (*store.meta()).clone();
-        crashed.in_progress = true;
-        write_meta(&store.inner().engine, &crashed).unwrap();
-        store.set_meta(crashed);
+        let a = store.customer("a").unwrap().unwrap().id;
+        let before = store.saved_score(a).unwrap().unwrap();
+        let csv = "customer_id,order_id,timestamp,amount\na,3,2024-01-05,10\nz,4,2024-01-05,10\n";
+        store.inner().engine.faults.fail_in(2, true);
+        assert!(store.ingest(csv.as_bytes(), &IngestOptions::default()).is_err());
+        store.inner().engine.faults.heal();
+        assert_eq!(store.saved_score(a).unwrap().unwrap(), before);
+        assert!(store.customer("z").unwrap().is_none());
+        store.ingest(csv.as_bytes(), &IngestOptions::default()).unwrap();
         assert!(store.saved_scores().unwrap().unwrap().stale);
-        drop(store.begin_ingest(&IngestOptions::default()).unwrap()); // recovery, no new data
-        assert!(!store.meta().in_progress);
-        assert!(store.saved_scores().unwrap().unwrap().stale);
+        assert!(store.saved_score(a).unwrap().unwrap().saved.stale);
+    }
+
+    /// A snapshot taken before a save reads the scores it saw, the store the new ones; once the
+    /// snapshot is dropped the next write removes the old save.
+    #[test]
+    fn a_snapshot_keeps_the_scores_it_saw() {
+        let (_dir, store) = store_with_scores();
+        let a = store.customer("a").unwrap().unwrap().id;
+        let old = store.snapshot();
+        let rfm = store.rfm(None, &RfmOptions { bins: 3, ..RfmOptions::default() }).unwrap();
+        store.save_scores(&rfm, &Segments::default()).unwrap();
+        assert_eq!(old.saved_scores().unwrap().unwrap().bins, 5);
+        assert!(old.saved_score(a).unwrap().is_some());
+        assert_eq!(store.saved_scores().unwrap().unwrap().bins, 3);
+        let census = || store.inner().engine.range(b"S", b"T").count();
+        let two_saves = census();
+        drop(old);
+        store.save_scores(&rfm, &Segments::default()).unwrap();
+        assert_eq!(census(), two_saves / 2, "one save's blocks left");
     }
 
     /// Scores computed before an ingest and saved after it describe the old data.

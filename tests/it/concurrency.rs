@@ -1,5 +1,6 @@
-//! Concurrent use: readers (lookups, scans, RFM scoring) running while an ingest writes see every
-//! customer record whole, and a second process opening a store in use gets a clear error.
+//! Concurrent use: readers (lookups, scans, RFM scoring, store totals) running while ingests commit
+//! see one committed state each (every record whole, never customers from two ingests, totals that
+//! some commit had), and a second process opening a store in use gets a clear error.
 
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -9,7 +10,7 @@ use retention::rfm::RfmOptions;
 
 use crate::common::{ingest_str, temp_store};
 
-/// More than one commit round (64 blocks of 128 customers), so readers meet half-committed ingests.
+/// More than one commit round (64 blocks of 128 customers), so readers run while blocks are written.
 const CUSTOMERS: u32 = 20_000;
 const BATCHES: u32 = 8;
 
@@ -46,8 +47,9 @@ fn readers_see_whole_records_while_an_ingest_writes() {
     ingest_str(&store, &batch(0)).unwrap();
     let done = AtomicBool::new(false);
     let reads = AtomicU64::new(0);
-    // Scans that met an ingest half-committed (customers at two different batches).
+    // Scans that met customers at two different batches (an ingest half seen): must stay 0.
     let mixed = AtomicU64::new(0);
+    let totals_read = AtomicU64::new(0);
     std::thread::scope(|s| {
         let writer = s.spawn(|| {
             for k in 1..=BATCHES {
@@ -79,6 +81,21 @@ fn readers_see_whole_records_while_an_ingest_writes() {
                 }
             });
         }
+        // Store totals in a loop: always exactly the totals after some batch.
+        let (store3, done3, totals_read) = (store.clone(), &done, &totals_read);
+        s.spawn(move || {
+            let mut last = 0;
+            while !done3.load(Ordering::Acquire) {
+                let stats = store3.stats().unwrap();
+                let k = (stats.customers - CUSTOMERS as u64) / NEW_PER_BATCH as u64;
+                let (c, n) = (CUSTOMERS as u64, NEW_PER_BATCH as u64);
+                let committed = (c + k * n, c + k * (c + n), (c * 1_000 + k * (c * 100 + n * 500)) as i64);
+                assert_eq!((stats.customers, stats.orders, stats.gross), committed, "totals no commit had");
+                assert!(k >= last, "batch {k} after batch {last}");
+                last = k;
+                totals_read.fetch_add(1, Ordering::Relaxed);
+            }
+        });
         // Full scans and RFM scoring.
         let (store2, done2, reads2, mixed) = (store.clone(), &done, &reads, &mixed);
         s.spawn(move || {
@@ -104,7 +121,7 @@ fn readers_see_whole_records_while_an_ingest_writes() {
                     }
                 }
                 mixed.fetch_add((counts.len() > 1) as u64, Ordering::Relaxed);
-                // Batches commit whole or in id order: the store's total never goes back.
+                // Batches commit whole and in order: the store's total never goes back.
                 let total: u64 = summaries.customers.iter().map(|c| c.orders as u64).sum();
                 assert!(total >= last_total, "orders went from {last_total} to {total}");
                 last_total = total;
@@ -117,11 +134,9 @@ fn readers_see_whole_records_while_an_ingest_writes() {
         writer.join().unwrap();
     });
     assert!(reads.load(Ordering::Relaxed) > 10, "the readers ran alongside the writer");
-    eprintln!(
-        "{} reads, {} scans met a half-committed ingest",
-        reads.load(Ordering::Relaxed),
-        mixed.load(Ordering::Relaxed)
-    );
+    assert!(totals_read.load(Ordering::Relaxed) > 3, "the totals reader ran alongside the writer");
+    assert_eq!(mixed.load(Ordering::Relaxed), 0, "scans saw customers of two different commits");
+    eprintln!("{} reads, {} totals read", reads.load(Ordering::Relaxed), totals_read.load(Ordering::Relaxed));
     let s = store.summaries(None).unwrap();
     assert_eq!(s.customers.len() as u32, CUSTOMERS + BATCHES * NEW_PER_BATCH);
     let old = s.customers.iter().filter(|c| c.customer.get() < CUSTOMERS);
