@@ -152,7 +152,26 @@ impl Store {
     /// Gathers the report's figures: store totals, the period's metrics, RFM segments, cohorts,
     /// category revenue, the CLV distribution under the stored model (skipped, with a note, when
     /// none is stored or it is stale) and loyalty tiers when `options.programme` is set.
+    ///
+    /// Every figure is from one committed state: the report is gathered again if a write committed
+    /// while it was (each analysis reads a snapshot of its own).
     pub fn report(&self, options: &ReportOptions) -> Result<Report> {
+        const ATTEMPTS: u32 = 4;
+        for _ in 0..ATTEMPTS {
+            let generation = self.snapshot().generation();
+            let report = self.gather_report(options)?;
+            if self.snapshot().generation() == generation {
+                return Ok(report);
+            }
+        }
+        Err(Error::invalid(
+            "report",
+            format!("{ATTEMPTS} attempts"),
+            "the store changed while every attempt was gathered; run it when ingests are not committing back to back",
+        ))
+    }
+
+    fn gather_report(&self, options: &ReportOptions) -> Result<Report> {
         let stats = self.stats()?;
         if stats.buyers == 0 {
             let path = self.path().display().to_string();
