@@ -11,8 +11,16 @@ use crate::clv::model::{CountModel, Fitted, ModelKind};
 use crate::clv::value::{CustomerValue, Scores, Valuation, ValueOptions};
 use crate::day::Day;
 use crate::error::Result;
-use crate::store::Store;
+use crate::store::codec;
+use crate::store::{Snapshot, Store};
 use crate::summary::{CustomerId, Summaries};
+
+/// The name the model is saved under in a store (format 3 kept it at a fixed key read under this
+/// name).
+const NAME: &str = "clv";
+/// Layout version of the saved model value.
+/// 6: diagnostics carry the boundary finding and the warnings of the fit.
+const MODEL_VERSION: u8 = 6;
 
 /// What a model was fitted on: enough for a service to recognise the same data again (for example
 /// to check that a model shipped to it describes the customers it scores). Staleness within a
@@ -150,6 +158,17 @@ pub struct SavedClv {
 }
 
 impl Store {
+    /// Saves `model` as the store's CLV model, replacing any earlier one (one transaction).
+    pub fn save_clv(&self, model: &ClvModel) -> Result<()> {
+        let value = codec::encode_value(MODEL_VERSION, model)?;
+        self.save_result(NAME, &value, None, |_| Ok(()))
+    }
+
+    /// The saved CLV model, if one was saved, and whether data changed since its fit.
+    pub fn saved_clv(&self) -> Result<Option<SavedClv>> {
+        self.snapshot().saved_clv()
+    }
+
     /// Fits a CLV model on the store as of `as_of` (default: the latest order day).
     ///
     /// ```
@@ -218,5 +237,23 @@ impl Store {
             }
         }
         Ok(scores)
+    }
+}
+
+impl Snapshot {
+    /// [`Store::saved_clv`] of this snapshot.
+    pub fn saved_clv(&self) -> Result<Option<SavedClv>> {
+        let Some(v) = self.saved_value(NAME)? else { return Ok(None) };
+        if v.first() != Some(&MODEL_VERSION) {
+            return Err(crate::Error::invalid(
+                "saved CLV model",
+                format!("layout {}", v.first().copied().unwrap_or(0)),
+                "was written by another retention version; run `retention clv fit` again to replace it",
+            ));
+        }
+        let model: ClvModel = codec::decode_value(MODEL_VERSION, &v, "saved CLV model")?;
+        // The model records the data version of the summaries it was fitted on.
+        let stale = model.data_version != self.data_version();
+        Ok(Some(SavedClv { model, stale }))
     }
 }

@@ -18,12 +18,14 @@
 mod kmeans;
 mod report;
 mod rules;
+mod saved;
 mod scores;
 mod segments;
 
 pub use kmeans::{Cluster, Clusters, KMeans, Point};
 pub use report::{Concentration, Group, SegmentLine, SegmentReport};
 pub use rules::RulesFile;
+pub use saved::{SavedScore, SavedScores};
 pub use scores::{Cuts, Monetary, Rfm, RfmOptions, RfmScore};
 #[cfg(feature = "parquet")]
 pub(crate) use scores::{check_fixed, raw_values, score_of};

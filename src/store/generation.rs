@@ -241,8 +241,9 @@ mod tests {
 
     use crate::clv::{FitOptions, ModelKind, TimeUnit};
     use crate::rfm::{RfmOptions, Segments};
+    use crate::rfm::{SavedScore, SavedScores};
+    use crate::store::Stats;
     use crate::store::engine::OPEN_FAULTS;
-    use crate::store::{SavedScore, SavedScores, Stats};
     use crate::{IngestOptions, Result, Store, StoreOptions};
 
     /// Everything a reader can see.

@@ -15,11 +15,12 @@ pub(crate) const BLOCK_TABLE: &[u8] = b"G";
 const BLOCK: u8 = b'B';
 const BUCKET: u8 = b'I';
 const CATEGORY: u8 = b'C';
-/// Header of the saved RFM scores.
-const SCORES: u8 = b'R';
-const SCORE_BLOCK: u8 = b'S';
-/// The saved CLV model.
-const CLV_MODEL: u8 = b'V';
+/// Values of saved results.
+const VALUE: u8 = b'R';
+/// Per-customer cells of saved results.
+const CELLS: u8 = b'S';
+/// Format 3's saved model.
+const LEGACY_MODEL_TAG: u8 = b'V';
 /// Write lists: what each uncommitted or uncollected generation wrote and replaced.
 const WRITES: u8 = b'W';
 
@@ -51,42 +52,45 @@ pub(crate) fn bucket(bucket: u32) -> [u8; 9] {
     tagged(BUCKET, bucket as u64)
 }
 
-/// Key of the saved scores of customer block `block` in the save of `generation`. Generation-major,
-/// so one save's blocks are one key range ([`score_range`]); generation 0 is format 3's `S|block`.
-pub(crate) fn score_block(generation: u32, block: u64) -> Vec<u8> {
+/// Key of the cells of customer block `block` in the saved result of `generation` (see `saved`).
+/// Generation-major, so one save's cells are one key range ([`cells_range`]); generation 0 is
+/// format 3's `S|block` (its saved RFM scores).
+pub(crate) fn cells(generation: u32, block: u64) -> Vec<u8> {
     if generation == 0 {
-        return tagged(SCORE_BLOCK, block).to_vec();
+        return tagged(CELLS, block).to_vec();
     }
     let mut k = Vec::with_capacity(13);
-    k.push(SCORE_BLOCK);
+    k.push(CELLS);
     k.extend_from_slice(&generation.to_be_bytes());
     k.extend_from_slice(&block.to_be_bytes());
     k
 }
 
-/// Every score block of the save of `generation` (for generation 0, of format 3's blocks below
+/// Every cell block of the save of `generation` (for generation 0, of format 3's blocks below
 /// 2^32, which is every block a store can have).
-pub(crate) fn score_range(generation: u32) -> (Vec<u8>, Vec<u8>) {
-    let bound = |g: u64| {
-        let mut k = vec![SCORE_BLOCK];
-        k.extend_from_slice(&(g as u32).to_be_bytes());
-        if g > u64::from(u32::MAX) {
-            k = vec![SCORE_BLOCK + 1];
-        }
-        k
+pub(crate) fn cells_range(generation: u32) -> (Vec<u8>, Vec<u8>) {
+    let bound = |g: u64| match u32::try_from(g) {
+        Ok(g) => [&[CELLS][..], &g.to_be_bytes()].concat(),
+        Err(_) => vec![CELLS + 1],
     };
     (bound(u64::from(generation)), bound(u64::from(generation) + 1))
 }
 
-/// Key of the saved-scores header of the save of `generation`.
-pub(crate) fn scores(generation: u32) -> Vec<u8> {
-    versioned(vec![SCORES], generation)
+/// Key of the value of the saved result `name` written by `generation`. Generations are unique
+/// per write, so the name is not part of the key; generation 0 is format 3's fixed keys, `R` (the
+/// RFM scores' header) and `V` (the CLV model).
+pub(crate) fn saved_value(name: &str, generation: u32) -> Vec<u8> {
+    match generation {
+        0 if name == LEGACY_MODEL => vec![LEGACY_MODEL_TAG],
+        0 => vec![VALUE],
+        g => [&[VALUE][..], &g.to_be_bytes()].concat(),
+    }
 }
 
-/// Key of the CLV model saved by `generation`.
-pub(crate) fn clv_model(generation: u32) -> Vec<u8> {
-    versioned(vec![CLV_MODEL], generation)
-}
+/// The name format 3's model (`V`) is read under; every other format-3 result is the one at `R`.
+pub(crate) const LEGACY_MODEL: &str = "clv";
+/// The name format 3's scores (`R` and `S|block`) are read under.
+pub(crate) const LEGACY_SCORES: &str = "rfm";
 
 /// Key of category `id`.
 pub(crate) fn category(id: u32) -> [u8; 9] {
@@ -152,19 +156,20 @@ mod tests {
         assert!(block(u64::MAX, u32::MAX) < category(0).to_vec());
         assert!(category(u32::MAX) < bucket(0));
         assert!(&bucket(u32::MAX)[..] < META);
-        // One save's score blocks are one range, format 3's (generation 0) included.
+        // One save's cells are one range, format 3's (generation 0) included.
         for g in [0, 1, 7, u32::MAX] {
-            let (start, end) = score_range(g);
+            let (start, end) = cells_range(g);
             for b in [0, 1, u64::from(u32::MAX)] {
-                let k = score_block(g, b);
+                let k = cells(g, b);
                 assert!(start <= k && k < end, "generation {g} block {b}");
             }
             if g < u32::MAX {
-                assert!(score_block(g + 1, 0) >= end);
+                assert!(cells(g + 1, 0) >= end);
             }
         }
-        assert_eq!(scores(0), b"R");
-        assert_eq!(clv_model(2), [b'V', 0, 0, 0, 2]);
+        assert_eq!(saved_value(LEGACY_SCORES, 0), b"R");
+        assert_eq!(saved_value(LEGACY_MODEL, 0), b"V");
+        assert_eq!(saved_value("anything", 2), [b'R', 0, 0, 0, 2]);
         assert_eq!(writes_generation(&writes(5, 9)), Some(5));
         assert!(writes(5, u32::MAX) < writes(6, 0));
         let (start, end) = writes_range();

@@ -52,10 +52,8 @@ pub(crate) struct Meta {
     /// The last committed write (ingest or save); the next one writes its values under
     /// `generation + 1` and commits by storing this metadata with that number.
     pub generation: u32,
-    /// The generation of the saved RFM scores, if any.
-    pub scores: Option<u32>,
-    /// The generation of the saved CLV model, if any.
-    pub clv: Option<u32>,
+    /// Saved results by name (sorted) and the generation that wrote each (see `saved`).
+    pub saved: Vec<(String, u32)>,
     /// The generation of every customer block (`block_count()` entries); stored under its own key
     /// ([`keys::BLOCK_TABLE`]) in the same batch as the metadata.
     #[serde(skip)]
@@ -148,8 +146,11 @@ impl Meta {
         let mut meta = Meta::decode(v.as_ref())?;
         if meta.format < FORMAT_VERSION {
             meta.blocks = BlockTable(vec![0; meta.block_count() as usize]);
-            meta.scores = engine.get(&keys::scores(0))?.map(|_| 0);
-            meta.clv = engine.get(&keys::clv_model(0))?.map(|_| 0);
+            for name in [keys::LEGACY_MODEL, keys::LEGACY_SCORES] {
+                if engine.get(&keys::saved_value(name, 0))?.is_some() {
+                    meta.set_saved(name, 0);
+                }
+            }
         } else {
             let table = engine.get(keys::BLOCK_TABLE)?.ok_or_else(|| Error::corrupt("block table", "missing"))?;
             meta.blocks = BlockTable::decode(table.as_ref(), meta.block_count())?;
@@ -171,8 +172,7 @@ impl Meta {
             data_version: m.data_version + u64::from(m.in_progress),
             counts_only: m.counts_only,
             generation: 0,
-            scores: None,
-            clv: None,
+            saved: Vec::new(),
             blocks: BlockTable::default(),
         };
         match bytes.first() {
@@ -199,6 +199,19 @@ impl Meta {
 
     pub(crate) fn encode(&self) -> Result<Vec<u8>> {
         codec::encode_value(META_VERSION, self)
+    }
+
+    /// The generation of the saved result `name`, if one is saved.
+    pub(crate) fn saved(&self, name: &str) -> Option<u32> {
+        self.saved.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok().map(|i| self.saved[i].1)
+    }
+
+    /// Records that generation `g` saved the result `name`.
+    pub(crate) fn set_saved(&mut self, name: &str, g: u32) {
+        match self.saved.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
+            Ok(i) => self.saved[i].1 = g,
+            Err(i) => self.saved.insert(i, (name.to_string(), g)),
+        }
     }
 
     /// Puts this metadata and its block table into `batch`: applied, that batch is a commit.
@@ -243,17 +256,14 @@ mod tests {
             data_version: 1,
             counts_only: true,
             generation: 5,
-            scores: Some(4),
-            clv: None,
+            saved: vec![("rfm".into(), 4)],
             blocks: BlockTable::default(),
         };
         let bytes = m.encode().unwrap();
-        assert_eq!(
-            bytes,
-            [3, 1, 128, 14, 3, b'U', b'S', b'D', 2, 3, b'U', b'T', b'C', 251, 44, 1, 2, 1, 1, 1, 5, 1, 4, 0]
-        );
+        let golden = [3, 1, 128, 14, 3, b'U', b'S', b'D', 2, 3, b'U', b'T', b'C', 251, 44, 1, 2, 1, 1, 1, 5, 1, 3];
+        assert_eq!(bytes, [&golden[..], b"rfm", &[4]].concat());
         assert_eq!(Meta::decode(&bytes).unwrap(), m);
-        let legacy = Meta { generation: 0, scores: None, ..m.clone() };
+        let legacy = Meta { generation: 0, saved: Vec::new(), ..m.clone() };
         // A version-2 value (format 3) reads as generation 0; its `in_progress` as a data change.
         let v2 = [2, 1, 128, 14, 3, b'U', b'S', b'D', 2, 3, b'U', b'T', b'C', 251, 44, 1, 2, 1, 1, 1, 1];
         assert_eq!(Meta::decode(&v2).unwrap(), Meta { data_version: 2, ..legacy.clone() });
@@ -264,6 +274,11 @@ mod tests {
         assert_eq!(m.block_count(), 3);
         assert_eq!(m.bucket_of(u64::MAX), (1 << 14) - 1);
         assert_eq!(m.bucket_of(0), 0);
+        let mut m = m;
+        m.set_saved("clv", 6);
+        m.set_saved("rfm", 7);
+        assert_eq!((m.saved("clv"), m.saved("rfm"), m.saved("x")), (Some(6), Some(7), None));
+        assert_eq!(m.saved[0].0, "clv");
     }
 
     #[test]

@@ -10,11 +10,10 @@ pub(crate) mod generation;
 pub(crate) mod ids;
 pub(crate) mod keys;
 pub(crate) mod meta;
-mod models;
 mod open;
 mod read;
+mod saved;
 pub(crate) mod scan;
-mod scores;
 mod snapshot;
 
 use std::path::{Path, PathBuf};
@@ -24,7 +23,7 @@ pub use export::{EXPORT_HEADER, EXPORT_PREAMBLE, ExportReport};
 pub use generation::Recovery;
 pub use meta::FORMAT_VERSION;
 pub use read::{CustomerProfile, OrderLine, Stats, StoredOrderView};
-pub use scores::{SavedScore, SavedScores};
+pub(crate) use saved::Cells;
 pub use snapshot::Snapshot;
 
 use crate::money::Currency;
@@ -144,6 +143,12 @@ impl Store {
     /// expected purchases but no value in money.
     pub fn counts_only(&self) -> bool {
         self.meta().counts_only
+    }
+
+    /// Customers per block (a creation setting): saved per-customer cells are laid out in blocks
+    /// of this many.
+    pub(crate) fn block_size(&self) -> u32 {
+        self.meta().block_size
     }
 
     /// The store's time zone as configured (`UTC`, `+05:30`, `Europe/Berlin`).

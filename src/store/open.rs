@@ -154,8 +154,7 @@ fn new_meta(options: &StoreOptions) -> Result<Meta> {
         data_version: 0,
         counts_only: false,
         generation: 0,
-        scores: None,
-        clv: None,
+        saved: Vec::new(),
         blocks: BlockTable::default(),
     })
 }

@@ -1,31 +1,28 @@
-//! Saved RFM scores, for services that need a customer's segment without a rescan: 4 bytes per
-//! customer (R, F, M, segment) in blocks aligned with the customer blocks, under one header that
-//! names the as-of day, the bins, a hash of the rules and the data version the scores describe.
-//!
-//! A save is one transaction (see `generation`): its blocks and header go under keys of its own
-//! generation, the metadata points at them when it commits, and the save it replaces stays
-//! readable until then (and for snapshots taken before). The generation is also stored in every
-//! score block, so a block that does not belong to its header reads as corrupt, not as a score.
+//! Saved RFM scores, for services that need a customer's segment without a rescan: a store result
+//! named `rfm` (see `Store::save_result`) of 4 bytes per customer (R, F, M, segment) under one
+//! header that names the as-of day, the bins, a hash of the rules and the data version the scores
+//! describe. The store keeps the bytes and makes each save one transaction; this module owns what
+//! they mean.
 
 use serde::{Deserialize, Serialize};
 
-use super::codec::{self, fingerprint};
-use super::engine::{Engine, WriteBatch};
-use super::generation::{Transaction, Written};
-use super::keys;
-use super::{Snapshot, Store};
+use super::{Rfm, Segments};
 use crate::day::Day;
 use crate::error::{Error, Result};
-use crate::rfm::{Rfm, Segments};
+use crate::store::codec::{self, fingerprint};
+use crate::store::{Cells, Snapshot, Store};
 use crate::summary::CustomerId;
 
+/// The name the scores are saved under (format 3 stored them at fixed keys read under this name).
+const NAME: &str = "rfm";
+/// Bytes per customer: R, F, M, segment (R is at least 1 for a scored customer).
+const CELL: usize = 4;
+
 const HEADER_VERSION: u8 = 1;
-const BLOCK_VERSION: u8 = 1;
-/// Score blocks per atomic batch (large sled batches balloon memory).
-const BATCH_KEYS: usize = 512;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Header {
+    /// Format 3 numbered saves here; the store's generations do that now (0).
     generation: u64,
     data_version: u64,
     as_of: i32,
@@ -91,59 +88,10 @@ impl Store {
     /// # Ok(()) }
     /// ```
     pub fn save_scores(&self, rfm: &Rfm, segments: &Segments) -> Result<()> {
-        let _guard = self.inner().write_lock.lock().unwrap_or_else(|p| p.into_inner());
-        self.settle()?;
-        let result = self.write_scores(rfm, segments);
-        self.after_write(result)
-    }
-
-    fn write_scores(&self, rfm: &Rfm, segments: &Segments) -> Result<super::meta::Meta> {
-        let meta = self.meta();
-        let engine = &self.inner().engine;
-        let mut txn = Transaction::begin(engine, &meta)?;
-        let g = txn.generation();
-        let generation = u64::from(g);
         let assigned = segments.assign(rfm);
-        let block_size = u64::from(meta.block_size);
-        let ids_ascend = rfm.scores.windows(2).all(|w| w[0].customer < w[1].customer);
-        if !ids_ascend || rfm.scores.last().is_some_and(|s| u64::from(s.customer.get()) >= meta.next_id) {
-            return Err(Error::invalid(
-                "RFM scores",
-                format!("{} scores", rfm.scores.len()),
-                "must be one per customer of this store, sorted by id, as Rfm::compute returns them",
-            ));
-        }
-
-        let (start, end) = keys::score_range(g);
-        let mut written = vec![Written::CreatedRange(start, end), Written::Created(keys::scores(g))];
-        if let Some(old) = meta.scores {
-            let (start, end) = keys::score_range(old);
-            written.extend([Written::ReplacedRange(start, end), Written::Replaced(keys::scores(old))]);
-        }
-        let mut batch = WriteBatch::default();
-        let mut scores = rfm.scores.iter().zip(&assigned).peekable();
-        for b in 0..meta.block_count() {
-            let mut value = Vec::with_capacity(9 + 4 * block_size as usize);
-            value.push(BLOCK_VERSION);
-            value.extend_from_slice(&generation.to_le_bytes());
-            let mut cells = vec![[0u8; 4]; block_size as usize];
-            while let Some(&(s, &segment)) = scores.peek() {
-                let id = u64::from(s.customer.get());
-                if id >= (b + 1) * block_size {
-                    break;
-                }
-                cells[(id - b * block_size) as usize] = [s.r, s.f, s.m, segment];
-                scores.next();
-            }
-            value.extend(cells.iter().flatten());
-            batch.put(keys::score_block(g, b), value);
-            if batch.writes.len() >= BATCH_KEYS {
-                txn.apply(std::mem::take(&mut batch), &std::mem::take(&mut written))?;
-            }
-        }
         let rules = codec::encode_value(1, &(segments, &rfm.cuts, rfm.bins, rfm.monetary))?;
         let header = Header {
-            generation,
+            generation: 0,
             data_version: rfm.data_version,
             as_of: rfm.as_of.days(),
             bins: rfm.bins,
@@ -151,11 +99,34 @@ impl Store {
             segments: segments.names().to_vec(),
             customers: rfm.scores.len() as u64,
         };
-        batch.put(keys::scores(g), codec::encode_value(HEADER_VERSION, &header)?);
-        txn.apply(batch, &written)?;
-        let mut next = (*meta).clone();
-        next.scores = Some(g);
-        txn.commit(next)
+        let block_size = u64::from(self.block_size());
+        let mut scores = rfm.scores.iter().zip(&assigned).peekable();
+        let mut fill = |b: u64, cells: &mut [u8]| {
+            while let Some(&(s, &segment)) = scores.peek() {
+                let id = u64::from(s.customer.get());
+                if id >= (b + 1) * block_size {
+                    break;
+                }
+                let at = CELL * (id - b * block_size) as usize;
+                cells[at..at + CELL].copy_from_slice(&[s.r, s.f, s.m, segment]);
+                scores.next();
+            }
+            Ok(())
+        };
+        let check = |snapshot: &Snapshot| {
+            let ids_ascend = rfm.scores.windows(2).all(|w| w[0].customer < w[1].customer);
+            let last = rfm.scores.last().map(|s| u64::from(s.customer.get()));
+            if !ids_ascend || last.is_some_and(|id| id >= snapshot.customer_count()) {
+                return Err(Error::invalid(
+                    "RFM scores",
+                    format!("{} scores", rfm.scores.len()),
+                    "must be one per customer of this store, sorted by id, as Rfm::compute returns them",
+                ));
+            }
+            Ok(())
+        };
+        let value = codec::encode_value(HEADER_VERSION, &header)?;
+        self.save_result(NAME, &value, Some(Cells { width: CELL, fill: &mut fill }), check)
     }
 
     /// What the last [`Store::save_scores`] recorded, if scores were ever saved.
@@ -173,57 +144,40 @@ impl Store {
 impl Snapshot {
     /// [`Store::saved_scores`] of this snapshot.
     pub fn saved_scores(&self) -> Result<Option<SavedScores>> {
-        Ok(self.header()?.map(|h| h.describe(self.meta())))
+        Ok(self.header()?.map(|h| h.describe(self)))
     }
 
     /// [`Store::saved_score`] of this snapshot.
     pub fn saved_score(&self, customer: CustomerId) -> Result<Option<SavedScore>> {
-        let (meta, engine) = (self.meta(), self.engine());
-        let (Some(g), Some(header)) = (meta.scores, self.header()?) else { return Ok(None) };
-        let id = u64::from(customer.get());
-        let b = meta.block_of(id);
-        let Some(value) = engine.get(&keys::score_block(g, b))? else { return Ok(None) };
-        let value = value.as_ref();
-        let corrupt = |detail: &str| Error::corrupt(format!("saved scores of block {b}"), detail);
-        if value.first() != Some(&BLOCK_VERSION) || value.len() < 9 {
-            return Err(corrupt("unknown layout"));
-        }
-        let generation = u64::from_le_bytes(value[1..9].try_into().map_err(|_| corrupt("truncated"))?);
-        if generation != header.generation {
-            return Err(corrupt("the block belongs to another save"));
-        }
-        let at = 9 + 4 * (id - b * u64::from(meta.block_size)) as usize;
-        let Some(&[r, f, m, segment_id]) = value.get(at..at + 4).and_then(|c| <&[u8; 4]>::try_from(c).ok()) else {
-            return Ok(None); // a customer newer than the save
-        };
+        let Some(header) = self.header()? else { return Ok(None) };
+        let Some(cell) = self.saved_cell(NAME, u64::from(customer.get()), CELL)? else { return Ok(None) };
+        let &[r, f, m, segment_id] = cell.as_slice() else { return Ok(None) };
         if r == 0 {
             return Ok(None);
         }
         let segment =
-            header.segments.get(usize::from(segment_id)).cloned().ok_or_else(|| corrupt("unknown segment"))?;
-        Ok(Some(SavedScore { r, f, m, segment_id, segment, saved: header.describe(meta) }))
+            header.segments.get(usize::from(segment_id)).cloned().ok_or_else(|| {
+                Error::corrupt(format!("saved scores of customer {}", customer.get()), "unknown segment")
+            })?;
+        Ok(Some(SavedScore { r, f, m, segment_id, segment, saved: header.describe(self) }))
     }
 
     fn header(&self) -> Result<Option<Header>> {
-        let Some(g) = self.meta().scores else { return Ok(None) };
-        let value = self
-            .engine()
-            .get(&keys::scores(g))?
-            .ok_or_else(|| Error::corrupt("saved scores header", "missing though the metadata names it"))?;
-        codec::decode_value(HEADER_VERSION, value.as_ref(), "saved scores header").map(Some)
+        let Some(value) = self.saved_value(NAME)? else { return Ok(None) };
+        codec::decode_value(HEADER_VERSION, &value, "saved scores header").map(Some)
     }
 }
 
 impl Header {
     /// Stale when the data version of the snapshot differs from the one scored.
-    fn describe(self, meta: &super::meta::Meta) -> SavedScores {
+    fn describe(self, snapshot: &Snapshot) -> SavedScores {
         SavedScores {
             as_of: Day::from_days(self.as_of),
             bins: self.bins,
             rules_hash: self.rules_hash,
             customers: self.customers,
             segments: self.segments,
-            stale: self.data_version != meta.data_version,
+            stale: self.data_version != snapshot.data_version(),
         }
     }
 }
