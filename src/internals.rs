@@ -8,7 +8,7 @@
 use crate::store::codec::block::BlockView;
 use crate::store::codec::record::{Line, Record, RecordView};
 use crate::store::codec::{bucket, varint::DecodeError};
-use crate::summary::summarize;
+use crate::store::summarize::summarize;
 
 /// Encodes a customer record from (day, amount, fingerprint) orders, each with one category.
 pub fn encode_record(external_id: &[u8], orders: &[(i32, i64, u64)], category: Option<u32>) -> Vec<u8> {

@@ -53,6 +53,7 @@ pub mod internals;
 pub mod lake;
 pub mod metrics;
 pub mod money;
+mod random;
 pub mod report;
 pub mod rfm;
 pub mod store;

@@ -73,8 +73,8 @@ impl BgNbd {
 mod tests {
     use super::*;
     use crate::clv::{CountModel, MbgNbd, ParetoNbd, PurchaseModel};
-    use crate::generate::dist::{Beta, Gamma, exponential};
-    use crate::generate::rng::Rng;
+    use crate::random::dist::{Beta, Gamma, exponential};
+    use crate::random::rng::Rng;
 
     fn cdnow() -> BgNbd {
         BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 }

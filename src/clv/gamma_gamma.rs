@@ -321,7 +321,7 @@ mod tests {
     /// say what the limit means.
     #[test]
     fn spend_limits_are_findings() {
-        use crate::generate::{dist::Gamma, rng::Rng};
+        use crate::random::{dist::Gamma, rng::Rng};
         let mut rng = Rng::seed_from_u64(3);
         let between = Gamma::new(3.0, 1.0).unwrap();
         let steady = SpendData::new((0..3000u32).map(|i| (1 + i % 6, 40.0 / between.sample(&mut rng))));

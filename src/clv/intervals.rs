@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::clv::model::{CountModel, PurchaseModel};
 use crate::clv::optimize::cholesky;
 use crate::error::{Error, Result};
-use crate::generate::dist::standard_normal;
-use crate::generate::rng::Rng;
+use crate::random::dist::standard_normal;
+use crate::random::rng::Rng;
 
 /// How prediction intervals are computed.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,8 +1,8 @@
 //! Customers drawn from known model parameters: the ground truth for parameter-recovery tests and
 //! the million-customer data of the fitting benchmarks. Deterministic for a seed.
 
-use crate::generate::dist::{Beta, Gamma, exponential};
-use crate::generate::rng::Rng;
+use crate::random::dist::{Beta, Gamma, exponential};
+use crate::random::rng::Rng;
 
 use crate::clv::bg::BgNbd;
 use crate::clv::data::SpendData;

@@ -12,8 +12,8 @@ use crate::clv::horizon::{DiscountRate, Periods, Schedule, Span};
 use crate::clv::intervals::{self, CustomerIntervals, IntervalOptions};
 use crate::clv::model::{CountModel, Fitted, PurchaseModel};
 use crate::error::{Error, Result};
-use crate::generate::rng::Rng;
 use crate::money::Currency;
+use crate::random::rng::Rng;
 use crate::summary::{CustomerId, Summaries, Summary};
 
 /// How a customer's future is valued. Durations are calendar spans counted from the as-of day

@@ -18,16 +18,14 @@
 //! # }
 //! ```
 
-pub(crate) mod dist;
 mod queue;
-pub(crate) mod rng;
 
 use std::cmp::Ordering;
 use std::io::{self, Write};
 
-use self::dist::{Beta, Gamma, exp, exponential};
 use self::queue::{Queue, Timed};
-use self::rng::Rng;
+use crate::random::dist::{Beta, Gamma, exp, exponential};
+use crate::random::rng::Rng;
 use crate::{Day, Error, Result};
 
 /// The product categories, most popular first.

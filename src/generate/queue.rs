@@ -173,7 +173,7 @@ impl<T: Timed> Queue<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generate::rng::Rng;
+    use crate::random::rng::Rng;
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
     struct Item(i64, u64);

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::scores::Rfm;
 use crate::error::{Error, Result};
-use crate::generate::rng::Rng;
+use crate::random::rng::Rng;
 
 /// A point in feature space.
 pub type Point = [f64; 3];

@@ -15,6 +15,7 @@ mod read;
 mod saved;
 pub(crate) mod scan;
 mod snapshot;
+pub(crate) mod summarize;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, Weak};

@@ -7,12 +7,13 @@ use super::categories::Categories;
 use super::codec::block::BlockView;
 use super::codec::record::{Record, RecordView};
 use super::engine::Engine;
+use super::summarize::summarize;
 use super::{Snapshot, Store};
 use super::{ids, keys};
 use crate::day::Day;
 use crate::error::{Error, Result};
 use crate::money::Currency;
-use crate::summary::{CustomerId, Summaries, Summary, summarize};
+use crate::summary::{CustomerId, Summaries, Summary};
 
 /// Store-wide totals (`retention stats`). Only data, so two stores holding the same orders compare
 /// equal whatever their history of ingests.

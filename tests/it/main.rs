@@ -16,6 +16,7 @@ mod export;
 mod fuzz_corpus;
 mod ingest;
 mod lake;
+mod layers;
 mod metrics;
 mod platforms;
 
