@@ -2,6 +2,7 @@
 //! values (days, minor units, text) and written from them. Arrow types stay inside this module, so
 //! a service linking `retention` never has to match our Arrow version.
 
+mod export;
 mod parts;
 pub(crate) mod read;
 mod write;

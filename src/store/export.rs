@@ -76,50 +76,15 @@ impl Store {
         Ok(report)
     }
 
-    /// Writes every order as a Parquet export at `path` (atomically): the columns of
-    /// [`EXPORT_HEADER`] typed (`date` DATE, `amount` DECIMAL, `category` null when none) and the
-    /// store's currency and time zone in the metadata. `retention ingest` reads it back into an
-    /// identical store, as it does the CSV export.
-    #[cfg(feature = "parquet")]
-    pub fn export_parquet(&self, path: &std::path::Path) -> Result<ExportReport> {
-        use crate::lake::{Cell, ColumnType};
-        let columns = [
-            ("customer_id", ColumnType::Text),
-            ("order_key", ColumnType::Text),
-            ("date", ColumnType::Day),
-            ("amount", ColumnType::Money),
-            ("category", ColumnType::Text),
-        ];
-        let settings = [(crate::ingest::EXPORT_KEY, self.export_settings())];
-        let mut report = ExportReport::default();
-        crate::lake::write_list(path, &columns, &self.currency(), &settings, |list| {
-            let mut key = String::new();
-            report = self.export_rows(|row| {
-                key.clear();
-                let _ = write!(key, "{:016x}", row.key); // a String cannot fail
-                let category = if row.category.is_empty() { Cell::Null } else { Cell::Text(row.category) };
-                list.push(&[
-                    Cell::Text(row.customer),
-                    Cell::Text(&key),
-                    Cell::Day(row.day),
-                    Cell::Money(row.amount),
-                    category,
-                ])
-            })?;
-            Ok(())
-        })?;
-        Ok(report)
-    }
-
     /// `currency=CODE:DECIMALS time_zone=ZONE`: what a restore must match.
-    fn export_settings(&self) -> String {
+    pub(crate) fn export_settings(&self) -> String {
         let meta = self.meta();
         format!("currency={}:{} time_zone={}", meta.currency.code(), meta.currency.exponent(), meta.time_zone)
     }
 
     /// Calls `write` with every export row: customers in id order, each order's lines by category
     /// name (one row with an empty category for an order without lines).
-    fn export_rows(&self, mut write: impl FnMut(&ExportRow<'_>) -> Result<()>) -> Result<ExportReport> {
+    pub(crate) fn export_rows(&self, mut write: impl FnMut(&ExportRow<'_>) -> Result<()>) -> Result<ExportReport> {
         // One snapshot from the first row to the last, whatever commits meanwhile.
         let snapshot = self.snapshot();
         let (meta, engine) = (snapshot.meta(), snapshot.engine());
@@ -171,12 +136,12 @@ impl Store {
 }
 
 /// One row of an export: an order line.
-struct ExportRow<'a> {
-    customer: &'a str,
-    key: u64,
-    day: Day,
-    amount: i64,
-    category: &'a str,
+pub(crate) struct ExportRow<'a> {
+    pub customer: &'a str,
+    pub key: u64,
+    pub day: Day,
+    pub amount: i64,
+    pub category: &'a str,
 }
 
 /// Quotes a CSV field when it needs it.

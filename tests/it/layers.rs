@@ -40,8 +40,6 @@ const LAYERS: &[(&str, u32)] = &[
 /// that no longer occurs fails the test too, so it is taken off when fixed.
 const KNOWN: &[(&str, &str, &str)] = &[
     ("money", "ingest", "Currency::parse reads amounts with ingest's decimal parser; the parser belongs in money"),
-    ("store", "ingest", "export_parquet names the export key of Parquet ingest; the Parquet export belongs in lake"),
-    ("store", "lake", "export_parquet writes through lake; the Parquet export belongs in lake"),
     ("ingest", "lake", "Parquet input reads through lake's reader; the reader belongs below ingest"),
 ];
 
