@@ -2,6 +2,8 @@
 //! unit (cents for a 2-decimal currency), parsed from decimal text exactly and formatted back the same
 //! way, so sums never drift.
 
+pub(crate) mod decimal;
+
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
@@ -124,7 +126,7 @@ impl Currency {
     /// assert!(usd.parse("12.345").is_err());
     /// ```
     pub fn parse(&self, text: &str) -> Result<i64, String> {
-        crate::ingest::fields::parse_amount(text.trim().as_bytes(), self.exponent).map(|(minor, _)| minor)
+        decimal::parse_amount(text.trim().as_bytes(), self.exponent).map(|(minor, _)| minor)
     }
 
     /// Formats minor units as a plain decimal (`-1234.56`), the form the ingest parses back.

@@ -8,7 +8,7 @@ use std::path::Path;
 use arrow_array::{ArrayRef, RecordBatch};
 
 use super::State;
-use super::fields::{self, DateOrder};
+use super::fields::DateOrder;
 use super::format::{ExportSettings, Layout, Preset, Value};
 use super::parse::{self, ParsedChunk, ParsedRow, Rejected};
 use crate::error::{Error, InputError, Result};
@@ -340,7 +340,7 @@ impl BatchParser<'_> {
                     .decimal(i, exponent)
                     .map_err(|r| RowError { column: a, reason: format!("invalid amount: {r}") })?
                     .ok_or_else(|| RowError { column: a, reason: "the amount is null".into() })?;
-                fields::to_minor_exact(d, self.exponent)
+                crate::money::decimal::to_minor_exact(d, self.exponent)
                     .map_err(|r| RowError { column: a, reason: format!("invalid amount: {r}") })?
             }
             Value::QuantityPrice { quantity, price } => {
@@ -352,7 +352,7 @@ impl BatchParser<'_> {
                     .decimal(i, exponent)
                     .map_err(|r| RowError { column: price, reason: format!("unit price: {r}") })?
                     .ok_or_else(|| RowError { column: price, reason: "the unit price is null".into() })?;
-                fields::product_minor(q, p, self.exponent).map_err(err(quantity))?
+                crate::money::decimal::product_minor(q, p, self.exponent).map_err(err(quantity))?
             }
         };
 
