@@ -150,7 +150,9 @@ impl Snapshot {
     /// [`Store::saved_score`] of this snapshot.
     pub fn saved_score(&self, customer: CustomerId) -> Result<Option<SavedScore>> {
         let Some(header) = self.header()? else { return Ok(None) };
-        let Some(cell) = self.saved_cell(NAME, u64::from(customer.get()), CELL)? else { return Ok(None) };
+        let Some(cell) = self.saved_cell(NAME, u64::from(customer.get()), CELL, header.generation)? else {
+            return Ok(None);
+        };
         let &[r, f, m, segment_id] = cell.as_slice() else { return Ok(None) };
         if r == 0 {
             return Ok(None);

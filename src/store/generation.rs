@@ -156,7 +156,10 @@ pub(crate) fn settle<E: Engine>(engine: &E, committed: &Meta, oldest_pinned: Opt
             continue;
         }
         removals.finish()?;
-        // The lists go last: until they are gone, a crash means this runs again.
+        // The lists go last, after what they describe is durable: until they are gone, a crash
+        // means this runs again (without the flush, a list's removal could reach the disk before
+        // a bucket's roll-back, and the uncommitted entries would outlive their list).
+        engine.flush()?;
         let mut batch = WriteBatch::default();
         for key in list_keys {
             batch.remove(key);
@@ -206,6 +209,25 @@ impl<'a, E: Engine> Removals<'a, E> {
     fn finish(self) -> Result<()> {
         if self.batch.is_empty() { Ok(()) } else { self.engine.apply(self.batch) }
     }
+}
+
+/// Removes what an ingest of format 3 left when a crash interrupted it: id-map entries at or above
+/// `meta.next_id` in any bucket (format 3 removed them at its next ingest; format 4 keeps write
+/// lists instead) and blocks past the last committed one. Idempotent; run before the upgrade
+/// commits, so a crash here means it runs again.
+pub(crate) fn sweep_format_3<E: Engine>(engine: &E, meta: &Meta) -> Result<()> {
+    let mut removals = Removals::new(engine);
+    let buckets: Vec<u32> = engine
+        .range(&keys::bucket(0), &keys::bucket(u32::MAX))
+        .map(|kv| kv.map(|(k, _)| keys::number(k.as_ref()).unwrap_or(0) as u32))
+        .collect::<Result<_>>()?;
+    for b in buckets {
+        drop_uncommitted_entries(&mut removals, b, meta.next_id)?;
+    }
+    let (start, end) = keys::blocks_from(meta.block_count());
+    removals.remove_range(&start, &end)?;
+    removals.finish()?;
+    engine.flush()
 }
 
 /// Rewrites id-map bucket `b` without its entries at or above `next_id` (if it has any).

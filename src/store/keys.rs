@@ -34,6 +34,11 @@ pub(crate) fn block_range(start: u64, end: u64) -> ([u8; 9], [u8; 9]) {
     (tagged(BLOCK, start), tagged(BLOCK, end))
 }
 
+/// Every block key from block `block` on, every generation.
+pub(crate) fn blocks_from(block: u64) -> (Vec<u8>, Vec<u8>) {
+    (tagged(BLOCK, block).to_vec(), vec![BLOCK + 1])
+}
+
 /// Block number and generation of a block key.
 pub(crate) fn block_of(key: &[u8]) -> Option<(u64, u32)> {
     if key.first() != Some(&BLOCK) {

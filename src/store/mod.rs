@@ -204,7 +204,9 @@ impl Store {
     /// Finishes a write (the write lock held): on success makes the committed metadata current and
     /// collects what the write replaced if no snapshot reads it; on failure rolls back what it
     /// wrote. Both are best effort: the write's own result is what counts, and what is left is
-    /// settled by the next write or open.
+    /// settled by the next write or open. One failure can still have committed: the flush after
+    /// the commit batch (the batch landed, its flush failed); settling then adopts it, and the
+    /// caller's retry is a no-op (orders are upserted), so "an error means retry" stays true.
     pub(crate) fn after_write(&self, result: crate::Result<Meta>) -> crate::Result<()> {
         match result {
             Ok(meta) => {

@@ -112,6 +112,9 @@ pub(crate) fn open(path: &Path, options: &StoreOptions) -> Result<Store> {
 /// the metadata (with a block table) and then the marker say format 4. Idempotent: a crash between
 /// the two leaves a format-4 store whose marker says 3, which opens and finishes the upgrade.
 fn upgrade(engine: &Sled, mut meta: Meta, marker: &Path) -> Result<Meta> {
+    if meta.format < FORMAT_VERSION {
+        super::generation::sweep_format_3(engine, &meta)?;
+    }
     meta.format = FORMAT_VERSION;
     let mut batch = WriteBatch::default();
     meta.put(&mut batch)?;
@@ -267,10 +270,13 @@ mod tests {
     }
 
     /// A store written by the previous format (3: blocks, saved scores and model under unversioned
-    /// keys, metadata version 2, no block table) opens, reads the same, and is upgraded in place.
+    /// keys, metadata version 2, no block table) opens, reads the same, and is upgraded in place;
+    /// what an interrupted format-3 ingest left (an id-map entry at `next_id`) is swept, and saving
+    /// a model leaves format 3's saved scores alone.
     #[test]
     fn a_format_3_store_opens_and_is_upgraded() {
-        use crate::rfm::{RfmOptions, Segments};
+        use crate::rfm::{RfmOptions, SavedScores, Segments};
+        use crate::store::keys;
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s");
         let csv = "customer_id,order_id,timestamp,amount,category\na,1,2024-01-01,10,x\nb,2,2024-01-03,20,y\n";
@@ -279,6 +285,7 @@ mod tests {
             store.ingest(csv.as_bytes(), &Default::default()).unwrap();
             let rfm = store.rfm(None, &RfmOptions::default()).unwrap();
             store.save_scores(&rfm, &Segments::default()).unwrap();
+            store.save_result("clv", b"a model", None, |_| Ok(())).unwrap();
             let mut export = Vec::new();
             store.export(&mut export).unwrap();
             let (stats, scores) = (store.stats().unwrap(), store.saved_scores().unwrap());
@@ -288,17 +295,37 @@ mod tests {
             let mut batch = WriteBatch::default();
             let all: Vec<_> = engine.range(&[0], &[0xff]).map(|kv| kv.unwrap()).collect();
             for (k, v) in all {
+                let mut value = v.to_vec();
                 let unversioned = match k[0] {
-                    b'B' | b'R' => Some(k[..k.len() - 4].to_vec()),
-                    b'S' => Some([&k[..1], &k[5..]].concat()),
+                    b'B' => Some(k[..k.len() - 4].to_vec()),
+                    b'R' if meta.saved("clv") == k.get(1..5).map(|g| u32::from_be_bytes(g.try_into().unwrap())) => {
+                        Some(b"V".to_vec())
+                    }
+                    b'R' => Some(b"R".to_vec()),
+                    b'S' => {
+                        // Format 3 stamped its cells with the number in the scores' header (0 here).
+                        value[1..9].copy_from_slice(&0u64.to_le_bytes());
+                        Some([&k[..1], &k[5..]].concat())
+                    }
                     b'G' | b'W' => None,
                     _ => continue,
                 };
                 batch.remove(k.to_vec());
                 if let Some(key) = unversioned {
-                    batch.put(key, v.to_vec());
+                    batch.put(key, value);
                 }
             }
+            // An ingest a crash interrupted: `in_progress` set and an id-map entry at `next_id`.
+            let hash = crate::store::codec::fingerprint::customer(b"ghost");
+            let bucket_key = keys::bucket(meta.bucket_of(hash));
+            let old = engine.get(&bucket_key).unwrap();
+            let mut entries: Vec<_> = match &old {
+                Some(v) => crate::store::codec::bucket::decode(v.as_ref()).unwrap().map(|e| e.unwrap()).collect(),
+                None => Vec::new(),
+            };
+            entries.push(crate::store::codec::bucket::Entry { hash, id: meta.next_id, name: b"ghost" });
+            entries.sort_unstable_by(|a, b| (a.hash, a.name).cmp(&(b.hash, b.name)));
+            batch.put(bucket_key.to_vec(), crate::store::codec::bucket::encode(&entries));
             let v2 = (
                 3u32,
                 meta.block_size,
@@ -309,7 +336,7 @@ mod tests {
                 meta.categories,
                 meta.ingests,
                 meta.data_version,
-                false,
+                true,
                 false,
             );
             batch.put(crate::store::keys::META, crate::store::codec::encode_value(2, &v2).unwrap());
@@ -323,15 +350,23 @@ mod tests {
         store.export(&mut again).unwrap();
         assert_eq!(String::from_utf8(again).unwrap(), String::from_utf8(export).unwrap());
         assert_eq!(store.stats().unwrap(), stats);
+        // The interrupted ingest may have changed data before format 3 counted it: stale now.
+        let scores = scores.map(|s| SavedScores { stale: true, ..s });
         assert_eq!(store.saved_scores().unwrap(), scores);
         let a = store.customer("a").unwrap().unwrap();
         assert_eq!(store.saved_score(a.id).unwrap().unwrap().saved, scores.unwrap());
         assert_eq!(parse_marker(&fs::read_to_string(p.join(MARKER)).unwrap()), Some(FORMAT_VERSION));
         assert_eq!(store.meta().format, FORMAT_VERSION);
-        // Writes replace the generation-0 values like any others.
-        store
-            .ingest("customer_id,order_id,timestamp,amount\na,3,2024-01-05,5\n".as_bytes(), &Default::default())
-            .unwrap();
+        assert_eq!(store.snapshot().saved_value("clv").unwrap().as_deref(), Some(&b"a model"[..]));
+        // Replacing format 3's model leaves its scores' cells (also generation 0) alone.
+        store.save_result("clv", b"another", None, |_| Ok(())).unwrap();
+        assert!(store.saved_score(a.id).unwrap().is_some());
+        // Writes replace the generation-0 values like any others; the new customer takes the id the
+        // interrupted ingest had given "ghost", whose entry is gone.
+        let csv = "customer_id,order_id,timestamp,amount\na,3,2024-01-05,5\nc,4,2024-01-05,5\n";
+        store.ingest(csv.as_bytes(), &Default::default()).unwrap();
+        assert!(store.customer("ghost").unwrap().is_none());
+        assert_eq!(store.customer("c").unwrap().unwrap().orders.len(), 1);
         assert_eq!(store.customer("a").unwrap().unwrap().orders.len(), 2);
         assert!(store.saved_scores().unwrap().unwrap().stale);
         let legacy_blocks =

@@ -51,8 +51,13 @@ impl Store {
         let (start, end) = keys::cells_range(g);
         let mut written = vec![Written::Created(keys::saved_value(name, g)), Written::CreatedRange(start, end)];
         if let Some(old) = meta.saved(name) {
-            let (start, end) = keys::cells_range(old);
-            written.extend([Written::Replaced(keys::saved_value(name, old)), Written::ReplacedRange(start, end)]);
+            written.push(Written::Replaced(keys::saved_value(name, old)));
+            // A generation's cells are its own save's; format 3's (generation 0) are the scores'
+            // only: replacing format 3's model must not take them.
+            if old != 0 || name == keys::LEGACY_SCORES {
+                let (start, end) = keys::cells_range(old);
+                written.push(Written::ReplacedRange(start, end));
+            }
         }
         let mut batch = WriteBatch::default();
         if let Some(Cells { width, fill }) = cells {
@@ -87,8 +92,10 @@ impl Snapshot {
     }
 
     /// Customer `id`'s cell of the result `name` (`width` bytes), or `None` when the result has no
-    /// cells for it (a customer newer than the save, or a cell of zeros).
-    pub(crate) fn saved_cell(&self, name: &str, id: u64, width: usize) -> Result<Option<Vec<u8>>> {
+    /// cells for it (a customer newer than the save, or a cell of zeros). `legacy_stamp` is the
+    /// save number a format-3 save wrote into its value: its blocks carry it, and one that does not
+    /// (left by a format-3 save a crash interrupted) holds no valid cell.
+    pub(crate) fn saved_cell(&self, name: &str, id: u64, width: usize, legacy_stamp: u64) -> Result<Option<Vec<u8>>> {
         let meta = self.meta();
         let Some(g) = meta.saved(name) else { return Ok(None) };
         let b = meta.block_of(id);
@@ -99,7 +106,9 @@ impl Snapshot {
             return Err(corrupt("unknown layout"));
         }
         let stored = u64::from_le_bytes(block[1..CELLS_HEADER].try_into().map_err(|_| corrupt("truncated"))?);
-        // Format 3 numbered saves on their own (generation 0 here): its blocks carry that number.
+        if g == 0 && stored != legacy_stamp {
+            return Ok(None); // format 3 wrote its header last: this block is from a save never finished
+        }
         if g != 0 && stored != u64::from(g) {
             return Err(corrupt("the block belongs to another save"));
         }
