@@ -123,7 +123,7 @@ pub(crate) struct LimitSpec {
 }
 
 /// The same likelihood over a systematic sample of the data, where the starts are tried before
-/// one BFGS run on all of it (DESIGN.md: "start from a fit on a small random subsample").
+/// one BFGS run on all of it, started from the sample's optimum (see ARCHITECTURE.md, "CLV").
 pub(crate) struct Sample<'a> {
     pub observations: f64,
     pub log_likelihood: &'a LogLikelihood<'a>,

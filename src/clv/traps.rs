@@ -1,5 +1,5 @@
-//! One test per numerical trap of `NUMERICS.md` that applies to these models: each broke another
-//! CLV tool for real users (the issue thread is cited). The engine must give a finite, correct
+//! One test per numerical trap that applies to these models: each broke another CLV tool for real
+//! users (the issue thread is cited at each test). The engine must give a finite, correct
 //! number or an error in words, never NaN and never a panic.
 
 use crate::clv::special::ln_hyp2f1_a_a1;

@@ -340,11 +340,14 @@ mod tests {
     #[test]
     fn a_tie_group_takes_the_score_of_its_first_member() {
         // Six of ten customers bought once: L = 0 for all of them, so all score 1; 2 has L = 6.
-        let mut v = vec![1, 1, 1, 1, 1, 1, 2, 2, 3, 9];
-        let cuts = Cuts::quantiles(&mut v, 5);
+        let values = vec![1, 1, 1, 1, 1, 1, 2, 2, 3, 9];
+        let cuts = Cuts::quantiles(&mut values.clone(), 5);
         assert_eq!([1, 2, 3, 9].map(|x| cuts.score(x)), [1, 4, 5, 5]);
-        // 1 + floor(5 * L / 10) with L = 0, 6, 8, 9.
-        assert_eq!([0, 6, 8, 9].map(|l: usize| 1 + 5 * l / 10), [1, 4, 5, 5]);
+        // The rule itself, 1 + floor(5 * L / 10) with L the customers strictly below (0, 6, 8, 9).
+        for x in [1, 2, 3, 9] {
+            let below = values.iter().filter(|&&y| y < x).count();
+            assert_eq!(usize::from(cuts.score(x)), 1 + 5 * below / values.len(), "value {x}");
+        }
     }
 
     #[test]

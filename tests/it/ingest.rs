@@ -1,6 +1,7 @@
-//! Pins the ingest semantics of DESIGN.md: lines summed into orders, upserts by (customer, order
-//! id), deterministic ids for rows without one, returns, time zones, and that the result does not
-//! depend on row order, chunking, spilling or how the input is split into ingests.
+//! Pins the ingest semantics README.md ("Input formats") and ARCHITECTURE.md ("Ingest") state:
+//! lines summed into orders, upserts by (customer, order id), deterministic ids for rows without
+//! one, returns, time zones, and that the result does not depend on row order, chunking, spilling
+//! or how the input is split into ingests.
 
 use proptest::prelude::*;
 use retention::{Day, IngestOptions, Store, StoreOptions};
