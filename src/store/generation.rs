@@ -252,8 +252,9 @@ fn drop_uncommitted_entries<E: Engine>(removals: &mut Removals<'_, E>, b: u32, n
     }
 }
 
-/// Fault injection, the way redb tests its crash safety: every write of a small ingest, save of
-/// scores and save of a model is made to fail in turn, as a crash (every later write fails too and
+/// Fault injection, the way redb tests its crash safety: every write of a small ingest, of a save of
+/// a result with per-customer cells (as RFM scores are saved) and of one without (as a CLV model
+/// is) is made to fail in turn, as a crash (every later write fails too and
 /// the store is reopened) or as an error the process survives; and every write of the recovery
 /// after each crash fails in turn as well. The store must read exactly as before or exactly as after
 /// each time, and the write, retried, must give exactly the store of a clean run.
@@ -261,11 +262,8 @@ fn drop_uncommitted_entries<E: Engine>(removals: &mut Removals<'_, E>, b: u32, n
 mod tests {
     use std::path::Path;
 
-    use crate::clv::{FitOptions, ModelKind, TimeUnit};
-    use crate::rfm::{RfmOptions, Segments};
-    use crate::rfm::{SavedScore, SavedScores};
-    use crate::store::Stats;
     use crate::store::engine::OPEN_FAULTS;
+    use crate::store::{Cells, Stats};
     use crate::{IngestOptions, Result, Store, StoreOptions};
 
     /// Everything a reader can see.
@@ -273,22 +271,22 @@ mod tests {
     struct Seen {
         export: String,
         stats: Stats,
-        scores: Option<SavedScores>,
-        some_scores: Vec<Option<SavedScore>>,
-        model: Option<crate::clv::SavedClv>,
+        scores: Option<Vec<u8>>,
+        some_scores: Vec<Option<Vec<u8>>>,
+        model: Option<Vec<u8>>,
     }
 
     fn seen(store: &Store) -> Seen {
         let snapshot = store.snapshot();
         let mut export = Vec::new();
         store.export(&mut export).unwrap();
-        let ids = (0..snapshot.customer_count() as u32).step_by(7).map(crate::CustomerId);
+        let ids = (0..snapshot.customer_count()).step_by(7);
         Seen {
             export: String::from_utf8(export).unwrap(),
             stats: snapshot.stats().unwrap(),
-            scores: snapshot.saved_scores().unwrap(),
-            some_scores: ids.map(|id| snapshot.saved_score(id).unwrap()).collect(),
-            model: snapshot.saved_clv().unwrap(),
+            scores: snapshot.saved_value("scores").unwrap(),
+            some_scores: ids.map(|id| snapshot.saved_cell("scores", id, 4, 0).unwrap()).collect(),
+            model: snapshot.saved_value("model").unwrap(),
         }
     }
 
@@ -326,40 +324,61 @@ mod tests {
         }
     }
 
-    /// A generated shop's order lines (with categories) in two halves by row: the second brings
-    /// orders of known customers and new customers.
+    /// A small shop's order lines (with categories) in two halves by day: the second brings orders
+    /// of known customers and new customers.
     fn halves() -> (String, String) {
-        let mut csv = Vec::new();
-        crate::generate::Shop::new(crate::generate::ShopConfig::new(400, 21)).unwrap().write_csv(&mut csv).unwrap();
-        let text = String::from_utf8(csv).unwrap();
-        let (header, rows) = text.split_once('\n').unwrap();
-        let lines: Vec<&str> = rows.lines().collect();
-        let (first, second) = lines.split_at(lines.len() / 2);
-        (format!("{header}\n{}\n", first.join("\n")), format!("{header}\n{}\n", second.join("\n")))
+        let mut rows: Vec<(u32, String)> = Vec::new();
+        for c in 0..400u32 {
+            for i in 0..c % 4 + 1 {
+                let day = (c * 3 + 97 * i) % 360;
+                let (month, dom) = (day / 28 % 12 + 1, day % 28 + 1);
+                let line = format!(
+                    "c{c},{},2024-{month:02}-{dom:02},{}.{:02},cat{}",
+                    c * 10 + i,
+                    5 + c % 40,
+                    i * 7,
+                    (c + i) % 5
+                );
+                rows.push((day, line));
+            }
+        }
+        rows.sort();
+        let (first, second) = rows.split_at(rows.len() / 2);
+        let csv = |part: &[(u32, String)]| {
+            let lines: Vec<&str> = part.iter().map(|(_, l)| l.as_str()).collect();
+            format!("customer_id,order_id,date,amount,category\n{}\n", lines.join("\n"))
+        };
+        (csv(first), csv(second))
     }
 
     fn ingest_second(store: &Store) -> Result<()> {
         store.ingest(halves().1.as_bytes(), &IngestOptions::default()).map(drop)
     }
 
-    fn save_scores(store: &Store) -> Result<()> {
-        let rfm = store.rfm(None, &RfmOptions { bins: 3, ..RfmOptions::default() })?;
-        store.save_scores(&rfm, &Segments::default())
-    }
-
-    fn save_model(store: &Store) -> Result<()> {
-        // Fitted once: a model records how long its fit took, so two fits never compare equal.
-        static MODEL: std::sync::OnceLock<crate::clv::ClvModel> = std::sync::OnceLock::new();
-        let fit = || store.fit_clv(None, ModelKind::BgNbd, TimeUnit::Weeks, &FitOptions::default());
-        let model = match MODEL.get() {
-            Some(m) => m.clone(),
-            None => MODEL.get_or_init(|| fit().expect("the template's data fits")).clone(),
+    /// A result with a cell per customer, as RFM scores are saved; `tag` makes saves differ.
+    fn save_cells(store: &Store, tag: u8) -> Result<()> {
+        let block_size = u64::from(store.block_size());
+        let mut fill = |b: u64, cells: &mut [u8]| {
+            for (i, cell) in cells.chunks_mut(4).enumerate() {
+                let id = b * block_size + i as u64;
+                cell.copy_from_slice(&[tag, (id % 5) as u8 + 1, (id % 3) as u8, 7]);
+            }
+            Ok(())
         };
-        store.save_clv(&model)
+        store.save_result("scores", &[tag; 3], Some(Cells { width: 4, fill: &mut fill }), |_| Ok(()))
     }
 
-    /// A store with data, saved scores and a model, then a later ingest (so all three exist and
-    /// the scores and model are stale, which the writes under test change).
+    fn save_scores(store: &Store) -> Result<()> {
+        save_cells(store, 2)
+    }
+
+    /// A result without cells, as a CLV model is saved.
+    fn save_model(store: &Store) -> Result<()> {
+        store.save_result("model", b"the second model", None, |_| Ok(()))
+    }
+
+    /// A store with data, saved cells and a model, then a later ingest (so all three exist and
+    /// the writes under test replace them).
     fn template(dir: &Path) -> std::path::PathBuf {
         let path = dir.join("template");
         let store = open(&path).unwrap();
@@ -367,9 +386,8 @@ mod tests {
         let lines: Vec<&str> = first.lines().collect();
         let (a, b) = lines.split_at(lines.len() * 3 / 4);
         store.ingest(format!("{}\n", a.join("\n")).as_bytes(), &IngestOptions::default()).unwrap();
-        save_scores(&store).unwrap();
-        let model = store.fit_clv(None, ModelKind::BgNbd, TimeUnit::Weeks, &FitOptions::default()).unwrap();
-        store.save_clv(&model).unwrap();
+        save_cells(&store, 1).unwrap();
+        store.save_result("model", b"the first model", None, |_| Ok(())).unwrap();
         store.ingest(format!("{}\n{}\n", lines[0], b.join("\n")).as_bytes(), &IngestOptions::default()).unwrap();
         path
     }

@@ -105,7 +105,7 @@ impl BlockTable {
     }
 }
 
-/// [`Meta`] as `META_VERSION` 2 wrote it (format 3).
+/// [`Meta`] as `META_VERSION` 2 wrote it (format 3). Version 1 is the same without the last field.
 #[derive(Deserialize)]
 struct MetaV2 {
     format: u32,
@@ -121,21 +121,6 @@ struct MetaV2 {
     // may describe data no longer there. Read as a data change.
     in_progress: bool,
     counts_only: bool,
-}
-
-/// [`Meta`] as `META_VERSION` 1 wrote it.
-#[derive(Deserialize)]
-struct MetaV1 {
-    format: u32,
-    block_size: u32,
-    bucket_bits: u8,
-    currency: Currency,
-    time_zone: String,
-    next_id: u64,
-    categories: u32,
-    ingests: u64,
-    data_version: u64,
-    in_progress: bool,
 }
 
 impl Meta {
@@ -177,20 +162,9 @@ impl Meta {
         };
         match bytes.first() {
             Some(1) => {
-                let m: MetaV1 = codec::decode_value(1, bytes, "store metadata")?;
-                Ok(old(MetaV2 {
-                    format: m.format,
-                    block_size: m.block_size,
-                    bucket_bits: m.bucket_bits,
-                    currency: m.currency,
-                    time_zone: m.time_zone,
-                    next_id: m.next_id,
-                    categories: m.categories,
-                    ingests: m.ingests,
-                    data_version: m.data_version,
-                    in_progress: m.in_progress,
-                    counts_only: false,
-                }))
+                // Version 2 appended `counts_only`: a version-1 value is one with it false (0).
+                let as_v2 = [&[2][..], &bytes[1..], &[0]].concat();
+                Ok(old(codec::decode_value(2, &as_v2, "store metadata")?))
             }
             Some(2) => Ok(old(codec::decode_value(2, bytes, "store metadata")?)),
             _ => codec::decode_value(META_VERSION, bytes, "store metadata"),

@@ -275,20 +275,24 @@ mod tests {
     /// a model leaves format 3's saved scores alone.
     #[test]
     fn a_format_3_store_opens_and_is_upgraded() {
-        use crate::rfm::{RfmOptions, SavedScores, Segments};
-        use crate::store::keys;
+        use crate::store::{Cells, keys};
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s");
         let csv = "customer_id,order_id,timestamp,amount,category\na,1,2024-01-01,10,x\nb,2,2024-01-03,20,y\n";
-        let (export, stats, scores) = {
+        // Format 3's two results: the scores (a header and 4 bytes per customer) and the model.
+        let cell = |id: u64| [id as u8 + 1, 2, 3, 4];
+        let (export, stats, data_version) = {
             let store = Store::open(&p).unwrap();
             store.ingest(csv.as_bytes(), &Default::default()).unwrap();
-            let rfm = store.rfm(None, &RfmOptions::default()).unwrap();
-            store.save_scores(&rfm, &Segments::default()).unwrap();
+            let mut fill = |_: u64, cells: &mut [u8]| {
+                cells[..8].copy_from_slice(&[cell(0), cell(1)].concat());
+                Ok(())
+            };
+            store.save_result("rfm", b"a header", Some(Cells { width: 4, fill: &mut fill }), |_| Ok(())).unwrap();
             store.save_result("clv", b"a model", None, |_| Ok(())).unwrap();
             let mut export = Vec::new();
             store.export(&mut export).unwrap();
-            let (stats, scores) = (store.stats().unwrap(), store.saved_scores().unwrap());
+            let (stats, data_version) = (store.stats().unwrap(), store.snapshot().data_version());
             // Rewrite it as format 3 wrote it.
             let engine = &store.inner().engine;
             let meta = store.meta();
@@ -343,24 +347,27 @@ mod tests {
             engine.apply(batch).unwrap();
             engine.flush().unwrap();
             fs::write(p.join(MARKER), "retention store\nformat 3\n").unwrap();
-            (export, stats, scores)
+            (export, stats, data_version)
         };
         let store = Store::open_existing(&p).unwrap();
         let mut again = Vec::new();
         store.export(&mut again).unwrap();
         assert_eq!(String::from_utf8(again).unwrap(), String::from_utf8(export).unwrap());
         assert_eq!(store.stats().unwrap(), stats);
-        // The interrupted ingest may have changed data before format 3 counted it: stale now.
-        let scores = scores.map(|s| SavedScores { stale: true, ..s });
-        assert_eq!(store.saved_scores().unwrap(), scores);
-        let a = store.customer("a").unwrap().unwrap();
-        assert_eq!(store.saved_score(a.id).unwrap().unwrap().saved, scores.unwrap());
+        // The interrupted ingest may have changed data before format 3 counted it.
+        assert_eq!(store.snapshot().data_version(), data_version + 1);
+        let saved = store.snapshot();
+        assert_eq!(saved.saved_value("rfm").unwrap().as_deref(), Some(&b"a header"[..]));
+        assert_eq!(saved.saved_cell("rfm", 1, 4, 0).unwrap(), Some(cell(1).to_vec()));
+        // A format-3 block stamped with another save's number (left by an interrupted save) holds no cell.
+        assert_eq!(saved.saved_cell("rfm", 1, 4, 7).unwrap(), None);
+        drop(saved);
         assert_eq!(parse_marker(&fs::read_to_string(p.join(MARKER)).unwrap()), Some(FORMAT_VERSION));
         assert_eq!(store.meta().format, FORMAT_VERSION);
         assert_eq!(store.snapshot().saved_value("clv").unwrap().as_deref(), Some(&b"a model"[..]));
         // Replacing format 3's model leaves its scores' cells (also generation 0) alone.
         store.save_result("clv", b"another", None, |_| Ok(())).unwrap();
-        assert!(store.saved_score(a.id).unwrap().is_some());
+        assert_eq!(store.snapshot().saved_cell("rfm", 1, 4, 0).unwrap(), Some(cell(1).to_vec()));
         // Writes replace the generation-0 values like any others; the new customer takes the id the
         // interrupted ingest had given "ghost", whose entry is gone.
         let csv = "customer_id,order_id,timestamp,amount\na,3,2024-01-05,5\nc,4,2024-01-05,5\n";
@@ -368,7 +375,6 @@ mod tests {
         assert!(store.customer("ghost").unwrap().is_none());
         assert_eq!(store.customer("c").unwrap().unwrap().orders.len(), 1);
         assert_eq!(store.customer("a").unwrap().unwrap().orders.len(), 2);
-        assert!(store.saved_scores().unwrap().unwrap().stale);
         let legacy_blocks =
             store.inner().engine.range(b"B", b"C").filter(|kv| kv.as_ref().unwrap().0.len() == 9).count();
         assert_eq!(legacy_blocks, 0, "the rewritten block's old version was collected");
