@@ -14,7 +14,8 @@ Environment:
 
 Prints one JSON object on stdout. Times are time.perf_counter() seconds around the lifetimes call
 alone (reading the CSV is not timed); a lifetimes fit includes its Hessian (standard errors).
-"se" holds lifetimes' `summary` standard errors; MBG/NBD is fitted (untimed) for them too.
+"se" holds lifetimes' `summary` standard errors; MBG/NBD and Pareto/NBD are fitted (untimed) for
+their parameters, log-likelihoods and the sum of their expected purchases over the horizon.
 
 Log-likelihoods: lifetimes minimises the *mean* negative log-likelihood, and BetaGeoFitter does so
 on times rescaled so that max(T) = 1 (fitter._negative_log_likelihood_ is that scaled mean). The
@@ -40,7 +41,7 @@ warnings.simplefilter("ignore")
 import autograd  # noqa: E402
 import lifetimes  # noqa: E402
 import scipy  # noqa: E402
-from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter  # noqa: E402
+from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter  # noqa: E402
 
 
 def timed(runs, f):
@@ -104,6 +105,16 @@ def run():
     mbg_loglik = -float(ModifiedBetaGeoFitter._negative_log_likelihood(
         np.log([mbg[k] for k in ("r", "alpha", "a", "b")]), x.values, t_x.values, T.values, np.ones(n), 0.0)) * n
 
+    mbg_expected = mbgf.conditional_expected_number_of_purchases_up_to_time(horizon, x.values, t_x.values, T.values)
+
+    # Pareto/NBD (fitted once: its time is not compared)
+    pnf = ParetoNBDFitter(penalizer_coef=0.0).fit(x, t_x, T)
+    pnbd = {k: float(pnf.params_[k]) for k in ("r", "alpha", "s", "beta")}
+    # ParetoNBDFitter's objective takes the parameters themselves and returns the total.
+    pnbd_loglik = -float(ParetoNBDFitter._negative_log_likelihood(
+        np.array([pnbd[k] for k in ("r", "alpha", "s", "beta")]), x.values, t_x.values, T.values, np.ones(n), 0.0))
+    pnbd_expected = pnf.conditional_expected_number_of_purchases_up_to_time(horizon, x.values, t_x.values, T.values)
+
     # predictions on all customers
     pa_s, p_alive = timed(runs, lambda: bgf.conditional_probability_alive(x.values, t_x.values, T.values))
     ey_s, expected = timed(runs, lambda: bgf.conditional_expected_number_of_purchases_up_to_time(
@@ -133,7 +144,9 @@ def run():
             "se": standard_errors(bgf),
             "fit_seconds": fit_s,
         },
-        "mbgnbd": dict(mbg, loglik=mbg_loglik, se=standard_errors(mbgf)),
+        "mbgnbd": dict(mbg, loglik=mbg_loglik, se=standard_errors(mbgf),
+                       sum_expected=float(np.sum(mbg_expected))),
+        "pareto_nbd": dict(pnbd, loglik=pnbd_loglik, sum_expected=float(np.sum(pnbd_expected))),
         "gamma_gamma": {
             "customers": len(rep),
             "p": p, "q": q, "v": v,

@@ -85,7 +85,8 @@ fn pareto_expectation_is_continuous_at_s_equal_one() {
 }
 
 /// lifetimes#302: c = a + b + x − 1 ≤ 0 (x = 0, a + b < 1); lifetimes PR #206: a negative ₂F₁ term
-/// for tiny a, b. Reference values: mpmath at 40 digits of FHL 2005 eq. 10 as printed.
+/// for tiny a, b. Reference values: FHL 2005 eq. 10 as printed, in mpmath at 60 and 80 digits
+/// (`scripts/reference_traps.py`, which prints these cases in this order).
 #[test]
 fn bgnbd_expectation_where_the_printed_formula_breaks() {
     let m = |a: f64, b: f64| BgNbd { r: 0.24, alpha: 4.4, a, b };
@@ -104,7 +105,8 @@ fn bgnbd_expectation_where_the_printed_formula_breaks() {
 }
 
 /// A shop where everyone buys at nearly one rate (large r) over a long horizon: the transformed
-/// series alternates and cancels there, so the integral takes over. mpmath at 60 digits.
+/// series alternates and cancels there, so the integral takes over. Reference values: FHL 2005
+/// eq. 10 in mpmath (`scripts/reference_traps.py`).
 #[test]
 fn bgnbd_expectation_for_large_r_and_long_horizons() {
     let m = |r: f64, alpha: f64| BgNbd { r, alpha, a: 0.8, b: 2.5 };
@@ -119,7 +121,7 @@ fn bgnbd_expectation_for_large_r_and_long_horizons() {
         assert!(rel(e, want) < 1e-8, "{model:?} x {x} T {age} t {t}: {e} vs {want}");
     }
     // Concentrated dropout posteriors (the integral must find the Beta's mass) and a, b in the
-    // thousands (the series overflows). mpmath of FHL 2005 eq. 10.
+    // thousands (the series overflows). FHL 2005 eq. 10 in mpmath (`scripts/reference_traps.py`).
     let beta = |a: f64, b: f64, r: f64| BgNbd { r, alpha: 30.0, a, b };
     for (model, x, t_x, want) in [
         (beta(10.0, 2_500.0, 0.2), 0.0, 0.0, 0.557_803_265_259_184_8),
