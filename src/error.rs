@@ -1,6 +1,8 @@
 //! The crate's one error type. Input errors carry the source, line, column and value so a user can
-//! find and fix the row; storage errors say what was wrong with which store. The binary maps
-//! [`Error::exit_code`] to its process exit status.
+//! find and fix the row; storage errors say what was wrong with which store; an unusable option
+//! names the library parameter (`ValueOptions::horizon`), never a command-line flag. Callers
+//! branch on [`Error::kind`]; what a front end makes of an error (flags, hints, exit statuses) is
+//! the front end's business (the binary's lives in `src/cli/errors.rs`).
 
 use std::fmt;
 use std::io;
@@ -11,8 +13,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in `retention`.
 ///
-/// Messages are sentences a user can act on. Callers that need to branch use the `is_*` helpers or
-/// match on the variants; the enum is `#[non_exhaustive]` so new cases are not breaking changes.
+/// Messages are sentences a user can act on. Callers that need to branch match on
+/// [`Error::kind`] (or on the variants, whose fields carry the parameter, value and place as
+/// data); both enums are `#[non_exhaustive]` so new cases are not breaking changes.
+///
+/// ```
+/// use retention::{Error, ErrorKind, rfm::RfmOptions};
+///
+/// let e: Error = RfmOptions { bins: 7, ..RfmOptions::default() }.validate().unwrap_err();
+/// assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+/// assert!(matches!(&e, Error::InvalidArgument { parameter, value, .. }
+///     if parameter == "RfmOptions::bins" && value == "7"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -60,6 +72,20 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// Writes kept committing while a read that needs one consistent view across several
+    /// snapshots (a report) was gathered, `attempts` times over.
+    #[error(
+        "{}: the store changed while each of {attempts} attempts was gathered; retry when writes are not \
+         committing back to back",
+        path.display()
+    )]
+    Changing {
+        /// The store directory.
+        path: PathBuf,
+        /// How many times the read was gathered.
+        attempts: u32,
+    },
+
     /// A stored value failed to decode. The store is damaged or was written by a buggy build.
     #[error("corrupt store data in {what}: {detail}")]
     Corrupt {
@@ -84,10 +110,11 @@ pub enum Error {
     Engine(String),
 
     /// An argument or option has a value the library cannot use.
-    #[error("invalid {name} {value:?}: {reason}")]
+    #[error("invalid {parameter} {value:?}: {reason}")]
     InvalidArgument {
-        /// The option's name as the user knows it (`--as-of`).
-        name: String,
+        /// The library parameter: an option field as `Type::field` (`ValueOptions::horizon`), or
+        /// the name a parsing function was given by its caller (`Span::parse`'s `name`).
+        parameter: String,
         /// The value given.
         value: String,
         /// Why it cannot be used.
@@ -113,6 +140,83 @@ pub enum Error {
     /// A numerical routine could not reach the required accuracy (a series that did not converge).
     #[error("numerical failure: {0}")]
     Numeric(String),
+
+    /// The operation needs something the store does not hold yet (orders, a saved CLV model) or
+    /// holds only out of date.
+    #[error("{by} needs {need}")]
+    Needs {
+        /// What needed it: a parameter (`WinBackOptions::p_alive_below`) or an operation.
+        by: String,
+        /// What is missing.
+        need: Need,
+    },
+}
+
+/// What to branch on: the kind of an [`Error`], without its details.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The input data: a row (file, line, column, value) or a file as a whole. Nothing from the
+    /// ingest was written.
+    Input,
+    /// An option or argument has a value the library cannot use.
+    InvalidArgument,
+    /// The directory does not hold a store.
+    NotAStore,
+    /// The store was written in a format this build does not read.
+    UnsupportedVersion,
+    /// Another process or handle has the store open.
+    StoreBusy,
+    /// A stored value failed to decode.
+    Corrupt,
+    /// The operating system or the storage engine failed.
+    Io,
+    /// The data do not identify the model: the fit was refused or did not converge.
+    NotIdentified,
+    /// The store lacks something the operation needs ([`Need`]).
+    Missing,
+    /// A store-wide limit was reached.
+    Limit,
+    /// A numerical routine could not reach the required accuracy.
+    Numeric,
+}
+
+/// What an operation needed that the store lacked ([`Error::Needs`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Need {
+    /// Orders: the store holds none yet.
+    Orders,
+    /// A saved CLV model: none is saved.
+    ClvModel,
+    /// A CLV model fitted on the store's current data: the saved one, fitted as of `as_of`, is
+    /// stale (orders were ingested after its fit).
+    FreshClvModel {
+        /// The day the saved model was fitted as of, as `YYYY-MM-DD` (text, because `day` itself
+        /// reports its errors through this module).
+        as_of: String,
+    },
+    /// A saved CLV model this build can read: the saved one was written by another version.
+    ReadableClvModel,
+}
+
+impl fmt::Display for Need {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Need::Orders => write!(f, "orders, and the store has none yet: ingest an order file first"),
+            Need::ClvModel => write!(f, "a saved CLV model, and none is saved: fit and save one first"),
+            Need::FreshClvModel { as_of } => write!(
+                f,
+                "a CLV model of the current data, and the saved one (as of {as_of}) is stale: the store \
+                 changed since; fit and save one again"
+            ),
+            Need::ReadableClvModel => write!(
+                f,
+                "a saved CLV model this build reads, and the saved one was written by another retention \
+                 version; fit and save one again to replace it"
+            ),
+        }
+    }
 }
 
 /// A rejected input row: where it is and what is wrong with it.
@@ -186,46 +290,46 @@ impl Error {
         Error::Corrupt { what: what.into(), detail: detail.into() }
     }
 
-    /// An [`Error::InvalidArgument`] naming the option, its value and why it cannot be used.
-    pub fn invalid(name: impl Into<String>, value: impl Into<String>, reason: impl Into<String>) -> Self {
-        Error::InvalidArgument { name: name.into(), value: value.into(), reason: reason.into() }
+    /// An [`Error::InvalidArgument`] naming the parameter, its value and why it cannot be used.
+    pub fn invalid(parameter: impl Into<String>, value: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument { parameter: parameter.into(), value: value.into(), reason: reason.into() }
+    }
+
+    /// An [`Error::Needs`]: `by` needs `need`.
+    pub fn needs(by: impl Into<String>, need: Need) -> Self {
+        Error::Needs { by: by.into(), need }
+    }
+
+    /// The kind of error, to branch on.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Input(_) | Error::InputFormat { .. } => ErrorKind::Input,
+            Error::NotAStore { .. } => ErrorKind::NotAStore,
+            Error::UnsupportedVersion { .. } => ErrorKind::UnsupportedVersion,
+            Error::Locked { .. } | Error::Changing { .. } => ErrorKind::StoreBusy,
+            Error::Corrupt { .. } => ErrorKind::Corrupt,
+            Error::Io { .. } | Error::Engine(_) => ErrorKind::Io,
+            Error::InvalidArgument { .. } => ErrorKind::InvalidArgument,
+            Error::Limit(_) => ErrorKind::Limit,
+            Error::Fit { .. } => ErrorKind::NotIdentified,
+            Error::Numeric(_) => ErrorKind::Numeric,
+            Error::Needs { .. } => ErrorKind::Missing,
+        }
     }
 
     /// True when the error is about the user's input data (a bad row or an unusable file).
     pub fn is_input(&self) -> bool {
-        matches!(self, Error::Input(_) | Error::InputFormat { .. })
+        self.kind() == ErrorKind::Input
     }
 
     /// True when the error is about the store directory itself (not a store, wrong version, locked).
     pub fn is_store(&self) -> bool {
-        matches!(self, Error::NotAStore { .. } | Error::UnsupportedVersion { .. } | Error::Locked { .. })
+        matches!(self.kind(), ErrorKind::NotAStore | ErrorKind::UnsupportedVersion | ErrorKind::StoreBusy)
     }
 
     /// True when the error is a broken pipe, which a CLI treats as a normal end (`retention ... | head`).
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
-    }
-
-    /// The documented process exit code for this error (see the README's "Exit codes").
-    ///
-    /// | code | meaning |
-    /// |---|---|
-    /// | 1 | I/O, storage engine or internal failure |
-    /// | 2 | invalid command-line argument |
-    /// | 3 | bad input data; the store is unchanged |
-    /// | 4 | the store cannot be used (not a store, newer format, locked, corrupt) |
-    /// | 6 | a model cannot be fitted to the data (degenerate data, no convergence) |
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Input(_) | Error::InputFormat { .. } => 3,
-            Error::NotAStore { .. }
-            | Error::UnsupportedVersion { .. }
-            | Error::Locked { .. }
-            | Error::Corrupt { .. } => 4,
-            Error::InvalidArgument { .. } => 2,
-            Error::Fit { .. } => 6,
-            Error::Io { .. } | Error::Engine(_) | Error::Limit(_) | Error::Numeric(_) => 1,
-        }
     }
 }
 
@@ -245,7 +349,7 @@ mod tests {
         });
         assert_eq!(e.to_string(), "orders.csv:42: column amount: invalid amount (value \"12,50\")");
         assert!(e.is_input());
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(e.kind(), ErrorKind::Input);
     }
 
     #[test]

@@ -65,7 +65,7 @@ mod zone;
 
 pub use atomic::{AtomicFile, write_atomically};
 pub use day::Day;
-pub use error::{Error, InputError, Result};
+pub use error::{Error, ErrorKind, InputError, Need, Result};
 pub use ingest::{
     ColumnNames, DateOrder, FxRates, Ingest, IngestOptions, IngestReport, Preset, Progress, REJECTED_EXAMPLES,
     SourceLayout,

@@ -30,7 +30,7 @@ use rayon::prelude::*;
 use crate::clv::{CountData, SpendData, TimeUnit};
 use crate::day::Day;
 use crate::error::{Error, Result};
-use crate::lake::read::{Cells, ParquetFile};
+use crate::ingest::parquet_read::{Cells, ParquetFile};
 use crate::lake::{Cell, ColumnType};
 use crate::money::Currency;
 use crate::rfm::{Cuts, Rfm, RfmOptions, RfmScore};
@@ -132,7 +132,7 @@ impl SummarySet {
         let mut columns = Vec::new();
         let mut currency: Option<Currency> = None;
         let mut units = Vec::new();
-        for part in crate::lake::parts(path)? {
+        for part in crate::ingest::parts::parts(path)? {
             let file = ParquetFile::open(&part.path)?;
             let format = |reason: String| Error::InputFormat { source_name: file.name.clone(), reason };
             // A file without the key (written by Spark) is taken as the version this build reads.
@@ -150,7 +150,7 @@ impl SummarySet {
             match currency.as_ref().or(fallback) {
                 Some(c) if *c != this => {
                     return Err(format(format!(
-                        "currency {}:{} differs from {}:{} (the first file's, or --currency)",
+                        "currency {}:{} differs from {}:{} (the first file's, or the `currency` given to SummarySet::open)",
                         this.code(),
                         this.exponent(),
                         c.code(),

@@ -80,18 +80,18 @@ impl Store {
         members: Option<&[bool]>,
     ) -> Result<Vec<CrossSell>> {
         if options.top == 0 {
-            return Err(Error::invalid("--top", "0", "must be at least 1 offer"));
+            return Err(Error::invalid("CrossSellOptions::top", "0", "must be at least 1 offer"));
         }
         if !options.min_lift.is_finite() {
             return Err(Error::invalid(
-                "--min-lift",
+                "CrossSellOptions::min_lift",
                 options.min_lift.to_string(),
                 "expected a finite lift such as 1.2",
             ));
         }
         if !(0.0..=1.0).contains(&options.min_confidence) {
             return Err(Error::invalid(
-                "--min-confidence",
+                "CrossSellOptions::min_confidence",
                 options.min_confidence.to_string(),
                 "expected a probability from 0 to 1",
             ));

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::clv::{PurchaseModel, ValueOptions};
 use crate::day::Day;
-use crate::error::{Error, Result};
+use crate::error::{Error, Need, Result};
 use crate::store::Store;
 use crate::summary::CustomerId;
 
@@ -103,7 +103,7 @@ impl Store {
         members: Option<&[bool]>,
     ) -> Result<Vec<FollowUp>> {
         if within_days == 0 {
-            return Err(Error::invalid("--within", "0", "must be at least 1 day"));
+            return Err(Error::invalid("Store::follow_ups(within_days)", "0", "must be at least 1 day"));
         }
         let summaries = self.summaries(as_of)?;
         let as_of = summaries.as_of;
@@ -133,14 +133,18 @@ impl Store {
         members: Option<&[bool]>,
     ) -> Result<Vec<WinBack>> {
         if !(options.factor > 0.0 && options.factor.is_finite()) {
-            return Err(Error::invalid("--factor", options.factor.to_string(), "must be a positive number"));
+            return Err(Error::invalid(
+                "WinBackOptions::factor",
+                options.factor.to_string(),
+                "must be a positive number",
+            ));
         }
         let summaries = self.summaries(as_of)?;
         let as_of = summaries.as_of;
         let gaps = self.median_gaps(as_of)?;
         let model = match options.p_alive_below {
             None => None,
-            Some(threshold) => Some((self.fresh_clv("--p-alive-below", &threshold.to_string())?, threshold)),
+            Some(threshold) => Some((self.fresh_clv("WinBackOptions::p_alive_below")?, threshold)),
         };
         let mut out: Vec<WinBack> = summaries
             .customers
@@ -196,12 +200,12 @@ impl Store {
     /// (then as of the model's day, whatever `as_of` says).
     pub fn vips(&self, as_of: Option<Day>, share: f64, by: VipBy, members: Option<&[bool]>) -> Result<Vec<Vip>> {
         if !(share > 0.0 && share <= 1.0) {
-            return Err(Error::invalid("--top", share.to_string(), "expected a share in (0, 1], e.g. 1%"));
+            return Err(Error::invalid("Store::vips(share)", share.to_string(), "expected a share in (0, 1], e.g. 1%"));
         }
         if self.counts_only() {
             let by = if by == VipBy::Spend { "spend" } else { "clv" };
             return Err(Error::invalid(
-                "vip ranking",
+                "Store::vips(by)",
                 by,
                 "the store holds purchase counts only (no amounts): there is no spend or value to rank by",
             ));
@@ -210,7 +214,7 @@ impl Store {
             VipBy::Spend => (self.summaries(as_of)?, None),
             VipBy::Clv => {
                 // Ranked as of the model's day, from one scan that both values and labels use.
-                let model = self.fresh_clv("--by", "clv")?;
+                let model = self.fresh_clv("Store::vips(by)")?;
                 let summaries = self.summaries(Some(model.as_of))?;
                 let values = model.valuation(ValueOptions::default())?.score(&summaries, &self.currency());
                 (summaries, Some(values))
@@ -250,17 +254,10 @@ impl Store {
 
     /// The stored CLV model, refusing when there is none or when the store changed after its fit
     /// (a list must not act on predictions for data that has moved on).
-    fn fresh_clv(&self, flag: &str, value: &str) -> Result<crate::clv::ClvModel> {
+    fn fresh_clv(&self, by: &str) -> Result<crate::clv::ClvModel> {
         match self.saved_clv()? {
-            None => Err(Error::invalid(flag, value, "needs a stored CLV model: run `retention clv fit` first")),
-            Some(s) if s.stale => Err(Error::invalid(
-                flag,
-                value,
-                format!(
-                    "the stored CLV model (as of {}) is stale: the store changed since; run `retention clv fit` again",
-                    s.model.as_of
-                ),
-            )),
+            None => Err(Error::needs(by, Need::ClvModel)),
+            Some(s) if s.stale => Err(Error::needs(by, Need::FreshClvModel { as_of: s.model.as_of.to_string() })),
             Some(s) => Ok(s.model),
         }
     }

@@ -195,7 +195,7 @@ impl Programme {
     /// Checks what `parse` guarantees, for programmes built in code: positive points per unit and
     /// rewards, tiers by strictly increasing spend.
     pub fn validate(&self) -> Result<()> {
-        let bad = |what: &str, reason: &str| Err(Error::invalid("loyalty programme", what, reason));
+        let bad = |what: &str, reason: &str| Err(Error::invalid("Programme::validate", what, reason));
         if self.points_per_unit == 0 {
             return bad("points_per_unit = 0", "must be at least 1");
         }
@@ -396,7 +396,7 @@ impl Store {
     ) -> Result<Vec<Lapse>> {
         programme.validate()?;
         if programme.tier_basis != TierBasis::Trailing12Months {
-            return Err(Error::invalid("tier_basis", "lifetime", "tiers by lifetime spend never lapse"));
+            return Err(Error::invalid("Programme::tier_basis", "lifetime", "tiers by lifetime spend never lapse"));
         }
         let snapshot = self.snapshot();
         let end = snapshot.as_of_or_latest(as_of)?.days();

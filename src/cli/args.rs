@@ -1,6 +1,7 @@
 //! Command-line arguments, in two steps as ripgrep does: clap parses raw flags into these structs,
 //! then `to_*` methods validate them into library options, naming the flag and value on error.
 
+use super::errors::on_flag;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -381,7 +382,7 @@ pub struct FitArgs {
 
 impl FitArgs {
     pub fn unit(&self) -> Result<TimeUnit, Error> {
-        TimeUnit::parse(&self.unit)
+        TimeUnit::parse(&self.unit).map_err(on_flag("--unit"))
     }
 
     pub fn options(&self) -> FitOptions {
@@ -479,9 +480,9 @@ impl ValueArgs {
         let options = ValueOptions {
             window,
             horizon,
-            discount: DiscountRate::parse(&self.discount)?,
+            discount: DiscountRate::parse(&self.discount).map_err(on_flag("--discount"))?,
             margin: self.margin,
-            periods: self.periods.as_deref().map(Periods::parse).transpose()?,
+            periods: self.periods.as_deref().map(Periods::parse).transpose().map_err(on_flag("--periods"))?,
             max_count: self.counts,
             interval: self.interval.map(|level| IntervalOptions {
                 level,
@@ -555,7 +556,10 @@ pub fn evaluate_options(
     let day = |flag: &str, v: &str| -> Result<Day, Error> {
         parse_day(flag, Some(v))?.ok_or_else(|| Error::invalid(flag, v, "expected a date"))
     };
-    let models = models.split(',').map(|m| ModelKind::parse(m.trim())).collect::<Result<Vec<_>, _>>()?;
+    let models = models
+        .split(',')
+        .map(|m| ModelKind::parse(m.trim()).map_err(on_flag("--models")))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(EvaluateOptions {
         calibration_end: day("--calibration-end", calibration_end)?,
         holdout_end: day("--holdout-end", holdout_end)?,

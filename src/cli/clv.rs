@@ -1,6 +1,7 @@
 //! The `clv` commands: fit and save, score every customer, evaluate on a holdout. Formatting only;
 //! the numbers come from `retention::clv`.
 
+use super::errors::on_flag;
 use std::io::Write;
 
 use serde::Serialize;
@@ -16,7 +17,7 @@ use retention::lake::Cell;
 use retention::{Error, Store};
 
 pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
-    let kind = ModelKind::parse(&a.model)?;
+    let kind = ModelKind::parse(&a.model).map_err(on_flag("--model"))?;
     let unit = a.fit.unit()?;
     let options = a.fit.options();
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
@@ -535,7 +536,7 @@ pub fn customer_lines(store: &Store, id: retention::CustomerId) -> Result<Vec<(&
 /// CSV of customer,x,t_x,T,m_x: times in the unit written in full precision (shortest round-trip
 /// form), m_x in major currency units (0 without repeat purchases).
 pub fn data(a: &ClvDataArgs, out: &mut impl Write) -> Result<(), Failure> {
-    let unit = TimeUnit::parse(&a.unit)?;
+    let unit = TimeUnit::parse(&a.unit).map_err(on_flag("--unit"))?;
     let store = super::open_existing(&a.db)?;
     let summaries = store.summaries(args::parse_day("--as-of", a.as_of.as_deref())?)?;
     let names = store.external_ids()?;
@@ -572,7 +573,7 @@ pub fn demo(
         match ClvModel::fit(summaries, &store.currency(), ModelKind::BgNbd, TimeUnit::Weeks, &Default::default()) {
             Ok(model) => model,
             // A shop too small or too odd for the model: the demo goes on without it.
-            Err(e) if e.exit_code() == 6 => {
+            Err(e) if e.kind() == retention::ErrorKind::NotIdentified => {
                 writeln!(out, "\nCLV skipped: {e}")?;
                 return Ok(());
             }

@@ -1,5 +1,6 @@
 //! The `metrics` command: formatting of `Store::period_metrics`, optionally for one segment.
 
+use super::errors::on_flag;
 use std::io::Write;
 
 use super::Failure;
@@ -85,7 +86,7 @@ pub fn period(a: &MetricsArgs, format: Format, out: &mut impl Write) -> Result<(
 
 /// The cohort matrix: one row per cohort, one column per period after acquisition.
 pub fn cohorts(a: &CohortsArgs, format: Format, out: &mut impl Write) -> Result<(), Failure> {
-    let period = CohortPeriod::parse(&a.period)?;
+    let period = CohortPeriod::parse(&a.period).map_err(on_flag("--period"))?;
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
     let store = super::open_existing(&a.db)?;
     let c = store.cohorts(period, as_of)?;

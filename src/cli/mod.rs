@@ -5,6 +5,7 @@ mod actions;
 mod affinity;
 mod args;
 mod clv;
+mod errors;
 mod metrics;
 mod output;
 mod progress;
@@ -74,13 +75,13 @@ pub fn run() -> ExitCode {
         // `retention ... | head` closing the pipe early is a normal end.
         Err(Failure::Lib(e)) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(Failure::Lib(e)) => {
-            eprintln!("retention: error: {e}");
-            if let Error::Fit { next, .. } = &e {
-                for step in next {
-                    eprintln!("  next: {}", next_step_command(step));
-                }
+            eprintln!("retention: error: {}", errors::message(&e));
+            let args: Vec<String> = std::env::args().collect();
+            let db = args.iter().position(|a| a == "--db").and_then(|i| args.get(i + 1)).map(String::as_str);
+            for step in errors::next_steps(&e, db) {
+                eprintln!("  next: {step}");
             }
-            ExitCode::from(e.exit_code())
+            ExitCode::from(errors::exit_code(&e))
         }
         Err(Failure::NotFound(what)) => {
             eprintln!("retention: {what}");

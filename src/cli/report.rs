@@ -1,5 +1,6 @@
 //! The `report` command: the HTML page (or its figures as JSON) to standard output or a file.
 
+use super::errors::on_flag;
 use std::io::Write;
 use std::path::Path;
 
@@ -20,7 +21,7 @@ pub fn run(a: &ReportArgs, format: Format, out: &mut impl Write) -> Result<(), F
         period_days: args::parse_duration("--period", &a.period)?,
         activity_window_days: args::parse_duration("--activity-window", &a.activity_window)?,
     };
-    let cohort_period = Some(CohortPeriod::parse(&a.cohorts)?);
+    let cohort_period = Some(CohortPeriod::parse(&a.cohorts).map_err(on_flag("--cohorts"))?);
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
     let store = super::open_existing(&a.db)?;
     let programme = a.programme.as_ref().map(|p| Programme::load(p, &store.currency())).transpose()?;

@@ -12,7 +12,8 @@ use crate::clv::data::{Cell, CountData};
 use crate::clv::fit::{
     FitOptions, LimitSpec, NO_DROPOUT, POISSON, Problem, Sample, jacobian, maximise, rate_shapes, sample_step,
 };
-use crate::clv::model::{CountModel, Fitted, ModelKind, PurchaseModel};
+use crate::clv::kind::ModelKind;
+use crate::clv::model::{Fitted, PurchaseModel};
 use crate::clv::special::{btyd_numerator, btyd_survival, digamma_difference, ln_gamma_ratio, log_add_exp};
 use crate::error::Result;
 
@@ -387,8 +388,8 @@ macro_rules! bg_model {
                 vec![("r", self.r), ("alpha", self.alpha), ("a", self.a), ("b", self.b)]
             }
 
-            fn with_parameters(&self, v: &[f64]) -> CountModel {
-                CountModel::$ty($ty { r: v[0], alpha: v[1], a: v[2], b: v[3] })
+            fn with_parameters(&self, v: &[f64]) -> Self {
+                $ty { r: v[0], alpha: v[1], a: v[2], b: v[3] }
             }
 
             fn log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
@@ -423,6 +424,20 @@ macro_rules! bg_model {
 
 bg_model!(BgNbd, Variant::Bg, "BG/NBD");
 bg_model!(MbgNbd, Variant::Mbg, "MBG/NBD");
+
+impl BgNbd {
+    /// P(X(t) = n): the probability that a customer who has just made their first purchase makes
+    /// exactly `n` repeat purchases in the next `t` time units (the model's unit).
+    ///
+    /// ```
+    /// // The CDNOW parameters of Fader, Hardie & Lee (2005), weeks.
+    /// let m = retention::clv::BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+    /// assert!((m.prob_purchases_new(0, 39.0) - 0.5737864).abs() < 1e-7);
+    /// ```
+    pub fn prob_purchases_new(&self, n: u32, t: f64) -> f64 {
+        bg_family_pmf(self.r, self.alpha, self.a, self.b, n, t)
+    }
+}
 
 #[cfg(test)]
 mod tests {

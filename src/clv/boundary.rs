@@ -19,7 +19,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::clv::model::ModelKind;
+use crate::clv::kind::ModelKind;
 pub use crate::error::NextStep;
 
 /// The concentration (a Gamma's shape, a Beta's a + b) that stands for a point mass in a boundary

@@ -4,7 +4,6 @@
 //! distribution and, at n = 0, the "no order in the window" churn figure. The Pareto/NBD version
 //! lives with its model.
 
-use super::bg::BgNbd;
 use super::special::{ln_gamma, ln_gamma_ratio};
 
 /// ln of the negative-binomial probability Γ(r + j) / (Γ(r) j!) p^r q^j.
@@ -55,24 +54,9 @@ pub(crate) fn bg_family_pmf(r: f64, alpha: f64, a: f64, beta: f64, n: u32, t: f6
     alive + dropped
 }
 
-impl BgNbd {
-    /// P(X(t) = n): the probability that a customer who has just made their first purchase makes
-    /// exactly `n` repeat purchases in the next `t` time units (the model's unit).
-    ///
-    /// ```
-    /// // The CDNOW parameters of Fader, Hardie & Lee (2005), weeks.
-    /// let m = retention::clv::BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
-    /// assert!((m.prob_purchases_new(0, 39.0) - 0.5737864).abs() < 1e-7);
-    /// ```
-    pub fn prob_purchases_new(&self, n: u32, t: f64) -> f64 {
-        bg_family_pmf(self.r, self.alpha, self.a, self.b, n, t)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::clv::{CountModel, MbgNbd, ParetoNbd, PurchaseModel};
+    use crate::clv::{BgNbd, CountModel, MbgNbd, ParetoNbd, PurchaseModel};
     use crate::random::dist::{Beta, Gamma, exponential};
     use crate::random::rng::Rng;
 

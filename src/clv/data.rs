@@ -44,7 +44,7 @@ impl TimeUnit {
         match text {
             "days" | "day" | "d" => Ok(TimeUnit::Days),
             "weeks" | "week" | "w" => Ok(TimeUnit::Weeks),
-            _ => Err(Error::invalid("--unit", text, "expected days or weeks")),
+            _ => Err(Error::invalid("TimeUnit", text, "expected days or weeks")),
         }
     }
 }
@@ -89,14 +89,14 @@ impl CountData {
         for (i, (x, t_x, age)) in triples.into_iter().enumerate() {
             if t_x > age {
                 return Err(Error::invalid(
-                    "customer summary",
+                    "CountData::from_days(triples)",
                     format!("#{} (x {x}, t_x {t_x}, T {age})", i + 1),
                     "the last purchase (t_x) is after the end of the window (T)",
                 ));
             }
             if x == 0 && t_x != 0 {
                 return Err(Error::invalid(
-                    "customer summary",
+                    "CountData::from_days(triples)",
                     format!("#{} (x 0, t_x {t_x}, T {age})", i + 1),
                     "a customer without repeat purchases must have t_x = 0",
                 ));
@@ -106,7 +106,7 @@ impl CountData {
                 // breaking this were not summarised by these rules (and with t_x = 0 their purchase
                 // rate is infinite, so the likelihood has no maximum).
                 return Err(Error::invalid(
-                    "customer summary",
+                    "CountData::from_days(triples)",
                     format!("#{} (x {x}, t_x {t_x}, T {age})", i + 1),
                     "x repeat purchase days cannot fit in t_x days (x counts distinct days after the first purchase)",
                 ));
@@ -124,7 +124,7 @@ impl CountData {
         for &((x, t_x, age), _) in &keys {
             if t_x > age || (x == 0 && t_x != 0) || x > t_x {
                 return Err(Error::invalid(
-                    "customer summary",
+                    "CountData::from_days(triples)",
                     format!("x {x}, t_x {t_x}, T {age}"),
                     "t_x must be at most T, at least x (x counts distinct days), and 0 without repeat purchases",
                 ));
@@ -412,7 +412,7 @@ mod tests {
         let none = CountData::from_days((0..100).map(|_| (0, 0, 50)), TimeUnit::Days).unwrap();
         let err = none.check_identifiable("BG/NBD").unwrap_err();
         assert!(err.to_string().contains("none of the 100 customers made a repeat purchase"), "{err}");
-        assert_eq!(err.exit_code(), 6);
+        assert_eq!(err.kind(), crate::ErrorKind::NotIdentified);
         assert!(matches!(&err, Error::Fit { next, .. } if next == &vec![NextStep::LaterAsOf]), "{err:?}");
         let three = CountData::from_days([(1, 5, 9), (0, 0, 9), (2, 3, 9)], TimeUnit::Days).unwrap();
         assert!(three.check_identifiable("BG/NBD").is_err());

@@ -5,9 +5,11 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::clv::count_model::CountModel;
 use crate::clv::data::{CountData, TimeUnit};
 use crate::clv::fit::FitOptions;
-use crate::clv::model::{CountModel, Fitted, ModelKind, PurchaseModel};
+use crate::clv::kind::ModelKind;
+use crate::clv::model::{Fitted, PurchaseModel};
 use crate::clv::tracking::{Tracking, histogram_actual, histogram_expected, weekly_expected};
 use crate::day::Day;
 use crate::error::{Error, Result};
@@ -115,7 +117,7 @@ impl Evaluation {
     ) -> Result<Evaluation> {
         if holdout.as_of <= calibration.as_of {
             return Err(Error::invalid(
-                "--holdout-end",
+                "Evaluation::run_with(holdout)",
                 holdout.as_of.to_string(),
                 format!("must be after the calibration end {}", calibration.as_of),
             ));

@@ -330,14 +330,14 @@ pub(crate) fn maximise(
         starts.iter().find(|s| s.len() != problem.names.len() || s.iter().any(|v| !(*v > 0.0 && v.is_finite())))
     {
         return Err(Error::invalid(
-            "starting point",
+            "FitOptions::starts",
             format!("{bad:?}"),
             format!("{} needs {} positive values ({})", problem.model, problem.names.len(), problem.names.join(", ")),
         ));
     }
     let penalty = options.penalty;
     if !(penalty >= 0.0 && penalty.is_finite()) {
-        return Err(Error::invalid("penalty", penalty.to_string(), "must be a finite number ≥ 0"));
+        return Err(Error::invalid("FitOptions::penalty", penalty.to_string(), "must be a finite number ≥ 0"));
     }
     let n = problem.observations.max(1.0);
     let passes = std::sync::atomic::AtomicU64::new(0);

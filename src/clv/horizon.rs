@@ -71,8 +71,8 @@ impl CalendarUnit {
 /// use retention::clv::Span;
 /// # fn main() -> retention::Result<()> {
 /// let from: Day = "2024-01-01".parse()?;
-/// assert_eq!(Span::parse("--horizon", "12months")?.days_from(from), 366);
-/// assert_eq!(Span::parse("--horizon", "1month")?.end("2024-01-31".parse()?).to_string(), "2024-02-29");
+/// assert_eq!(Span::parse("horizon", "12months")?.days_from(from), 366);
+/// assert_eq!(Span::parse("horizon", "1month")?.end("2024-01-31".parse()?).to_string(), "2024-02-29");
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,10 +98,11 @@ impl Span {
     }
 
     /// Parses a number followed by a unit (`90days`, `90d`, `90`, `13w`, `12months`, `12mo`,
-    /// `2years`, `2y`), naming `flag` in the error.
-    pub fn parse(flag: &str, text: &str) -> Result<Span> {
-        let bad =
-            || Error::invalid(flag, text, "expected a positive number with a unit: 90days, 13weeks, 12months, 2years");
+    /// `2years`, `2y`), naming `parameter` in the error.
+    pub fn parse(parameter: &str, text: &str) -> Result<Span> {
+        let bad = || {
+            Error::invalid(parameter, text, "expected a positive number with a unit: 90days, 13weeks, 12months, 2years")
+        };
         let t = text.trim().to_ascii_lowercase();
         let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
         let count: u32 = t[..split].parse().map_err(|_| bad())?;
@@ -114,7 +115,7 @@ impl Span {
             CalendarUnit::Year => 100,
         };
         if count == 0 || count > most {
-            return Err(Error::invalid(flag, text, "must be from 1 day to 100 years"));
+            return Err(Error::invalid(parameter, text, "must be from 1 day to 100 years"));
         }
         Ok(Span { count, unit })
     }
@@ -166,7 +167,7 @@ impl Default for DiscountRate {
 impl DiscountRate {
     /// Parses `10%/year`, `1%/month`, `0.2%/week`, `10%` or `0.10` (the last two per year).
     pub fn parse(text: &str) -> Result<DiscountRate> {
-        let bad = |why: &str| Error::invalid("--discount", text, why);
+        let bad = |why: &str| Error::invalid("DiscountRate", text, why);
         let t = text.trim().to_ascii_lowercase().replace(' ', "");
         let (value, per) = match t.split_once('/') {
             Some((v, unit)) => {
@@ -244,7 +245,7 @@ impl Periods {
             "month" | "monthly" => Ok(Periods::Month),
             "quarter" | "quarterly" => Ok(Periods::Quarter),
             "year" | "yearly" | "annual" => Ok(Periods::Year),
-            _ => Err(Error::invalid("--periods", text, "expected month, quarter or year")),
+            _ => Err(Error::invalid("Periods", text, "expected month, quarter or year")),
         }
     }
 
@@ -359,10 +360,15 @@ mod tests {
             "6000000years",
             "4294967295days",
         ] {
-            assert!(Span::parse("--horizon", bad).is_err(), "{bad}");
+            assert!(Span::parse("horizon", bad).is_err(), "{bad}");
         }
-        let e = Span::parse("--horizon", "12 fortnights").unwrap_err().to_string();
-        assert!(e.contains("--horizon") && e.contains("12months"), "{e}");
+        let e = Span::parse("ValueOptions::horizon", "12 fortnights").unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidArgument { parameter, value, .. }
+            if parameter == "ValueOptions::horizon" && value == "12 fortnights"),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("12months"), "{e}");
     }
 
     #[test]

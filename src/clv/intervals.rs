@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::clv::model::{CountModel, PurchaseModel};
+use crate::clv::count_model::CountModel;
+use crate::clv::model::{PurchaseModel, STEP};
 use crate::clv::optimize::cholesky;
 use crate::error::{Error, Result};
 use crate::random::dist::standard_normal;
@@ -33,7 +34,11 @@ impl IntervalOptions {
     pub fn validate(&self) -> Result<()> {
         crate::clv::uncertainty::interval_z(self.level)?;
         if self.draws != 0 && !(100..=100_000).contains(&self.draws) {
-            return Err(Error::invalid("--draws", self.draws.to_string(), "expected 100 to 100,000 draws"));
+            return Err(Error::invalid(
+                "IntervalOptions::draws",
+                self.draws.to_string(),
+                "expected 100 to 100,000 draws",
+            ));
         }
         Ok(())
     }
@@ -65,10 +70,6 @@ pub struct CustomerIntervals {
     /// For the CLV.
     pub clv: Interval,
 }
-
-/// Forward-difference step on the log-parameters: the truncation error of a derivative is about
-/// 1e-5 relative, far below what an interval's width is known to.
-pub(crate) const STEP: f64 = 1e-5;
 
 /// The model with each log-parameter in turn moved by [`STEP`] (multiplied by e^STEP).
 pub(crate) fn perturbed(model: &CountModel) -> Vec<CountModel> {

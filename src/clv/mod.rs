@@ -19,6 +19,7 @@
 
 mod bg;
 mod boundary;
+mod count_model;
 mod counts;
 mod data;
 mod evaluate;
@@ -26,6 +27,7 @@ mod fit;
 mod gamma_gamma;
 mod horizon;
 mod intervals;
+mod kind;
 mod model;
 mod optimize;
 mod pareto;
@@ -40,13 +42,15 @@ mod value;
 
 pub use bg::{BgNbd, MbgNbd};
 pub use boundary::{Boundary, LIMIT_SHAPE, Limit, NextStep, Warning, WarningKind};
+pub use count_model::CountModel;
 pub use data::{Cell, CountData, SpendData, SpendObservation, TimeUnit};
 pub use evaluate::{EvaluateOptions, Evaluation, FrequencyGroup, ModelEvaluation};
 pub use fit::FitOptions;
 pub use gamma_gamma::{GammaGamma, SpendFit};
 pub use horizon::{CalendarUnit, DiscountRate, Periods, Span};
 pub use intervals::{CustomerIntervals, Interval, IntervalOptions};
-pub use model::{CountModel, Fitted, ModelKind, PurchaseModel};
+pub use kind::ModelKind;
+pub use model::{Fitted, PurchaseModel, forward_logit_gradient};
 pub use optimize::{Diagnostics, Tolerances};
 pub use pareto::ParetoNbd;
 pub use saved::{COUNTS_ONLY, ClvModel, DataFingerprint, SavedClv};

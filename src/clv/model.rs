@@ -3,11 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::clv::bg::{BgNbd, MbgNbd};
-use crate::clv::data::{CountData, TimeUnit};
-use crate::clv::fit::FitOptions;
+use crate::clv::data::TimeUnit;
 use crate::clv::optimize::Diagnostics;
-use crate::clv::pareto::ParetoNbd;
 
 /// A fitted customer-base model of purchase counts (BG/NBD, MBG/NBD, Pareto/NBD). Times (`t`, `t_x`,
 /// `age` = T) are in the model's time unit; `x` is the number of repeat purchases.
@@ -18,7 +15,9 @@ pub trait PurchaseModel: Sync {
     fn parameters(&self) -> Vec<(&'static str, f64)>;
     /// The same model with other parameter values (in the order of
     /// [`parameters`](Self::parameters)): what prediction intervals perturb and draw.
-    fn with_parameters(&self, values: &[f64]) -> CountModel;
+    fn with_parameters(&self, values: &[f64]) -> Self
+    where
+        Self: Sized;
     /// One customer's log-likelihood.
     fn log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64;
     /// Probability that the customer is still active at the end of the window.
@@ -28,25 +27,9 @@ pub trait PurchaseModel: Sync {
     fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64;
     /// The gradient of logit P(alive) = ln(P/(1 − P)) over the log-parameters (in the order of
     /// [`parameters`](Self::parameters); every purchase model here has four): what the delta
-    /// method needs per customer. This default takes forward differences; the BG/NBD family has
-    /// it in closed form.
-    fn logit_p_alive_gradient(&self, x: f64, t_x: f64, age: f64) -> [f64; 4] {
-        let logit = |p: f64| p.ln() - (-p).ln_1p();
-        let p = self.p_alive(x, t_x, age);
-        let mut gradient = [0.0; 4];
-        if !(p > 0.0 && p < 1.0) {
-            return gradient;
-        }
-        let base: Vec<f64> = self.parameters().iter().map(|p| p.1).collect();
-        let step = crate::clv::intervals::STEP;
-        for (j, g) in gradient.iter_mut().enumerate().take(base.len()) {
-            let mut v = base.clone();
-            v[j] *= step.exp();
-            let q = self.with_parameters(&v).p_alive(x, t_x, age).clamp(1e-300, 1.0 - 1e-16);
-            *g = (logit(q) - logit(p)) / step;
-        }
-        gradient
-    }
+    /// method needs per customer. The BG/NBD family has it in closed form; a model without one
+    /// returns [`forward_logit_gradient`]`(self, …)`.
+    fn logit_p_alive_gradient(&self, x: f64, t_x: f64, age: f64) -> [f64; 4];
     /// P(still active `t` units from now | active now, x, T). Like
     /// [`expected_if_alive`](Self::expected_if_alive) it does not depend on t_x.
     fn survival_if_alive(&self, t: f64, x: f64, age: f64) -> f64;
@@ -90,115 +73,25 @@ pub struct Fitted<M> {
     pub diagnostics: Diagnostics,
 }
 
-/// The purchase-count models this crate fits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ModelKind {
-    /// [`BgNbd`].
-    #[serde(rename = "bgnbd")]
-    BgNbd,
-    /// [`MbgNbd`].
-    #[serde(rename = "mbgnbd")]
-    MbgNbd,
-    /// [`ParetoNbd`].
-    #[serde(rename = "pnbd")]
-    ParetoNbd,
-}
+/// Forward-difference step on the log-parameters: the truncation error of a derivative is about
+/// 1e-5 relative, far below what an interval's width is known to.
+pub(crate) const STEP: f64 = 1e-5;
 
-impl ModelKind {
-    /// Every model, in the order reports list them.
-    pub const ALL: [ModelKind; 3] = [ModelKind::BgNbd, ModelKind::MbgNbd, ModelKind::ParetoNbd];
-
-    /// The name used on the command line (`bgnbd`, `mbgnbd`, `pnbd`).
-    pub fn key(self) -> &'static str {
-        match self {
-            ModelKind::BgNbd => "bgnbd",
-            ModelKind::MbgNbd => "mbgnbd",
-            ModelKind::ParetoNbd => "pnbd",
-        }
+/// The gradient of logit P(alive) over the log-parameters by forward differences (a step of 1e-5),
+/// for models without a closed form.
+pub fn forward_logit_gradient<M: PurchaseModel>(model: &M, x: f64, t_x: f64, age: f64) -> [f64; 4] {
+    let logit = |p: f64| p.ln() - (-p).ln_1p();
+    let p = model.p_alive(x, t_x, age);
+    let mut gradient = [0.0; 4];
+    if !(p > 0.0 && p < 1.0) {
+        return gradient;
     }
-
-    /// Parses a command-line name.
-    pub fn parse(text: &str) -> crate::Result<ModelKind> {
-        match text.to_ascii_lowercase().replace(['/', '-', '_'], "").as_str() {
-            "bgnbd" | "bg" => Ok(ModelKind::BgNbd),
-            "mbgnbd" | "mbg" => Ok(ModelKind::MbgNbd),
-            "pnbd" | "paretonbd" | "pareto" => Ok(ModelKind::ParetoNbd),
-            _ => Err(crate::Error::invalid("--model", text, "expected bgnbd, mbgnbd or pnbd")),
-        }
+    let base: Vec<f64> = model.parameters().iter().map(|p| p.1).collect();
+    for (j, g) in gradient.iter_mut().enumerate().take(base.len()) {
+        let mut v = base.clone();
+        v[j] *= STEP.exp();
+        let q = model.with_parameters(&v).p_alive(x, t_x, age).clamp(1e-300, 1.0 - 1e-16);
+        *g = (logit(q) - logit(p)) / STEP;
     }
-
-    /// Fits this model to `data`.
-    pub fn fit(self, data: &CountData, options: &FitOptions) -> crate::Result<Fitted<CountModel>> {
-        fn wrap<M>(f: Fitted<M>, into: impl Fn(M) -> CountModel) -> Fitted<CountModel> {
-            Fitted { model: into(f.model), unit: f.unit, diagnostics: f.diagnostics }
-        }
-        Ok(match self {
-            ModelKind::BgNbd => wrap(BgNbd::fit(data, options)?, CountModel::BgNbd),
-            ModelKind::MbgNbd => wrap(MbgNbd::fit(data, options)?, CountModel::MbgNbd),
-            ModelKind::ParetoNbd => wrap(ParetoNbd::fit(data, options)?, CountModel::ParetoNbd),
-        })
-    }
-}
-
-/// Any of the fitted purchase-count models, for code that picks the model at run time.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub enum CountModel {
-    /// BG/NBD.
-    #[serde(rename = "bgnbd")]
-    BgNbd(BgNbd),
-    /// MBG/NBD.
-    #[serde(rename = "mbgnbd")]
-    MbgNbd(MbgNbd),
-    /// Pareto/NBD.
-    #[serde(rename = "pnbd")]
-    ParetoNbd(ParetoNbd),
-}
-
-impl CountModel {
-    /// Which model this is.
-    pub fn kind(&self) -> ModelKind {
-        match self {
-            CountModel::BgNbd(_) => ModelKind::BgNbd,
-            CountModel::MbgNbd(_) => ModelKind::MbgNbd,
-            CountModel::ParetoNbd(_) => ModelKind::ParetoNbd,
-        }
-    }
-
-    fn inner(&self) -> &dyn PurchaseModel {
-        match self {
-            CountModel::BgNbd(m) => m,
-            CountModel::MbgNbd(m) => m,
-            CountModel::ParetoNbd(m) => m,
-        }
-    }
-}
-
-impl PurchaseModel for CountModel {
-    fn name(&self) -> &'static str {
-        self.inner().name()
-    }
-    fn parameters(&self) -> Vec<(&'static str, f64)> {
-        self.inner().parameters()
-    }
-    fn with_parameters(&self, values: &[f64]) -> CountModel {
-        self.inner().with_parameters(values)
-    }
-    fn log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
-        self.inner().log_likelihood(x, t_x, age)
-    }
-    fn p_alive(&self, x: f64, t_x: f64, age: f64) -> f64 {
-        self.inner().p_alive(x, t_x, age)
-    }
-    fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {
-        self.inner().expected_if_alive(t, x, age)
-    }
-    fn survival_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {
-        self.inner().survival_if_alive(t, x, age)
-    }
-    fn logit_p_alive_gradient(&self, x: f64, t_x: f64, age: f64) -> [f64; 4] {
-        self.inner().logit_p_alive_gradient(x, t_x, age)
-    }
-    fn counts_if_alive(&self, t: f64, x: f64, age: f64, max: u32) -> Vec<f64> {
-        self.inner().counts_if_alive(t, x, age, max)
-    }
+    gradient
 }

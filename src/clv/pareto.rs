@@ -11,7 +11,8 @@ use crate::clv::data::CountData;
 use crate::clv::fit::{
     FitOptions, LimitSpec, NO_DROPOUT, POISSON, Problem, Sample, jacobian, maximise, rate_shapes, sample_step,
 };
-use crate::clv::model::{CountModel, Fitted, ModelKind, PurchaseModel};
+use crate::clv::kind::ModelKind;
+use crate::clv::model::{Fitted, PurchaseModel, forward_logit_gradient};
 use crate::clv::special::{
     digamma_difference, discount_g, gauss_kronrod_n, ln_beta, ln_euler_series, ln_euler_series_with_derivatives,
     ln_gamma, ln_gamma_ratio, log_add_exp, log_sub_exp,
@@ -567,8 +568,12 @@ impl PurchaseModel for ParetoNbd {
         vec![("r", self.r), ("alpha", self.alpha), ("s", self.s), ("beta", self.beta)]
     }
 
-    fn with_parameters(&self, v: &[f64]) -> CountModel {
-        CountModel::ParetoNbd(ParetoNbd { r: v[0], alpha: v[1], s: v[2], beta: v[3] })
+    fn with_parameters(&self, v: &[f64]) -> Self {
+        ParetoNbd { r: v[0], alpha: v[1], s: v[2], beta: v[3] }
+    }
+
+    fn logit_p_alive_gradient(&self, x: f64, t_x: f64, age: f64) -> [f64; 4] {
+        forward_logit_gradient(self, x, t_x, age)
     }
 
     fn log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {

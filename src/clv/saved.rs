@@ -4,10 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::clv::count_model::CountModel;
 use crate::clv::data::{CountData, SpendData, TimeUnit};
 use crate::clv::fit::FitOptions;
 use crate::clv::gamma_gamma::{GammaGamma, SpendFit};
-use crate::clv::model::{CountModel, Fitted, ModelKind};
+use crate::clv::kind::ModelKind;
+use crate::clv::model::Fitted;
 use crate::clv::value::{CustomerValue, Scores, Valuation, ValueOptions};
 use crate::day::Day;
 use crate::error::Result;
@@ -245,11 +247,7 @@ impl Snapshot {
     pub fn saved_clv(&self) -> Result<Option<SavedClv>> {
         let Some(v) = self.saved_value(NAME)? else { return Ok(None) };
         if v.first() != Some(&MODEL_VERSION) {
-            return Err(crate::Error::invalid(
-                "saved CLV model",
-                format!("layout {}", v.first().copied().unwrap_or(0)),
-                "was written by another retention version; run `retention clv fit` again to replace it",
-            ));
+            return Err(crate::Error::needs("Store::saved_clv", crate::Need::ReadableClvModel));
         }
         let model: ClvModel = codec::decode_value(MODEL_VERSION, &v, "saved CLV model")?;
         // The model records the data version of the summaries it was fitted on.

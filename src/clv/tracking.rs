@@ -139,7 +139,7 @@ impl Snapshot {
     pub fn tracking(&self, calibration_end: Day, end: Day) -> Result<Tracking> {
         if end < calibration_end {
             return Err(Error::invalid(
-                "--holdout-end",
+                "Snapshot::tracking(end)",
                 end.to_string(),
                 format!("must not be before the calibration end {calibration_end}"),
             ));
@@ -155,7 +155,7 @@ impl Snapshot {
         let weeks = (last_week - first_week + 1) as usize;
         if weeks > MAX_WEEKS {
             return Err(Error::invalid(
-                "--holdout-end",
+                "Snapshot::tracking(end)",
                 end.to_string(),
                 format!("the tracking would span {weeks} weeks from {first_day}; at most {MAX_WEEKS}"),
             ));

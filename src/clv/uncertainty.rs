@@ -76,7 +76,7 @@ impl FitSummary {
         let cov = &diagnostics.covariance;
         if cov.len() != parameters.len() {
             return Err(Error::invalid(
-                "fit summary",
+                "Fitted::summary",
                 model.to_string(),
                 "the fit carries no covariance matrix (a model saved by an older version: fit it again)",
             ));
@@ -136,7 +136,11 @@ impl FitSummary {
 /// z = Φ⁻¹((1 + level)/2) of a two-sided interval, or an error naming the level.
 pub(crate) fn interval_z(level: f64) -> Result<f64> {
     if !(level > 0.0 && level <= 0.999_999) {
-        return Err(Error::invalid("--interval", level.to_string(), "expected a level in (0, 0.999999], such as 0.9"));
+        return Err(Error::invalid(
+            "interval level",
+            level.to_string(),
+            "expected a level in (0, 0.999999], such as 0.9",
+        ));
     }
     Ok(normal_quantile(0.5 + 0.5 * level))
 }

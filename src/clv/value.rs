@@ -6,11 +6,12 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::clv::count_model::CountModel;
 use crate::clv::data::TimeUnit;
 use crate::clv::gamma_gamma::GammaGamma;
 use crate::clv::horizon::{DiscountRate, Periods, Schedule, Span};
 use crate::clv::intervals::{self, CustomerIntervals, IntervalOptions};
-use crate::clv::model::{CountModel, Fitted, PurchaseModel};
+use crate::clv::model::{Fitted, PurchaseModel};
 use crate::error::{Error, Result};
 use crate::money::Currency;
 use crate::random::rng::Rng;
@@ -56,27 +57,27 @@ impl Default for ValueOptions {
 impl ValueOptions {
     /// Checks the options, naming the bad one.
     pub fn validate(&self) -> Result<()> {
-        for (flag, span) in [("--horizon", self.horizon), ("--window", self.window)] {
+        for (parameter, span) in [("ValueOptions::horizon", self.horizon), ("ValueOptions::window", self.window)] {
             let days = span.days_from(crate::Day::from_days(0));
             if span.count == 0 || days > 36_525 {
-                return Err(Error::invalid(flag, span.to_string(), "must be 1 day to 100 years"));
+                return Err(Error::invalid(parameter, span.to_string(), "must be 1 day to 100 years"));
             }
         }
         if !(self.discount.rate >= 0.0 && self.discount.rate < 10.0) {
             return Err(Error::invalid(
-                "--discount",
+                "ValueOptions::discount",
                 self.discount.rate.to_string(),
                 "expected a rate from 0% to 1000%",
             ));
         }
         if !(self.margin > 0.0 && self.margin <= 1.0) {
-            return Err(Error::invalid("--margin", self.margin.to_string(), "expected a share in (0, 1]"));
+            return Err(Error::invalid("ValueOptions::margin", self.margin.to_string(), "expected a share in (0, 1]"));
         }
         if let Some(interval) = &self.interval {
             interval.validate()?;
         }
         if self.max_count > 1_000 {
-            return Err(Error::invalid("--counts", self.max_count.to_string(), "expected at most 1000"));
+            return Err(Error::invalid("ValueOptions::max_count", self.max_count.to_string(), "expected at most 1000"));
         }
         Ok(())
     }
@@ -153,23 +154,24 @@ impl Valuation {
     /// A valuation with a fitted purchase model (its time unit and parameter covariance come with
     /// it). Without a spend model a customer's expected order value is their own average
     /// purchase-day value so far.
-    pub fn new<M: PurchaseModel>(
+    pub fn new<M: Clone + Into<CountModel>>(
         purchases: &Fitted<M>,
         spend: Option<GammaGamma>,
         options: ValueOptions,
     ) -> Result<Self> {
         options.validate()?;
-        let values: Vec<f64> = purchases.model.parameters().iter().map(|p| p.1).collect();
+        let model: CountModel = purchases.model.clone().into();
+        let values: Vec<f64> = model.parameters().iter().map(|p| p.1).collect();
         let covariance = purchases.diagnostics.covariance.clone();
         if options.interval.is_some() && covariance.len() != values.len() {
             return Err(Error::invalid(
-                "--interval",
-                purchases.model.name(),
+                "ValueOptions::interval",
+                model.name(),
                 "the model carries no parameter covariance (saved by an older version): fit it again",
             ));
         }
         Ok(Valuation {
-            purchases: purchases.model.with_parameters(&values),
+            purchases: model,
             covariance,
             unit: purchases.unit,
             spend,
@@ -573,8 +575,8 @@ impl Valuation {
                     let dj = schedule
                         .discounted(schedule.step_ends.iter().map(|s| m.expected_if_alive(s / unit, x, age)))
                         .ln();
-                    g[j] = (ej - e) / intervals::STEP;
-                    g[4 + j] = (dj - d) / intervals::STEP;
+                    g[j] = (ej - e) / crate::clv::model::STEP;
+                    g[4 + j] = (dj - d) / crate::clv::model::STEP;
                 }
                 // An expectation that underflowed to 0 has no log-gradient: no width from it
                 // (rather than NaN bounds for every key sharing it).

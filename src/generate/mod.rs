@@ -1116,7 +1116,7 @@ mod tests {
         ];
         for (name, config) in bad {
             match config.validate() {
-                Err(Error::InvalidArgument { name: got, .. }) => assert_eq!(got, name),
+                Err(Error::InvalidArgument { parameter: got, .. }) => assert_eq!(got, name),
                 other => panic!("{name}: expected InvalidArgument, got {other:?}"),
             }
             assert!(Shop::new(config).is_err());

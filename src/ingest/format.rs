@@ -305,37 +305,45 @@ impl Layout {
                 None => aliases.iter().find_map(|a| norm.iter().position(|n| n == a)),
             }
         };
-        let missing = |what: &str, flag: &str, explicit: &Option<String>, aliases: &[&str]| {
+        let missing = |what: &str, parameter: &str, explicit: &Option<String>, aliases: &[&str]| {
             let wanted = match explicit {
-                Some(name) => format!("a column named {name:?} ({flag})"),
-                None => format!("a {what} column (one of: {}; or name it with {flag})", aliases.join(", ")),
+                Some(name) => format!("a column named {name:?} ({parameter})"),
+                None => format!("a {what} column (one of: {}; or name it with {parameter})", aliases.join(", ")),
             };
             let mut reason = format!("no {what} column: expected {wanted}; the header has: {}", header.join(", "));
             if header.len() == 1 {
                 let h = &header[0];
                 if let Some(d) = [';', '\t', '|', ','].into_iter().find(|&d| h.contains(d) && d as u8 != delimiter) {
-                    reason.push_str(&format!(" (one column only: is the file separated by {d:?}? use --delimiter)"));
+                    reason.push_str(&format!(
+                        " (one column only: is the file separated by {d:?}? set IngestOptions::delimiter)"
+                    ));
                 }
             }
             Error::InputFormat { source_name: source.to_string(), reason }
         };
         let customer = find(&columns.customer, CUSTOMER)
-            .ok_or_else(|| missing("customer id", "--customer-col", &columns.customer, CUSTOMER))?;
+            .ok_or_else(|| missing("customer id", "ColumnNames::customer", &columns.customer, CUSTOMER))?;
         let timestamp = find(&columns.timestamp, TIMESTAMP)
-            .ok_or_else(|| missing("date or timestamp", "--timestamp-col", &columns.timestamp, TIMESTAMP))?;
+            .ok_or_else(|| missing("date or timestamp", "ColumnNames::timestamp", &columns.timestamp, TIMESTAMP))?;
         let order = find(&columns.order, ORDER);
         if columns.order.is_some() && order.is_none() {
-            return Err(missing("order id", "--order-col", &columns.order, ORDER));
+            return Err(missing("order id", "ColumnNames::order", &columns.order, ORDER));
         }
         let category = find(&columns.category, CATEGORY);
         if columns.category.is_some() && category.is_none() {
-            return Err(missing("category", "--category-col", &columns.category, CATEGORY));
+            return Err(missing("category", "ColumnNames::category", &columns.category, CATEGORY));
         }
         let amount = find(&columns.amount, AMOUNT);
         let qty_price = || Some((find(&columns.quantity, QUANTITY)?, find(&columns.unit_price, PRICE)?));
         let explicit_lines = columns.quantity.is_some() || columns.unit_price.is_some();
-        let lines_missing =
-            || missing("quantity and unit price", "--quantity-col and --price-col", &None, &["quantity", "unitprice"]);
+        let lines_missing = || {
+            missing(
+                "quantity and unit price",
+                "ColumnNames::quantity and ColumnNames::unit_price",
+                &None,
+                &["quantity", "unitprice"],
+            )
+        };
         let value = if explicit_lines || (preset == Preset::LineItems && columns.amount.is_none()) {
             match (qty_price(), amount) {
                 (Some((quantity, price)), _) => Value::QuantityPrice { quantity, price },
@@ -349,7 +357,7 @@ impl Layout {
                 // Customer and date but no money: an event log (app or loyalty-card data), enough
                 // for recency, frequency and the count models. Only when nothing named an amount.
                 (None, None) if columns.amount.is_none() && preset == Preset::Generic => Value::Count,
-                (None, None) => return Err(missing("amount", "--amount-col", &columns.amount, AMOUNT)),
+                (None, None) => return Err(missing("amount", "ColumnNames::amount", &columns.amount, AMOUNT)),
             }
         };
         Ok(Layout {
@@ -699,7 +707,7 @@ mod tests {
         assert!(l.skip_missing_customer && !l.detected);
     }
 
-    /// UCI Online Retail's header is recognised without `--preset line-items` (also reordered and
+    /// UCI Online Retail's header is recognised without `Preset::LineItems` (also reordered and
     /// in other case), and the mapping names what was used; a generic header stays generic.
     #[test]
     fn line_items_are_detected_from_the_header() {

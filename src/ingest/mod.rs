@@ -15,7 +15,11 @@ pub mod format;
 mod fx;
 #[cfg(feature = "parquet")]
 mod parquet;
+#[cfg(feature = "parquet")]
+pub(crate) mod parquet_read;
 mod parse;
+#[cfg(feature = "parquet")]
+pub(crate) mod parts;
 pub(crate) mod spool;
 mod workbook;
 
@@ -274,7 +278,7 @@ pub struct SourceLayout {
     pub source: String,
     /// The preset's name (`generic`, `line-items`, …).
     pub layout: String,
-    /// The layout was recognised from the header, not asked for with `--preset`.
+    /// The layout was recognised from the header, not asked for with `IngestOptions::preset`.
     pub detected: bool,
     /// `(role, column)`: customer, order, date, amount (or quantity and unit price), category.
     pub columns: Vec<(String, String)>,
@@ -438,7 +442,7 @@ impl Ingest<'_> {
 
     /// Everything [`commit`](Self::commit) would report (orders new, updated and unchanged
     /// against the store as it is, customers and categories new, rows rejected with examples),
-    /// with nothing written: what `retention ingest --dry-run` shows before a user commits to an
+    /// with nothing written: what a dry run shows before a user commits to an
     /// export. An input whose every row was rejected is reported, not refused.
     ///
     /// ```
@@ -461,7 +465,7 @@ impl State<'_> {
     fn read_file(&mut self, path: &Path) -> Result<()> {
         let name = path.display().to_string();
         #[cfg(feature = "parquet")]
-        if crate::lake::is_parquet(path) {
+        if parts::is_parquet(path) {
             return self.guarded(&name, |state| state.read_parquet(path));
         }
         let file = File::open(path).map_err(|e| Error::io(format!("opening {name}"), e))?;
@@ -632,7 +636,7 @@ impl State<'_> {
             source_name: source.into(),
             reason: format!(
                 "this export was written by a store in {} ({}), this store is {} ({}): restore it into a new store \
-                 created with --currency {} --time-zone {}",
+                 created with currency {} and time zone {} (StoreOptions::currency, StoreOptions::time_zone)",
                 e.currency, e.time_zone, ours.currency, ours.time_zone, e.currency, e.time_zone
             ),
         })

@@ -12,8 +12,8 @@ use super::fields::DateOrder;
 use super::format::{ExportSettings, Layout, Preset, Value};
 use super::parse::{self, ParsedChunk, ParsedRow, Rejected};
 use crate::error::{Error, InputError, Result};
-use crate::lake::read::{Cells, ParquetFile};
-use crate::lake::{self, Part};
+use crate::ingest::parquet_read::{Cells, ParquetFile};
+use crate::ingest::parts::{self, Part};
 use crate::zone::Zone;
 
 /// The key-value metadata key that marks a Parquet export and holds its store settings.
@@ -26,7 +26,7 @@ impl State<'_> {
     /// Reads a Parquet file or a directory of part files: every part's schema is mapped and
     /// checked first, then all parts' rows stream through one pipeline in file order.
     pub(super) fn read_parquet(&mut self, path: &Path) -> Result<()> {
-        let plans = lake::parts(path)?.iter().map(|part| self.plan(part)).collect::<Result<Vec<_>>>()?;
+        let plans = parts::parts(path)?.iter().map(|part| self.plan(part)).collect::<Result<Vec<_>>>()?;
         for plan in &plans {
             self.check_counts(&plan.file.name, &plan.layout)?;
         }

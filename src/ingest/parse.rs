@@ -34,7 +34,7 @@ pub(crate) struct ParsedRow {
     pub kind: u8,
 }
 
-/// A rejected row with its raw bytes (for `--rejects`).
+/// A rejected row with its raw bytes (for the file of rejected rows a caller may keep).
 pub(crate) struct Rejected {
     pub error: InputError,
     pub raw: Vec<u8>,

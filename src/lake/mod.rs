@@ -1,11 +1,11 @@
-//! Data-lake files: Parquet as Spark, DuckDB and DataFusion write it, read into the engine's own
-//! values (days, minor units, text) and written from them. Arrow types stay inside this module, so
-//! a service linking `retention` never has to match our Arrow version.
+//! Data-lake files written: lists and the store's export as Parquet that Spark, DuckDB and
+//! DataFusion read. Reading Parquet (orders, summary files) sits below, in `ingest/parquet_read.rs`
+//! and `ingest/parts.rs`, because the ingest reads it; their dataset helpers are re-exported here.
+//! Arrow types stay inside these files, so a service linking `retention` never has to match our
+//! Arrow version.
 
 mod export;
-mod parts;
-pub(crate) mod read;
 mod write;
 
-pub use parts::{Part, is_parquet, parts};
+pub use crate::ingest::parts::{Part, is_parquet, parts};
 pub use write::{CURRENCY_KEY, Cell, ColumnType, ListFile, ListWriter, ROW_GROUP, write_list};

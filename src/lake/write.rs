@@ -142,7 +142,11 @@ impl<W: Write + Send> ListWriter<W> {
     /// Appends a row: one cell per column, of the column's type or [`Cell::Null`].
     pub fn push(&mut self, row: &[Cell<'_>]) -> Result<()> {
         if row.len() != self.builders.len() {
-            return Err(Error::invalid("row", row.len().to_string(), "a row needs one cell per column"));
+            return Err(Error::invalid(
+                "ListWriter::push(row)",
+                row.len().to_string(),
+                "a row needs one cell per column",
+            ));
         }
         for (i, (builder, cell)) in self.builders.iter_mut().zip(row).enumerate() {
             match (builder, *cell) {
@@ -151,7 +155,7 @@ impl<W: Write + Send> ListWriter<W> {
                 (Builder::Money(b), Cell::Money(v)) => {
                     if v.unsigned_abs() >= 10u64.pow(MONEY_PRECISION as u32) {
                         return Err(Error::invalid(
-                            "amount",
+                            "ListWriter::push(row)",
                             v.to_string(),
                             "more than 18 digits of minor units do not fit the DECIMAL(18) money column",
                         ));

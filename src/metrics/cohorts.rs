@@ -25,7 +25,7 @@ impl CohortPeriod {
         match text {
             "month" | "months" | "m" => Ok(CohortPeriod::Month),
             "week" | "weeks" | "w" => Ok(CohortPeriod::Week),
-            _ => Err(Error::invalid("--period", text, "expected month or week")),
+            _ => Err(Error::invalid("CohortPeriod", text, "expected month or week")),
         }
     }
 
@@ -128,7 +128,7 @@ impl Store {
                 CohortPeriod::Week => "week",
             };
             return Err(Error::invalid(
-                "--period",
+                "Store::cohorts(period)",
                 name,
                 format!(
                     "the store's orders span more than {MAX_PERIODS} {name}s (from {first_day} to {as_of}); use a later \

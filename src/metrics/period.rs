@@ -293,7 +293,10 @@ impl Store {
     /// # Ok(()) }
     /// ```
     pub fn period_metrics(&self, options: &MetricsOptions, members: Option<&[bool]>) -> Result<PeriodMetrics> {
-        for (name, value) in [("--period", options.period_days), ("--activity-window", options.activity_window_days)] {
+        for (name, value) in [
+            ("MetricsOptions::period_days", options.period_days),
+            ("MetricsOptions::activity_window_days", options.activity_window_days),
+        ] {
             if !(1..=MAX_DAYS).contains(&value) {
                 return Err(Error::invalid(name, format!("{value} days"), "must be 1 day to 100 years"));
             }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::actions::Programme;
 use crate::clv::ValueOptions;
 use crate::day::Day;
-use crate::error::{Error, Result};
+use crate::error::{Error, Need, Result};
 use crate::metrics::{CategoryFigures, CohortPeriod, Cohorts, MetricsOptions, PeriodMetrics};
 use crate::money::Currency;
 use crate::rfm::{RfmOptions, SegmentReport, Segments};
@@ -106,7 +106,7 @@ pub struct LoyaltySummary {
     pub liability: i64,
 }
 
-/// Every figure of the report; `--format json` prints exactly this.
+/// Every figure of the report; its JSON serialisation is the report's JSON output.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
     /// The report's day.
@@ -164,18 +164,13 @@ impl Store {
                 return Ok(report);
             }
         }
-        Err(Error::invalid(
-            "report",
-            format!("{ATTEMPTS} attempts"),
-            "the store changed while every attempt was gathered; run it when ingests are not committing back to back",
-        ))
+        Err(Error::Changing { path: self.path().to_path_buf(), attempts: ATTEMPTS })
     }
 
     fn gather_report(&self, options: &ReportOptions) -> Result<Report> {
         let stats = self.stats()?;
         if stats.buyers == 0 {
-            let path = self.path().display().to_string();
-            return Err(Error::invalid("--db", path, "the store has no orders yet: ingest an order file first"));
+            return Err(Error::needs("Store::report", Need::Orders));
         }
         let as_of = match options.as_of {
             Some(day) => day,

@@ -57,7 +57,11 @@ impl Store {
     /// ```
     pub fn segment_members(&self, as_of: Option<Day>, segments: &Segments, name: &str) -> Result<(Vec<bool>, Day)> {
         let wanted = segments.names().iter().position(|n| n.eq_ignore_ascii_case(name)).ok_or_else(|| {
-            crate::Error::invalid("--segment", name, format!("expected one of: {}", segments.names().join(", ")))
+            crate::Error::invalid(
+                "Store::segment_members(name)",
+                name,
+                format!("expected one of: {}", segments.names().join(", ")),
+            )
         })? as u8;
         let rfm = self.rfm(as_of, &RfmOptions::default())?;
         let mut members = vec![false; self.customer_count() as usize];

@@ -118,7 +118,7 @@ impl Store {
             let last = rfm.scores.last().map(|s| u64::from(s.customer.get()));
             if !ids_ascend || last.is_some_and(|id| id >= snapshot.customer_count()) {
                 return Err(Error::invalid(
-                    "RFM scores",
+                    "Store::save_scores(rfm)",
                     format!("{} scores", rfm.scores.len()),
                     "must be one per customer of this store, sorted by id, as Rfm::compute returns them",
                 ));

@@ -39,9 +39,10 @@ impl Default for RfmOptions {
 }
 
 impl RfmOptions {
-    fn validate(&self) -> Result<()> {
+    /// Checks the options before any work: an [`Error::InvalidArgument`] names the field.
+    pub fn validate(&self) -> Result<()> {
         if ![3, 4, 5, 10].contains(&self.bins) {
-            return Err(Error::invalid("bins", self.bins.to_string(), "expected 3, 4, 5 or 10"));
+            return Err(Error::invalid("RfmOptions::bins", self.bins.to_string(), "expected 3, 4, 5 or 10"));
         }
         Ok(())
     }
@@ -110,7 +111,7 @@ impl Cuts {
     pub fn fixed(cuts: Vec<i64>) -> Result<Cuts> {
         if cuts.windows(2).any(|w| w[0] >= w[1]) {
             let shown = cuts.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-            return Err(Error::invalid("thresholds", shown, "thresholds must be strictly ascending"));
+            return Err(Error::invalid("Cuts::fixed(cuts)", shown, "thresholds must be strictly ascending"));
         }
         Ok(Cuts(cuts))
     }
@@ -270,7 +271,7 @@ pub(crate) fn check_fixed(options: &RfmOptions, fixed: &[Option<Cuts>; 3]) -> Re
         if cuts.values().len() + 1 != usize::from(options.bins) {
             let shown = cuts.values().iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
             return Err(Error::invalid(
-                "thresholds",
+                "Rfm::compute_with(fixed)",
                 shown,
                 format!("{} scores need {} thresholds", options.bins, options.bins - 1),
             ));

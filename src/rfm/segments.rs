@@ -158,7 +158,7 @@ impl Segments {
     pub fn new(rules: Vec<Rule>) -> Result<Segments> {
         if !rules.last().is_some_and(|r| r.when.is_empty()) {
             return Err(Error::invalid(
-                "segment rules",
+                "Segments::new(rules)",
                 rules.last().map_or_else(|| "(none)".to_string(), |r| r.name.clone()),
                 "the last rule must have no conditions, so that every customer has a segment",
             ));
@@ -173,7 +173,10 @@ impl Segments {
                     names.len() - 1
                 }
             };
-            ids.push(u8::try_from(id).map_err(|_| Error::invalid("segment rules", &rule.name, "at most 256 names"))?);
+            ids.push(
+                u8::try_from(id)
+                    .map_err(|_| Error::invalid("Segments::new(rules)", &rule.name, "at most 256 names"))?,
+            );
         }
         Ok(Segments { rules, names, ids })
     }

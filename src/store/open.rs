@@ -141,7 +141,11 @@ fn write_marker(marker: &Path) -> Result<()> {
 fn new_meta(options: &StoreOptions) -> Result<Meta> {
     let block_size = options.block_size.unwrap_or(DEFAULT_BLOCK_SIZE);
     if !(1..=4096).contains(&block_size) {
-        return Err(Error::invalid("block size", block_size.to_string(), "expected 1..=4096 customers per block"));
+        return Err(Error::invalid(
+            "StoreOptions::block_size",
+            block_size.to_string(),
+            "expected 1..=4096 customers per block",
+        ));
     }
     let time_zone = options.time_zone.clone().unwrap_or_else(|| "UTC".into());
     Zone::parse(&time_zone)?;
@@ -170,7 +174,7 @@ fn check_matches(meta: &Meta, options: &StoreOptions, path: &Path) -> Result<()>
         && c != &meta.currency
     {
         return Err(differs(
-            "currency",
+            "StoreOptions::currency",
             format!("{} ({} decimals)", c.code(), c.exponent()),
             format!("{} ({} decimals)", meta.currency.code(), meta.currency.exponent()),
         ));
@@ -178,12 +182,12 @@ fn check_matches(meta: &Meta, options: &StoreOptions, path: &Path) -> Result<()>
     if let Some(tz) = &options.time_zone
         && tz != &meta.time_zone
     {
-        return Err(differs("time zone", tz.clone(), meta.time_zone.clone()));
+        return Err(differs("StoreOptions::time_zone", tz.clone(), meta.time_zone.clone()));
     }
     if let Some(b) = options.block_size
         && b != meta.block_size
     {
-        return Err(differs("block size", b.to_string(), meta.block_size.to_string()));
+        return Err(differs("StoreOptions::block_size", b.to_string(), meta.block_size.to_string()));
     }
     Ok(())
 }
@@ -239,7 +243,7 @@ mod tests {
         fs::write(p.join(MARKER), "retention store\nformat 99\n").unwrap();
         let e = Store::open(&p).unwrap_err();
         assert!(matches!(e, Error::UnsupportedVersion { found: 99, .. }), "{e}");
-        assert_eq!(e.exit_code(), 4);
+        assert_eq!(e.kind(), crate::ErrorKind::UnsupportedVersion);
         fs::write(p.join(MARKER), "retention store\nformat 2\n").unwrap();
         let e = Store::open(&p).unwrap_err();
         assert!(matches!(e, Error::UnsupportedVersion { found: 2, .. }), "{e}");

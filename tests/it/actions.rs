@@ -1,7 +1,7 @@
 //! Pins the lifecycle lists on the six-customer store of the metrics tests, worked out by hand.
 
-use retention::Day;
 use retention::actions::{VipBy, WinBackOptions};
+use retention::{Day, Error, ErrorKind, Need};
 
 use crate::common::{ingest_str, temp_store};
 use crate::metrics::SIX;
@@ -47,7 +47,11 @@ fn lists_on_six_customers() {
     // P(alive) needs a stored model, and says so.
     let options = WinBackOptions { p_alive_below: Some(0.3), ..WinBackOptions::default() };
     let err = store.win_backs(as_of, &options, None).unwrap_err();
-    assert!(err.to_string().contains("run `retention clv fit` first"), "{err}");
+    assert!(
+        matches!(&err, Error::Needs { by, need: Need::ClvModel } if by == "WinBackOptions::p_alive_below"),
+        "{err:?}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Missing);
 
     // VIPs: net spend A 100, B 75, C 15, D 120 (180 less a 60 return), E 130; the top 40% of five
     // customers are two: E, then D.

@@ -103,7 +103,7 @@ fn currency_and_time_zone_travel_with_the_export() {
 
     let usd = Store::open(dir.path().join("usd")).unwrap();
     let text = usd.ingest(backup.as_slice(), &IngestOptions::default()).unwrap_err().to_string();
-    assert!(text.contains("--currency JPY:0 --time-zone Europe/Berlin"), "{text}");
+    assert!(text.contains("currency JPY:0 and time zone Europe/Berlin (StoreOptions::currency"), "{text}");
     assert_eq!(usd.stats().unwrap().orders, 0);
 
     let copy = Store::open_with(dir.path().join("copy"), &options).unwrap();
