@@ -31,9 +31,57 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Modules follow the data: [`ingest`] (parse, validate, group) → [`store`] (records, scans) →
-//! [`summary`] (per-customer statistics) → analyses. [`generate`] makes realistic synthetic shops
-//! for demos, tests and benchmarks.
+//! ## From orders to whom to contact: open → ingest → score → look up
+//!
+//! A service holds one [`Store`] (it is `Send + Sync`; clone it freely) and calls it from any
+//! thread. Writes are transactions: an ingest or a save either commits whole or, after a crash,
+//! is rolled back at the next open; reads see one committed state ([`Store::snapshot`]).
+//!
+//! ```
+//! # fn main() -> retention::Result<()> {
+//! use retention::clv::{FitOptions, ModelKind, TimeUnit, ValueOptions};
+//! use retention::generate::{Shop, ShopConfig};
+//! use retention::rfm::{RfmOptions, Segments};
+//! use retention::{IngestOptions, Store};
+//!
+//! # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
+//! // Open (or create) a store and ingest an order export: CSV, gzip, Parquet, a workbook, or a
+//! // platform's export (Shopify, WooCommerce, Stripe, Etsy), recognised from its header.
+//! let store = Store::open(dir.path().join("shop"))?;
+//! let mut orders = Vec::new(); // here a synthetic shop of 2,000 customers
+//! Shop::new(ShopConfig::new(2_000, 7))?.write_csv(&mut orders).map_err(|e| retention::Error::io("generating", e))?;
+//! store.ingest(orders.as_slice(), &IngestOptions::default())?;
+//!
+//! // RFM scores and named segments, saved so that single customers can be looked up later.
+//! let rfm = store.rfm(None, &RfmOptions::default())?;
+//! store.save_scores(&rfm, &Segments::default())?;
+//!
+//! // A CLV model: BG/NBD for purchases (Gamma-Gamma for spend comes with it), fitted and saved.
+//! let model = store.fit_clv(None, ModelKind::BgNbd, TimeUnit::Weeks, &FitOptions::default())?;
+//! store.save_clv(&model)?;
+//!
+//! // Look one customer up: their orders, saved scores and predictions.
+//! let profile = store.customer(&retention::generate::Shop::customer_id(42))?.expect("customer 42 bought");
+//! let score = store.saved_score(profile.id)?.expect("scores are saved");
+//! let value = store.clv_of(profile.id, &model, &ValueOptions::default())?.expect("bought by the model's day");
+//! assert!(score.r >= 1 && (0.0..=1.0).contains(&value.p_alive) && value.clv >= 0.0);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Errors
+//!
+//! Every function returns [`Result`]; nothing panics on user data. Branch on [`Error::kind`]
+//! ([`ErrorKind::Input`]: a bad row, with file, line, column and value; [`ErrorKind::StoreBusy`],
+//! [`ErrorKind::Corrupt`], [`ErrorKind::NotIdentified`] for a model the data cannot fit, ...);
+//! an invalid option names the library parameter (`ValueOptions::horizon`) and its value as data.
+//!
+//! ## Layout
+//!
+//! Modules follow the data, each layer using only those below it (`ARCHITECTURE.md`, checked by a
+//! test): [`day`], [`money`], [`error`] → [`summary`] → [`store`] (records, scans, transactions,
+//! saved results as bytes) → [`ingest`] (rows in) → the analyses [`rfm`], [`clv`], [`metrics`] →
+//! [`actions`] (lists) → [`report`] → Parquet adapters (`lake`, `summary_file`). [`generate`]
+//! makes realistic synthetic shops for demos, tests and benchmarks.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

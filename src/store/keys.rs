@@ -2,7 +2,8 @@
 //! byte order is numeric order and a key range is a contiguous run of blocks, buckets or categories.
 //!
 //! Values that a write replaces (customer blocks, saved scores, the saved model) are *versioned*:
-//! their key ends in the generation of the commit that wrote them, so a write puts its new values
+//! their key holds the generation of the commit that wrote them (at the end, except for saved
+//! cells, `S|generation|block`, so that one save's cells are one range), so a write puts its new values
 //! beside the old ones and the metadata's one atomic update decides which are visible (see
 //! `generation`). Generation 0 is the unversioned key of format 3, which sorts before every
 //! versioned key of the same number: a store of format 3 reads as one whose every value is

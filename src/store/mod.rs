@@ -106,7 +106,8 @@ pub(crate) struct Inner {
 
 impl Store {
     /// Opens the store in `path`, creating it (and the directory) if the directory is missing or
-    /// empty. Errors if the directory holds something else or a store of another format version.
+    /// empty. Errors if the directory holds something else or a store of a format this build does
+    /// not read (format 3 is read and upgraded in place to format 4).
     pub fn open(path: impl AsRef<Path>) -> crate::Result<Store> {
         Store::open_with(path, &StoreOptions::default())
     }

@@ -1,7 +1,9 @@
-//! Every byte the store writes is produced and read here. Hot values (customer blocks and records,
-//! id buckets) have hand-written layouts that scans can skip through; small structured values
-//! (metadata, categories) go through bincode. Each value starts with a format-version byte, decoding
-//! is size-limited and never panics, and golden-byte tests pin each layout.
+//! The byte layouts of the store's values. Hot values (customer blocks and records, id buckets)
+//! have hand-written layouts that scans can skip through; structured values (the metadata, saved
+//! results' headers and models) go through bincode behind a version byte. A few small layouts live
+//! with their owners: the block table (`meta.rs`), category names (`categories.rs`), cell blocks
+//! (`saved.rs`) and the marker file (`open.rs`); `docs/format.md` describes every one. Decoding is
+//! size-limited and never panics, and golden-byte tests pin the hot layouts.
 
 pub(crate) mod block;
 pub(crate) mod bucket;
