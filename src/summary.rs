@@ -109,3 +109,95 @@ pub struct Summaries {
     /// and means "unknown", so analyses leave money out (RFM scores R and F, CLV no value).
     pub counts_only: bool,
 }
+
+/// One customer as a [`SummarySource`] hands it to a fold.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceRow<'a> {
+    /// The customer's statistics.
+    pub summary: &'a Summary,
+    /// The day they are as of (one day for the whole source).
+    pub as_of: Day,
+    /// The customer's external id, when the source carries it (summary files do; the in-memory
+    /// [`Summaries`] of a store scan number customers by internal id instead and give `""`).
+    pub id: &'a str,
+}
+
+/// Every customer's [`Summary`] as of one day, read in parallel parts: the one interface through
+/// which the analyses that need all customers (RFM scores, the CLV models' inputs) read them.
+/// [`Summaries`] (a store scan) and summary files (`summary_file::SummarySet`) implement it;
+/// another front end (a DataFrame) implements it to feed the same analyses.
+///
+/// A source checks its own rows (one as-of day, each customer once) and reports violations as
+/// errors from [`fold_parts`](Self::fold_parts).
+///
+/// ```
+/// use retention::summary::SummarySource;
+/// # fn main() -> retention::Result<()> {
+/// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
+/// let store = retention::Store::open(dir.path().join("shop"))?;
+/// store.ingest("customer_id,order_id,timestamp,amount\na,1,2024-01-01,10\na,2,2024-02-01,5\nb,3,2024-02-01,7\n".as_bytes(), &Default::default())?;
+/// let summaries = store.summaries(None)?;
+/// let (parts, as_of) = summaries.fold_parts(|| 0i64, |spend, row| {
+///     *spend += row.summary.spend;
+///     Ok(())
+/// })?;
+/// assert_eq!((parts.iter().sum::<i64>(), as_of.map(|d| d.to_string())), (2200, Some("2024-02-01".into())));
+/// # Ok(()) }
+/// ```
+pub trait SummarySource: Sync {
+    /// Folds every customer in parallel parts: each part starts from `init()` and sees its
+    /// customers in the source's order; the parts come back in order, so concatenating what they
+    /// collect gives every customer in the source's order. Also returns the as-of day (`None`
+    /// for an empty source).
+    fn fold_parts<T, I, F>(&self, init: I, fold: F) -> crate::Result<(Vec<T>, Option<Day>)>
+    where
+        T: Send,
+        I: Fn() -> T + Sync,
+        F: Fn(&mut T, SourceRow<'_>) -> crate::Result<()> + Sync;
+
+    /// The summaries themselves when the source already holds them in memory, so an analysis
+    /// can take its in-memory path (the same results, without a second pass).
+    fn in_memory(&self) -> Option<&Summaries> {
+        None
+    }
+
+    /// True when the source holds purchase counts only (no amounts; see
+    /// [`Summaries::counts_only`]).
+    fn counts_only(&self) -> bool {
+        self.in_memory().is_some_and(|s| s.counts_only)
+    }
+
+    /// The store's data version the summaries were read at (0 for sources outside a store).
+    fn data_version(&self) -> u64 {
+        self.in_memory().map_or(0, |s| s.data_version)
+    }
+}
+
+impl SummarySource for Summaries {
+    fn fold_parts<T, I, F>(&self, init: I, fold: F) -> crate::Result<(Vec<T>, Option<Day>)>
+    where
+        T: Send,
+        I: Fn() -> T + Sync,
+        F: Fn(&mut T, SourceRow<'_>) -> crate::Result<()> + Sync,
+    {
+        use rayon::prelude::*;
+        // A part per 64k customers: large enough that a part's accumulator amortises, small enough
+        // to spread over the threads.
+        let parts = self
+            .customers
+            .par_chunks(1 << 16)
+            .map(|chunk| {
+                let mut part = init();
+                for summary in chunk {
+                    fold(&mut part, SourceRow { summary, as_of: self.as_of, id: "" })?;
+                }
+                Ok(part)
+            })
+            .collect::<crate::Result<Vec<T>>>()?;
+        Ok((parts, (!self.customers.is_empty()).then_some(self.as_of)))
+    }
+
+    fn in_memory(&self) -> Option<&Summaries> {
+        Some(self)
+    }
+}

@@ -27,14 +27,14 @@ use std::path::Path;
 use arrow_array::{Array, RecordBatch};
 use rayon::prelude::*;
 
-use crate::clv::{CountData, SpendData, TimeUnit};
+use crate::clv::TimeUnit;
 use crate::day::Day;
 use crate::error::{Error, Result};
 use crate::ingest::parquet_read::{Cells, ParquetFile};
 use crate::lake::{Cell, ColumnType};
 use crate::money::Currency;
-use crate::rfm::{Cuts, Rfm, RfmOptions, RfmScore};
-use crate::summary::{CustomerId, Summaries, Summary};
+use crate::rfm::{Cuts, Rfm, RfmOptions};
+use crate::summary::{CustomerId, SourceRow, Summaries, Summary, SummarySource};
 
 /// The schema version this build writes and reads.
 pub const SUMMARY_VERSION: u32 = 1;
@@ -230,11 +230,6 @@ impl SummarySet {
 /// Days from a first purchase to the as-of day beyond which a row is refused (5,700 years): it
 /// keeps x, t_x and T within 21 bits each, so a fit's cell key packs into 64 bits.
 const MAX_AGE_DAYS: u32 = (1 << 21) - 1;
-
-/// (x, t_x, T) packed as 21 bits each (see `MAX_AGE_DAYS`).
-fn cell_key(s: &Summary, as_of: Day) -> u64 {
-    (u64::from(s.x()) << 42) | (u64::from(s.t_x()) << 21) | u64::from(s.age(as_of))
-}
 
 /// One checked row.
 struct Row<'a> {
@@ -437,18 +432,7 @@ impl SummarySet {
     }
 }
 
-/// What fitting a CLV model needs from a summary data set, gathered in one streaming pass.
-#[derive(Clone, Debug)]
-pub struct FitInput {
-    /// The purchase-count data: customers grouped by (x, t_x, T).
-    pub counts: CountData,
-    /// The spend data of the Gamma-Gamma model (repeat customers).
-    pub spend: SpendData,
-    /// The as-of day of the rows.
-    pub as_of: Day,
-    /// The currency of the money columns.
-    pub currency: Currency,
-}
+pub use crate::clv::FitInput;
 
 /// Reads what a fit needs from a summary file or a directory of part files without holding the
 /// customers: row groups are read in parallel, each folded into counts per (x, t_x, T) and the
@@ -478,69 +462,55 @@ pub fn fit_input(path: &Path, unit: TimeUnit, currency: Option<&Currency>) -> Re
 impl SummarySet {
     /// What a fit needs: see the function [`fit_input`].
     pub fn fit_input(&self, unit: TimeUnit) -> Result<FitInput> {
-        let path = &self.path;
-        let scale = self.currency.scale() as f64;
-        // One fold per thread over a contiguous run of row groups (they are of equal size): a few
-        // large folds whose cells are merged once, by sorting, rather than many small hash maps.
+        FitInput::from_source(self, unit, &self.currency)
+    }
+}
+
+impl SummarySource for SummarySet {
+    /// One part per thread over a contiguous run of row groups (they are of equal size): a few
+    /// large folds, each merged once, rather than many small ones. Checks every row as [`read`]
+    /// does (one as-of day, each customer once, "no summaries" for an empty set).
+    fn fold_parts<T, I, F>(&self, init: I, fold: F) -> Result<(Vec<T>, Option<Day>)>
+    where
+        T: Send,
+        I: Fn() -> T + Sync,
+        F: Fn(&mut T, SourceRow<'_>) -> Result<()> + Sync,
+    {
         let per_thread = self.units.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
-        let folds: Vec<Fold> = self
+        let parts: Vec<(T, AsOf, Vec<u64>)> = self
             .units
             .par_chunks(per_thread)
             .enumerate()
             .map(|(chunk, units)| {
-                let mut fold = Fold::default();
-                // Room for a cell per eight customers saves most rehashing of a large table.
-                fold.cells.reserve(units.len() * crate::lake::ROW_GROUP / 8);
+                let (mut part, mut as_of, mut ids) = (init(), None, Vec::new());
                 for (offset, unit) in units.iter().enumerate() {
                     let k = chunk * per_thread + offset;
                     self.scan(unit, |row| {
-                        let as_of = same_as_of(self, &mut fold.as_of, row.as_of, k)?;
-                        let s = &row.summary;
-                        *fold.cells.entry(cell_key(s, as_of)).or_insert(0) += 1;
-                        if let Some(m) = s.average_repeat_value() {
-                            fold.spend.push((s.x(), m / scale));
-                        }
-                        fold.ids.push(xxhash_rust::xxh3::xxh3_64(row.id.as_bytes()));
-                        Ok(())
+                        let day = same_as_of(self, &mut as_of, row.as_of, k)?;
+                        ids.push(xxhash_rust::xxh3::xxh3_64(row.id.as_bytes()));
+                        fold(&mut part, SourceRow { summary: &row.summary, as_of: day, id: row.id })
                     })?;
                 }
-                Ok(fold)
+                Ok((part, as_of, ids))
             })
             .collect::<Result<_>>()?;
-        let mut fold = Fold::default();
-        let mut cells: Vec<((u32, u32, u32), u64)> = Vec::new();
-        let mask = u64::from(MAX_AGE_DAYS);
-        for mut f in folds {
-            merge_as_of(self, &mut fold.as_of, f.as_of)?;
-            cells.extend(
-                f.cells.drain().map(|(k, n)| (((k >> 42) as u32, ((k >> 21) & mask) as u32, (k & mask) as u32), n)),
-            );
-            fold.spend.append(&mut f.spend);
-            fold.ids.append(&mut f.ids);
+        let mut as_of: AsOf = None;
+        let mut all_ids = Vec::new();
+        let mut out = Vec::with_capacity(parts.len());
+        for (part, part_as_of, mut ids) in parts {
+            merge_as_of(self, &mut as_of, part_as_of)?;
+            all_ids.append(&mut ids);
+            out.push(part);
         }
-        let as_of = fold.as_of.map(|(d, _)| d).ok_or_else(|| Error::InputFormat {
-            source_name: path.display().to_string(),
-            reason: "no summaries".into(),
-        })?;
-        check_unique(self, fold.ids)?;
-        Ok(FitInput {
-            counts: CountData::from_cells(cells, unit)?,
-            spend: SpendData::new(fold.spend),
-            as_of,
-            currency: self.currency.clone(),
-        })
+        let Some((as_of, _)) = as_of else {
+            return Err(Error::InputFormat {
+                source_name: self.path.display().to_string(),
+                reason: "no summaries".into(),
+            });
+        };
+        check_unique(self, all_ids)?;
+        Ok((out, Some(as_of)))
     }
-}
-
-/// What `fit_input` gathers from a run of row groups.
-#[derive(Default)]
-struct Fold {
-    /// Customers per packed (x, t_x, T) (see `cell_key`).
-    cells: HashMap<u64, u64, ahash::RandomState>,
-    spend: Vec<(u32, f64)>,
-    ids: Vec<u64>,
-    /// The as-of day of the first row, and the unit it is in.
-    as_of: AsOf,
 }
 
 /// Two rows with different as-of days: named by their row groups.
@@ -593,83 +563,7 @@ pub fn rfm(
 impl SummarySet {
     /// RFM scores and each customer's id: see the function [`rfm`].
     pub fn rfm(&self, options: &RfmOptions, fixed: [Option<Cuts>; 3]) -> Result<(Rfm, Vec<String>)> {
-        crate::rfm::check_fixed(options, &fixed)?;
-        let path = &self.path;
-        type Counts = [HashMap<i64, u64, ahash::RandomState>; 3];
-        struct Tally {
-            counts: Counts,
-            ids: Vec<u64>,
-            as_of: AsOf,
-        }
-        let tallies: Vec<Tally> = self
-            .units
-            .par_iter()
-            .enumerate()
-            .map(|(k, unit)| {
-                let mut t = Tally { counts: Default::default(), ids: Vec::new(), as_of: None };
-                self.scan(unit, |row| {
-                    let as_of = same_as_of(self, &mut t.as_of, row.as_of, k)?;
-                    let (r, f, m) = crate::rfm::raw_values(&row.summary, as_of, options.monetary);
-                    for (counts, v) in t.counts.iter_mut().zip([-i64::from(r), i64::from(f), m]) {
-                        *counts.entry(v).or_insert(0) += 1;
-                    }
-                    t.ids.push(xxhash_rust::xxh3::xxh3_64(row.id.as_bytes()));
-                    Ok(())
-                })?;
-                Ok(t)
-            })
-            .collect::<Result<_>>()?;
-        let mut as_of: AsOf = None;
-        let mut merged: Counts = Default::default();
-        let mut ids = Vec::new();
-        for t in tallies {
-            merge_as_of(self, &mut as_of, t.as_of)?;
-            for (into, from) in merged.iter_mut().zip(t.counts) {
-                for (v, n) in from {
-                    *into.entry(v).or_insert(0) += n;
-                }
-            }
-            ids.extend(t.ids);
-        }
-        let as_of = as_of.map(|(d, _)| d).ok_or_else(|| Error::InputFormat {
-            source_name: path.display().to_string(),
-            reason: "no summaries".into(),
-        })?;
-        check_unique(self, ids)?;
-        let mut cut = |d: usize| match &fixed[d] {
-            Some(c) => c.clone(),
-            None => {
-                let mut counts: Vec<(i64, u64)> = std::mem::take(&mut merged[d]).into_iter().collect();
-                counts.sort_unstable();
-                Cuts::quantiles_of_counts(&counts, options.bins)
-            }
-        };
-        let cuts = [cut(0), cut(1), cut(2)];
-        let parts: Vec<(Vec<String>, Vec<RfmScore>)> = self
-            .units
-            .par_iter()
-            .map(|unit| {
-                let (mut names, mut scores) = (Vec::new(), Vec::new());
-                self.scan(unit, |row| {
-                    let values = crate::rfm::raw_values(&row.summary, as_of, options.monetary);
-                    names.push(row.id.to_string());
-                    scores.push(crate::rfm::score_of(&row.summary, values, &cuts));
-                    Ok(())
-                })?;
-                Ok((names, scores))
-            })
-            .collect::<Result<_>>()?;
-        let (mut all_ids, mut all_scores) = (Vec::new(), Vec::new());
-        for (names, scores) in parts {
-            for mut score in scores {
-                score.customer = CustomerId(all_scores.len() as u32);
-                all_scores.push(score);
-            }
-            all_ids.extend(names);
-        }
-        let rfm =
-            Rfm { as_of, bins: options.bins, monetary: options.monetary, cuts, scores: all_scores, data_version: 0 };
-        Ok((rfm, all_ids))
+        Rfm::from_source(self, options, fixed)
     }
 }
 

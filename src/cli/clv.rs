@@ -32,9 +32,8 @@ pub fn fit(a: &ClvFitArgs, format: Format, out: &mut impl Write) -> Result<(), F
                 )
                 .into());
             }
-            let currency = a.currency.parse()?;
-            let input = retention::summary_file::fit_input(path, unit, currency.as_ref())?;
-            (ClvModel::fit_data(&input.counts, &input.spend, input.as_of, kind, &options)?, None)
+            let set = retention::summary_file::SummarySet::open(path, a.currency.parse()?.as_ref())?;
+            (ClvModel::fit(&set, &set.currency().clone(), kind, unit, &options)?, None)
         }
         (None, Some(db)) => {
             let store = super::open_existing(db)?;

@@ -5,9 +5,10 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::day::Day;
 use crate::error::{Error, NextStep, Result};
 use crate::money::Currency;
-use crate::summary::Summaries;
+use crate::summary::{Summaries, Summary, SummarySource};
 
 /// The unit model time is measured in. Parameters such as α and β are per unit, so a fit in weeks
 /// compares with the literature (Fader, Hardie & Lee use weeks) and a fit in days with a shop's
@@ -388,6 +389,98 @@ impl SpendData {
             syy += dy * dy;
         }
         (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+    }
+}
+
+/// What fitting the CLV models needs from a [`SummarySource`]: the purchase counts grouped by
+/// (x, t_x, T) and the repeat customers' spend, gathered in one pass.
+#[derive(Clone, Debug)]
+pub struct FitInput {
+    /// The purchase-count data: customers grouped by (x, t_x, T).
+    pub counts: CountData,
+    /// The spend data of the Gamma-Gamma model (repeat customers).
+    pub spend: SpendData,
+    /// The as-of day of the summaries.
+    pub as_of: Day,
+    /// The currency of the money columns.
+    pub currency: Currency,
+}
+
+/// Days a packed cell key holds in each of x, t_x and T (21 bits: 5,700 years).
+const CELL_BITS: u32 = 21;
+
+/// (x, t_x, T) packed as 21 bits each, or `None` past 5,700 years.
+fn cell_key(s: &Summary, as_of: Day) -> Option<u64> {
+    let (x, t_x, age) = (u64::from(s.x()), u64::from(s.t_x()), u64::from(s.age(as_of)));
+    (age >> CELL_BITS == 0).then_some((x << (2 * CELL_BITS)) | (t_x << CELL_BITS) | age)
+}
+
+impl FitInput {
+    /// Gathers the fit's inputs from `source` (money in `currency`). A source in memory goes
+    /// through [`CountData::from_summaries`] and [`SpendData::from_summaries`]; any other is
+    /// streamed without holding the customers: each part folds its customers into counts per
+    /// (x, t_x, T) and the repeat customers' spend, and the parts are merged. Memory is the
+    /// distinct cells and the repeat customers' spend (16 bytes each).
+    ///
+    /// ```
+    /// use retention::clv::{FitInput, TimeUnit};
+    /// # fn main() -> retention::Result<()> {
+    /// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
+    /// let store = retention::Store::open(dir.path().join("shop"))?;
+    /// store.ingest("customer_id,order_id,timestamp,amount\na,1,2024-01-01,10\na,2,2024-02-01,5\n".as_bytes(), &Default::default())?;
+    /// let input = FitInput::from_source(&store.summaries(None)?, TimeUnit::Weeks, &store.currency())?;
+    /// assert_eq!((input.counts.customers(), input.spend.observations().len()), (1, 1));
+    /// # Ok(()) }
+    /// ```
+    pub fn from_source<S: SummarySource>(source: &S, unit: TimeUnit, currency: &Currency) -> Result<FitInput> {
+        if let Some(summaries) = source.in_memory() {
+            return Ok(FitInput {
+                counts: CountData::from_summaries(summaries, unit),
+                spend: SpendData::from_summaries(summaries, currency),
+                as_of: summaries.as_of,
+                currency: currency.clone(),
+            });
+        }
+        let scale = currency.scale() as f64;
+        #[derive(Default)]
+        struct Fold {
+            cells: std::collections::HashMap<u64, u64, ahash::RandomState>,
+            spend: Vec<(u32, f64)>,
+            others: u64,
+        }
+        let (folds, as_of) = source.fold_parts(Fold::default, |fold, row| {
+            let s = row.summary;
+            let key = cell_key(s, row.as_of).ok_or_else(|| {
+                Error::Limit(format!(
+                    "a customer whose first purchase is {} days before the as-of day",
+                    s.age(row.as_of)
+                ))
+            })?;
+            *fold.cells.entry(key).or_insert(0) += 1;
+            match s.average_repeat_value() {
+                Some(m) => fold.spend.push((s.x(), m / scale)),
+                None => fold.others += 1,
+            }
+            Ok(())
+        })?;
+        let as_of = as_of.ok_or_else(|| {
+            Error::invalid("FitInput::from_source(source)", "no customers", "there is nothing to fit")
+        })?;
+        let mask = (1u64 << CELL_BITS) - 1;
+        let mut cells: Vec<((u32, u32, u32), u64)> = Vec::new();
+        let mut spend = Vec::new();
+        let mut others = 0;
+        for mut f in folds {
+            cells.extend(f.cells.drain().map(|(k, n)| {
+                (((k >> (2 * CELL_BITS)) as u32, ((k >> CELL_BITS) & mask) as u32, (k & mask) as u32), n)
+            }));
+            spend.append(&mut f.spend);
+            others += f.others;
+        }
+        let mut spend = SpendData::new(spend);
+        // Customers without a repeat purchase count as excluded, as from_summaries counts them.
+        spend.excluded += others;
+        Ok(FitInput { counts: CountData::from_cells(cells, unit)?, spend, as_of, currency: currency.clone() })
     }
 }
 

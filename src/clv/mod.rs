@@ -43,7 +43,7 @@ mod value;
 pub use bg::{BgNbd, MbgNbd};
 pub use boundary::{Boundary, LIMIT_SHAPE, Limit, NextStep, Warning, WarningKind};
 pub use count_model::CountModel;
-pub use data::{Cell, CountData, SpendData, SpendObservation, TimeUnit};
+pub use data::{Cell, CountData, FitInput, SpendData, SpendObservation, TimeUnit};
 pub use evaluate::{EvaluateOptions, Evaluation, FrequencyGroup, ModelEvaluation};
 pub use fit::FitOptions;
 pub use gamma_gamma::{GammaGamma, SpendFit};

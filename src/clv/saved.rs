@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clv::count_model::CountModel;
-use crate::clv::data::{CountData, SpendData, TimeUnit};
+use crate::clv::data::{CountData, FitInput, SpendData, TimeUnit};
 use crate::clv::fit::FitOptions;
 use crate::clv::gamma_gamma::{GammaGamma, SpendFit};
 use crate::clv::kind::ModelKind;
@@ -15,7 +15,7 @@ use crate::day::Day;
 use crate::error::Result;
 use crate::store::codec;
 use crate::store::{Snapshot, Store};
-use crate::summary::{CustomerId, Summaries};
+use crate::summary::{CustomerId, SummarySource};
 
 /// The name the model is saved under in a store (format 3 kept it at a fixed key read under this
 /// name).
@@ -92,31 +92,31 @@ impl ClvModel {
         })
     }
 
-    /// Fits `kind` and Gamma-Gamma on `summaries`. A spend-model failure is kept in
+    /// Fits `kind` and Gamma-Gamma on the customers of `source` (a store's [`Summaries`](crate::Summaries), a
+    /// summary file, any [`SummarySource`]). A spend-model failure is kept in
     /// [`ClvModel::spend_error`] rather than failing the whole fit; a purchase-model failure fails.
-    pub fn fit(
-        summaries: &Summaries,
+    pub fn fit<S: SummarySource>(
+        source: &S,
         currency: &crate::Currency,
         kind: ModelKind,
         unit: TimeUnit,
         options: &FitOptions,
     ) -> Result<ClvModel> {
-        let data = CountData::from_summaries(summaries, unit);
-        if summaries.counts_only {
+        let input = FitInput::from_source(source, unit, currency)?;
+        if source.counts_only() {
             // Purchase counts without amounts: the purchase model fits, a spend model cannot.
-            let purchases = kind.fit(&data, options)?;
+            let purchases = kind.fit(&input.counts, options)?;
             return Ok(ClvModel {
-                as_of: summaries.as_of,
+                as_of: input.as_of,
                 purchases,
                 spend: None,
                 spend_error: Some(COUNTS_ONLY.into()),
-                data: DataFingerprint::of(&data),
-                data_version: summaries.data_version,
+                data: DataFingerprint::of(&input.counts),
+                data_version: source.data_version(),
             });
         }
-        let spend = SpendData::from_summaries(summaries, currency);
-        let mut model = Self::fit_data(&data, &spend, summaries.as_of, kind, options)?;
-        model.data_version = summaries.data_version;
+        let mut model = Self::fit_data(&input.counts, &input.spend, input.as_of, kind, options)?;
+        model.data_version = source.data_version();
         Ok(model)
     }
 

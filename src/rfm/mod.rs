@@ -27,8 +27,6 @@ pub use report::{Concentration, Group, SegmentLine, SegmentReport};
 pub use rules::RulesFile;
 pub use saved::{SavedScore, SavedScores};
 pub use scores::{Cuts, Monetary, Rfm, RfmOptions, RfmScore};
-#[cfg(feature = "parquet")]
-pub(crate) use scores::{check_fixed, raw_values, score_of};
 pub use segments::{Conditions, Rule, ScoreRange, Segments};
 
 use crate::day::Day;

@@ -1,12 +1,14 @@
 //! RFM values and quantile scores: exact cut points from a parallel sort, one rule for ties, and
 //! per-customer scores computed in parallel from the cut points.
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::day::Day;
 use crate::error::{Error, Result};
-use crate::summary::{CustomerId, Summaries, Summary};
+use crate::summary::{CustomerId, Summaries, Summary, SummarySource};
 
 /// What the M of RFM measures.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -238,6 +240,97 @@ impl Rfm {
             || rayon::join(|| cuts_for(1, |v| i64::from(v.1)), || cuts_for(2, |v| v.2)),
         );
         Ok(Rfm::with_cuts(summaries, options, [r, f, m], &values))
+    }
+
+    /// Scores any [`SummarySource`], and returns each customer's external id in score order
+    /// when the source carries ids (summary files; a store's in-memory [`Summaries`] number
+    /// customers by id instead, and give none). A source in memory is scored by
+    /// [`compute_with`](Self::compute_with); any other in two streaming passes, each over the
+    /// source's parts in parallel: the first counts each dimension's values per part and merges
+    /// the counts (days, order counts and minor units are integers, so merged counts give the
+    /// same quantile cuts as sorting every value: [`Cuts::quantiles_of_counts`]), the second
+    /// scores. Memory is the distinct values, not the customers.
+    ///
+    /// ```
+    /// use retention::rfm::{Rfm, RfmOptions};
+    /// # fn main() -> retention::Result<()> {
+    /// # let dir = tempfile::tempdir().map_err(|e| retention::Error::io("creating a temporary directory", e))?;
+    /// let store = retention::Store::open(dir.path().join("shop"))?;
+    /// store.ingest("customer_id,order_id,timestamp,amount\na,1,2024-01-01,10\nb,2,2024-02-01,5\n".as_bytes(), &Default::default())?;
+    /// let summaries = store.summaries(None)?;
+    /// let (rfm, ids) = Rfm::from_source(&summaries, &RfmOptions::default(), [None, None, None])?;
+    /// assert_eq!((rfm.scores, ids.len()), (Rfm::compute(&summaries, &RfmOptions::default())?.scores, 0));
+    /// # Ok(()) }
+    /// ```
+    pub fn from_source<S: SummarySource>(
+        source: &S,
+        options: &RfmOptions,
+        fixed: [Option<Cuts>; 3],
+    ) -> Result<(Rfm, Vec<String>)> {
+        if let Some(summaries) = source.in_memory() {
+            return Ok((Rfm::compute_with(summaries, options, fixed)?, Vec::new()));
+        }
+        check_fixed(options, &fixed)?;
+        let options =
+            &RfmOptions { monetary: if source.counts_only() { Monetary::None } else { options.monetary }, ..*options };
+        type Counts = [HashMap<i64, u64, ahash::RandomState>; 3];
+        let (parts, as_of) = source.fold_parts(Counts::default, |counts, row| {
+            let (r, f, m) = raw_values(row.summary, row.as_of, options.monetary);
+            for (counts, v) in counts.iter_mut().zip([-i64::from(r), i64::from(f), m]) {
+                *counts.entry(v).or_insert(0) += 1;
+            }
+            Ok(())
+        })?;
+        let Some(as_of) = as_of else {
+            return Err(Error::invalid("Rfm::from_source(source)", "no customers", "there is nothing to score"));
+        };
+        let mut merged = Counts::default();
+        for part in parts {
+            for (into, from) in merged.iter_mut().zip(part) {
+                for (v, n) in from {
+                    *into.entry(v).or_insert(0) += n;
+                }
+            }
+        }
+        let mut cut = |d: usize| match &fixed[d] {
+            Some(c) => c.clone(),
+            None => {
+                let mut counts: Vec<(i64, u64)> = std::mem::take(&mut merged[d]).into_iter().collect();
+                counts.sort_unstable();
+                Cuts::quantiles_of_counts(&counts, options.bins)
+            }
+        };
+        let cuts = [cut(0), cut(1), cut(2)];
+        let (parts, _) = source.fold_parts(
+            || (Vec::new(), Vec::new()),
+            |(ids, scores): &mut (Vec<String>, Vec<RfmScore>), row| {
+                let mut score = score_of(row.summary, raw_values(row.summary, row.as_of, options.monetary), &cuts);
+                if options.monetary == Monetary::None {
+                    score.m = 0;
+                }
+                ids.push(row.id.to_string());
+                scores.push(score);
+                Ok(())
+            },
+        )?;
+        let (mut all_ids, mut all_scores) = (Vec::new(), Vec::new());
+        for (ids, scores) in parts {
+            for mut score in scores {
+                // Customers are numbered by their position in the source.
+                score.customer = CustomerId(all_scores.len() as u32);
+                all_scores.push(score);
+            }
+            all_ids.extend(ids);
+        }
+        let rfm = Rfm {
+            as_of,
+            bins: options.bins,
+            monetary: options.monetary,
+            cuts,
+            scores: all_scores,
+            data_version: source.data_version(),
+        };
+        Ok((rfm, all_ids))
     }
 
     fn with_cuts(summaries: &Summaries, options: &RfmOptions, cuts: [Cuts; 3], values: &[(u32, u32, i64)]) -> Rfm {
