@@ -444,7 +444,7 @@ impl FitInput {
         let scale = currency.scale() as f64;
         #[derive(Default)]
         struct Fold {
-            cells: std::collections::HashMap<u64, u64, ahash::RandomState>,
+            cells: std::collections::HashMap<u64, u64, std::hash::BuildHasherDefault<ahash::AHasher>>,
             spend: Vec<(u32, f64)>,
             others: u64,
         }

@@ -2,6 +2,7 @@
 //! per-customer scores computed in parallel from the cut points.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -273,7 +274,7 @@ impl Rfm {
         check_fixed(options, &fixed)?;
         let options =
             &RfmOptions { monetary: if source.counts_only() { Monetary::None } else { options.monetary }, ..*options };
-        type Counts = [HashMap<i64, u64, ahash::RandomState>; 3];
+        type Counts = [HashMap<i64, u64, BuildHasherDefault<ahash::AHasher>>; 3];
         let (parts, as_of) = source.fold_parts(Counts::default, |counts, row| {
             let (r, f, m) = raw_values(row.summary, row.as_of, options.monetary);
             for (counts, v) in counts.iter_mut().zip([-i64::from(r), i64::from(f), m]) {
