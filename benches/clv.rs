@@ -27,11 +27,11 @@ fn clv(c: &mut Criterion) {
     let gg = GammaGamma::fit(&spend, &options).expect("Gamma-Gamma fit").fitted.model;
     let gg_fit = GammaGamma::fit(&spend, &options).expect("Gamma-Gamma fit").fitted;
     let valuation = Valuation::new(&bg, Some(gg), ValueOptions::default()).expect("valuation");
-    let with_intervals = ValueOptions { interval: Some(IntervalOptions::delta(0.9)), ..ValueOptions::default() };
+    let with_intervals = ValueOptions::default().interval(IntervalOptions::delta(0.9));
     let delta = Valuation::new(&bg, Some(gg), with_intervals)
         .expect("valuation")
         .with_spend_covariance(gg_fit.diagnostics.covariance.clone());
-    let breakdowns = ValueOptions { periods: Some(Periods::Month), max_count: 5, ..ValueOptions::default() };
+    let breakdowns = ValueOptions::default().periods(Periods::Month).max_count(5);
     let detailed = Valuation::new(&bg, Some(gg), breakdowns).expect("valuation");
     eprintln!(
         "covariance of the BG/NBD fit: {:.4} s of {:.4} s; Gamma-Gamma: {:.4} s of {:.4} s",

@@ -19,7 +19,7 @@ fn metrics(c: &mut Criterion) {
     let (_dir, store) = common::loaded_store(&csv, retention::store::DEFAULT_BLOCK_SIZE);
     drop(csv);
     let as_of = store.stats().expect("stats").last_day;
-    let options = MetricsOptions { as_of, ..MetricsOptions::default() };
+    let options = MetricsOptions::default().as_of(as_of.expect("orders"));
     let mut group = c.benchmark_group("metrics");
     group.sample_size(10).measurement_time(Duration::from_secs(10)).throughput(Throughput::Elements(CUSTOMERS));
     group.bench_function("period", |b| b.iter(|| store.period_metrics(&options, None).expect("metrics")));
@@ -43,7 +43,7 @@ fn metrics(c: &mut Criterion) {
     // The full report, with a stored CLV model and a programme so every section is drawn.
     let model = store.fit_clv(as_of, ModelKind::BgNbd, TimeUnit::Weeks, &FitOptions::default()).expect("fit");
     store.save_clv(&model).expect("save");
-    let report = ReportOptions { as_of, programme: Some(programme.clone()), ..ReportOptions::default() };
+    let report = ReportOptions::default().as_of(as_of.expect("orders")).programme(programme.clone());
     group.bench_function("report_html", |b| b.iter(|| store.report(&report).expect("report").to_html()));
     group.bench_function("cross_sell", |b| {
         b.iter(|| store.cross_sell(&affinity, &cross_sell, None).expect("cross-sell"))

@@ -129,8 +129,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             // Each batch starts where the last ended, so every ingest adds new orders.
             let mut start = Day::from_days(last.days() + 1);
             while !stop.load(Ordering::Relaxed) {
-                let config =
-                    ShopConfig { start, days: 30, ..ShopConfig::new(o.batch.min(stats.customers), 1_000 + round) };
+                let config = ShopConfig::new(o.batch.min(stats.customers), 1_000 + round).start(start).days(30);
                 let mut csv = Vec::new();
                 Shop::new(config).map_err(|e| e.to_string())?.write_csv(&mut csv).map_err(|e| e.to_string())?;
                 let report = store.ingest(csv.as_slice(), &IngestOptions::default()).map_err(|e| e.to_string())?;

@@ -20,7 +20,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// ```
 /// use retention::{Error, ErrorKind, rfm::RfmOptions};
 ///
-/// let e: Error = RfmOptions { bins: 7, ..RfmOptions::default() }.validate().unwrap_err();
+/// let e: Error = RfmOptions::default().bins(7).validate().unwrap_err();
 /// assert_eq!(e.kind(), ErrorKind::InvalidArgument);
 /// assert!(matches!(&e, Error::InvalidArgument { parameter, value, .. }
 ///     if parameter == "RfmOptions::bins" && value == "7"));
@@ -314,6 +314,16 @@ impl Error {
             Error::Fit { .. } => ErrorKind::NotIdentified,
             Error::Numeric(_) => ErrorKind::Numeric,
             Error::Needs { .. } => ErrorKind::Missing,
+        }
+    }
+
+    /// The library parameter an [`Error::InvalidArgument`] names (`"ValueOptions::horizon"`), or
+    /// what needed something the store lacks ([`Error::Needs`]); `None` for other errors.
+    pub fn parameter(&self) -> Option<&str> {
+        match self {
+            Error::InvalidArgument { parameter, .. } => Some(parameter),
+            Error::Needs { by, .. } => Some(by),
+            _ => None,
         }
     }
 

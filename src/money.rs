@@ -173,8 +173,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_currencies() {
-        assert!(Currency::new("usd", 2).is_err());
-        assert!(Currency::new("EURO", 2).is_err());
-        assert!(Currency::new("EUR", 7).is_err());
+        for (code, decimals, parameter) in
+            [("usd", 2, "currency"), ("EURO", 2, "currency"), ("EUR", 7, "currency exponent")]
+        {
+            assert_eq!(Currency::new(code, decimals).unwrap_err().parameter(), Some(parameter), "{code}:{decimals}");
+        }
     }
 }

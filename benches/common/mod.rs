@@ -16,7 +16,7 @@ pub fn shop_csv(customers: u64) -> (Vec<u8>, u64) {
 /// A fresh store in its own temporary directory, with this block size.
 pub fn fresh_store(block_size: u32) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let options = StoreOptions { block_size: Some(block_size), ..StoreOptions::default() };
+    let options = StoreOptions::default().block_size(block_size);
     let store = Store::open_with(dir.path().join("store"), &options).expect("open store");
     (dir, store)
 }

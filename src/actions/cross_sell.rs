@@ -11,7 +11,14 @@ use crate::store::Store;
 use crate::summary::CustomerId;
 
 /// Which rules may make an offer, and how many offers each customer gets.
+///
+/// ```
+/// use retention::actions::CrossSellOptions;
+/// let options = CrossSellOptions::default().top(5).min_customers(50).min_lift(1.2);
+/// assert_eq!((options.top, options.min_customers, options.min_confidence), (5, 50, 0.0));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct CrossSellOptions {
     /// Offers per customer (default 3).
     pub top: usize,
@@ -30,8 +37,39 @@ impl Default for CrossSellOptions {
     }
 }
 
+impl CrossSellOptions {
+    /// Sets the offers per customer.
+    #[must_use]
+    pub fn top(mut self, value: usize) -> Self {
+        self.top = value;
+        self
+    }
+
+    /// Sets the customers who bought both categories a rule needs.
+    #[must_use]
+    pub fn min_customers(mut self, value: u64) -> Self {
+        self.min_customers = value;
+        self
+    }
+
+    /// Sets the lift a rule needs to exceed.
+    #[must_use]
+    pub fn min_lift(mut self, value: f64) -> Self {
+        self.min_lift = value;
+        self
+    }
+
+    /// Sets the least P(B | A) a rule needs.
+    #[must_use]
+    pub fn min_confidence(mut self, value: f64) -> Self {
+        self.min_confidence = value;
+        self
+    }
+}
+
 /// One offer: a category for a customer, and the rule behind it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct CrossSell {
     /// The customer.
     pub customer: CustomerId,

@@ -12,6 +12,7 @@ use crate::summary::CustomerId;
 
 /// A customer to follow up after their first order.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct FollowUp {
     /// The customer.
     pub customer: CustomerId,
@@ -27,6 +28,7 @@ pub struct FollowUp {
 
 /// A customer to win back.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct WinBack {
     /// The customer.
     pub customer: CustomerId,
@@ -49,7 +51,14 @@ pub struct WinBack {
 }
 
 /// What makes a customer a win-back candidate.
+///
+/// ```
+/// use retention::actions::WinBackOptions;
+/// let options = WinBackOptions::default().factor(1.5).min_gaps(3).p_alive_below(0.3);
+/// assert_eq!((options.factor, options.min_gaps, options.p_alive_below), (1.5, 3, Some(0.3)));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct WinBackOptions {
     /// Overdue when days since the last purchase exceed this multiple of the median gap.
     pub factor: f64,
@@ -66,8 +75,32 @@ impl Default for WinBackOptions {
     }
 }
 
+impl WinBackOptions {
+    /// Sets the multiple of the median gap beyond which a customer is overdue.
+    #[must_use]
+    pub fn factor(mut self, value: f64) -> Self {
+        self.factor = value;
+        self
+    }
+
+    /// Sets the gaps a customer needs before their rhythm is trusted.
+    #[must_use]
+    pub fn min_gaps(mut self, value: u32) -> Self {
+        self.min_gaps = value;
+        self
+    }
+
+    /// Also lists repeat customers whose P(alive) under the stored CLV model is below this.
+    #[must_use]
+    pub fn p_alive_below(mut self, value: f64) -> Self {
+        self.p_alive_below = Some(value);
+        self
+    }
+}
+
 /// A VIP: one of the top customers by spend or CLV.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Vip {
     /// The customer.
     pub customer: CustomerId,
@@ -81,6 +114,7 @@ pub struct Vip {
 
 /// What VIPs are ranked by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum VipBy {
     /// Net spend so far.
     Spend,

@@ -579,7 +579,7 @@ pub fn demo(
             Err(e) => return Err(e.into()),
         };
     store.save_clv(&model)?;
-    let options = ValueOptions { interval: Some(IntervalOptions::delta(0.9)), ..ValueOptions::default() };
+    let options = ValueOptions::default().interval(IntervalOptions::delta(0.9));
     let scores = model.valuation(options)?.score_all(summaries, &store.currency());
     let values = &scores.values;
     let seconds = started.elapsed().as_secs_f64();

@@ -22,6 +22,7 @@ const FLAGS: &[(&str, &str)] = &[
     ("FitOptions::penalty", "--penalty"),
     ("IngestOptions::delimiter", "--delimiter"),
     ("IntervalOptions::draws", "--draws"),
+    ("KMeans::fit(k)", "--k"),
     ("MetricsOptions::activity_window_days", "--activity-window"),
     ("MetricsOptions::period_days", "--period"),
     ("Rfm::compute_with(fixed)", "thresholds"),

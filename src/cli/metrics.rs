@@ -103,6 +103,8 @@ pub fn cohorts(a: &CohortsArgs, format: Format, out: &mut impl Write) -> Result<
         let label = match period {
             CohortPeriod::Month => cohort.start.to_string()[..7].to_string(),
             CohortPeriod::Week => cohort.start.to_string(),
+            // A period the library adds later: its first day names it.
+            _ => cohort.start.to_string(),
         };
         let mut row = vec![label, cohort.customers.to_string()];
         for k in 0..cohort.active.len() {
@@ -122,6 +124,7 @@ pub fn cohorts(a: &CohortsArgs, format: Format, out: &mut impl Write) -> Result<
         let unit = match period {
             CohortPeriod::Month => "month",
             CohortPeriod::Week => "week",
+            _ => "period",
         };
         writeln!(out, "Acquisition cohorts by {unit}, {what} k {unit}s after acquisition, to {}\n", c.as_of)?;
     }

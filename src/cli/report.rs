@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::Failure;
-use super::args::{self, ReportArgs};
+use super::args::{self, ReportArgs, SetIfSome};
 use super::output::Format;
 use retention::Error;
 use retention::actions::Programme;
@@ -16,12 +16,10 @@ pub fn run(a: &ReportArgs, format: Format, out: &mut impl Write) -> Result<(), F
     if format == Format::Csv {
         return Err(Error::invalid("--format", "csv", "a report is HTML (the default) or json").into());
     }
-    let metrics = MetricsOptions {
-        as_of: None,
-        period_days: args::parse_duration("--period", &a.period)?,
-        activity_window_days: args::parse_duration("--activity-window", &a.activity_window)?,
-    };
-    let cohort_period = Some(CohortPeriod::parse(&a.cohorts).map_err(on_flag("--cohorts"))?);
+    let metrics = MetricsOptions::default()
+        .period_days(args::parse_duration("--period", &a.period)?)
+        .activity_window_days(args::parse_duration("--activity-window", &a.activity_window)?);
+    let cohort_period = CohortPeriod::parse(&a.cohorts).map_err(on_flag("--cohorts"))?;
     let as_of = args::parse_day("--as-of", a.as_of.as_deref())?;
     let store = super::open_existing(&a.db)?;
     let programme = a.programme.as_ref().map(|p| Programme::load(p, &store.currency())).transpose()?;
@@ -31,7 +29,13 @@ pub fn run(a: &ReportArgs, format: Format, out: &mut impl Write) -> Result<(), F
         }
         _ => None,
     };
-    let report = store.report(&ReportOptions { as_of, metrics, cohort_period, programme, model_fit })?;
+    let options = ReportOptions::default()
+        .set_if_some(as_of, ReportOptions::as_of)
+        .metrics(metrics)
+        .cohort_period(cohort_period)
+        .set_if_some(programme, ReportOptions::programme)
+        .set_if_some(model_fit, ReportOptions::model_fit);
+    let report = store.report(&options)?;
     let text = match format {
         Format::Json => serde_json::to_string_pretty(&report).map_err(|e| Error::io("writing JSON", e.into()))? + "\n",
         _ => report.to_html(),

@@ -15,6 +15,7 @@ use crate::summary::{Summaries, Summary, SummarySource};
 /// calendar. Horizons are always given in days, so no month length is ever assumed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum TimeUnit {
     /// One unit is a day.
     Days,
@@ -497,7 +498,8 @@ mod tests {
         assert_eq!(data.x_histogram(), vec![1, 2, 0, 1]);
         let err = CountData::from_days([(1, 10, 9)], TimeUnit::Days).unwrap_err();
         assert!(err.to_string().contains("t_x 10, T 9"), "{err}");
-        assert!(CountData::from_days([(0, 3, 9)], TimeUnit::Days).is_err());
+        let e = CountData::from_days([(0, 3, 9)], TimeUnit::Days).unwrap_err();
+        assert_eq!(e.parameter(), Some("CountData::from_days(triples)"));
     }
 
     #[test]
@@ -508,7 +510,7 @@ mod tests {
         assert_eq!(err.kind(), crate::ErrorKind::NotIdentified);
         assert!(matches!(&err, Error::Fit { next, .. } if next == &vec![NextStep::LaterAsOf]), "{err:?}");
         let three = CountData::from_days([(1, 5, 9), (0, 0, 9), (2, 3, 9)], TimeUnit::Days).unwrap();
-        assert!(three.check_identifiable("BG/NBD").is_err());
+        assert_eq!(three.check_identifiable("BG/NBD").unwrap_err().kind(), crate::ErrorKind::NotIdentified);
         // Everyone still buying at the end is a finding (no dropout), not a refusal.
         let all_last_day = CountData::from_days((0..100).map(|i| (1 + i % 3, 50, 50)), TimeUnit::Days).unwrap();
         assert!(all_last_day.check_identifiable("BG/NBD").is_ok());

@@ -46,6 +46,7 @@ pub struct FrequencyGroup {
 
 /// One model's holdout performance.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ModelEvaluation {
     /// The model.
     pub kind: ModelKind,
@@ -74,6 +75,7 @@ pub struct ModelEvaluation {
 /// diagnostics of how each fits: the period-transaction histogram, weekly tracking across both
 /// periods and the holdout by calibration frequency.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Evaluation {
     /// Last calibration day.
     pub calibration_end: Day,

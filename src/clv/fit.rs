@@ -14,7 +14,14 @@ use crate::clv::optimize::{Diagnostics, Minimum, Objective, Tolerances, bfgs, he
 use crate::error::{Error, NextStep, Result};
 
 /// Options of a maximum-likelihood fit.
+///
+/// ```
+/// use retention::clv::{FitOptions, Tolerances};
+/// let options = FitOptions::default().penalty(0.01).tolerances(Tolerances::default().max_iterations(1_000));
+/// assert_eq!((options.penalty, options.tolerances.max_iterations), (0.01, 1_000));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct FitOptions {
     /// Weight λ of the L2 penalty λ·Σ(ln θᵢ)² added to the mean negative log-likelihood: it pulls
     /// every parameter towards 1 in the model's units (so its effect on α depends on the time unit,
@@ -30,6 +37,29 @@ pub struct FitOptions {
 impl Default for FitOptions {
     fn default() -> Self {
         FitOptions { penalty: 0.0, tolerances: Tolerances::default(), starts: Vec::new() }
+    }
+}
+
+impl FitOptions {
+    /// Sets the weight λ of the L2 penalty on the log-parameters (0: plain maximum likelihood).
+    #[must_use]
+    pub fn penalty(mut self, value: f64) -> Self {
+        self.penalty = value;
+        self
+    }
+
+    /// Sets the stopping rules.
+    #[must_use]
+    pub fn tolerances(mut self, value: Tolerances) -> Self {
+        self.tolerances = value;
+        self
+    }
+
+    /// Sets the starting points (natural parameters; empty: the model's own starts).
+    #[must_use]
+    pub fn starts(mut self, value: Vec<Vec<f64>>) -> Self {
+        self.starts = value;
+        self
     }
 }
 

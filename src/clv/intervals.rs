@@ -12,7 +12,16 @@ use crate::random::dist::standard_normal;
 use crate::random::rng::Rng;
 
 /// How prediction intervals are computed.
+///
+/// ```
+/// use retention::clv::IntervalOptions;
+/// let options = IntervalOptions::default().level(0.95).draws(2_000).seed(7);
+/// assert_eq!((options.level, options.draws, options.seed), (0.95, 2_000, 7));
+/// options.validate()?;
+/// # Ok::<(), retention::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct IntervalOptions {
     /// Coverage of each interval (0.9 for a 90% interval).
     pub level: f64,
@@ -24,10 +33,38 @@ pub struct IntervalOptions {
     pub seed: u64,
 }
 
+impl Default for IntervalOptions {
+    /// 90% delta-method intervals.
+    fn default() -> Self {
+        IntervalOptions::delta(0.9)
+    }
+}
+
 impl IntervalOptions {
     /// Delta-method intervals at `level`.
     pub fn delta(level: f64) -> IntervalOptions {
         IntervalOptions { level, draws: 0, seed: 0 }
+    }
+
+    /// Sets the coverage of each interval (0.9 for a 90% interval).
+    #[must_use]
+    pub fn level(mut self, value: f64) -> Self {
+        self.level = value;
+        self
+    }
+
+    /// Sets the number of parameter draws (0: the delta method).
+    #[must_use]
+    pub fn draws(mut self, value: u32) -> Self {
+        self.draws = value;
+        self
+    }
+
+    /// Sets the seed of the draws.
+    #[must_use]
+    pub fn seed(mut self, value: u64) -> Self {
+        self.seed = value;
+        self
     }
 
     /// Checks the options, naming the bad one.
@@ -62,6 +99,7 @@ impl Interval {
 
 /// One customer's prediction intervals.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CustomerIntervals {
     /// For P(alive).
     pub p_alive: Interval,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// The purchase-count models this crate fits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum ModelKind {
     /// [`BgNbd`](crate::clv::BgNbd).
     #[serde(rename = "bgnbd")]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a fit's minimum was found, and how good it is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Diagnostics {
     /// `bfgs` or `nelder-mead`.
     pub method: String,
@@ -62,7 +63,14 @@ pub struct Diagnostics {
 /// `relative_change` for three iterations with the gradient below `gradient_loose`: the second
 /// rule accepts a minimum that is as good as floating point allows (lifetimes#396 reported such
 /// fits as failures).
+///
+/// ```
+/// use retention::clv::Tolerances;
+/// let tolerances = Tolerances::default().gradient(1e-8).max_iterations(2_000);
+/// assert_eq!((tolerances.gradient, tolerances.max_iterations), (1e-8, 2_000));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Tolerances {
     /// Gradient test.
     pub gradient: f64,
@@ -77,6 +85,36 @@ pub struct Tolerances {
 impl Default for Tolerances {
     fn default() -> Self {
         Tolerances { gradient: 1e-9, gradient_loose: 1e-5, relative_change: 1e-14, max_iterations: 500 }
+    }
+}
+
+impl Tolerances {
+    /// Sets the gradient test.
+    #[must_use]
+    pub fn gradient(mut self, value: f64) -> Self {
+        self.gradient = value;
+        self
+    }
+
+    /// Sets the gradient bound of the relative-change test.
+    #[must_use]
+    pub fn gradient_loose(mut self, value: f64) -> Self {
+        self.gradient_loose = value;
+        self
+    }
+
+    /// Sets the relative-change test.
+    #[must_use]
+    pub fn relative_change(mut self, value: f64) -> Self {
+        self.relative_change = value;
+        self
+    }
+
+    /// Sets the iteration cap per start.
+    #[must_use]
+    pub fn max_iterations(mut self, value: u32) -> Self {
+        self.max_iterations = value;
+        self
     }
 }
 

@@ -60,6 +60,7 @@ impl DataFingerprint {
 
 /// A purchase model and a spend model fitted on a store as of one day.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClvModel {
     /// The day the fits describe (orders after it were not seen).
     pub as_of: Day,
@@ -152,6 +153,7 @@ fn without_money(v: &mut CustomerValue) {
 
 /// A saved model and whether the store changed after it was fitted.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct SavedClv {
     /// The model.
     pub model: ClvModel,

@@ -22,6 +22,7 @@ const MAX_WEEKS: usize = 2_000;
 /// in the store to the holdout's end. Weeks end on the calibration end and every 7th day around
 /// it, so the split falls between two weeks; the last week may be cut short by the holdout's end.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Tracking {
     /// Each week's last day.
     pub week_ends: Vec<Day>,

@@ -44,7 +44,8 @@ fn pareto_at_and_just_below_t_x_equal_t() {
         }
     }
     // t_x > T is refused at input (see data.rs), never silently scored.
-    assert!(CountData::from_days([(3, 32, 31)], TimeUnit::Days).is_err());
+    let e = CountData::from_days([(3, 32, 31)], TimeUnit::Days).unwrap_err();
+    assert_eq!(e.parameter(), Some("CountData::from_days(triples)"), "{e}");
 }
 
 /// CLVTools 0.7.0, BTYD fix_pnbd: α = β makes the ₂F₁ argument 0.

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 
 /// One parameter's estimate and its uncertainty.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Estimate {
     /// The parameter's name (`r`, `alpha`, ...).
     pub name: String,
@@ -30,6 +31,7 @@ pub struct Estimate {
 /// A fit's parameters with their uncertainty, its likelihood-based criteria and how the optimiser
 /// ended.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FitSummary {
     /// The model's name.
     pub model: String,

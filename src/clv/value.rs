@@ -19,7 +19,20 @@ use crate::summary::{CustomerId, Summaries, Summary};
 
 /// How a customer's future is valued. Durations are calendar spans counted from the as-of day
 /// of the data scored, so they mean the same whatever time unit the model was fitted in.
+///
+/// ```
+/// use retention::clv::{DiscountRate, IntervalOptions, Periods, Span, ValueOptions};
+/// let options = ValueOptions::default()
+///     .horizon(Span::months(24))
+///     .discount(DiscountRate::parse("8%/year")?)
+///     .periods(Periods::Quarter)
+///     .interval(IntervalOptions::delta(0.9));
+/// assert_eq!(options.periods, Some(Periods::Quarter));
+/// options.validate()?;
+/// # Ok::<(), retention::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ValueOptions {
     /// Window of the expected-purchases, no-purchase (churn) and purchase-count figures and of
     /// P(alive) at its end.
@@ -55,6 +68,55 @@ impl Default for ValueOptions {
 }
 
 impl ValueOptions {
+    /// Sets the window of the expected-purchases, no-purchase and purchase-count figures.
+    #[must_use]
+    pub fn window(mut self, value: Span) -> Self {
+        self.window = value;
+        self
+    }
+
+    /// Sets the CLV horizon.
+    #[must_use]
+    pub fn horizon(mut self, value: Span) -> Self {
+        self.horizon = value;
+        self
+    }
+
+    /// Sets the discount rate per calendar unit.
+    #[must_use]
+    pub fn discount(mut self, value: DiscountRate) -> Self {
+        self.discount = value;
+        self
+    }
+
+    /// Sets the share of revenue that is profit.
+    #[must_use]
+    pub fn margin(mut self, value: f64) -> Self {
+        self.margin = value;
+        self
+    }
+
+    /// Breaks the CLV down into these periods of the horizon.
+    #[must_use]
+    pub fn periods(mut self, value: Periods) -> Self {
+        self.periods = Some(value);
+        self
+    }
+
+    /// Sets the largest n of the P(n purchases in the window) figures (0: none).
+    #[must_use]
+    pub fn max_count(mut self, value: u32) -> Self {
+        self.max_count = value;
+        self
+    }
+
+    /// Adds prediction intervals computed this way.
+    #[must_use]
+    pub fn interval(mut self, value: IntervalOptions) -> Self {
+        self.interval = Some(value);
+        self
+    }
+
     /// Checks the options, naming the bad one.
     pub fn validate(&self) -> Result<()> {
         for (parameter, span) in [("ValueOptions::horizon", self.horizon), ("ValueOptions::window", self.window)] {
@@ -85,6 +147,7 @@ impl ValueOptions {
 
 /// One customer's predictions.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct CustomerValue {
     /// The customer.
     pub customer: CustomerId,
@@ -109,6 +172,7 @@ pub struct CustomerValue {
 /// Predictions for every customer with the breakdowns the options asked for, in flat arrays (one
 /// row per customer, in the order of `values`) so a million customers cost no allocation each.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Scores {
     /// Each customer's predictions.
     pub values: Vec<CustomerValue>,

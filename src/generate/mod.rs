@@ -75,7 +75,16 @@ const fn popularity_table() -> [u8; 100] {
 /// probability `p ~ Beta(a, b)`. Spend is Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV"): a
 /// customer's rate `ν ~ Gamma(q, gamma)`, each order value `z ~ Gamma(p, ν)` in major units, so the
 /// mean order value is `p·gamma/(q − 1)`.
+///
+/// ```
+/// use retention::generate::ShopConfig;
+/// let config = ShopConfig::default().customers(1_000).seed(7).days(365).return_rate(0.05);
+/// assert_eq!((config.customers, config.seed, config.days), (1_000, 7, 365));
+/// config.validate()?;
+/// # Ok::<(), retention::Error>(())
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ShopConfig {
     /// Number of customers, each making at least one purchase. Default 100,000.
     pub customers: u64,
@@ -139,6 +148,111 @@ impl ShopConfig {
     /// The default shop with this many customers and this seed.
     pub fn new(customers: u64, seed: u64) -> Self {
         ShopConfig { customers, seed, ..ShopConfig::default() }
+    }
+
+    /// Sets the number of customers.
+    #[must_use]
+    pub fn customers(mut self, value: u64) -> Self {
+        self.customers = value;
+        self
+    }
+
+    /// Sets the seed of every random draw.
+    #[must_use]
+    pub fn seed(mut self, value: u64) -> Self {
+        self.seed = value;
+        self
+    }
+
+    /// Sets the first day of the period.
+    #[must_use]
+    pub fn start(mut self, value: Day) -> Self {
+        self.start = value;
+        self
+    }
+
+    /// Sets the length of the period in days.
+    #[must_use]
+    pub fn days(mut self, value: u32) -> Self {
+        self.days = value;
+        self
+    }
+
+    /// Sets the share of the period over which first purchases are spread.
+    #[must_use]
+    pub fn acquisition_share(mut self, value: f64) -> Self {
+        self.acquisition_share = value;
+        self
+    }
+
+    /// Sets the shape of the BG/NBD gamma distribution of purchase rates.
+    #[must_use]
+    pub fn r(mut self, value: f64) -> Self {
+        self.r = value;
+        self
+    }
+
+    /// Sets the rate of the BG/NBD gamma distribution of purchase rates, in days.
+    #[must_use]
+    pub fn alpha(mut self, value: f64) -> Self {
+        self.alpha = value;
+        self
+    }
+
+    /// Sets the first shape of the BG/NBD beta distribution of dropout probabilities.
+    #[must_use]
+    pub fn a(mut self, value: f64) -> Self {
+        self.a = value;
+        self
+    }
+
+    /// Sets the second shape of the BG/NBD beta distribution of dropout probabilities.
+    #[must_use]
+    pub fn b(mut self, value: f64) -> Self {
+        self.b = value;
+        self
+    }
+
+    /// Sets the shape of each order's Gamma-Gamma value distribution.
+    #[must_use]
+    pub fn p(mut self, value: f64) -> Self {
+        self.p = value;
+        self
+    }
+
+    /// Sets the shape of the Gamma-Gamma distribution of customers' spend rates (above 1).
+    #[must_use]
+    pub fn q(mut self, value: f64) -> Self {
+        self.q = value;
+        self
+    }
+
+    /// Sets the rate of the Gamma-Gamma distribution of customers' spend rates.
+    #[must_use]
+    pub fn gamma(mut self, value: f64) -> Self {
+        self.gamma = value;
+        self
+    }
+
+    /// Sets the probability that an order is returned.
+    #[must_use]
+    pub fn return_rate(mut self, value: f64) -> Self {
+        self.return_rate = value;
+        self
+    }
+
+    /// Sets the probability of a separate repeat order later the same day.
+    #[must_use]
+    pub fn same_day_repeat_rate(mut self, value: f64) -> Self {
+        self.same_day_repeat_rate = value;
+        self
+    }
+
+    /// Sets the probability that an order is written as 2 or 3 lines.
+    #[must_use]
+    pub fn multi_line_rate(mut self, value: f64) -> Self {
+        self.multi_line_rate = value;
+        self
     }
 
     /// Checks that every parameter makes sense: at least one customer and one day, a period inside
@@ -1119,7 +1233,7 @@ mod tests {
                 Err(Error::InvalidArgument { parameter: got, .. }) => assert_eq!(got, name),
                 other => panic!("{name}: expected InvalidArgument, got {other:?}"),
             }
-            assert!(Shop::new(config).is_err());
+            assert_eq!(Shop::new(config).unwrap_err().parameter(), Some(name));
         }
         // The edges of the valid range are accepted and generate.
         let edge = ShopConfig {

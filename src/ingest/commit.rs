@@ -630,7 +630,8 @@ mod tests {
         rec.sort_orders();
         let mut d = Delta::default();
         let rows = [row(7, 12, 300, NO_CATEGORY, false)];
-        assert!(merge_customer(&mut rec, &rows, &mut Scratch::default(), &mut d).is_err());
+        let e = merge_customer(&mut rec, &rows, &mut Scratch::default(), &mut d).unwrap_err();
+        assert_eq!(e, "two stored orders share one order key");
     }
 
     #[test]

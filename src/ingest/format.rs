@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 
 /// A known input layout.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Preset {
     /// CSV with a header: customer id, order id (optional), timestamp, amount (or quantity and unit
     /// price), category (optional). Common header spellings are recognised (see the README).
@@ -100,7 +101,14 @@ impl FromStr for Preset {
 }
 
 /// Header names that override the preset's; `None` keeps the preset's choice.
+///
+/// ```
+/// use retention::ColumnNames;
+/// let columns = ColumnNames::default().customer("Email".into()).amount("Total".into());
+/// assert_eq!((columns.customer.as_deref(), columns.order), (Some("Email"), None));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ColumnNames {
     /// Customer id column.
     pub customer: Option<String>,
@@ -116,6 +124,57 @@ pub struct ColumnNames {
     pub unit_price: Option<String>,
     /// Category (or SKU) column.
     pub category: Option<String>,
+}
+
+impl ColumnNames {
+    /// Names the customer id column.
+    #[must_use]
+    pub fn customer(mut self, value: String) -> Self {
+        self.customer = Some(value);
+        self
+    }
+
+    /// Names the order id column.
+    #[must_use]
+    pub fn order(mut self, value: String) -> Self {
+        self.order = Some(value);
+        self
+    }
+
+    /// Names the date or timestamp column.
+    #[must_use]
+    pub fn timestamp(mut self, value: String) -> Self {
+        self.timestamp = Some(value);
+        self
+    }
+
+    /// Names the order-line amount column.
+    #[must_use]
+    pub fn amount(mut self, value: String) -> Self {
+        self.amount = Some(value);
+        self
+    }
+
+    /// Names the quantity column (with `unit_price`, instead of `amount`).
+    #[must_use]
+    pub fn quantity(mut self, value: String) -> Self {
+        self.quantity = Some(value);
+        self
+    }
+
+    /// Names the unit price column.
+    #[must_use]
+    pub fn unit_price(mut self, value: String) -> Self {
+        self.unit_price = Some(value);
+        self
+    }
+
+    /// Names the category (or SKU) column.
+    #[must_use]
+    pub fn category(mut self, value: String) -> Self {
+        self.category = Some(value);
+        self
+    }
 }
 
 /// How a row's fields are separated.
@@ -767,7 +826,7 @@ mod tests {
         assert_eq!("line-items".parse::<Preset>().unwrap(), Preset::LineItems);
         assert_eq!(Preset::Cdnow.to_string(), "cdnow");
         assert!("excel".parse::<Preset>().unwrap_err().to_string().contains("generic, cdnow, line-items"));
-        assert!(Layout::cdnow(3, "x").is_err());
+        assert_eq!(Layout::cdnow(3, "x").unwrap_err().kind(), crate::ErrorKind::Input);
         assert_eq!(Layout::cdnow(5, "x").unwrap().timestamp, 2);
     }
 }

@@ -78,7 +78,19 @@ pub enum Progress {
 }
 
 /// How to read the input and what to do with bad rows.
+///
+/// ```
+/// use retention::{ColumnNames, DateOrder, IngestOptions, Preset};
+/// let options = IngestOptions::default()
+///     .preset(Preset::Generic)
+///     .columns(ColumnNames::default().customer("email".into()))
+///     .delimiter(b';')
+///     .date_order(DateOrder::DayFirst)
+///     .skip_invalid(true);
+/// assert_eq!(options.delimiter, Some(b';'));
+/// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct IngestOptions {
     /// The input layout (default [`Preset::Generic`]).
     pub preset: Preset,
@@ -125,6 +137,85 @@ impl Default for IngestOptions {
     }
 }
 
+impl IngestOptions {
+    /// Sets the input layout.
+    #[must_use]
+    pub fn preset(mut self, value: Preset) -> Self {
+        self.preset = value;
+        self
+    }
+
+    /// Sets the header names overriding the preset's.
+    #[must_use]
+    pub fn columns(mut self, value: ColumnNames) -> Self {
+        self.columns = value;
+        self
+    }
+
+    /// Sets the field delimiter of CSV presets.
+    #[must_use]
+    pub fn delimiter(mut self, value: u8) -> Self {
+        self.delimiter = Some(value);
+        self
+    }
+
+    /// Sets how slash dates are read.
+    #[must_use]
+    pub fn date_order(mut self, value: DateOrder) -> Self {
+        self.date_order = value;
+        self
+    }
+
+    /// Sets whether the valid rows are ingested and the bad ones reported instead of failing.
+    #[must_use]
+    pub fn skip_invalid(mut self, value: bool) -> Self {
+        self.skip_invalid = value;
+        self
+    }
+
+    /// Writes each row set aside and its reason to this CSV file.
+    #[must_use]
+    pub fn rejects(mut self, value: PathBuf) -> Self {
+        self.rejects = Some(value);
+        self
+    }
+
+    /// Sets the name used for the input in messages when reading from a reader.
+    #[must_use]
+    pub fn source_name(mut self, value: String) -> Self {
+        self.source_name = Some(value);
+        self
+    }
+
+    /// Sets the spool bytes kept in memory before sorted runs spill to temporary files.
+    #[must_use]
+    pub fn memory_budget(mut self, value: usize) -> Self {
+        self.memory_budget = value;
+        self
+    }
+
+    /// Sets the progress callback.
+    #[must_use]
+    pub fn progress(mut self, value: ProgressFn) -> Self {
+        self.progress = Some(value);
+        self
+    }
+
+    /// Reads this sheet of a spreadsheet workbook.
+    #[must_use]
+    pub fn sheet(mut self, value: String) -> Self {
+        self.sheet = Some(value);
+        self
+    }
+
+    /// Converts a platform export's orders in other currencies at these rates.
+    #[must_use]
+    pub fn fx(mut self, value: Arc<FxRates>) -> Self {
+        self.fx = Some(value);
+        self
+    }
+}
+
 impl std::fmt::Debug for IngestOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IngestOptions")
@@ -143,6 +234,7 @@ impl std::fmt::Debug for IngestOptions {
 
 /// What an ingest did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct IngestReport {
     /// Data rows read (valid, rejected and skipped; headers and blank lines not counted).
     pub rows_read: u64,

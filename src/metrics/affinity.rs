@@ -68,6 +68,7 @@ pub struct CategoryPair {
 
 /// Store-wide category affinity as of a day.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Affinity {
     /// Orders up to and including this day count.
     pub as_of: Day,

@@ -11,6 +11,7 @@ use crate::store::Store;
 /// The length of a cohort period.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum CohortPeriod {
     /// Calendar months.
     #[default]
@@ -76,6 +77,7 @@ impl Cohort {
 
 /// The cohort matrix as of a day: periods after it are not counted, so later cohorts have shorter rows.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Cohorts {
     /// Month or week.
     pub period: CohortPeriod,

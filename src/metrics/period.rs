@@ -10,7 +10,15 @@ use crate::store::Store;
 use crate::store::codec::record::RecordView;
 
 /// What to measure.
+///
+/// ```
+/// use retention::{Day, metrics::MetricsOptions};
+/// let day = Day::from_ymd(2025, 6, 30).expect("a valid date");
+/// let options = MetricsOptions::default().as_of(day).period_days(90);
+/// assert_eq!((options.as_of, options.period_days, options.activity_window_days), (Some(day), 90, 365));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MetricsOptions {
     /// Last day of the period (default: the latest order day in the store).
     pub as_of: Option<Day>,
@@ -27,6 +35,29 @@ impl Default for MetricsOptions {
     }
 }
 
+impl MetricsOptions {
+    /// Ends the period on this day.
+    #[must_use]
+    pub fn as_of(mut self, day: Day) -> Self {
+        self.as_of = Some(day);
+        self
+    }
+
+    /// Sets the length of the period in days.
+    #[must_use]
+    pub fn period_days(mut self, value: u32) -> Self {
+        self.period_days = value;
+        self
+    }
+
+    /// Sets the activity window in days.
+    #[must_use]
+    pub fn activity_window_days(mut self, value: u32) -> Self {
+        self.activity_window_days = value;
+        self
+    }
+}
+
 /// Longest period or activity window accepted: 100 years, far inside day-number arithmetic.
 const MAX_DAYS: u32 = 36_525;
 
@@ -38,6 +69,7 @@ const MAX_K: usize = 10;
 
 /// The metrics of one period.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct PeriodMetrics {
     /// First day of the period.
     pub start: Day,

@@ -17,7 +17,18 @@ use crate::rfm::{RfmOptions, SegmentReport, Segments};
 use crate::store::{Stats, Store};
 
 /// What the report covers.
+///
+/// ```
+/// use retention::{Day, metrics::{CohortPeriod, MetricsOptions}, report::ReportOptions};
+/// let day = Day::from_ymd(2025, 6, 30).expect("a valid date");
+/// let options = ReportOptions::default()
+///     .as_of(day)
+///     .metrics(MetricsOptions::default().period_days(90))
+///     .cohort_period(CohortPeriod::Week);
+/// assert_eq!((options.as_of, options.cohort_period), (Some(day), Some(CohortPeriod::Week)));
+/// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct ReportOptions {
     /// The report's day (default: the latest order day); the metrics period ends on it.
     pub as_of: Option<Day>,
@@ -29,6 +40,43 @@ pub struct ReportOptions {
     pub programme: Option<Programme>,
     /// A calibration/holdout split for the "does the model fit?" section.
     pub model_fit: Option<crate::clv::EvaluateOptions>,
+}
+
+impl ReportOptions {
+    /// Makes this the report's day.
+    #[must_use]
+    pub fn as_of(mut self, day: Day) -> Self {
+        self.as_of = Some(day);
+        self
+    }
+
+    /// Sets the period length and activity window of the metrics.
+    #[must_use]
+    pub fn metrics(mut self, value: MetricsOptions) -> Self {
+        self.metrics = value;
+        self
+    }
+
+    /// Groups the cohorts by this period.
+    #[must_use]
+    pub fn cohort_period(mut self, value: CohortPeriod) -> Self {
+        self.cohort_period = Some(value);
+        self
+    }
+
+    /// Adds the tiers section for this loyalty programme.
+    #[must_use]
+    pub fn programme(mut self, value: Programme) -> Self {
+        self.programme = Some(value);
+        self
+    }
+
+    /// Adds the "does the model fit?" section for this calibration/holdout split.
+    #[must_use]
+    pub fn model_fit(mut self, value: crate::clv::EvaluateOptions) -> Self {
+        self.model_fit = Some(value);
+        self
+    }
 }
 
 /// The distribution of CLV under the stored model. Values are in major currency units (floating
@@ -108,6 +156,7 @@ pub struct LoyaltySummary {
 
 /// Every figure of the report; its JSON serialisation is the report's JSON output.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Report {
     /// The report's day.
     pub as_of: Day,

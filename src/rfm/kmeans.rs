@@ -48,10 +48,14 @@ impl KMeans {
     /// ```
     pub fn fit(points: &[Point], k: usize, seed: u64) -> Result<KMeans> {
         if !(1..=64).contains(&k) {
-            return Err(Error::invalid("k", k.to_string(), "expected 1 to 64 clusters"));
+            return Err(Error::invalid("KMeans::fit(k)", k.to_string(), "expected 1 to 64 clusters"));
         }
         if points.len() < k {
-            return Err(Error::invalid("k", k.to_string(), format!("only {} customers to cluster", points.len())));
+            return Err(Error::invalid(
+                "KMeans::fit(k)",
+                k.to_string(),
+                format!("only {} customers to cluster", points.len()),
+            ));
         }
         let mut centres = seed_plus_plus(points, k, seed);
         let mut assignment = vec![u8::MAX; points.len()];
@@ -383,8 +387,9 @@ mod tests {
     #[test]
     fn bad_k_is_an_error() {
         let (points, _) = planted();
-        assert!(KMeans::fit(&points, 0, 1).is_err());
-        assert!(KMeans::fit(&points[..2], 3, 1).is_err());
+        for (points, k) in [(&points[..], 0), (&points[..2], 3)] {
+            assert_eq!(KMeans::fit(points, k, 1).unwrap_err().parameter(), Some("KMeans::fit(k)"), "k {k}");
+        }
         // Identical points: the seeding must not loop or divide by zero.
         let same = vec![[1.0, 1.0, 1.0]; 10];
         let fit = KMeans::fit(&same, 3, 1).unwrap();

@@ -116,6 +116,7 @@ fn ratio(a: f64, b: f64) -> f64 {
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct SegmentReport {
     /// The as-of day of the scores.
     pub as_of: Day,

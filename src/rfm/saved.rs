@@ -52,6 +52,7 @@ pub struct SavedScores {
 
 /// One customer's saved scores.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct SavedScore {
     /// R, F and M scores.
     pub r: u8,
@@ -210,7 +211,8 @@ mod tests {
         let before = store.saved_score(a).unwrap().unwrap();
         let csv = "customer_id,order_id,timestamp,amount\na,3,2024-01-05,10\nz,4,2024-01-05,10\n";
         store.inner().engine.faults.fail_in(2, true);
-        assert!(store.ingest(csv.as_bytes(), &IngestOptions::default()).is_err());
+        let e = store.ingest(csv.as_bytes(), &IngestOptions::default()).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Io, "{e}");
         store.inner().engine.faults.heal();
         assert_eq!(store.saved_score(a).unwrap().unwrap(), before);
         assert!(store.customer("z").unwrap().is_none());

@@ -14,6 +14,7 @@ use crate::summary::{CustomerId, Summaries, Summary, SummarySource};
 /// What the M of RFM measures.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Monetary {
     /// Purchases minus returns, minor units (the default).
     #[default]
@@ -27,7 +28,14 @@ pub enum Monetary {
 }
 
 /// How to score: the number of bins per dimension and the monetary measure.
+///
+/// ```
+/// use retention::rfm::{Monetary, RfmOptions};
+/// let options = RfmOptions::default().bins(4).monetary(Monetary::AverageOrder);
+/// assert_eq!((options.bins, options.monetary), (4, Monetary::AverageOrder));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RfmOptions {
     /// Scores run 1..=`bins`; 3, 4, 5 (default) or 10.
     pub bins: u8,
@@ -42,6 +50,20 @@ impl Default for RfmOptions {
 }
 
 impl RfmOptions {
+    /// Sets the number of bins per dimension (3, 4, 5 or 10).
+    #[must_use]
+    pub fn bins(mut self, value: u8) -> Self {
+        self.bins = value;
+        self
+    }
+
+    /// Sets what M measures.
+    #[must_use]
+    pub fn monetary(mut self, value: Monetary) -> Self {
+        self.monetary = value;
+        self
+    }
+
     /// Checks the options before any work: an [`Error::InvalidArgument`] names the field.
     pub fn validate(&self) -> Result<()> {
         if ![3, 4, 5, 10].contains(&self.bins) {
@@ -133,6 +155,7 @@ impl Cuts {
 
 /// One customer's RFM values and scores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct RfmScore {
     /// The customer.
     pub customer: CustomerId,
@@ -182,6 +205,7 @@ impl RfmScore {
 
 /// RFM scores of every customer with a purchase, as of a day.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Rfm {
     /// The day recency is measured to.
     pub as_of: Day,
@@ -208,7 +232,7 @@ impl Rfm {
     /// let csv = "customer_id,order_id,timestamp,amount\n\
     ///            a,1,2024-01-01,10\na,2,2024-03-01,30\nb,3,2024-02-01,5\nc,4,2024-03-01,80\n";
     /// store.ingest(csv.as_bytes(), &Default::default())?;
-    /// let rfm = Rfm::compute(&store.summaries(None)?, &RfmOptions { bins: 3, ..RfmOptions::default() })?;
+    /// let rfm = Rfm::compute(&store.summaries(None)?, &RfmOptions::default().bins(3))?;
     /// let cells: Vec<String> = rfm.scores.iter().map(|s| s.cell()).collect();
     /// // a and c bought on the as-of day, but one customer (b) is less recent than them, so with
     /// // L = 1 of N = 3 they score R = 1 + ⌊3·1/3⌋ = 2: ties take their group's first score.
@@ -456,7 +480,7 @@ mod tests {
 
     #[test]
     fn fixed_cuts_must_ascend() {
-        assert!(Cuts::fixed(vec![10, 10]).is_err());
+        assert_eq!(Cuts::fixed(vec![10, 10]).unwrap_err().parameter(), Some("Cuts::fixed(cuts)"));
         assert_eq!(Cuts::fixed(vec![10, 20]).unwrap().score(20), 2);
     }
 

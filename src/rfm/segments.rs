@@ -308,8 +308,9 @@ mod tests {
             when: Conditions { r: Some(r), fm: Some(fm), ..Conditions::default() },
             five_point: false,
         };
-        assert!(Segments::new(vec![rule((1, 5), (1, 4))]).is_err());
-        assert!(Segments::new(vec![]).is_err());
+        for rules in [vec![rule((1, 5), (1, 4))], vec![]] {
+            assert_eq!(Segments::new(rules).unwrap_err().parameter(), Some("Segments::new(rules)"));
+        }
         let s = Segments::new(vec![rule((5, 5), (5, 5)), catch_all("rest")]).unwrap();
         assert_eq!((s.name(s.classify(5, 5)), s.name(s.classify(4, 5))), ("x", "rest"));
     }

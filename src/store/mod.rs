@@ -38,15 +38,12 @@ use meta::Meta;
 /// ```
 /// use retention::{Currency, StoreOptions};
 /// # fn main() -> retention::Result<()> {
-/// let opts = StoreOptions {
-///     currency: Some(Currency::new("EUR", 2)?),
-///     time_zone: Some("Europe/Berlin".into()),
-///     ..StoreOptions::default()
-/// };
-/// # let _ = opts;
+/// let opts = StoreOptions::default().currency(Currency::new("EUR", 2)?).time_zone("Europe/Berlin".into());
+/// assert_eq!(opts.time_zone.as_deref(), Some("Europe/Berlin"));
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct StoreOptions {
     /// *Creation*: the store's one currency (default USD, 2 decimals).
     pub currency: Option<Currency>,
@@ -69,6 +66,43 @@ pub const DEFAULT_BLOCK_SIZE: u32 = 128;
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions { currency: None, time_zone: None, block_size: None, cache_capacity: 256 << 20, create: true }
+    }
+}
+
+impl StoreOptions {
+    /// Sets the currency of a new store.
+    #[must_use]
+    pub fn currency(mut self, value: Currency) -> Self {
+        self.currency = Some(value);
+        self
+    }
+
+    /// Sets the time zone of a new store (`UTC`, `+05:30` or an IANA name).
+    #[must_use]
+    pub fn time_zone(mut self, value: String) -> Self {
+        self.time_zone = Some(value);
+        self
+    }
+
+    /// Sets the customers per stored block of a new store.
+    #[must_use]
+    pub fn block_size(mut self, value: u32) -> Self {
+        self.block_size = Some(value);
+        self
+    }
+
+    /// Sets sled's page-cache budget in bytes.
+    #[must_use]
+    pub fn cache_capacity(mut self, value: u64) -> Self {
+        self.cache_capacity = value;
+        self
+    }
+
+    /// Sets whether a missing or empty directory becomes a new store.
+    #[must_use]
+    pub fn create(mut self, value: bool) -> Self {
+        self.create = value;
+        self
     }
 }
 

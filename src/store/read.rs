@@ -18,6 +18,7 @@ use crate::summary::{CustomerId, Summaries, Summary};
 /// Store-wide totals (`retention stats`). Only data, so two stores holding the same orders compare
 /// equal whatever their history of ingests.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Stats {
     /// Customers with at least one order (purchase or return).
     pub customers: u64,
@@ -48,6 +49,7 @@ pub struct Stats {
 
 /// One customer with every stored order.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct CustomerProfile {
     /// Internal id.
     pub id: CustomerId,

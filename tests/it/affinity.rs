@@ -126,7 +126,7 @@ fn cross_sell_by_hand() {
             .collect::<Vec<_>>()
     };
     // Only rules with lift above 1: books ↔ music (4/3). C gets music, D gets books.
-    let base = CrossSellOptions { min_customers: 1, ..CrossSellOptions::default() };
+    let base = CrossSellOptions::default().min_customers(1);
     let s = |x: &str| x.to_string();
     assert_eq!(offers(&base, None), [(2, 1, s("music"), s("books")), (3, 1, s("books"), s("music"))]);
     let list = store.cross_sell(&a, &base, None).unwrap();
@@ -137,7 +137,7 @@ fn cross_sell_by_hand() {
     // Down to lift 1 (independent rules too): games reaches A and C but not D, who bought games
     // and returned them; F (games) gets books and music at equal lift and confidence 1/2, lower
     // category id first.
-    let loose = CrossSellOptions { min_lift: 0.5, ..base };
+    let loose = base.min_lift(0.5);
     let got = offers(&loose, None);
     assert_eq!(
         got,
@@ -152,10 +152,10 @@ fn cross_sell_by_hand() {
     );
     // One offer each, and only for D.
     let members = [false, false, false, true, false, false];
-    assert_eq!(offers(&CrossSellOptions { top: 1, ..loose }, Some(&members)), [(3, 1, s("books"), s("music"))]);
+    assert_eq!(offers(&loose.top(1), Some(&members)), [(3, 1, s("books"), s("music"))]);
     // The support floor is the default guard against noise: no rule has 20 customers here.
     assert!(store.cross_sell(&a, &CrossSellOptions::default(), None).unwrap().is_empty());
-    assert!(store.cross_sell(&a, &CrossSellOptions { top: 0, ..base }, None).is_err());
+    assert_eq!(store.cross_sell(&a, &base.top(0), None).unwrap_err().parameter(), Some("CrossSellOptions::top"));
 }
 
 /// More categories than the dense triangle holds: pairs are counted in a map, with the same result.

@@ -8,7 +8,7 @@ use retention::{Day, IngestOptions, Preset};
 use crate::common::{fixture, temp_store};
 
 fn cdnow() -> IngestOptions {
-    IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() }
+    IngestOptions::default().preset(Preset::Cdnow)
 }
 
 #[test]

@@ -197,7 +197,7 @@ fn saved_model_round_trips_and_goes_stale_after_a_changing_ingest() {
     assert_eq!(first, values[0]);
 
     // Identical re-ingest: not stale. New data: stale.
-    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    let options = IngestOptions::default().preset(Preset::Cdnow);
     store.ingest_files(&[fixture("cdnow/CDNOW_sample.txt")], &options).unwrap();
     assert!(!store.saved_clv().unwrap().unwrap().stale);
     store.ingest("99999 99999 19980701 1 10.00\n".as_bytes(), &options).unwrap();
@@ -211,11 +211,9 @@ fn clv_is_discounted_and_scales_with_margin() {
         .fit_clv(Some(Day::from_ymd(1997, 9, 30).unwrap()), ModelKind::BgNbd, TimeUnit::Weeks, &FitOptions::default())
         .unwrap();
     let at = |discount: f64, margin: f64| {
-        let options = ValueOptions {
-            discount: retention::clv::DiscountRate { rate: discount, per: retention::clv::CalendarUnit::Year },
-            margin,
-            ..ValueOptions::default()
-        };
+        let options = ValueOptions::default()
+            .discount(retention::clv::DiscountRate { rate: discount, per: retention::clv::CalendarUnit::Year })
+            .margin(margin);
         store.clv_values(&model, &options).unwrap()
     };
     let (none, some, half) = (at(0.0, 1.0), at(0.2, 1.0), at(0.0, 0.5));

@@ -51,7 +51,7 @@ pub fn generated_store(customers: u64, seed: u64) -> (tempfile::TempDir, Store) 
 /// The CDNOW sample in a store, with its summaries at the papers' calibration end (1997-09-30).
 pub fn cdnow_calibration() -> (tempfile::TempDir, Store, Summaries) {
     let (dir, store) = temp_store();
-    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    let options = IngestOptions::default().preset(Preset::Cdnow);
     store.ingest_files(&[fixture("cdnow/CDNOW_sample.txt")], &options).expect("ingest CDNOW");
     let summaries = store.summaries(Day::from_ymd(1997, 9, 30)).expect("summaries");
     (dir, store, summaries)

@@ -23,7 +23,7 @@ fn cdnow_events() -> String {
 #[test]
 fn an_event_log_fits_the_count_models_and_leaves_money_out() {
     let (_d, money) = temp_store();
-    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    let options = IngestOptions::default().preset(Preset::Cdnow);
     money.ingest_files(&[fixture("cdnow/CDNOW_sample.txt")], &options).unwrap();
     let (dir, counts) = temp_store();
     let r = counts.ingest(cdnow_events().as_bytes(), &IngestOptions::default()).unwrap();

@@ -38,6 +38,6 @@ fn fuzz_parse_counts_rows() {
     use retention::Preset;
     let good = b"customer_id,order_id,timestamp,amount\na,1,2024-01-01,1.00\nb,2,2024-01-02,x\n";
     assert_eq!(retention::internals::parse_rows(Preset::Generic, good).unwrap(), 1);
-    assert!(retention::internals::parse_rows(Preset::Generic, b"").is_err());
+    assert_eq!(retention::internals::parse_rows(Preset::Generic, b"").unwrap_err().kind(), retention::ErrorKind::Input);
     assert_eq!(retention::internals::parse_rows(Preset::Cdnow, b"00001 19970101 1 11.77\n").unwrap(), 1);
 }

@@ -67,7 +67,7 @@ fn overlapping_exports_without_order_ids_do_not_double_count() {
 #[test]
 fn timestamps_become_days_in_the_store_time_zone() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = StoreOptions { time_zone: Some("America/New_York".into()), ..StoreOptions::default() };
+    let opts = StoreOptions::default().time_zone("America/New_York".into());
     let store = Store::open_with(dir.path().join("s"), &opts).unwrap();
     ingest_str(
         &store,
@@ -117,7 +117,7 @@ fn a_failed_ingest_leaves_the_store_unchanged() {
 fn skip_invalid_ingests_the_rest_and_writes_rejects() {
     let (d, store) = temp_store();
     let rejects = d.path().join("rejects.csv");
-    let opts = IngestOptions { skip_invalid: true, rejects: Some(rejects.clone()), ..IngestOptions::default() };
+    let opts = IngestOptions::default().skip_invalid(true).rejects(rejects.clone());
     let r = store
         .ingest(
             "customer_id,timestamp,amount\na,2024-01-01,1\nb,2024-13-01,1\n,2024-01-01,2\nc,2024-01-01,2\n".as_bytes(),
@@ -138,7 +138,7 @@ fn skip_invalid_ingests_the_rest_and_writes_rejects() {
 fn skip_invalid_that_rejects_every_row_fails() {
     let (d, store) = temp_store();
     let rejects = d.path().join("rejects.csv");
-    let opts = IngestOptions { skip_invalid: true, rejects: Some(rejects.clone()), ..IngestOptions::default() };
+    let opts = IngestOptions::default().skip_invalid(true).rejects(rejects.clone());
     let e = store.ingest("customer_id,timestamp,amount\na,2024-13-01,1\nb,x,1\n".as_bytes(), &opts).unwrap_err();
     assert!(e.to_string().contains("every one of the 2 rows was rejected"), "{e}");
     assert_eq!(store.stats().unwrap().orders, 0);
@@ -191,10 +191,10 @@ fn spreadsheets_read_like_their_csv() {
         assert_eq!(by_name(&store, None), by_name(&csv, None), "{f}");
     }
     let (_d, returns) = temp_store();
-    let options = IngestOptions { sheet: Some("returns".into()), ..IngestOptions::default() };
+    let options = IngestOptions::default().sheet("returns".into());
     let r = returns.ingest_files(&[wb("orders.xlsx")], &options).unwrap();
     assert_eq!((r.rows_read, by_name(&returns, None)["10001"].spend), (1, 725));
-    let options = IngestOptions { sheet: Some("Refunds".into()), ..IngestOptions::default() };
+    let options = IngestOptions::default().sheet("Refunds".into());
     let e = returns.ingest_files(&[wb("orders.xlsx")], &options).unwrap_err().to_string();
     assert!(e.contains("no sheet \"Refunds\"") && e.contains("its sheets: Orders, Returns"), "{e}");
 
@@ -229,7 +229,7 @@ fn dry_run_reports_and_writes_nothing() {
     ingest_str(&store, "customer_id,order_id,timestamp,amount\na,1,2024-01-03,5\nb,2,2024-01-04,6\n").unwrap();
     let before = by_name(&store, None);
     let later = "customer_id,order_id,timestamp,amount\na,1,2024-01-03,5\nb,2,2024-01-04,9\nc,3,2024-02-01,1\nd,4,2024-13-01,1\n";
-    let opts = IngestOptions { skip_invalid: true, ..IngestOptions::default() };
+    let opts = IngestOptions::default().skip_invalid(true);
     let mut ingest = store.begin_ingest(&opts).unwrap();
     ingest.read("later.csv", later.as_bytes()).unwrap();
     let dry = ingest.dry_run().unwrap();
@@ -267,7 +267,7 @@ fn line_items_are_recognised_without_a_preset() {
     assert_eq!((r.sources[0].layout.as_str(), r.sources[0].detected), ("line-items", true));
     assert_eq!((r.orders_new, r.rows_skipped), (1, 1));
     let (_d2, named) = temp_store();
-    let opts = IngestOptions { preset: retention::Preset::LineItems, ..IngestOptions::default() };
+    let opts = IngestOptions::default().preset(retention::Preset::LineItems);
     let n = named.ingest(csv.as_bytes(), &opts).unwrap();
     assert!(!n.sources[0].detected);
     assert_eq!(by_name(&detected, None), by_name(&named, None));
@@ -290,7 +290,7 @@ fn spilling_to_disk_gives_the_same_store() {
         ));
     }
     let (_a, small) = temp_store();
-    let tight = IngestOptions { memory_budget: 64 << 10, ..IngestOptions::default() };
+    let tight = IngestOptions::default().memory_budget(64 << 10);
     let r = small.ingest(csv.as_bytes(), &tight).unwrap();
     assert!(r.spilled_runs > 10, "expected spilled runs, got {}", r.spilled_runs);
     let (_b, big) = temp_store();

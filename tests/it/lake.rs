@@ -27,7 +27,7 @@ fn export(store: &Store) -> String {
 }
 
 fn store_in(dir: &Path, name: &str, zone: &str) -> Store {
-    let options = StoreOptions { time_zone: Some(zone.into()), ..StoreOptions::default() };
+    let options = StoreOptions::default().time_zone(zone.into());
     Store::open_with(dir.join(name), &options).unwrap()
 }
 
@@ -200,7 +200,7 @@ fn bad_parquet_rows_are_named_and_change_nothing() {
     }
     // With --skip-invalid the good rows go in and the bad one is reported.
     let path = dir.path().join("null_customer.parquet");
-    let options = IngestOptions { skip_invalid: true, ..IngestOptions::default() };
+    let options = IngestOptions::default().skip_invalid(true);
     let report = store.ingest_files(&[&path], &options).unwrap();
     assert_eq!((report.rows_read, report.rows_rejected, report.customers_new), (3, 1, 2));
 }
@@ -219,7 +219,7 @@ fn a_parquet_export_restores_an_identical_store() {
     assert_eq!(export(&restored), export(&store));
     assert_eq!(restored.stats().unwrap(), store.stats().unwrap());
     // A store in another currency refuses it.
-    let euros = StoreOptions { currency: Some(retention::Currency::new("EUR", 2).unwrap()), ..StoreOptions::default() };
+    let euros = StoreOptions::default().currency(retention::Currency::new("EUR", 2).unwrap());
     let other = Store::open_with(dir.path().join("euros"), &euros).unwrap();
     let e = other.ingest_files(&[&path], &IngestOptions::default()).unwrap_err().to_string();
     assert!(e.contains("USD:2") && e.contains("EUR:2"), "{e}");

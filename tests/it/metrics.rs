@@ -30,11 +30,10 @@ F,15,2024-01-05,10.00
 fn six_customers_by_hand() {
     let (_dir, store) = temp_store();
     ingest_str(&store, SIX).unwrap();
-    let options = MetricsOptions {
-        as_of: Some(Day::from_ymd(2023, 12, 31).unwrap()),
-        period_days: 365,
-        activity_window_days: 180,
-    };
+    let options = MetricsOptions::default()
+        .as_of(Day::from_ymd(2023, 12, 31).unwrap())
+        .period_days(365)
+        .activity_window_days(180);
     let m = store.period_metrics(&options, None).unwrap();
     assert_eq!((m.start, m.end), (Day::from_ymd(2023, 1, 1).unwrap(), Day::from_ymd(2023, 12, 31).unwrap()));
     // Purchase days by the end: A 4, B 2, C 1, D 2 (two orders on 2023-05-01 are one day), E 3;
@@ -60,11 +59,12 @@ fn six_customers_by_hand() {
     // Restricted to A and E (ids 0 and 4).
     // A window shorter than the period: D (new in May, last bought 2023-10-01) has lapsed by the
     // end under a 60-day window, and is not subtracted from customers at the end (only E is one).
-    let short = MetricsOptions { activity_window_days: 60, ..options };
+    let short = options.activity_window_days(60);
     let m = store.period_metrics(&short, None).unwrap();
     assert_eq!((m.customers_at_start, m.customers_at_end, m.new_customers), (2, 2, 1)); // C, E; A, E
     assert_eq!(m.retention_rate, Some(1.0)); // (2 − 0) / 2
-    assert!(store.period_metrics(&MetricsOptions { period_days: 40_000, ..options }, None).is_err());
+    let e = store.period_metrics(&options.period_days(40_000), None).unwrap_err();
+    assert_eq!(e.parameter(), Some("MetricsOptions::period_days"));
 
     let members = [true, false, false, false, true, false];
     let m = store.period_metrics(&options, Some(&members)).unwrap();
@@ -75,10 +75,10 @@ fn six_customers_by_hand() {
 #[test]
 fn cdnow_repeat_curve_as_of_the_end() {
     let (_dir, store) = temp_store();
-    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    let options = IngestOptions::default().preset(Preset::Cdnow);
     store.ingest_files(&[fixture("cdnow/CDNOW_master.txt")], &options).unwrap();
     let as_of = Day::from_ymd(1998, 6, 30).unwrap();
-    let m = store.period_metrics(&MetricsOptions { as_of: Some(as_of), ..MetricsOptions::default() }, None).unwrap();
+    let m = store.period_metrics(&MetricsOptions::default().as_of(as_of), None).unwrap();
     let summaries = store.summaries(Some(as_of)).unwrap();
     // Cross-check against the summaries: the same customers, the same repeaters.
     let repeaters = summaries.customers.iter().filter(|s| s.purchase_days > 1).count();
@@ -123,7 +123,7 @@ fn six_customer_cohorts_by_hand() {
 fn cdnow_monthly_cohorts() {
     use retention::metrics::CohortPeriod;
     let (_dir, store) = temp_store();
-    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    let options = IngestOptions::default().preset(Preset::Cdnow);
     store.ingest_files(&[fixture("cdnow/CDNOW_master.txt")], &options).unwrap();
     let c = store.cohorts(CohortPeriod::Month, Some(Day::from_ymd(1998, 6, 30).unwrap())).unwrap();
     // Everyone first bought in January, February or March 1997.

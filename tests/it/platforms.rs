@@ -12,7 +12,7 @@ use crate::common::{by_name, fixture};
 /// A new store in `currency` (a bare ISO code, so JPY gets no decimals).
 fn store_in(currency: &str) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let options = StoreOptions { currency: Some(currency.parse::<Currency>().unwrap()), ..StoreOptions::default() };
+    let options = StoreOptions::default().currency(currency.parse::<Currency>().unwrap());
     let store = Store::open_with(dir.path().join("store"), &options).unwrap();
     (dir, store)
 }
@@ -177,7 +177,7 @@ fn etsy_sold_orders_by_the_platform_rules() {
 #[test]
 fn other_currencies_convert_at_the_rates_given() {
     let rates = std::sync::Arc::new(retention::FxRates::from_path(&fixture("exports/fx_rates.csv")).unwrap());
-    let options = IngestOptions { fx: Some(rates), ..IngestOptions::default() };
+    let options = IngestOptions::default().fx(rates);
     let ingest_fx =
         |store: &Store, file: &str| store.ingest_files(&[fixture(&format!("exports/{file}"))], &options).unwrap();
     let (_d, woo) = store_in("USD");
@@ -256,7 +256,7 @@ fn unattributed_orders_go_to_the_rejects_file() {
     let dir = tempfile::tempdir().unwrap();
     let rejects = dir.path().join("rejects.csv");
     let (_d, store) = store_in("USD");
-    let options = IngestOptions { rejects: Some(rejects.clone()), ..IngestOptions::default() };
+    let options = IngestOptions::default().rejects(rejects.clone());
     let r = store.ingest_files(&[fixture("exports/woocommerce/order_export_2025-04-05.csv")], &options).unwrap();
     assert_eq!(r.orders_unattributed, 1);
     let text = std::fs::read_to_string(&rejects).unwrap();

@@ -19,7 +19,7 @@ fn per_period_values_sum_to_the_total() {
         (Periods::Quarter, Span::days(400), 5),
         (Periods::Year, Span::months(30), 3),
     ] {
-        let options = ValueOptions { horizon, periods: Some(periods), ..ValueOptions::default() };
+        let options = ValueOptions::default().horizon(horizon).periods(periods);
         let scores = store.clv_scores(&model, &options).unwrap();
         assert_eq!(scores.period_ends.len(), count, "{periods:?}");
         assert_eq!(scores.period_ends.last(), Some(&horizon.end(jan_1_2024().unwrap())));
@@ -46,7 +46,7 @@ fn a_horizon_means_the_same_in_every_unit() {
     let weeks = store.fit_clv(jan_1_2024(), ModelKind::BgNbd, TimeUnit::Weeks, &Default::default()).unwrap();
     let days = store.fit_clv(jan_1_2024(), ModelKind::BgNbd, TimeUnit::Days, &Default::default()).unwrap();
     let clv = |model, horizon: &str| {
-        let options = ValueOptions { horizon: Span::parse("--horizon", horizon).unwrap(), ..ValueOptions::default() };
+        let options = ValueOptions::default().horizon(Span::parse("--horizon", horizon).unwrap());
         store.clv_values(model, &options).unwrap()
     };
     let months = clv(&weeks, "12months");
@@ -60,8 +60,7 @@ fn a_horizon_means_the_same_in_every_unit() {
     }
     // A discount of 10% a year is one of (1.1^(1/12) − 1) a month, to rounding.
     let monthly = 1.1f64.powf(1.0 / 12.0) - 1.0;
-    let per_month =
-        ValueOptions { discount: DiscountRate { rate: monthly, per: CalendarUnit::Month }, ..ValueOptions::default() };
+    let per_month = ValueOptions::default().discount(DiscountRate { rate: monthly, per: CalendarUnit::Month });
     let by_month = store.clv_values(&weeks, &per_month).unwrap();
     let total = |v: &[retention::clv::CustomerValue]| v.iter().map(|c| c.clv).sum::<f64>();
     // Not identical: a calendar month is a twelfth of a year only on average.
@@ -75,7 +74,7 @@ fn window_columns_agree_with_the_purchase_counts() {
     let (_dir, store) = generated_store(3_000, 11);
     for kind in [ModelKind::BgNbd, ModelKind::ParetoNbd] {
         let model = store.fit_clv(jan_1_2024(), kind, TimeUnit::Weeks, &Default::default()).unwrap();
-        let options = ValueOptions { window: Span::days(90), max_count: 250, ..ValueOptions::default() };
+        let options = ValueOptions::default().window(Span::days(90)).max_count(250);
         let scores = store.clv_scores(&model, &options).unwrap();
         for (i, v) in scores.values.iter().enumerate() {
             let counts = scores.counts_of(i);
@@ -101,11 +100,9 @@ fn discounted_purchases_approach_the_closed_form_dert() {
     let model = store.fit_clv(jan_1_2024(), ModelKind::ParetoNbd, TimeUnit::Weeks, &Default::default()).unwrap();
     let retention::clv::CountModel::ParetoNbd(pnbd) = model.purchases.model else { panic!("{model:?}") };
     let daily = 0.0004; // 0.04% a day, about 15.7% a year
-    let options = ValueOptions {
-        horizon: Span::months(1_200),
-        discount: DiscountRate { rate: daily, per: CalendarUnit::Day },
-        ..ValueOptions::default()
-    };
+    let options = ValueOptions::default()
+        .horizon(Span::months(1_200))
+        .discount(DiscountRate { rate: daily, per: CalendarUnit::Day });
     let values = store.clv_values(&model, &options).unwrap();
     let summaries = store.summaries(jan_1_2024()).unwrap();
     let delta = 7.0 * f64::ln_1p(daily); // per week, continuous

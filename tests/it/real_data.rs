@@ -165,7 +165,7 @@ fn donations_fit_every_model_with_defaults() {
 #[test]
 fn cdnow_fits_every_model_at_several_calibration_splits() {
     let (_dir, store) = crate::common::temp_store();
-    let options = retention::IngestOptions { preset: retention::Preset::Cdnow, ..Default::default() };
+    let options = retention::IngestOptions::default().preset(retention::Preset::Cdnow);
     store.ingest_files(&[crate::common::fixture("cdnow/CDNOW_sample.txt")], &options).unwrap();
     for as_of in ["1997-02-28", "1997-04-30", "1997-09-30", "1998-03-31"] {
         let summaries = store.summaries(Some(as_of.parse().unwrap())).unwrap();

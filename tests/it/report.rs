@@ -54,7 +54,7 @@ fn section<'a>(html: &'a str, id: &str) -> &'a str {
 
 fn cdnow_store() -> (tempfile::TempDir, Store) {
     let (dir, store) = temp_store();
-    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    let options = IngestOptions::default().preset(Preset::Cdnow);
     store.ingest_files(&[fixture("cdnow/CDNOW_master.txt")], &options).unwrap();
     (dir, store)
 }
@@ -71,7 +71,7 @@ fn cdnow_report_has_the_library_figures_and_renders_every_section() {
     )
     .unwrap();
     // No CLV model yet: the section says why.
-    let options = ReportOptions { as_of, programme: Some(programme), ..ReportOptions::default() };
+    let options = ReportOptions::default().as_of(as_of.unwrap()).programme(programme);
     let report = store.report(&options).unwrap();
     assert!(report.clv.is_none());
     assert!(report.clv_note.as_deref().unwrap().contains("clv fit"));
@@ -82,7 +82,7 @@ fn cdnow_report_has_the_library_figures_and_renders_every_section() {
     store.save_clv(&model).unwrap();
     let report = store.report(&options).unwrap();
     // The figures are the library's own.
-    let metrics = store.period_metrics(&MetricsOptions { as_of, ..MetricsOptions::default() }, None).unwrap();
+    let metrics = store.period_metrics(&MetricsOptions::default().as_of(as_of.unwrap()), None).unwrap();
     assert_eq!(report.metrics, metrics);
     assert_eq!(report.cohorts, store.cohorts(CohortPeriod::Month, as_of).unwrap());
     assert_eq!(report.stats, store.stats().unwrap());
@@ -137,10 +137,11 @@ fn category_names_are_escaped_and_charted() {
 #[test]
 fn an_empty_store_has_no_report_and_as_of_limits_the_totals() {
     let (_dir, store) = temp_store();
-    assert!(store.report(&ReportOptions::default()).is_err());
+    let e = store.report(&ReportOptions::default()).unwrap_err();
+    assert!(matches!(&e, retention::Error::Needs { need: retention::Need::Orders, .. }), "{e:?}");
     ingest_str(&store, crate::affinity::BASKETS).unwrap();
     // As of 2024-01-03: A (books), B (one order), C, E's two orders; nothing later counts.
-    let report = store.report(&ReportOptions { as_of: Day::from_ymd(2024, 1, 3), ..ReportOptions::default() }).unwrap();
+    let report = store.report(&ReportOptions::default().as_of(Day::from_ymd(2024, 1, 3).unwrap())).unwrap();
     let total = &report.segments.total;
     assert_eq!((total.customers, total.orders, total.revenue), (4, 5, 1_000 + 2_000 + 1_500 + 2_000));
     assert!(section(&report.to_html(), "overview").contains("65.00"));
@@ -160,7 +161,7 @@ fn model_fit_section_draws_the_evaluation() {
         fit: FitOptions::default(),
         models: vec![ModelKind::BgNbd, ModelKind::ParetoNbd],
     };
-    let options = ReportOptions { model_fit: Some(split.clone()), ..ReportOptions::default() };
+    let options = ReportOptions::default().model_fit(split.clone());
     let report = store.report(&options).unwrap();
     let fit = report.model_fit.as_ref().expect("the section's figures");
     let direct = store.evaluate_clv(&split).unwrap();

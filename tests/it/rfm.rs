@@ -59,13 +59,13 @@ fn ten_customers_score_as_computed_by_hand() {
 #[test]
 fn cdnow_segment_report_adds_up_to_the_store_totals() {
     let (_d, store) = temp_store();
-    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    let options = IngestOptions::default().preset(Preset::Cdnow);
     store.ingest_files(&[fixture("cdnow/CDNOW_master.txt")], &options).unwrap();
     let as_of: Day = "1998-06-30".parse().unwrap();
     let stats = store.stats().unwrap();
 
     for bins in [3, 4, 5, 10] {
-        let rfm = store.rfm(Some(as_of), &RfmOptions { bins, ..RfmOptions::default() }).unwrap();
+        let rfm = store.rfm(Some(as_of), &RfmOptions::default().bins(bins)).unwrap();
         assert_eq!(rfm.scores.len(), 23_570);
         assert!(rfm.scores.iter().all(|s| (1..=bins).contains(&s.r) && (1..=bins).contains(&s.m)));
         let report = SegmentReport::new(&rfm, &Segments::default());
@@ -89,7 +89,7 @@ fn cdnow_segment_report_adds_up_to_the_store_totals() {
 #[test]
 fn cdnow_clusters_are_reproducible_and_cover_everyone() {
     let (_d, store) = temp_store();
-    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    let options = IngestOptions::default().preset(Preset::Cdnow);
     store.ingest_files(&[fixture("cdnow/CDNOW_master.txt")], &options).unwrap();
     let rfm = store.rfm(Some("1998-06-30".parse().unwrap()), &RfmOptions::default()).unwrap();
 
@@ -117,7 +117,7 @@ fn cdnow_clusters_are_reproducible_and_cover_everyone() {
 #[test]
 fn saved_scores_match_a_fresh_scoring_until_the_data_changes() {
     let (_d, store) = temp_store();
-    let options = IngestOptions { preset: Preset::Cdnow, ..IngestOptions::default() };
+    let options = IngestOptions::default().preset(Preset::Cdnow);
     store.ingest_files(&[fixture("cdnow/CDNOW_sample.txt")], &options).unwrap();
     assert!(store.saved_scores().unwrap().is_none());
     let as_of: Day = "1997-09-30".parse().unwrap();

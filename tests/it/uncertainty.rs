@@ -137,11 +137,11 @@ fn delta_method_intervals_agree_with_draws() {
     let (_dir, store, _summaries) = cdnow_calibration();
     let as_of = Day::from_ymd(1997, 9, 30);
     let model = store.fit_clv(as_of, ModelKind::BgNbd, TimeUnit::Weeks, &FitOptions::default()).unwrap();
-    let options = |draws| ValueOptions {
-        window: Span::days(90),
-        horizon: Span::months(6),
-        interval: Some(IntervalOptions { level: 0.9, draws, seed: 7 }),
-        ..ValueOptions::default()
+    let options = |draws| {
+        ValueOptions::default()
+            .window(Span::days(90))
+            .horizon(Span::months(6))
+            .interval(IntervalOptions::default().level(0.9).draws(draws).seed(7))
     };
     let delta = store.clv_scores(&model, &options(0)).unwrap();
     let draws = store.clv_scores(&model, &options(2_000)).unwrap();
