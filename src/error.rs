@@ -332,7 +332,8 @@ impl Error {
         self.kind() == ErrorKind::Input
     }
 
-    /// True when the error is about the store directory itself (not a store, wrong version, locked).
+    /// True when the error is about the store directory itself (not a store, wrong version, locked
+    /// or changing under a multi-snapshot read).
     pub fn is_store(&self) -> bool {
         matches!(self.kind(), ErrorKind::NotAStore | ErrorKind::UnsupportedVersion | ErrorKind::StoreBusy)
     }

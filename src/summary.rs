@@ -128,7 +128,10 @@ pub struct SourceRow<'a> {
 /// another front end (a DataFrame) implements it to feed the same analyses.
 ///
 /// A source checks its own rows (one as-of day, each customer once) and reports violations as
-/// errors from [`fold_parts`](Self::fold_parts).
+/// errors from [`fold_parts`](Self::fold_parts); [`Summaries`] trusts its producer for this (a
+/// store scan gives each customer once, by ascending id). Every fold must see the same customers
+/// in the same order: streaming RFM folds twice. An empty source returns no parts' customers and
+/// `None` for the day, or refuses with an error of its own (summary files: "no summaries").
 ///
 /// ```
 /// use retention::summary::SummarySource;

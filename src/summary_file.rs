@@ -150,7 +150,7 @@ impl SummarySet {
             match currency.as_ref().or(fallback) {
                 Some(c) if *c != this => {
                     return Err(format(format!(
-                        "currency {}:{} differs from {}:{} (the first file's, or the `currency` given to SummarySet::open)",
+                        "currency {}:{} differs from {}:{} (the first file's, or SummarySet::open(currency))",
                         this.code(),
                         this.exponent(),
                         c.code(),

@@ -92,8 +92,8 @@ impl WinBackOptions {
 
     /// Also lists repeat customers whose P(alive) under the stored CLV model is below this.
     #[must_use]
-    pub fn p_alive_below(mut self, value: f64) -> Self {
-        self.p_alive_below = Some(value);
+    pub fn p_alive_below(mut self, value: impl Into<Option<f64>>) -> Self {
+        self.p_alive_below = value.into();
         self
     }
 }

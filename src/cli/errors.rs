@@ -9,6 +9,7 @@ use retention::{Error, ErrorKind, Need};
 /// that flag directly ([`on_flag`]); this table covers the options checked inside the library.
 const FLAGS: &[(&str, &str)] = &[
     ("ColumnNames::amount", "--amount-col"),
+    ("CountData::from_days(triples)", "a customer summary"),
     ("ColumnNames::category", "--category-col"),
     ("ColumnNames::customer", "--customer-col"),
     ("ColumnNames::order", "--order-col"),
@@ -18,24 +19,32 @@ const FLAGS: &[(&str, &str)] = &[
     ("CrossSellOptions::min_confidence", "--min-confidence"),
     ("CrossSellOptions::min_lift", "--min-lift"),
     ("CrossSellOptions::top", "--top"),
+    ("Cuts::fixed(cuts)", "thresholds"),
     ("Evaluation::run_with(holdout)", "--holdout-end"),
     ("FitOptions::penalty", "--penalty"),
+    ("Fitted::summary", "the saved model"),
     ("IngestOptions::delimiter", "--delimiter"),
     ("IntervalOptions::draws", "--draws"),
     ("KMeans::fit(k)", "--k"),
     ("MetricsOptions::activity_window_days", "--activity-window"),
     ("MetricsOptions::period_days", "--period"),
+    ("Programme::tier_basis", "tier_basis"),
+    ("Programme::validate", "the loyalty programme"),
     ("Rfm::compute_with(fixed)", "thresholds"),
+    ("RfmOptions::bins", "--bins"),
+    ("Segments::new(rules)", "segment rules"),
     ("Snapshot::tracking(end)", "--holdout-end"),
     ("Store::cohorts(period)", "--period"),
     ("Store::follow_ups(within_days)", "--within"),
     ("Store::report", "the report"),
+    ("Store::saved_clv", "reading the store"),
     ("Store::segment_members(name)", "--segment"),
     ("Store::vips(by)", "--by"),
     ("Store::vips(share)", "--top"),
     ("StoreOptions::block_size", "--block-size"),
     ("StoreOptions::currency", "--currency"),
     ("StoreOptions::time_zone", "--time-zone"),
+    ("SummarySet::open(currency)", "--currency"),
     ("ValueOptions::discount", "--discount"),
     ("ValueOptions::horizon", "--horizon"),
     ("ValueOptions::interval", "--interval"),
@@ -147,6 +156,57 @@ mod tests {
         for (parameter, flag) in FLAGS {
             assert!(!flag.starts_with("--") || longs.contains(*flag), "{parameter} maps to {flag}, not a flag");
         }
+    }
+
+    /// Library parameters no command reaches (invariants of the library's own callers, or
+    /// options the command line does not expose), so they need no flag.
+    const NOT_FROM_THE_COMMAND_LINE: &[&str] = &[
+        "FitInput::from_source(source)",
+        "FitOptions::starts",
+        "ListWriter::push(row)",
+        "Rfm::from_source(source)",
+        "Store::save_scores(rfm)",
+    ];
+
+    /// Every qualified parameter the library names in an error (`Error::invalid("Type::field"`,
+    /// `Error::needs(`) is in the flag table or declared unreachable: a new option cannot reach a
+    /// user of the command line under its Rust name.
+    #[test]
+    fn every_library_parameter_has_a_flag_or_is_declared_unreachable() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    if !path.ends_with("cli") {
+                        sources(&path, out);
+                    }
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for call in ["Error::invalid(", "Error::needs(", "differs("] {
+                for (at, _) in text.match_indices(call) {
+                    let rest = text[at + call.len()..].trim_start();
+                    let Some(literal) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) else { continue };
+                    if !literal.contains("::") {
+                        continue; // a value's own name (`date`, `currency`): reads the same on the command line
+                    }
+                    seen += 1;
+                    if flag_of(literal).is_none() && !NOT_FROM_THE_COMMAND_LINE.contains(&literal) {
+                        missing.push(format!("{}: {literal}", file.display()));
+                    }
+                }
+            }
+        }
+        assert!(seen > 30, "found only {seen} parameters: has the way errors are built changed?");
+        assert!(missing.is_empty(), "parameters without a flag:\n{}", missing.join("\n"));
     }
 
     #[test]

@@ -77,7 +77,10 @@ pub fn run() -> ExitCode {
         Err(Failure::Lib(e)) => {
             eprintln!("retention: error: {}", errors::message(&e));
             let args: Vec<String> = std::env::args().collect();
-            let db = args.iter().position(|a| a == "--db").and_then(|i| args.get(i + 1)).map(String::as_str);
+            let db = args.iter().enumerate().find_map(|(i, a)| match a.strip_prefix("--db=") {
+                Some(path) => Some(path),
+                None => (a == "--db").then(|| args.get(i + 1).map(String::as_str)).flatten(),
+            });
             for step in errors::next_steps(&e, db) {
                 eprintln!("  next: {step}");
             }

@@ -35,7 +35,11 @@ pub fn run(a: &ReportArgs, format: Format, out: &mut impl Write) -> Result<(), F
         .cohort_period(cohort_period)
         .set_if_some(programme, ReportOptions::programme)
         .set_if_some(model_fit, ReportOptions::model_fit);
-    let report = store.report(&options)?;
+    // The report's cohort period is `--cohorts` (`--period` is the metrics period there).
+    let report = store.report(&options).map_err(|e| match e.parameter() {
+        Some("Store::cohorts(period)") => on_flag("--cohorts")(e),
+        _ => e,
+    })?;
     let text = match format {
         Format::Json => serde_json::to_string_pretty(&report).map_err(|e| Error::io("writing JSON", e.into()))? + "\n",
         _ => report.to_html(),

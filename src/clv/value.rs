@@ -98,8 +98,8 @@ impl ValueOptions {
 
     /// Breaks the CLV down into these periods of the horizon.
     #[must_use]
-    pub fn periods(mut self, value: Periods) -> Self {
-        self.periods = Some(value);
+    pub fn periods(mut self, value: impl Into<Option<Periods>>) -> Self {
+        self.periods = value.into();
         self
     }
 
@@ -112,8 +112,8 @@ impl ValueOptions {
 
     /// Adds prediction intervals computed this way.
     #[must_use]
-    pub fn interval(mut self, value: IntervalOptions) -> Self {
-        self.interval = Some(value);
+    pub fn interval(mut self, value: impl Into<Option<IntervalOptions>>) -> Self {
+        self.interval = value.into();
         self
     }
 

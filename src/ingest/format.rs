@@ -104,7 +104,7 @@ impl FromStr for Preset {
 ///
 /// ```
 /// use retention::ColumnNames;
-/// let columns = ColumnNames::default().customer("Email".into()).amount("Total".into());
+/// let columns = ColumnNames::default().customer("Email".to_string()).amount("Total".to_string());
 /// assert_eq!((columns.customer.as_deref(), columns.order), (Some("Email"), None));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -129,50 +129,50 @@ pub struct ColumnNames {
 impl ColumnNames {
     /// Names the customer id column.
     #[must_use]
-    pub fn customer(mut self, value: String) -> Self {
-        self.customer = Some(value);
+    pub fn customer(mut self, value: impl Into<Option<String>>) -> Self {
+        self.customer = value.into();
         self
     }
 
     /// Names the order id column.
     #[must_use]
-    pub fn order(mut self, value: String) -> Self {
-        self.order = Some(value);
+    pub fn order(mut self, value: impl Into<Option<String>>) -> Self {
+        self.order = value.into();
         self
     }
 
     /// Names the date or timestamp column.
     #[must_use]
-    pub fn timestamp(mut self, value: String) -> Self {
-        self.timestamp = Some(value);
+    pub fn timestamp(mut self, value: impl Into<Option<String>>) -> Self {
+        self.timestamp = value.into();
         self
     }
 
     /// Names the order-line amount column.
     #[must_use]
-    pub fn amount(mut self, value: String) -> Self {
-        self.amount = Some(value);
+    pub fn amount(mut self, value: impl Into<Option<String>>) -> Self {
+        self.amount = value.into();
         self
     }
 
     /// Names the quantity column (with `unit_price`, instead of `amount`).
     #[must_use]
-    pub fn quantity(mut self, value: String) -> Self {
-        self.quantity = Some(value);
+    pub fn quantity(mut self, value: impl Into<Option<String>>) -> Self {
+        self.quantity = value.into();
         self
     }
 
     /// Names the unit price column.
     #[must_use]
-    pub fn unit_price(mut self, value: String) -> Self {
-        self.unit_price = Some(value);
+    pub fn unit_price(mut self, value: impl Into<Option<String>>) -> Self {
+        self.unit_price = value.into();
         self
     }
 
     /// Names the category (or SKU) column.
     #[must_use]
-    pub fn category(mut self, value: String) -> Self {
-        self.category = Some(value);
+    pub fn category(mut self, value: impl Into<Option<String>>) -> Self {
+        self.category = value.into();
         self
     }
 }

@@ -83,7 +83,7 @@ pub enum Progress {
 /// use retention::{ColumnNames, DateOrder, IngestOptions, Preset};
 /// let options = IngestOptions::default()
 ///     .preset(Preset::Generic)
-///     .columns(ColumnNames::default().customer("email".into()))
+///     .columns(ColumnNames::default().customer("email".to_string()))
 ///     .delimiter(b';')
 ///     .date_order(DateOrder::DayFirst)
 ///     .skip_invalid(true);
@@ -154,8 +154,8 @@ impl IngestOptions {
 
     /// Sets the field delimiter of CSV presets.
     #[must_use]
-    pub fn delimiter(mut self, value: u8) -> Self {
-        self.delimiter = Some(value);
+    pub fn delimiter(mut self, value: impl Into<Option<u8>>) -> Self {
+        self.delimiter = value.into();
         self
     }
 
@@ -175,15 +175,15 @@ impl IngestOptions {
 
     /// Writes each row set aside and its reason to this CSV file.
     #[must_use]
-    pub fn rejects(mut self, value: PathBuf) -> Self {
-        self.rejects = Some(value);
+    pub fn rejects(mut self, value: impl Into<Option<PathBuf>>) -> Self {
+        self.rejects = value.into();
         self
     }
 
     /// Sets the name used for the input in messages when reading from a reader.
     #[must_use]
-    pub fn source_name(mut self, value: String) -> Self {
-        self.source_name = Some(value);
+    pub fn source_name(mut self, value: impl Into<Option<String>>) -> Self {
+        self.source_name = value.into();
         self
     }
 
@@ -196,22 +196,22 @@ impl IngestOptions {
 
     /// Sets the progress callback.
     #[must_use]
-    pub fn progress(mut self, value: ProgressFn) -> Self {
-        self.progress = Some(value);
+    pub fn progress(mut self, value: impl Into<Option<ProgressFn>>) -> Self {
+        self.progress = value.into();
         self
     }
 
     /// Reads this sheet of a spreadsheet workbook.
     #[must_use]
-    pub fn sheet(mut self, value: String) -> Self {
-        self.sheet = Some(value);
+    pub fn sheet(mut self, value: impl Into<Option<String>>) -> Self {
+        self.sheet = value.into();
         self
     }
 
     /// Converts a platform export's orders in other currencies at these rates.
     #[must_use]
-    pub fn fx(mut self, value: Arc<FxRates>) -> Self {
-        self.fx = Some(value);
+    pub fn fx(mut self, value: impl Into<Option<Arc<FxRates>>>) -> Self {
+        self.fx = value.into();
         self
     }
 }

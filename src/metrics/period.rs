@@ -38,8 +38,8 @@ impl Default for MetricsOptions {
 impl MetricsOptions {
     /// Ends the period on this day.
     #[must_use]
-    pub fn as_of(mut self, day: Day) -> Self {
-        self.as_of = Some(day);
+    pub fn as_of(mut self, day: impl Into<Option<Day>>) -> Self {
+        self.as_of = day.into();
         self
     }
 

@@ -45,8 +45,8 @@ pub struct ReportOptions {
 impl ReportOptions {
     /// Makes this the report's day.
     #[must_use]
-    pub fn as_of(mut self, day: Day) -> Self {
-        self.as_of = Some(day);
+    pub fn as_of(mut self, day: impl Into<Option<Day>>) -> Self {
+        self.as_of = day.into();
         self
     }
 
@@ -59,22 +59,22 @@ impl ReportOptions {
 
     /// Groups the cohorts by this period.
     #[must_use]
-    pub fn cohort_period(mut self, value: CohortPeriod) -> Self {
-        self.cohort_period = Some(value);
+    pub fn cohort_period(mut self, value: impl Into<Option<CohortPeriod>>) -> Self {
+        self.cohort_period = value.into();
         self
     }
 
     /// Adds the tiers section for this loyalty programme.
     #[must_use]
-    pub fn programme(mut self, value: Programme) -> Self {
-        self.programme = Some(value);
+    pub fn programme(mut self, value: impl Into<Option<Programme>>) -> Self {
+        self.programme = value.into();
         self
     }
 
     /// Adds the "does the model fit?" section for this calibration/holdout split.
     #[must_use]
-    pub fn model_fit(mut self, value: crate::clv::EvaluateOptions) -> Self {
-        self.model_fit = Some(value);
+    pub fn model_fit(mut self, value: impl Into<Option<crate::clv::EvaluateOptions>>) -> Self {
+        self.model_fit = value.into();
         self
     }
 }

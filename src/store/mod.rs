@@ -38,7 +38,7 @@ use meta::Meta;
 /// ```
 /// use retention::{Currency, StoreOptions};
 /// # fn main() -> retention::Result<()> {
-/// let opts = StoreOptions::default().currency(Currency::new("EUR", 2)?).time_zone("Europe/Berlin".into());
+/// let opts = StoreOptions::default().currency(Currency::new("EUR", 2)?).time_zone("Europe/Berlin".to_string());
 /// assert_eq!(opts.time_zone.as_deref(), Some("Europe/Berlin"));
 /// # Ok(()) }
 /// ```
@@ -72,22 +72,22 @@ impl Default for StoreOptions {
 impl StoreOptions {
     /// Sets the currency of a new store.
     #[must_use]
-    pub fn currency(mut self, value: Currency) -> Self {
-        self.currency = Some(value);
+    pub fn currency(mut self, value: impl Into<Option<Currency>>) -> Self {
+        self.currency = value.into();
         self
     }
 
     /// Sets the time zone of a new store (`UTC`, `+05:30` or an IANA name).
     #[must_use]
-    pub fn time_zone(mut self, value: String) -> Self {
-        self.time_zone = Some(value);
+    pub fn time_zone(mut self, value: impl Into<Option<String>>) -> Self {
+        self.time_zone = value.into();
         self
     }
 
     /// Sets the customers per stored block of a new store.
     #[must_use]
-    pub fn block_size(mut self, value: u32) -> Self {
-        self.block_size = Some(value);
+    pub fn block_size(mut self, value: impl Into<Option<u32>>) -> Self {
+        self.block_size = value.into();
         self
     }
 

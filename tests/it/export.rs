@@ -90,7 +90,8 @@ fn order_key_in_a_shop_file_is_an_order_id() {
 #[test]
 fn currency_and_time_zone_travel_with_the_export() {
     let dir = tempfile::tempdir().unwrap();
-    let options = StoreOptions::default().currency(Currency::new("JPY", 0).unwrap()).time_zone("Europe/Berlin".into());
+    let options =
+        StoreOptions::default().currency(Currency::new("JPY", 0).unwrap()).time_zone("Europe/Berlin".to_string());
     let store = Store::open_with(dir.path().join("jpy"), &options).unwrap();
     ingest_str(&store, "customer_id,order_id,timestamp,amount\na,1,2024-01-01T23:30:00Z,1234\n").unwrap();
     let mut backup = Vec::new();

@@ -67,7 +67,7 @@ fn overlapping_exports_without_order_ids_do_not_double_count() {
 #[test]
 fn timestamps_become_days_in_the_store_time_zone() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = StoreOptions::default().time_zone("America/New_York".into());
+    let opts = StoreOptions::default().time_zone("America/New_York".to_string());
     let store = Store::open_with(dir.path().join("s"), &opts).unwrap();
     ingest_str(
         &store,
@@ -191,10 +191,10 @@ fn spreadsheets_read_like_their_csv() {
         assert_eq!(by_name(&store, None), by_name(&csv, None), "{f}");
     }
     let (_d, returns) = temp_store();
-    let options = IngestOptions::default().sheet("returns".into());
+    let options = IngestOptions::default().sheet("returns".to_string());
     let r = returns.ingest_files(&[wb("orders.xlsx")], &options).unwrap();
     assert_eq!((r.rows_read, by_name(&returns, None)["10001"].spend), (1, 725));
-    let options = IngestOptions::default().sheet("Refunds".into());
+    let options = IngestOptions::default().sheet("Refunds".to_string());
     let e = returns.ingest_files(&[wb("orders.xlsx")], &options).unwrap_err().to_string();
     assert!(e.contains("no sheet \"Refunds\"") && e.contains("its sheets: Orders, Returns"), "{e}");
 

@@ -27,7 +27,7 @@ fn export(store: &Store) -> String {
 }
 
 fn store_in(dir: &Path, name: &str, zone: &str) -> Store {
-    let options = StoreOptions::default().time_zone(zone.into());
+    let options = StoreOptions::default().time_zone(zone.to_string());
     Store::open_with(dir.join(name), &options).unwrap()
 }
 

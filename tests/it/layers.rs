@@ -46,16 +46,25 @@ fn layer(module: &str) -> Option<u32> {
     LAYERS.iter().find(|(m, _)| *m == module).map(|(_, l)| *l)
 }
 
-/// The code of a file without comments and without its `#[cfg(test)]` module (tests may reach
-/// anywhere: a store test builds a shop with `generate`).
+/// The code of a file without comments and without its `#[cfg(test)]` modules (tests may reach
+/// anywhere: a store test builds a shop with `generate`): a braced test module is skipped to its
+/// closing brace, a test module in its own file (`#[cfg(test)] mod traps;`) is one line.
 fn code(text: &str) -> String {
     let mut out = String::new();
     let mut lines = text.lines().peekable();
     while let Some(line) = lines.next() {
         let t = line.trim_start();
         if t.starts_with("#[cfg(test)]") && lines.peek().is_some_and(|n| n.trim_start().starts_with("mod ")) {
-            // The test module runs to the end of the file by this crate's convention.
-            break;
+            let module = lines.next().unwrap_or_default();
+            if module.trim_end().ends_with(';') {
+                continue;
+            }
+            let mut depth = module.matches('{').count() as i64 - module.matches('}').count() as i64;
+            while depth > 0 {
+                let Some(inner) = lines.next() else { break };
+                depth += inner.matches('{').count() as i64 - inner.matches('}').count() as i64;
+            }
+            continue;
         }
         if t.starts_with("//") {
             continue;
@@ -64,66 +73,6 @@ fn code(text: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-/// What the crate root re-exports (`pub use module::{A, B}` in `lib.rs`): name → module, so
-/// `crate::Error` counts as an import of `error`.
-fn reexports() -> BTreeMap<String, String> {
-    let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).unwrap();
-    let mut map = BTreeMap::new();
-    for statement in code(&lib).split(';') {
-        let Some(path) = statement.trim().strip_prefix("pub use ") else { continue };
-        let (module, rest) = path.split_once("::").unwrap_or((path, ""));
-        let names = rest.trim_start_matches('{').trim_end_matches('}');
-        for name in names.split(',') {
-            let last = name.trim().rsplit("::").next().unwrap_or("").trim();
-            if !last.is_empty() {
-                map.insert(last.to_string(), module.trim().to_string());
-            }
-        }
-    }
-    map
-}
-
-/// The top-level modules a piece of code names through `crate::` (a re-exported name counts as
-/// its module).
-fn imports(code: &str) -> BTreeSet<String> {
-    let roots = reexports();
-    let found = paths(code);
-    found.into_iter().map(|m| roots.get(&m).cloned().unwrap_or(m)).collect()
-}
-
-/// The first segments of the `crate::` paths in `code`.
-fn paths(code: &str) -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    let ident = |s: &str| s.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>();
-    for (at, _) in code.match_indices("crate::") {
-        // `retention::crate::` never occurs; `$crate::` (macros) is the same crate.
-        let rest = &code[at + "crate::".len()..];
-        if let Some(group) = rest.strip_prefix('{') {
-            // `crate::{a, b::c, d}`: the first segment of each item at the outer level.
-            let mut depth = 0;
-            let mut item_start = true;
-            for (i, c) in group.char_indices() {
-                match c {
-                    '{' => depth += 1,
-                    '}' if depth == 0 => break,
-                    '}' => depth -= 1,
-                    ',' if depth == 0 => item_start = true,
-                    c if c.is_whitespace() => {}
-                    _ if item_start && depth == 0 => {
-                        found.insert(ident(&group[i..]));
-                        item_start = false;
-                    }
-                    _ => {}
-                }
-            }
-        } else {
-            found.insert(ident(rest));
-        }
-    }
-    found.retain(|m| !m.is_empty());
-    found
 }
 
 fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -147,17 +96,21 @@ fn module_of(src: &Path, file: &Path) -> Option<String> {
 
 /// Every (module, module it imports, file, path) in `src/`.
 fn edges() -> Vec<(String, String, String)> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    sources(&src, &mut files);
-    files.sort();
+    top_level_edges(&FileGraph { code: file_modules() })
+}
+
+/// The imports between top-level modules in a file graph, each with the file (module path) that
+/// makes it: `crate::` and `super::` paths alike, crate-root re-exports resolved.
+fn top_level_edges(graph: &FileGraph) -> Vec<(String, String, String)> {
+    let top = |m: &str| m.split("::").next().unwrap_or(m).to_string();
     let mut out = Vec::new();
-    for file in files {
-        let Some(from) = module_of(&src, &file) else { continue };
-        let text = std::fs::read_to_string(&file).unwrap();
-        for to in imports(&code(&text)) {
-            if to != from {
-                out.push((from.clone(), to, file.strip_prefix(&src).unwrap().display().to_string()));
+    for (module, targets) in graph.edges() {
+        if module.is_empty() {
+            continue; // the crate root re-exports everything; it is no module's dependency
+        }
+        for target in targets {
+            if !target.is_empty() && top(&target) != top(&module) {
+                out.push((top(&module), top(&target), module.clone()));
             }
         }
     }
@@ -224,9 +177,25 @@ fn no_two_modules_import_each_other() {
 /// The checker itself: a planted upward import is found, comments and tests are not read.
 #[test]
 fn the_checker_finds_a_planted_import() {
-    let planted = "use crate::day::Day;\nuse crate::{error::Result, rfm::Rfm};\n// crate::clv in a comment\nfn f() { crate::metrics::x(); }\n#[cfg(test)]\nmod tests {\n    use crate::generate::Shop;\n}\n";
-    let found = imports(&code(planted));
-    assert_eq!(found, ["day", "error", "metrics", "rfm"].into_iter().map(String::from).collect());
+    let planted = "use crate::day::Day;\nuse crate::{error::Result, rfm::Rfm};\n// crate::clv in a comment\nfn f() { crate::metrics::x(); super::super::summary::y(); crate::Store::open(); }\n#[cfg(test)]\nmod tests {\n    use crate::generate::Shop;\n}\n";
+    let code: BTreeMap<String, String> = [
+        ("store::planted", planted),
+        ("store", ""),
+        ("day", ""),
+        ("error", ""),
+        ("rfm", ""),
+        ("metrics", ""),
+        ("summary", ""),
+        ("generate", ""),
+        ("clv", ""),
+        ("", "pub use store::Store;\n"),
+    ]
+    .into_iter()
+    .map(|(m, c)| (m.to_string(), self::code(c)))
+    .collect();
+    let found: BTreeSet<String> = top_level_edges(&FileGraph { code }).into_iter().map(|(_, to, _)| to).collect();
+    // `super::super::` from store/planted.rs is the crate root; `crate::Store` is store itself.
+    assert_eq!(found, ["day", "error", "metrics", "rfm", "summary"].into_iter().map(String::from).collect());
     // As a store file, two of them go up.
     let up: Vec<_> = found.iter().filter(|m| layer(m) > layer("store")).collect();
     assert_eq!(up, ["metrics", "rfm"]);
@@ -250,6 +219,8 @@ fn file_modules() -> BTreeMap<String, String> {
         }
         out.insert(parts.join("::"), code(&std::fs::read_to_string(&file).unwrap()));
     }
+    // The crate root, whose `pub use` lines make `crate::Error` a path into `error.rs`.
+    out.insert(String::new(), code(&std::fs::read_to_string(src.join("lib.rs")).unwrap()));
     out
 }
 
@@ -355,10 +326,12 @@ impl FileGraph {
             let Some(tree) = t.strip_prefix("pub use ").or_else(|| t.strip_prefix("pub(crate) use ")) else { continue };
             for path in use_tree(tree) {
                 let Some(name) = path.last().cloned() else { continue };
+                // The crate root is the module "" (lib.rs).
+                let here = || module.split("::").filter(|m| !m.is_empty()).map(String::from);
                 let absolute: Vec<String> = match path[0].as_str() {
                     "crate" => path[1..].to_vec(),
-                    "self" => module.split("::").map(String::from).chain(path[1..].iter().cloned()).collect(),
-                    _ => module.split("::").map(String::from).chain(path.iter().cloned()).collect(),
+                    "self" => here().chain(path[1..].iter().cloned()).collect(),
+                    _ => here().chain(path.iter().cloned()).collect(),
                 };
                 if let Some(target) = self.resolve(&absolute, depth + 1) {
                     out.insert(name, target);
@@ -380,9 +353,10 @@ impl FileGraph {
                 current = Some(next);
                 continue;
             }
+            // A name the module (or, first, the crate root) re-exports is the file defining it.
+            let module = current.as_deref().unwrap_or("");
             if depth < 4
-                && let Some(c) = &current
-                && let Some(target) = self.reexports(c, depth).get(segment)
+                && let Some(target) = self.reexports(module, depth).get(segment)
             {
                 return Some(target.clone());
             }
@@ -489,8 +463,9 @@ fn the_loop_finder_finds_a_planted_loop() {
         ("clv", "pub use bg::BgNbd;\npub use model::CountModel;\n"),
         ("clv::bg", "use crate::clv::CountModel;\npub struct BgNbd;\n"),
         ("clv::model", "use super::{data::Cell, BgNbd};\npub enum CountModel {}\n"),
-        ("clv::data", "use crate::error::Result;\n"),
+        ("clv::data", "use crate::Error;\n"),
         ("error", ""),
+        ("", "pub use error::Error;\n#[cfg(test)]\nmod tests;\npub use clv::CountModel;\n"),
     ]
     .into_iter()
     .map(|(m, c)| (m.to_string(), c.to_string()))
@@ -498,6 +473,9 @@ fn the_loop_finder_finds_a_planted_loop() {
     let graph = FileGraph { code };
     let edges = graph.edges();
     assert_eq!(edges["clv::model"], ["clv::bg", "clv::data"].into_iter().map(String::from).collect());
+    // A crate-root re-export resolves to the file behind it, past a one-line test module.
+    assert_eq!(edges["clv::data"], ["error"].into_iter().map(String::from).collect());
+    assert!(self::code("#[cfg(test)]\nmod traps;\npub use bg::BgNbd;\n").contains("pub use bg::BgNbd"));
     assert_eq!(loops(&edges), vec![vec!["clv::bg".to_string(), "clv::model".to_string()]]);
 }
 
