@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::Failure;
-use super::args::{self, ActionsCommand, ListArgs, LoyaltyArgs, SetIfSome};
+use super::args::{self, ActionsCommand, ListArgs, LoyaltyArgs};
 use super::metrics::segment_members;
 use super::output::{self, Col, Format, RowWriter};
 use retention::actions::{CrossSellOptions, Programme, VipBy, WinBackOptions};
@@ -61,10 +61,8 @@ pub fn run(command: &ActionsCommand, format: Format, out: &mut impl Write) -> Re
             Ok(w.finish()?)
         }
         ActionsCommand::WinBack(a) => {
-            let options = WinBackOptions::default()
-                .factor(a.factor)
-                .min_gaps(a.min_gaps)
-                .set_if_some(a.p_alive_below, WinBackOptions::p_alive_below);
+            let options =
+                WinBackOptions::default().factor(a.factor).min_gaps(a.min_gaps).p_alive_below(a.p_alive_below);
             if let Some(p) = a.p_alive_below.filter(|p| !(0.0..=1.0).contains(p)) {
                 return Err(
                     Error::invalid("--p-alive-below", p.to_string(), "expected a probability from 0 to 1").into()

@@ -14,20 +14,6 @@ use retention::metrics::MetricsOptions;
 use retention::rfm::{Conditions, Monetary, RfmOptions};
 use retention::{ColumnNames, Currency, DateOrder, Day, Error, FxRates, IngestOptions, Preset, StoreOptions};
 
-/// Applies a library setter only when an optional flag was given: the library's option structs
-/// are built from `Default` with setters, which take the value itself.
-pub trait SetIfSome: Sized {
-    /// `set(self, value)` when `value` is `Some`, else `self` unchanged.
-    fn set_if_some<V>(self, value: Option<V>, set: impl FnOnce(Self, V) -> Self) -> Self {
-        match value {
-            Some(value) => set(self, value),
-            None => self,
-        }
-    }
-}
-
-impl<T> SetIfSome for T {}
-
 /// Customer retention analytics: ingest orders, then ask who comes back and what they are worth.
 #[derive(Parser, Debug)]
 #[command(name = "retention", version, about, long_about = None)]
@@ -324,7 +310,7 @@ pub struct MetricsArgs {
 impl MetricsArgs {
     pub fn options(&self) -> Result<MetricsOptions, Error> {
         Ok(MetricsOptions::default()
-            .set_if_some(parse_day("--as-of", self.as_of.as_deref())?, MetricsOptions::as_of)
+            .as_of(parse_day("--as-of", self.as_of.as_deref())?)
             .period_days(parse_duration("--period", &self.period)?)
             .activity_window_days(parse_duration("--activity-window", &self.activity_window)?))
     }
@@ -490,22 +476,17 @@ impl ValueArgs {
             None => horizon,
             Some(v) => Span::parse("--window", v)?,
         };
-        let options = ValueOptions::default()
-            .window(window)
-            .horizon(horizon)
-            .discount(DiscountRate::parse(&self.discount).map_err(on_flag("--discount"))?)
-            .margin(self.margin)
-            .set_if_some(
-                self.periods.as_deref().map(Periods::parse).transpose().map_err(on_flag("--periods"))?,
-                ValueOptions::periods,
-            )
-            .max_count(self.counts)
-            .set_if_some(
-                self.interval.map(|level| {
+        let options =
+            ValueOptions::default()
+                .window(window)
+                .horizon(horizon)
+                .discount(DiscountRate::parse(&self.discount).map_err(on_flag("--discount"))?)
+                .margin(self.margin)
+                .periods(self.periods.as_deref().map(Periods::parse).transpose().map_err(on_flag("--periods"))?)
+                .max_count(self.counts)
+                .interval(self.interval.map(|level| {
                     IntervalOptions::default().level(level).draws(self.draws.unwrap_or(0)).seed(self.seed)
-                }),
-                ValueOptions::interval,
-            );
+                }));
         options.validate()?;
         Ok(options)
     }
@@ -886,33 +867,27 @@ impl IngestArgs {
             })?)
             .columns(
                 ColumnNames::default()
-                    .set_if_some(self.customer_col.clone(), ColumnNames::customer)
-                    .set_if_some(self.order_col.clone(), ColumnNames::order)
-                    .set_if_some(self.timestamp_col.clone(), ColumnNames::timestamp)
-                    .set_if_some(self.amount_col.clone(), ColumnNames::amount)
-                    .set_if_some(self.quantity_col.clone(), ColumnNames::quantity)
-                    .set_if_some(self.price_col.clone(), ColumnNames::unit_price)
-                    .set_if_some(self.category_col.clone(), ColumnNames::category),
+                    .customer(self.customer_col.clone())
+                    .order(self.order_col.clone())
+                    .timestamp(self.timestamp_col.clone())
+                    .amount(self.amount_col.clone())
+                    .quantity(self.quantity_col.clone())
+                    .unit_price(self.price_col.clone())
+                    .category(self.category_col.clone()),
             )
-            .set_if_some(delimiter, IngestOptions::delimiter)
+            .delimiter(delimiter)
             .date_order(if self.day_first { DateOrder::DayFirst } else { DateOrder::MonthFirst })
             // A dry run counts bad rows instead of stopping at the first.
             .skip_invalid(self.skip_invalid || self.dry_run)
-            .set_if_some(self.rejects.clone(), IngestOptions::rejects)
+            .rejects(self.rejects.clone())
             .memory_budget(self.memory_mib.max(1) << 20)
-            .set_if_some(self.sheet.clone(), IngestOptions::sheet)
-            .set_if_some(
-                self.fx.as_deref().map(FxRates::from_path).transpose()?.map(std::sync::Arc::new),
-                IngestOptions::fx,
-            ))
+            .sheet(self.sheet.clone())
+            .fx(self.fx.as_deref().map(FxRates::from_path).transpose()?.map(std::sync::Arc::new)))
     }
 
     pub fn to_store_options(&self) -> Result<StoreOptions, Error> {
         let currency = parse_currency(self.currency.as_deref())?;
-        Ok(StoreOptions::default()
-            .set_if_some(currency, StoreOptions::currency)
-            .set_if_some(self.time_zone.clone(), StoreOptions::time_zone)
-            .set_if_some(self.block_size, StoreOptions::block_size))
+        Ok(StoreOptions::default().currency(currency).time_zone(self.time_zone.clone()).block_size(self.block_size))
     }
 }
 

@@ -20,7 +20,7 @@ use clap::Parser;
 
 use args::{
     Cli, ClustersArgs, ClvCommand, Command, CustomerArgs, DemoArgs, FilterArgs, GenerateArgs, IngestArgs, ScoreArgs,
-    SegmentsArgs, SetIfSome,
+    SegmentsArgs,
 };
 use output::{Col, Format, Table};
 use retention::generate::{Shop, ShopConfig};
@@ -377,7 +377,7 @@ fn demo(a: &DemoArgs, format: Format, out: &mut impl Write) -> Result<(), Failur
     let shop = Shop::new(ShopConfig::new(a.customers, a.seed))?;
     let store = opened(Store::open(&a.db)?);
     let (callback, bar) = progress::bar();
-    let options = IngestOptions::default().set_if_some(callback, IngestOptions::progress);
+    let options = IngestOptions::default().progress(callback);
     let mut ingest = store.begin_ingest(&options)?;
     let (reader, writer) = io::pipe().map_err(|e| Error::io("creating a pipe for the demo data", e))?;
     let report = std::thread::scope(|s| {

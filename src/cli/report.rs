@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::Failure;
-use super::args::{self, ReportArgs, SetIfSome};
+use super::args::{self, ReportArgs};
 use super::output::Format;
 use retention::Error;
 use retention::actions::Programme;
@@ -30,11 +30,11 @@ pub fn run(a: &ReportArgs, format: Format, out: &mut impl Write) -> Result<(), F
         _ => None,
     };
     let options = ReportOptions::default()
-        .set_if_some(as_of, ReportOptions::as_of)
+        .as_of(as_of)
         .metrics(metrics)
         .cohort_period(cohort_period)
-        .set_if_some(programme, ReportOptions::programme)
-        .set_if_some(model_fit, ReportOptions::model_fit);
+        .programme(programme)
+        .model_fit(model_fit);
     // The report's cohort period is `--cohorts` (`--period` is the metrics period there).
     let report = store.report(&options).map_err(|e| match e.parameter() {
         Some("Store::cohorts(period)") => on_flag("--cohorts")(e),

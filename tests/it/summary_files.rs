@@ -219,3 +219,27 @@ fn many_row_groups_read_in_parallel() {
     let direct = CountData::from_summaries(&summaries, TimeUnit::Weeks);
     assert_eq!(input.counts.cells(), direct.cells());
 }
+
+/// The seam: the command line fits a summary set through `ClvModel::fit` (a `SummarySource`),
+/// and scores it through `Rfm::from_source`; both agree with the store's own path, including M
+/// left out (0) under `Monetary::None`.
+#[test]
+fn a_summary_set_is_a_summary_source_like_the_store() {
+    use retention::rfm::{Monetary, Rfm, RfmOptions};
+    let (dir, store) = generated_store(1_500, 11);
+    let path = dir.path().join("summaries.parquet");
+    store.write_summaries(None, &path).unwrap();
+    let direct = store.summaries(None).unwrap();
+    let set = summary_file::SummarySet::open(&path, None).unwrap();
+    let options = Default::default();
+    let via_seam = ClvModel::fit(&set, set.currency(), ModelKind::BgNbd, TimeUnit::Weeks, &options).unwrap();
+    let from_store = store.fit_clv(None, ModelKind::BgNbd, TimeUnit::Weeks, &options).unwrap();
+    assert_eq!(via_seam.purchases.model.parameters(), from_store.purchases.model.parameters());
+    assert_eq!((via_seam.data, via_seam.as_of), (from_store.data, from_store.as_of));
+    let none = RfmOptions::default().monetary(Monetary::None);
+    let (from_file, ids) = Rfm::from_source(&set, &none, [None, None, None]).unwrap();
+    let whole = Rfm::compute(&direct, &none).unwrap();
+    assert_eq!((from_file.scores.len(), ids.len()), (whole.scores.len(), whole.scores.len()));
+    assert!(from_file.scores.iter().chain(&whole.scores).all(|s| s.m == 0));
+    assert_eq!(from_file.cuts[..2], whole.cuts[..2]);
+}
