@@ -557,13 +557,10 @@ pub fn evaluate_options(
         .split(',')
         .map(|m| ModelKind::parse(m.trim()).map_err(on_flag("--models")))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(EvaluateOptions {
-        calibration_end: day("--calibration-end", calibration_end)?,
-        holdout_end: day("--holdout-end", holdout_end)?,
-        unit,
-        fit,
-        models,
-    })
+    Ok(EvaluateOptions::new(day("--calibration-end", calibration_end)?, day("--holdout-end", holdout_end)?)
+        .unit(unit)
+        .fit(fit)
+        .models(models))
 }
 
 #[derive(Args, Debug)]

@@ -16,8 +16,19 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::summary::Summaries;
 
-/// What to evaluate.
+/// What to evaluate: built with [`EvaluateOptions::new`] (the two days have no default) and
+/// setters for the rest.
+///
+/// ```
+/// use retention::Day;
+/// use retention::clv::{EvaluateOptions, ModelKind, TimeUnit};
+/// let split = EvaluateOptions::new(Day::from_ymd(1997, 9, 30).unwrap(), Day::from_ymd(1998, 6, 30).unwrap())
+///     .unit(TimeUnit::Weeks)
+///     .models(vec![ModelKind::BgNbd]);
+/// assert_eq!((split.unit, split.models.len()), (TimeUnit::Weeks, 1));
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct EvaluateOptions {
     /// Last day of the calibration period (fit on orders up to and including it).
     pub calibration_end: Day,
@@ -29,6 +40,41 @@ pub struct EvaluateOptions {
     pub fit: FitOptions,
     /// The models to compare.
     pub models: Vec<ModelKind>,
+}
+
+impl EvaluateOptions {
+    /// Calibration up to and including `calibration_end`, holdout to `holdout_end`; fits in
+    /// weeks with default fit options, every model compared.
+    pub fn new(calibration_end: Day, holdout_end: Day) -> EvaluateOptions {
+        EvaluateOptions {
+            calibration_end,
+            holdout_end,
+            unit: TimeUnit::Weeks,
+            fit: FitOptions::default(),
+            models: ModelKind::ALL.to_vec(),
+        }
+    }
+
+    /// Sets the time unit of the fits.
+    #[must_use]
+    pub fn unit(mut self, unit: TimeUnit) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// Sets the fit options shared by the models.
+    #[must_use]
+    pub fn fit(mut self, fit: FitOptions) -> Self {
+        self.fit = fit;
+        self
+    }
+
+    /// Sets the models to compare.
+    #[must_use]
+    pub fn models(mut self, models: Vec<ModelKind>) -> Self {
+        self.models = models;
+        self
+    }
 }
 
 /// Customers grouped by calibration repeat purchases: 0, 1, ..., 6 and "7+".

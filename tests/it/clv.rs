@@ -106,13 +106,10 @@ fn cdnow_gamma_gamma_matches_the_note() {
 #[test]
 fn cdnow_holdout_matches_the_published_predictions() {
     let (_dir, store, _) = cdnow_calibration();
-    let options = EvaluateOptions {
-        calibration_end: Day::from_ymd(1997, 9, 30).unwrap(),
-        holdout_end: Day::from_ymd(1998, 6, 30).unwrap(),
-        unit: TimeUnit::Weeks,
-        fit: FitOptions::default(),
-        models: ModelKind::ALL.to_vec(),
-    };
+    let options = EvaluateOptions::new(Day::from_ymd(1997, 9, 30).unwrap(), Day::from_ymd(1998, 6, 30).unwrap())
+        .unit(TimeUnit::Weeks)
+        .fit(FitOptions::default())
+        .models(ModelKind::ALL.to_vec());
     let eval = store.evaluate_clv(&options).unwrap();
     assert_eq!((eval.customers, eval.actual_total), (2_357, 1_882));
     assert!((eval.holdout_length - 39.0).abs() < 1e-12);

@@ -154,13 +154,11 @@ fn an_empty_store_has_no_report_and_as_of_limits_the_totals() {
 #[test]
 fn model_fit_section_draws_the_evaluation() {
     let (_dir, store) = cdnow_store();
-    let split = retention::clv::EvaluateOptions {
-        calibration_end: Day::from_ymd(1997, 9, 30).unwrap(),
-        holdout_end: Day::from_ymd(1998, 6, 30).unwrap(),
-        unit: TimeUnit::Weeks,
-        fit: FitOptions::default(),
-        models: vec![ModelKind::BgNbd, ModelKind::ParetoNbd],
-    };
+    let split =
+        retention::clv::EvaluateOptions::new(Day::from_ymd(1997, 9, 30).unwrap(), Day::from_ymd(1998, 6, 30).unwrap())
+            .unit(TimeUnit::Weeks)
+            .fit(FitOptions::default())
+            .models(vec![ModelKind::BgNbd, ModelKind::ParetoNbd]);
     let options = ReportOptions::default().model_fit(split.clone());
     let report = store.report(&options).unwrap();
     let fit = report.model_fit.as_ref().expect("the section's figures");
