@@ -3,7 +3,7 @@
 
     python3 scripts/reference_traps.py
 
-Bootstraps itself into target/venv-mpmath like scripts/reference_values.py (mpmath 1.4.1). Each
+Runs itself in target/venv-mpmath (scripts/mpmath_venv.py, mpmath 1.4.1). Each
 value is FHL 2005 eq. 10 as printed (Fader, Hardie & Lee, "Counting your customers the easy way"),
 E[Y(t) | x, t_x, T] =
     (a+b+x-1)/(a-1) * [1 - ((alpha+T)/(alpha+T+t))^(r+x) * 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))] / D,
@@ -12,27 +12,9 @@ evaluated with mpmath's hyp2f1 at 60 digits and again at 80; the script asserts 
 relative 1e-45 and prints each case with 17 significant digits, in the order the tests list them.
 Inputs are the doubles nearest the decimals written (mpf(float(s))), as the Rust tests pass them.
 """
-import os
-import subprocess
-import sys
+import mpmath_venv
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VENV = os.path.join(ROOT, "target", "venv-mpmath")
-MPMATH = "mpmath==1.4.1"
-
-
-def bootstrap():
-    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
-        return
-    py = os.path.join(VENV, "bin", "python")
-    if not os.path.exists(py):
-        subprocess.check_call([sys.executable, "-m", "venv", VENV])
-    if subprocess.call([py, "-c", "import mpmath"], stderr=subprocess.DEVNULL) != 0:
-        subprocess.check_call([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", MPMATH])
-    os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
-
-
-bootstrap()
+mpmath_venv.bootstrap(__file__)
 
 import mpmath  # noqa: E402
 from mpmath import mp, mpf  # noqa: E402

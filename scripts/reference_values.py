@@ -15,26 +15,12 @@ nearest each decimal (mpf(float(s))), i.e. what a Rust f64 parse of the CSV fiel
 Files: hyp2f1.csv, models.csv, gamma_gamma.csv (formulas in tests/fixtures/clv/SOURCE.md).
 """
 import os
-import subprocess
-import sys
+
+import mpmath_venv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VENV = os.path.join(ROOT, "target", "venv-mpmath")
-MPMATH = "mpmath==1.4.1"
 
-
-def bootstrap():
-    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
-        return
-    py = os.path.join(VENV, "bin", "python")
-    if not os.path.exists(py):
-        subprocess.check_call([sys.executable, "-m", "venv", VENV])
-    if subprocess.call([py, "-c", "import mpmath"], stderr=subprocess.DEVNULL) != 0:
-        subprocess.check_call([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", MPMATH])
-    os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
-
-
-bootstrap()
+mpmath_venv.bootstrap(__file__)
 
 import csv  # noqa: E402
 import math  # noqa: E402

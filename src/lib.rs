@@ -101,6 +101,7 @@ pub mod internals;
 pub mod lake;
 pub mod metrics;
 pub mod money;
+mod options;
 mod random;
 pub mod report;
 pub mod rfm;

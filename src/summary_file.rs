@@ -121,6 +121,9 @@ pub struct SummarySet {
     columns: Vec<[usize; 10]>,
     currency: Currency,
     units: Vec<Unit>,
+    /// Set once a fold has checked that no customer is in two rows: later folds (streaming RFM
+    /// reads twice) skip the fingerprints.
+    unique: std::sync::OnceLock<()>,
 }
 
 impl SummarySet {
@@ -173,7 +176,14 @@ impl SummarySet {
             files.push(file);
             columns.push(index);
         }
-        Ok(SummarySet { path: path.to_path_buf(), files, columns, currency: currency.unwrap_or_default(), units })
+        Ok(SummarySet {
+            path: path.to_path_buf(),
+            files,
+            columns,
+            currency: currency.unwrap_or_default(),
+            units,
+            unique: std::sync::OnceLock::new(),
+        })
     }
 
     /// Calls `visit` with every row of `unit`, checked; the first bad row is an error naming the
@@ -477,6 +487,7 @@ impl SummarySource for SummarySet {
         F: Fn(&mut T, SourceRow<'_>) -> Result<()> + Sync,
     {
         let per_thread = self.units.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
+        let check_unique_ids = self.unique.get().is_none();
         let parts: Vec<(T, AsOf, Vec<u64>)> = self
             .units
             .par_chunks(per_thread)
@@ -487,7 +498,9 @@ impl SummarySource for SummarySet {
                     let k = chunk * per_thread + offset;
                     self.scan(unit, |row| {
                         let day = same_as_of(self, &mut as_of, row.as_of, k)?;
-                        ids.push(xxhash_rust::xxh3::xxh3_64(row.id.as_bytes()));
+                        if check_unique_ids {
+                            ids.push(xxhash_rust::xxh3::xxh3_64(row.id.as_bytes()));
+                        }
                         fold(&mut part, SourceRow { summary: &row.summary, as_of: day, id: row.id })
                     })?;
                 }
@@ -508,7 +521,10 @@ impl SummarySource for SummarySet {
                 reason: "no summaries".into(),
             });
         };
-        check_unique(self, all_ids)?;
+        if check_unique_ids {
+            check_unique(self, all_ids)?;
+            let _ = self.unique.set(());
+        }
         Ok((out, Some(as_of)))
     }
 }

@@ -37,33 +37,16 @@ impl Default for CrossSellOptions {
     }
 }
 
-impl CrossSellOptions {
-    /// Sets the offers per customer.
-    #[must_use]
-    pub fn top(mut self, value: usize) -> Self {
-        self.top = value;
-        self
-    }
-
-    /// Sets the customers who bought both categories a rule needs.
-    #[must_use]
-    pub fn min_customers(mut self, value: u64) -> Self {
-        self.min_customers = value;
-        self
-    }
-
-    /// Sets the lift a rule needs to exceed.
-    #[must_use]
-    pub fn min_lift(mut self, value: f64) -> Self {
-        self.min_lift = value;
-        self
-    }
-
-    /// Sets the least P(B | A) a rule needs.
-    #[must_use]
-    pub fn min_confidence(mut self, value: f64) -> Self {
-        self.min_confidence = value;
-        self
+crate::options::setters! {
+    CrossSellOptions {
+        /// Sets the offers per customer.
+        top: usize,
+        /// Sets the customers who bought both categories a rule needs.
+        min_customers: u64,
+        /// Sets the lift a rule needs to exceed.
+        min_lift: f64,
+        /// Sets the least P(B | A) a rule needs.
+        min_confidence: f64,
     }
 }
 

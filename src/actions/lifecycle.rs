@@ -75,26 +75,16 @@ impl Default for WinBackOptions {
     }
 }
 
-impl WinBackOptions {
-    /// Sets the multiple of the median gap beyond which a customer is overdue.
-    #[must_use]
-    pub fn factor(mut self, value: f64) -> Self {
-        self.factor = value;
-        self
+crate::options::setters! {
+    WinBackOptions {
+        /// Sets the multiple of the median gap beyond which a customer is overdue.
+        factor: f64,
+        /// Sets the gaps a customer needs before their rhythm is trusted.
+        min_gaps: u32,
     }
-
-    /// Sets the gaps a customer needs before their rhythm is trusted.
-    #[must_use]
-    pub fn min_gaps(mut self, value: u32) -> Self {
-        self.min_gaps = value;
-        self
-    }
-
-    /// Also lists repeat customers whose P(alive) under the stored CLV model is below this.
-    #[must_use]
-    pub fn p_alive_below(mut self, value: impl Into<Option<f64>>) -> Self {
-        self.p_alive_below = value.into();
-        self
+    optional {
+        /// Also lists repeat customers whose P(alive) under the stored CLV model is below this.
+        p_alive_below: f64,
     }
 }
 

@@ -9,6 +9,7 @@ use retention::{Error, ErrorKind, Need};
 /// that flag directly ([`on_flag`]); this table covers the options checked inside the library.
 const FLAGS: &[(&str, &str)] = &[
     ("ColumnNames::amount", "--amount-col"),
+    ("CountData::from_cells(counts)", "a customer summary"),
     ("CountData::from_days(triples)", "a customer summary"),
     ("ColumnNames::category", "--category-col"),
     ("ColumnNames::customer", "--customer-col"),

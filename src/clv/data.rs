@@ -126,7 +126,7 @@ impl CountData {
         for &((x, t_x, age), _) in &keys {
             if t_x > age || (x == 0 && t_x != 0) || x > t_x {
                 return Err(Error::invalid(
-                    "CountData::from_days(triples)",
+                    "CountData::from_cells(counts)",
                     format!("x {x}, t_x {t_x}, T {age}"),
                     "t_x must be at most T, at least x (x counts distinct days), and 0 without repeat purchases",
                 ));

@@ -54,26 +54,16 @@ impl EvaluateOptions {
             models: ModelKind::ALL.to_vec(),
         }
     }
+}
 
-    /// Sets the time unit of the fits.
-    #[must_use]
-    pub fn unit(mut self, unit: TimeUnit) -> Self {
-        self.unit = unit;
-        self
-    }
-
-    /// Sets the fit options shared by the models.
-    #[must_use]
-    pub fn fit(mut self, fit: FitOptions) -> Self {
-        self.fit = fit;
-        self
-    }
-
-    /// Sets the models to compare.
-    #[must_use]
-    pub fn models(mut self, models: Vec<ModelKind>) -> Self {
-        self.models = models;
-        self
+crate::options::setters! {
+    EvaluateOptions {
+        /// Sets the time unit of the fits.
+        unit: TimeUnit,
+        /// Sets the fit options shared by the models.
+        fit: FitOptions,
+        /// Sets the models to compare.
+        models: Vec<ModelKind>,
     }
 }
 

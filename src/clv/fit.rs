@@ -40,26 +40,14 @@ impl Default for FitOptions {
     }
 }
 
-impl FitOptions {
-    /// Sets the weight λ of the L2 penalty on the log-parameters (0: plain maximum likelihood).
-    #[must_use]
-    pub fn penalty(mut self, value: f64) -> Self {
-        self.penalty = value;
-        self
-    }
-
-    /// Sets the stopping rules.
-    #[must_use]
-    pub fn tolerances(mut self, value: Tolerances) -> Self {
-        self.tolerances = value;
-        self
-    }
-
-    /// Sets the starting points (natural parameters; empty: the model's own starts).
-    #[must_use]
-    pub fn starts(mut self, value: Vec<Vec<f64>>) -> Self {
-        self.starts = value;
-        self
+crate::options::setters! {
+    FitOptions {
+        /// Sets the weight λ of the L2 penalty on the log-parameters (0: plain maximum likelihood).
+        penalty: f64,
+        /// Sets the stopping rules.
+        tolerances: Tolerances,
+        /// Sets the starting points (natural parameters; empty: the model's own starts).
+        starts: Vec<Vec<f64>>,
     }
 }
 

@@ -46,27 +46,6 @@ impl IntervalOptions {
         IntervalOptions { level, draws: 0, seed: 0 }
     }
 
-    /// Sets the coverage of each interval (0.9 for a 90% interval).
-    #[must_use]
-    pub fn level(mut self, value: f64) -> Self {
-        self.level = value;
-        self
-    }
-
-    /// Sets the number of parameter draws (0: the delta method).
-    #[must_use]
-    pub fn draws(mut self, value: u32) -> Self {
-        self.draws = value;
-        self
-    }
-
-    /// Sets the seed of the draws.
-    #[must_use]
-    pub fn seed(mut self, value: u64) -> Self {
-        self.seed = value;
-        self
-    }
-
     /// Checks the options, naming the bad one.
     pub fn validate(&self) -> Result<()> {
         crate::clv::uncertainty::interval_z(self.level)?;
@@ -78,6 +57,17 @@ impl IntervalOptions {
             ));
         }
         Ok(())
+    }
+}
+
+crate::options::setters! {
+    IntervalOptions {
+        /// Sets the coverage of each interval (0.9 for a 90% interval).
+        level: f64,
+        /// Sets the number of parameter draws (0: the delta method).
+        draws: u32,
+        /// Sets the seed of the draws.
+        seed: u64,
     }
 }
 

@@ -88,33 +88,16 @@ impl Default for Tolerances {
     }
 }
 
-impl Tolerances {
-    /// Sets the gradient test.
-    #[must_use]
-    pub fn gradient(mut self, value: f64) -> Self {
-        self.gradient = value;
-        self
-    }
-
-    /// Sets the gradient bound of the relative-change test.
-    #[must_use]
-    pub fn gradient_loose(mut self, value: f64) -> Self {
-        self.gradient_loose = value;
-        self
-    }
-
-    /// Sets the relative-change test.
-    #[must_use]
-    pub fn relative_change(mut self, value: f64) -> Self {
-        self.relative_change = value;
-        self
-    }
-
-    /// Sets the iteration cap per start.
-    #[must_use]
-    pub fn max_iterations(mut self, value: u32) -> Self {
-        self.max_iterations = value;
-        self
+crate::options::setters! {
+    Tolerances {
+        /// Sets the gradient test.
+        gradient: f64,
+        /// Sets the gradient bound of the relative-change test.
+        gradient_loose: f64,
+        /// Sets the relative-change test.
+        relative_change: f64,
+        /// Sets the iteration cap per start.
+        max_iterations: u32,
     }
 }
 

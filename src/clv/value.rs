@@ -68,55 +68,6 @@ impl Default for ValueOptions {
 }
 
 impl ValueOptions {
-    /// Sets the window of the expected-purchases, no-purchase and purchase-count figures.
-    #[must_use]
-    pub fn window(mut self, value: Span) -> Self {
-        self.window = value;
-        self
-    }
-
-    /// Sets the CLV horizon.
-    #[must_use]
-    pub fn horizon(mut self, value: Span) -> Self {
-        self.horizon = value;
-        self
-    }
-
-    /// Sets the discount rate per calendar unit.
-    #[must_use]
-    pub fn discount(mut self, value: DiscountRate) -> Self {
-        self.discount = value;
-        self
-    }
-
-    /// Sets the share of revenue that is profit.
-    #[must_use]
-    pub fn margin(mut self, value: f64) -> Self {
-        self.margin = value;
-        self
-    }
-
-    /// Breaks the CLV down into these periods of the horizon.
-    #[must_use]
-    pub fn periods(mut self, value: impl Into<Option<Periods>>) -> Self {
-        self.periods = value.into();
-        self
-    }
-
-    /// Sets the largest n of the P(n purchases in the window) figures (0: none).
-    #[must_use]
-    pub fn max_count(mut self, value: u32) -> Self {
-        self.max_count = value;
-        self
-    }
-
-    /// Adds prediction intervals computed this way.
-    #[must_use]
-    pub fn interval(mut self, value: impl Into<Option<IntervalOptions>>) -> Self {
-        self.interval = value.into();
-        self
-    }
-
     /// Checks the options, naming the bad one.
     pub fn validate(&self) -> Result<()> {
         for (parameter, span) in [("ValueOptions::horizon", self.horizon), ("ValueOptions::window", self.window)] {
@@ -142,6 +93,27 @@ impl ValueOptions {
             return Err(Error::invalid("ValueOptions::max_count", self.max_count.to_string(), "expected at most 1000"));
         }
         Ok(())
+    }
+}
+
+crate::options::setters! {
+    ValueOptions {
+        /// Sets the window of the expected-purchases, no-purchase and purchase-count figures.
+        window: Span,
+        /// Sets the CLV horizon.
+        horizon: Span,
+        /// Sets the discount rate per calendar unit.
+        discount: DiscountRate,
+        /// Sets the share of revenue that is profit.
+        margin: f64,
+        /// Sets the largest n of the P(n purchases in the window) figures (0: none).
+        max_count: u32,
+    }
+    optional {
+        /// Breaks the CLV down into these periods of the horizon.
+        periods: Periods,
+        /// Adds prediction intervals computed this way.
+        interval: IntervalOptions,
     }
 }
 

@@ -150,111 +150,6 @@ impl ShopConfig {
         ShopConfig { customers, seed, ..ShopConfig::default() }
     }
 
-    /// Sets the number of customers.
-    #[must_use]
-    pub fn customers(mut self, value: u64) -> Self {
-        self.customers = value;
-        self
-    }
-
-    /// Sets the seed of every random draw.
-    #[must_use]
-    pub fn seed(mut self, value: u64) -> Self {
-        self.seed = value;
-        self
-    }
-
-    /// Sets the first day of the period.
-    #[must_use]
-    pub fn start(mut self, value: Day) -> Self {
-        self.start = value;
-        self
-    }
-
-    /// Sets the length of the period in days.
-    #[must_use]
-    pub fn days(mut self, value: u32) -> Self {
-        self.days = value;
-        self
-    }
-
-    /// Sets the share of the period over which first purchases are spread.
-    #[must_use]
-    pub fn acquisition_share(mut self, value: f64) -> Self {
-        self.acquisition_share = value;
-        self
-    }
-
-    /// Sets the shape of the BG/NBD gamma distribution of purchase rates.
-    #[must_use]
-    pub fn r(mut self, value: f64) -> Self {
-        self.r = value;
-        self
-    }
-
-    /// Sets the rate of the BG/NBD gamma distribution of purchase rates, in days.
-    #[must_use]
-    pub fn alpha(mut self, value: f64) -> Self {
-        self.alpha = value;
-        self
-    }
-
-    /// Sets the first shape of the BG/NBD beta distribution of dropout probabilities.
-    #[must_use]
-    pub fn a(mut self, value: f64) -> Self {
-        self.a = value;
-        self
-    }
-
-    /// Sets the second shape of the BG/NBD beta distribution of dropout probabilities.
-    #[must_use]
-    pub fn b(mut self, value: f64) -> Self {
-        self.b = value;
-        self
-    }
-
-    /// Sets the shape of each order's Gamma-Gamma value distribution.
-    #[must_use]
-    pub fn p(mut self, value: f64) -> Self {
-        self.p = value;
-        self
-    }
-
-    /// Sets the shape of the Gamma-Gamma distribution of customers' spend rates (above 1).
-    #[must_use]
-    pub fn q(mut self, value: f64) -> Self {
-        self.q = value;
-        self
-    }
-
-    /// Sets the rate of the Gamma-Gamma distribution of customers' spend rates.
-    #[must_use]
-    pub fn gamma(mut self, value: f64) -> Self {
-        self.gamma = value;
-        self
-    }
-
-    /// Sets the probability that an order is returned.
-    #[must_use]
-    pub fn return_rate(mut self, value: f64) -> Self {
-        self.return_rate = value;
-        self
-    }
-
-    /// Sets the probability of a separate repeat order later the same day.
-    #[must_use]
-    pub fn same_day_repeat_rate(mut self, value: f64) -> Self {
-        self.same_day_repeat_rate = value;
-        self
-    }
-
-    /// Sets the probability that an order is written as 2 or 3 lines.
-    #[must_use]
-    pub fn multi_line_rate(mut self, value: f64) -> Self {
-        self.multi_line_rate = value;
-        self
-    }
-
     /// Checks that every parameter makes sense: at least one customer and one day, a period inside
     /// 1900-01-01..=2200-12-31, positive finite model shapes and rates, `q > 1` (otherwise the mean
     /// order value is infinite), probabilities in `[0, 1]` and an acquisition share in `(0, 1]`.
@@ -304,6 +199,41 @@ impl ShopConfig {
             }
         }
         Ok(())
+    }
+}
+
+crate::options::setters! {
+    ShopConfig {
+        /// Sets the number of customers.
+        customers: u64,
+        /// Sets the seed of every random draw.
+        seed: u64,
+        /// Sets the first day of the period.
+        start: Day,
+        /// Sets the length of the period in days.
+        days: u32,
+        /// Sets the share of the period over which first purchases are spread.
+        acquisition_share: f64,
+        /// Sets the shape of the BG/NBD gamma distribution of purchase rates.
+        r: f64,
+        /// Sets the rate of the BG/NBD gamma distribution of purchase rates, in days.
+        alpha: f64,
+        /// Sets the first shape of the BG/NBD beta distribution of dropout probabilities.
+        a: f64,
+        /// Sets the second shape of the BG/NBD beta distribution of dropout probabilities.
+        b: f64,
+        /// Sets the shape of each order's Gamma-Gamma value distribution.
+        p: f64,
+        /// Sets the shape of the Gamma-Gamma distribution of customers' spend rates (above 1).
+        q: f64,
+        /// Sets the rate of the Gamma-Gamma distribution of customers' spend rates.
+        gamma: f64,
+        /// Sets the probability that an order is returned.
+        return_rate: f64,
+        /// Sets the probability of a separate repeat order later the same day.
+        same_day_repeat_rate: f64,
+        /// Sets the probability that an order is written as 2 or 3 lines.
+        multi_line_rate: f64,
     }
 }
 

@@ -126,54 +126,24 @@ pub struct ColumnNames {
     pub category: Option<String>,
 }
 
-impl ColumnNames {
-    /// Names the customer id column.
-    #[must_use]
-    pub fn customer(mut self, value: impl Into<Option<String>>) -> Self {
-        self.customer = value.into();
-        self
+crate::options::setters! {
+    ColumnNames {
     }
-
-    /// Names the order id column.
-    #[must_use]
-    pub fn order(mut self, value: impl Into<Option<String>>) -> Self {
-        self.order = value.into();
-        self
-    }
-
-    /// Names the date or timestamp column.
-    #[must_use]
-    pub fn timestamp(mut self, value: impl Into<Option<String>>) -> Self {
-        self.timestamp = value.into();
-        self
-    }
-
-    /// Names the order-line amount column.
-    #[must_use]
-    pub fn amount(mut self, value: impl Into<Option<String>>) -> Self {
-        self.amount = value.into();
-        self
-    }
-
-    /// Names the quantity column (with `unit_price`, instead of `amount`).
-    #[must_use]
-    pub fn quantity(mut self, value: impl Into<Option<String>>) -> Self {
-        self.quantity = value.into();
-        self
-    }
-
-    /// Names the unit price column.
-    #[must_use]
-    pub fn unit_price(mut self, value: impl Into<Option<String>>) -> Self {
-        self.unit_price = value.into();
-        self
-    }
-
-    /// Names the category (or SKU) column.
-    #[must_use]
-    pub fn category(mut self, value: impl Into<Option<String>>) -> Self {
-        self.category = value.into();
-        self
+    optional {
+        /// Names the customer id column.
+        customer: String,
+        /// Names the order id column.
+        order: String,
+        /// Names the date or timestamp column.
+        timestamp: String,
+        /// Names the order-line amount column.
+        amount: String,
+        /// Names the quantity column (with `unit_price`, instead of `amount`).
+        quantity: String,
+        /// Names the unit price column.
+        unit_price: String,
+        /// Names the category (or SKU) column.
+        category: String,
     }
 }
 

@@ -137,82 +137,32 @@ impl Default for IngestOptions {
     }
 }
 
-impl IngestOptions {
-    /// Sets the input layout.
-    #[must_use]
-    pub fn preset(mut self, value: Preset) -> Self {
-        self.preset = value;
-        self
+crate::options::setters! {
+    IngestOptions {
+        /// Sets the input layout.
+        preset: Preset,
+        /// Sets the header names overriding the preset's.
+        columns: ColumnNames,
+        /// Sets how slash dates are read.
+        date_order: DateOrder,
+        /// Sets whether the valid rows are ingested and the bad ones reported instead of failing.
+        skip_invalid: bool,
+        /// Sets the spool bytes kept in memory before sorted runs spill to temporary files.
+        memory_budget: usize,
     }
-
-    /// Sets the header names overriding the preset's.
-    #[must_use]
-    pub fn columns(mut self, value: ColumnNames) -> Self {
-        self.columns = value;
-        self
-    }
-
-    /// Sets the field delimiter of CSV presets.
-    #[must_use]
-    pub fn delimiter(mut self, value: impl Into<Option<u8>>) -> Self {
-        self.delimiter = value.into();
-        self
-    }
-
-    /// Sets how slash dates are read.
-    #[must_use]
-    pub fn date_order(mut self, value: DateOrder) -> Self {
-        self.date_order = value;
-        self
-    }
-
-    /// Sets whether the valid rows are ingested and the bad ones reported instead of failing.
-    #[must_use]
-    pub fn skip_invalid(mut self, value: bool) -> Self {
-        self.skip_invalid = value;
-        self
-    }
-
-    /// Writes each row set aside and its reason to this CSV file.
-    #[must_use]
-    pub fn rejects(mut self, value: impl Into<Option<PathBuf>>) -> Self {
-        self.rejects = value.into();
-        self
-    }
-
-    /// Sets the name used for the input in messages when reading from a reader.
-    #[must_use]
-    pub fn source_name(mut self, value: impl Into<Option<String>>) -> Self {
-        self.source_name = value.into();
-        self
-    }
-
-    /// Sets the spool bytes kept in memory before sorted runs spill to temporary files.
-    #[must_use]
-    pub fn memory_budget(mut self, value: usize) -> Self {
-        self.memory_budget = value;
-        self
-    }
-
-    /// Sets the progress callback.
-    #[must_use]
-    pub fn progress(mut self, value: impl Into<Option<ProgressFn>>) -> Self {
-        self.progress = value.into();
-        self
-    }
-
-    /// Reads this sheet of a spreadsheet workbook.
-    #[must_use]
-    pub fn sheet(mut self, value: impl Into<Option<String>>) -> Self {
-        self.sheet = value.into();
-        self
-    }
-
-    /// Converts a platform export's orders in other currencies at these rates.
-    #[must_use]
-    pub fn fx(mut self, value: impl Into<Option<Arc<FxRates>>>) -> Self {
-        self.fx = value.into();
-        self
+    optional {
+        /// Sets the field delimiter of CSV presets.
+        delimiter: u8,
+        /// Writes each row set aside and its reason to this CSV file.
+        rejects: PathBuf,
+        /// Sets the name used for the input in messages when reading from a reader.
+        source_name: String,
+        /// Sets the progress callback.
+        progress: ProgressFn,
+        /// Reads this sheet of a spreadsheet workbook.
+        sheet: String,
+        /// Converts a platform export's orders in other currencies at these rates.
+        fx: Arc<FxRates>,
     }
 }
 

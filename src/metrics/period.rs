@@ -35,26 +35,16 @@ impl Default for MetricsOptions {
     }
 }
 
-impl MetricsOptions {
-    /// Ends the period on this day.
-    #[must_use]
-    pub fn as_of(mut self, day: impl Into<Option<Day>>) -> Self {
-        self.as_of = day.into();
-        self
+crate::options::setters! {
+    MetricsOptions {
+        /// Sets the length of the period in days.
+        period_days: u32,
+        /// Sets the activity window in days.
+        activity_window_days: u32,
     }
-
-    /// Sets the length of the period in days.
-    #[must_use]
-    pub fn period_days(mut self, value: u32) -> Self {
-        self.period_days = value;
-        self
-    }
-
-    /// Sets the activity window in days.
-    #[must_use]
-    pub fn activity_window_days(mut self, value: u32) -> Self {
-        self.activity_window_days = value;
-        self
+    optional {
+        /// Ends the period on this day.
+        as_of: Day,
     }
 }
 

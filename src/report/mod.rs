@@ -42,40 +42,20 @@ pub struct ReportOptions {
     pub model_fit: Option<crate::clv::EvaluateOptions>,
 }
 
-impl ReportOptions {
-    /// Makes this the report's day.
-    #[must_use]
-    pub fn as_of(mut self, day: impl Into<Option<Day>>) -> Self {
-        self.as_of = day.into();
-        self
+crate::options::setters! {
+    ReportOptions {
+        /// Sets the period length and activity window of the metrics.
+        metrics: MetricsOptions,
     }
-
-    /// Sets the period length and activity window of the metrics.
-    #[must_use]
-    pub fn metrics(mut self, value: MetricsOptions) -> Self {
-        self.metrics = value;
-        self
-    }
-
-    /// Groups the cohorts by this period.
-    #[must_use]
-    pub fn cohort_period(mut self, value: impl Into<Option<CohortPeriod>>) -> Self {
-        self.cohort_period = value.into();
-        self
-    }
-
-    /// Adds the tiers section for this loyalty programme.
-    #[must_use]
-    pub fn programme(mut self, value: impl Into<Option<Programme>>) -> Self {
-        self.programme = value.into();
-        self
-    }
-
-    /// Adds the "does the model fit?" section for this calibration/holdout split.
-    #[must_use]
-    pub fn model_fit(mut self, value: impl Into<Option<crate::clv::EvaluateOptions>>) -> Self {
-        self.model_fit = value.into();
-        self
+    optional {
+        /// Makes this the report's day.
+        as_of: Day,
+        /// Groups the cohorts by this period.
+        cohort_period: CohortPeriod,
+        /// Adds the tiers section for this loyalty programme.
+        programme: Programme,
+        /// Adds the "does the model fit?" section for this calibration/holdout split.
+        model_fit: crate::clv::EvaluateOptions,
     }
 }
 

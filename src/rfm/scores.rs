@@ -50,26 +50,21 @@ impl Default for RfmOptions {
 }
 
 impl RfmOptions {
-    /// Sets the number of bins per dimension (3, 4, 5 or 10).
-    #[must_use]
-    pub fn bins(mut self, value: u8) -> Self {
-        self.bins = value;
-        self
-    }
-
-    /// Sets what M measures.
-    #[must_use]
-    pub fn monetary(mut self, value: Monetary) -> Self {
-        self.monetary = value;
-        self
-    }
-
     /// Checks the options before any work: an [`Error::InvalidArgument`] names the field.
     pub fn validate(&self) -> Result<()> {
         if ![3, 4, 5, 10].contains(&self.bins) {
             return Err(Error::invalid("RfmOptions::bins", self.bins.to_string(), "expected 3, 4, 5 or 10"));
         }
         Ok(())
+    }
+}
+
+crate::options::setters! {
+    RfmOptions {
+        /// Sets the number of bins per dimension (3, 4, 5 or 10).
+        bins: u8,
+        /// Sets what M measures.
+        monetary: Monetary,
     }
 }
 

@@ -69,40 +69,20 @@ impl Default for StoreOptions {
     }
 }
 
-impl StoreOptions {
-    /// Sets the currency of a new store.
-    #[must_use]
-    pub fn currency(mut self, value: impl Into<Option<Currency>>) -> Self {
-        self.currency = value.into();
-        self
+crate::options::setters! {
+    StoreOptions {
+        /// Sets sled's page-cache budget in bytes.
+        cache_capacity: u64,
+        /// Sets whether a missing or empty directory becomes a new store.
+        create: bool,
     }
-
-    /// Sets the time zone of a new store (`UTC`, `+05:30` or an IANA name).
-    #[must_use]
-    pub fn time_zone(mut self, value: impl Into<Option<String>>) -> Self {
-        self.time_zone = value.into();
-        self
-    }
-
-    /// Sets the customers per stored block of a new store.
-    #[must_use]
-    pub fn block_size(mut self, value: impl Into<Option<u32>>) -> Self {
-        self.block_size = value.into();
-        self
-    }
-
-    /// Sets sled's page-cache budget in bytes.
-    #[must_use]
-    pub fn cache_capacity(mut self, value: u64) -> Self {
-        self.cache_capacity = value;
-        self
-    }
-
-    /// Sets whether a missing or empty directory becomes a new store.
-    #[must_use]
-    pub fn create(mut self, value: bool) -> Self {
-        self.create = value;
-        self
+    optional {
+        /// Sets the currency of a new store.
+        currency: Currency,
+        /// Sets the time zone of a new store (`UTC`, `+05:30` or an IANA name).
+        time_zone: String,
+        /// Sets the customers per stored block of a new store.
+        block_size: u32,
     }
 }
 

@@ -17,6 +17,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("zone", 0),
     ("atomic", 0),
     ("toml_file", 0),
+    ("options", 0),
     ("random", 0),
     // Per-customer statistics: the types analyses read.
     ("summary", 1),
